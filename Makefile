@@ -1,0 +1,35 @@
+# Template repo tasks. Every target bootstraps its own tooling into .venv
+# (pinned copier and uv from uv.lock), so a machine needs only python3, git and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := build/demo
+
+.PHONY: bootstrap demo test lint clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --quiet
+	touch $@
+
+bootstrap: $(VENV)/.synced ## Install the template's own tooling into .venv
+
+demo: bootstrap ## Render a squad repo with all defaults into build/demo and run its full check
+	rm -rf $(DEMO)
+	$(BIN)/copier copy --trust --defaults --vcs-ref=HEAD --data project_name="Demo Squad" . $(DEMO)
+	$(MAKE) -C $(DEMO) check
+
+test: bootstrap ## Run the template's whole test suite
+	$(BIN)/ruff check hooks tests
+	$(BIN)/ruff format --check hooks tests
+	$(BIN)/pytest
+
+lint: bootstrap
+	$(BIN)/ruff check hooks tests
+	$(BIN)/ruff format --check hooks tests
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,66 @@
+"""The `squad` command line: a thin shell over the capabilities.
+
+Every expected failure is a `SquadError`; `main` prints it as one line on stderr and exits
+with its code (0 ok, 1 a check or gate failed, 2 usage/config/data error). `--debug` shows
+the traceback instead.
+"""
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from .errors import SquadError
+
+app = typer.Typer(
+    name="squad",
+    help="Run, check and evaluate the squad's AI features.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_debug = False
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
+) -> None:
+    global _debug  # noqa: PLW0603 - one process-wide switch read by main()
+    _debug = debug
+
+
+@app.command()
+def info() -> None:
+    """Show where the CLI looks for config, prompts and evals."""
+    from .settings import Settings  # noqa: PLC0415 - keep `squad --help` fast
+
+    settings = Settings()
+    typer.echo(f"package:     {__package__} {_package_version()}")
+    typer.echo(f"environment: {settings.environment}")
+    typer.echo(f"root:        {settings.root}")
+    typer.echo(f"models:      {settings.models_file}")
+    typer.echo(f"prompts:     {settings.prompts_dir}")
+    typer.echo(f"evals:       {settings.evals_dir}")
+
+
+def _package_version() -> str:
+    try:
+        return version(__package__ or "")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SquadError as error:
+        if _debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
