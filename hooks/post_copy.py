@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed argv, no shell
+    return subprocess.run(  # fixed argv, no shell
         args, capture_output=True, text=True, timeout=timeout, check=False
     )
 

@@ -34,13 +34,19 @@ class Settings(BaseSettings):
         description="`auto` means JSON lines in production, readable console lines elsewhere.",
     )
 
+    models_file_override: Path | None = Field(
+        default=None,
+        validation_alias="SQUAD_MODELS_FILE",
+        description="Use this models file instead of config/models.yaml (tests, benchmarks).",
+    )
+
     @property
     def config_dir(self) -> Path:
         return self.root / "config"
 
     @property
     def models_file(self) -> Path:
-        return self.config_dir / "models.yaml"
+        return self.models_file_override or self.config_dir / "models.yaml"
 
     @property
     def prompts_dir(self) -> Path:

@@ -1,0 +1,206 @@
+"""`config/models.yaml`: model aliases -> ordered chains of pinned litellm deployments.
+
+Application code and prompts name an *alias* (`triage`, `judge`); this file decides which
+pinned model versions answer it, in which order. A provider outage, a rate limit or a model
+retirement is handled by editing this one reviewed file.
+
+Loading never imports litellm, so the prompt registry and `squad models check` can read it
+cheaply. Every problem is a `ConfigError` on one line naming the file, line, alias and field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import ConfigError
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
+
+
+class Deployment(BaseModel):
+    """One pinned model at one provider; one link of an alias's chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(
+        description="litellm model string `provider/exact-version`, e.g. "
+        "`openai/gpt-4.1-mini-2025-04-14` or `local/triage-rules-v1`."
+    )
+    api_base: str | None = Field(default=None, description="Override the provider's URL.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="NAME of the environment variable holding the key (never the key).",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Default call params (temperature, max_tokens...)."
+    )
+    timeout_s: float = Field(default=30.0, gt=0, description="Per-attempt timeout.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries on this deployment.")
+    rpm: int | None = Field(default=None, gt=0, description="Requests per minute allowed.")
+    tpm: int | None = Field(default=None, gt=0, description="Tokens per minute allowed.")
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+
+    @field_validator("model")
+    @classmethod
+    def _pinned_provider_model(cls, value: str) -> str:
+        if not _MODEL.match(value):
+            raise ValueError(
+                f"'{value}' is not a litellm model string 'provider/model-version' "
+                "(e.g. openai/gpt-4.1-mini-2025-04-14)"
+            )
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_var_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            # Never echo the value: a pasted key must not end up in a log line.
+            raise ValueError(
+                "must be the NAME of an environment variable (UPPER_SNAKE_CASE), "
+                "not a key; put the key itself in .env"
+            )
+        return value
+
+    @property
+    def provider(self) -> str:
+        return self.model.split("/", 1)[0]
+
+    @property
+    def is_local(self) -> bool:
+        """The offline rule-based provider: no key, no network."""
+        return self.provider == "local"
+
+    def missing_key(self) -> bool:
+        """True when this deployment names a key variable that is unset or empty."""
+        return self.api_key_env is not None and not os.environ.get(self.api_key_env)
+
+
+class AliasConfig(BaseModel):
+    """What code asks for: an alias resolved to deployments tried in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    deployments: list[Deployment] = Field(min_length=1)
+
+
+class RoutingConfig(BaseModel):
+    """Router-wide behaviour; litellm's Router implements all of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allowed_fails: int = Field(
+        default=3, ge=0, description="Failures within a minute before a cooldown."
+    )
+    cooldown_s: float = Field(default=30.0, ge=0, description="How long a dead deployment rests.")
+    retry_after_cap_s: float = Field(
+        default=10.0, ge=0, description="Longest Retry-After the gateway is willing to wait."
+    )
+    deadline_s: float = Field(default=60.0, gt=0, description="Default overall deadline per call.")
+
+
+class ModelsConfig(BaseModel):
+    """The whole of `config/models.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    aliases: dict[str, AliasConfig] = Field(min_length=1)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_names(cls, value: dict[str, AliasConfig]) -> dict[str, AliasConfig]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_\-]*$", name):
+                raise ValueError(f"alias '{name}' must be lowercase letters, digits, '-' or '_'")
+        return value
+
+    def alias(self, name: str) -> AliasConfig:
+        """The alias's config, or a `ConfigError` listing the known aliases."""
+        try:
+            return self.aliases[name]
+        except KeyError:
+            where = f"{self.source}: " if self.source else ""
+            known = ", ".join(sorted(self.aliases))
+            raise ConfigError(
+                f"{where}unknown model alias '{name}'; known aliases: {known}"
+            ) from None
+
+    def deployment_chain(self, name: str) -> list[str]:
+        """The alias's pinned model strings in fallback order (evidence files record this)."""
+        return [d.model for d in self.alias(name).deployments]
+
+
+def load_models_config(path: Path) -> ModelsConfig:
+    """Read and validate `config/models.yaml`; every problem is a one-line `ConfigError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: models file not found; create it or set SQUAD_MODELS_FILE"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read models file: {error.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{line}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with an 'aliases' key")
+    try:
+        config = ModelsConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(first["loc"])
+        line = _line_of(node, loc)
+        raise ConfigError(
+            f"{path}{f':{line}' if line else ''}: {_describe(loc)}: {first['msg']}"
+        ) from None
+    return config.model_copy(update={"source": path})
+
+
+def _describe(loc: tuple[Any, ...]) -> str:
+    """`('aliases', 'triage', 'deployments', 0, 'timeout_s')` -> alias 'triage' ... field."""
+    if len(loc) >= 2 and loc[0] == "aliases":
+        rest = loc[2:]
+        where = f"alias '{loc[1]}'"
+        if len(rest) >= 2 and rest[0] == "deployments":
+            where += f" deployment {int(rest[1]) + 1}"
+            rest = rest[2:]
+        return f"{where} field '{'.'.join(str(p) for p in rest)}'" if rest else where
+    return "field '" + ".".join(str(p) for p in loc) + "'"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node that `loc` reaches (best effort)."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

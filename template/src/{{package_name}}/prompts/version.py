@@ -1,0 +1,241 @@
+"""One prompt version: its validated spec, its content hash and sandboxed rendering.
+
+Templates are Jinja2 rendered in an immutable sandbox with `StrictUndefined`: a template
+cannot reach Python internals or mutate its inputs, and a missing variable is an error rather
+than an empty string. Inputs are validated against the prompt's `input_schema` before any
+template runs, so a bad call fails before it costs a model call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+
+from .errors import PromptInputError, PromptRenderError
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+    from ..gateway import PromptRef
+
+PROMPT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+# One environment for every prompt: compiled templates are cached per version.
+SANDBOX = ImmutableSandboxedEnvironment(
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class MessageTemplate(BaseModel):
+    """One chat message: a role and a Jinja2 template for its content."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(min_length=1)
+
+
+class PromptSpec(BaseModel):
+    """The fields of `prompts/<name>/v<N>.yaml`.
+
+    A chat prompt has `messages`; a single-text prompt has `template`, rendered as one user
+    message. `model` is a gateway alias from `config/models.yaml`, never a provider model.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=PROMPT_NAME_PATTERN)
+    version: Annotated[int, Strict()] = Field(ge=1)
+    description: str = Field(min_length=1)
+    model: str = Field(min_length=1, description="Gateway alias from config/models.yaml.")
+    params: dict[str, Any] = Field(default_factory=dict)
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    messages: list[MessageTemplate] | None = Field(default=None, min_length=1)
+    template: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _messages_or_template(self) -> PromptSpec:
+        if (self.messages is None) == (self.template is None):
+            raise ValueError(
+                "give exactly one of 'messages' (a chat prompt) or 'template' (a single text)"
+            )
+        return self
+
+    def message_templates(self) -> list[MessageTemplate]:
+        if self.messages is not None:
+            return list(self.messages)
+        return [MessageTemplate(role="user", content=self.template or "")]
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt ready for the gateway, carrying exactly which version produced it."""
+
+    name: str
+    version: int
+    label: str | None
+    content_hash: str
+    model: str
+    messages: list[dict[str, str]]
+    params: dict[str, Any]
+    output_schema: dict[str, Any] | None
+
+    @property
+    def ref(self) -> PromptRef:
+        """The gateway's `PromptRef`, so completions, reports and traces name this prompt."""
+        from ..gateway import PromptRef  # noqa: PLC0415 - the gateway is only needed here
+
+        return PromptRef(
+            name=self.name, version=self.version, label=self.label, content_hash=self.content_hash
+        )
+
+    @property
+    def text(self) -> str:
+        """The content of a single-text prompt (all messages joined otherwise)."""
+        return "\n\n".join(message["content"] for message in self.messages)
+
+
+@dataclass(frozen=True)
+class PromptVersion:
+    """One immutable version of a prompt, as loaded from its file.
+
+    `label` is set when the version was fetched through a label (`registry.get(name,
+    label=...)`), so the rendered prompt records which label served it.
+    """
+
+    spec: PromptSpec
+    path: Path
+    content_hash: str
+    variables: frozenset[str]
+    label: str | None = None
+    _compiled: dict[int, jinja2.Template] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> int:
+        return self.spec.version
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.spec.params)
+
+    @property
+    def input_schema(self) -> dict[str, Any] | None:
+        return self.spec.input_schema
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        return self.spec.output_schema
+
+    @property
+    def ident(self) -> str:
+        """`name@vN`, how messages name a version."""
+        return f"{self.name}@v{self.version}"
+
+    def with_label(self, label: str | None) -> PromptVersion:
+        return replace(self, label=label)
+
+    @cached_property
+    def _input_validator(self) -> Validator | None:
+        if self.spec.input_schema is None:
+            return None
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - only when rendering
+
+        return Draft202012Validator(self.spec.input_schema)
+
+    def validate_inputs(self, inputs: dict[str, Any]) -> None:
+        """Raise `PromptInputError` naming the first missing, extra or wrong-typed input."""
+        if not isinstance(inputs, dict):
+            raise PromptInputError(
+                f"{self.ident}: inputs must be a mapping of names to values, "
+                f"not {type(inputs).__name__}"
+            )
+        declared = self.declared_inputs()
+        extra = sorted(set(inputs) - declared)
+        if extra:
+            raise PromptInputError(
+                f"{self.ident}: unexpected input '{extra[0]}'; "
+                f"this version takes: {', '.join(sorted(declared)) or '(none)'}"
+            )
+        validator = self._input_validator
+        if validator is None:
+            missing = sorted(self.variables - set(inputs))
+            if missing:
+                raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
+            return
+        from jsonschema.exceptions import best_match  # noqa: PLC0415
+
+        error = best_match(validator.iter_errors(inputs))
+        if error is None:
+            return
+        if error.validator == "required":
+            missing = [name for name in error.validator_value if name not in inputs]
+            raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
+        where = ".".join(str(part) for part in error.absolute_path) or "(inputs)"
+        raise PromptInputError(f"{self.ident}: input '{where}': {_short(error.message)}")
+
+    def declared_inputs(self) -> set[str]:
+        """Input names: `input_schema`'s properties, else the templates' variables."""
+        if self.spec.input_schema is not None:
+            return set(self.spec.input_schema.get("properties", {}))
+        return set(self.variables)
+
+    def render(self, inputs: dict[str, Any]) -> RenderedPrompt:
+        """Validate `inputs`, render every message in the sandbox, and tag the result."""
+        self.validate_inputs(inputs)
+        messages = []
+        for index, message in enumerate(self.spec.message_templates()):
+            template = self._compiled.get(index)
+            if template is None:
+                template = SANDBOX.from_string(message.content)
+                self._compiled[index] = template
+            try:
+                content = template.render(inputs)
+            except jinja2.exceptions.SecurityError as error:
+                raise PromptRenderError(
+                    f"{self.path.as_posix()}: messages[{index}]: blocked by the sandbox: {error}"
+                ) from None
+            except jinja2.TemplateError as error:
+                raise PromptRenderError(
+                    f"{self.path.as_posix()}: messages[{index}]: {error.message or error}"
+                ) from None
+            messages.append({"role": message.role, "content": content})
+        return RenderedPrompt(
+            name=self.name,
+            version=self.version,
+            label=self.label,
+            content_hash=self.content_hash,
+            model=self.model,
+            messages=messages,
+            params=self.params,
+            output_schema=self.spec.output_schema,
+        )
+
+
+def _short(message: str, limit: int = 160) -> str:
+    """A jsonschema message on one short line (they quote whole values)."""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 3] + "..."

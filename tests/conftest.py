@@ -1,0 +1,115 @@
+"""Render the template with the real Copier API, once per answer set per session.
+
+`vcs_ref="HEAD"` makes Copier render the working tree (dirty changes included), so the
+tests check what is on disk. Installed variants share uv's cache and get one virtualenv
+each, outside the rendered tree, so rendering stays clean and re-installs are cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import copier
+import pytest
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+TOOLS_BIN = Path(sys.executable).parent  # the template's .venv/bin: copier, uv
+
+# Copier runs the post-copy task in this process's environment: give it our pinned uv.
+os.environ["PATH"] = f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+BASE_ANSWERS: dict[str, object] = {
+    "project_name": "Acme Support Triage",
+    "author_name": "Acme AI Squad",
+    "author_email": "ai-squad@acme.example",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered squad repo and the answers that produced it."""
+
+    path: Path
+    answers: Mapping[str, object]
+
+    @property
+    def package(self) -> str:
+        return str(self.answers.get("package_name", "acme_support_triage"))
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """Environment for running a rendered repo's tools: our pinned uv first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
+    env["PATH"] = f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    env.update(extra)
+    return env
+
+
+def render(destination: Path, *, skip_tasks: bool = False, **answers: object) -> Rendered:
+    data = {**BASE_ANSWERS, **answers}
+    copier.run_copy(
+        str(TEMPLATE_ROOT),
+        str(destination),
+        data=data,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        skip_tasks=skip_tasks,
+    )
+    return Rendered(path=destination, answers=data)
+
+
+@pytest.fixture(scope="session")
+def render_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Rendered]:
+    """Render an answer set the first time it is asked for; reuse it afterwards."""
+    cache: dict[tuple[tuple[str, str], ...], Rendered] = {}
+
+    def _render(**answers: object) -> Rendered:
+        key = tuple(sorted((k, repr(v)) for k, v in answers.items()))
+        if key not in cache:
+            name = "-".join(str(answers[k]) for k, _ in key) or "defaults"
+            cache[key] = render(tmp_path_factory.mktemp(name[:60]), **answers)
+        return cache[key]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def install(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Rendered], dict[str, str]]:
+    """Install a rendered repo into its own virtualenv; return the env that selects it."""
+    venvs = tmp_path_factory.mktemp("venvs")
+    done: dict[Path, dict[str, str]] = {}
+
+    def _install(rendered: Rendered) -> dict[str, str]:
+        if rendered.path not in done:
+            env = tool_env(UV_PROJECT_ENVIRONMENT=str(venvs / rendered.path.name))
+            run(["uv", "sync", "--quiet"], cwd=rendered.path, env=env)
+            done[rendered.path] = env
+        return done[rendered.path]
+
+    return _install
+
+
+def run(
+    args: list[str], *, cwd: Path, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on unexpected failure show its output in the assertion message."""
+    result = subprocess.run(
+        args, cwd=cwd, env=dict(env or tool_env()), capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(args)}` exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
+    return result

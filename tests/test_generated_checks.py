@@ -1,0 +1,36 @@
+"""Rendered repos pass their own definition of done: `make check`.
+
+`make check` is what the generated CI runs (lint, format check, mypy --strict, pytest,
+prompt lock, eval gate), so running it here proves a fresh render is green with the
+repo's own tools, not ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conftest import Rendered, run
+
+INSTALLED_VARIANTS = {
+    "defaults": {},
+    "openai-no-service-no-otel": {
+        "default_provider": "openai",
+        "include_service": False,
+        "observability": "none",
+        "license": "MIT",
+    },
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers", INSTALLED_VARIANTS.values(), ids=INSTALLED_VARIANTS.keys())
+def test_fresh_render_passes_make_check(
+    answers: dict[str, object],
+    render_once: Callable[..., Rendered],
+    install: Callable[[Rendered], dict[str, str]],
+) -> None:
+    rendered = render_once(**answers)
+    env = install(rendered)
+    run(["make", "check"], cwd=rendered.path, env=env)
