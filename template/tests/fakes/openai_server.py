@@ -141,8 +141,8 @@ class FakeOpenAIServer:
             tasks.add(task)
             try:
                 await self._connection(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                pass  # client went away, or the server is stopping
             finally:
                 tasks.discard(task)
                 writer.close()

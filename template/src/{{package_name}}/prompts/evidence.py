@@ -1,0 +1,149 @@
+"""Eval evidence: the record a passing eval gate leaves for one prompt version.
+
+`evals/evidence/<prompt>/v<N>.json` says *this* prompt file, evaluated on *this* dataset
+file, answered by *these* deployments, passed. It stays valid only while all three are
+unchanged, which is what `evidence_problems` checks for `squad prompts check` and `promote`.
+The eval gate writes it with `Evidence(...)` and `write_evidence`; the model lives here so
+the writer and the reader cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Problem, PromptFileError
+from .hashing import file_hash
+
+if TYPE_CHECKING:
+    from ..gateway.config import ModelsConfig
+    from .version import PromptVersion
+
+EVIDENCE_SCHEMA_VERSION = 1
+_HASH = r"^sha256:[0-9a-f]{64}$"
+
+
+class Evidence(BaseModel):
+    """The contents of one evidence file (schema_version 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = EVIDENCE_SCHEMA_VERSION
+    prompt: str
+    version: int = Field(ge=1)
+    prompt_hash: str = Field(pattern=_HASH, description="content_hash of the version file.")
+    suite: str = Field(description="Eval suite that produced the verdict.")
+    dataset: str = Field(description="Dataset file, relative to the repository root.")
+    dataset_hash: str = Field(pattern=_HASH, description="file_hash of the dataset file.")
+    models: dict[str, list[str]] = Field(
+        description="Alias -> deployment model strings that answered during the run."
+    )
+    verdict: Literal["pass", "fail"]
+    scores: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def evidence_path(evidence_dir: Path, prompt: str, version: int) -> Path:
+    """Where the evidence of `prompt` v`version` lives (`evals/evidence/<prompt>/v<N>.json`)."""
+    return evidence_dir / prompt / f"v{version}.json"
+
+
+def write_evidence(evidence_dir: Path, evidence: Evidence) -> Path:
+    """Write `evidence` to its place under `evidence_dir`; returns the file written."""
+    path = evidence_path(evidence_dir, evidence.prompt, evidence.version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(evidence.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_evidence(path: Path) -> Evidence:
+    """Read one evidence file; a malformed file is a `PromptFileError` naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PromptFileError(Problem(path, "evidence file not found", kind="invalid")) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PromptFileError(
+            Problem(path, f"not valid JSON: {error}; rerun the eval gate", kind="invalid")
+        ) from None
+    try:
+        return Evidence.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(file)"
+        raise PromptFileError(
+            Problem(path, f"field '{where}': {first['msg']}; rerun the eval gate", kind="invalid")
+        ) from None
+
+
+def evidence_problems(
+    version: PromptVersion,
+    *,
+    evidence_dir: Path,
+    models: ModelsConfig,
+    root: Path,
+) -> list[Problem]:
+    """Why `version` has no valid passing evidence; an empty list means it has.
+
+    Valid means: the file exists and parses, its verdict is `pass`, its prompt hash is the
+    version file's current hash, the dataset file still has the recorded hash, and every
+    deployment that answered is still in its alias's chain in `config/models.yaml`.
+    """
+    path = evidence_path(evidence_dir, version.name, version.version)
+    rerun = f"rerun the eval gate for {version.ident}"
+    if not path.is_file():
+        return [Problem(path, f"no eval evidence for {version.ident}; run the eval gate for it")]
+    try:
+        evidence = read_evidence(path)
+    except PromptFileError as error:
+        return [Problem(path, error.problem.message)]
+    problems: list[Problem] = []
+    if (evidence.prompt, evidence.version) != (version.name, version.version):
+        problems.append(
+            Problem(
+                path,
+                f"records {evidence.prompt}@v{evidence.version}, not {version.ident}; {rerun}",
+            )
+        )
+    if evidence.verdict != "pass":
+        problems.append(Problem(path, f"verdict is '{evidence.verdict}', not 'pass'"))
+    if evidence.prompt_hash != version.content_hash:
+        problems.append(
+            Problem(
+                path,
+                f"prompt hash {evidence.prompt_hash[:19]}... is not the current hash "
+                f"{version.content_hash[:19]}... of {version.path.name}; {rerun}",
+            )
+        )
+    dataset = Path(evidence.dataset)
+    dataset = dataset if dataset.is_absolute() else root / dataset
+    if not dataset.is_file():
+        problems.append(Problem(path, f"dataset {evidence.dataset} no longer exists; {rerun}"))
+    elif file_hash(dataset) != evidence.dataset_hash:
+        problems.append(Problem(path, f"dataset {evidence.dataset} changed since; {rerun}"))
+    if version.model not in evidence.models:
+        problems.append(
+            Problem(path, f"records no deployment for the prompt's alias '{version.model}'")
+        )
+    for alias, answered in sorted(evidence.models.items()):
+        chain = models.aliases[alias].deployments if alias in models.aliases else None
+        if chain is None:
+            problems.append(
+                Problem(path, f"alias '{alias}' is no longer in config/models.yaml; {rerun}")
+            )
+            continue
+        current = {deployment.model for deployment in chain}
+        for model in answered:
+            if model not in current:
+                problems.append(
+                    Problem(
+                        path,
+                        f"deployment '{model}' is no longer in alias '{alias}' "
+                        f"in config/models.yaml; {rerun}",
+                    )
+                )
+    return problems

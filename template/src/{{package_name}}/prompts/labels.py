@@ -1,0 +1,122 @@
+"""`prompts/labels.yaml`: which version each label of each prompt serves, and its history.
+
+Code asks for a label (`production`, `staging`, any label a team adds), never a version, so
+promotion and rollback are a one-line change to this file, made by `squad prompts promote`
+and `squad prompts rollback`. The history is a stack of label moves: promote pushes,
+rollback pops, so a promote followed by a rollback leaves the file exactly as it was (git
+keeps the full audit trail). Labels in `gated_labels` need passing eval evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Problem, PromptFileError
+
+LABELS_FILE = "labels.yaml"
+LABEL_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+LABEL_ENV_PREFIX = "SQUAD_PROMPT_LABEL__"
+_HEADER = (
+    "# Which version of each prompt a label serves. Move labels with `squad prompts promote`\n"
+    "# and `squad prompts rollback`: they check eval evidence and keep the history below.\n"
+)
+
+
+class LabelMove(BaseModel):
+    """One recorded label move; `from` is None when the label was new."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    prompt: str
+    label: str = Field(pattern=LABEL_PATTERN)
+    from_version: int | None = Field(alias="from")
+    to_version: int = Field(alias="to", ge=1)
+    at: str = Field(description="UTC time of the move, ISO 8601.")
+    forced: bool = False
+    reason: str | None = None
+
+
+class LabelsFile(BaseModel):
+    """The whole of `prompts/labels.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gated_labels: list[str] = Field(
+        default_factory=lambda: ["production", "staging"],
+        description="Labels that may only point at versions with passing eval evidence.",
+    )
+    labels: dict[str, dict[str, int]] = Field(default_factory=dict)
+    history: list[LabelMove] = Field(default_factory=list)
+
+    def version_for(self, prompt: str, label: str) -> int | None:
+        return self.labels.get(prompt, {}).get(label)
+
+    def labels_of(self, prompt: str) -> dict[str, int]:
+        return dict(self.labels.get(prompt, {}))
+
+
+def read_labels(path: Path) -> LabelsFile:
+    """Read and validate the labels file; an absent file has no labels."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LabelsFile()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise PromptFileError(
+            Problem(
+                path,
+                f"invalid YAML: {getattr(error, 'problem', None) or error}",
+                line=mark.line + 1 if mark is not None else None,
+                kind="invalid",
+            )
+        ) from None
+    if data is None:
+        return LabelsFile()
+    if not isinstance(data, dict):
+        raise PromptFileError(
+            Problem(path, "expected a mapping with 'labels' and 'history'", kind="invalid")
+        )
+    try:
+        return LabelsFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PromptFileError(
+            Problem(path, f"field '{where}': {first['msg']}", kind="invalid")
+        ) from None
+
+
+def write_labels(path: Path, labels: LabelsFile) -> None:
+    """Write the file in one canonical layout (so promote + rollback is byte-for-byte exact)."""
+    body: dict[str, Any] = {
+        "gated_labels": list(labels.gated_labels),
+        "labels": {
+            prompt: dict(sorted(by_label.items()))
+            for prompt, by_label in sorted(labels.labels.items())
+            if by_label
+        },
+        "history": [
+            move.model_dump(by_alias=True, exclude_defaults=True)
+            for move in labels.history
+        ],
+    }
+    text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    path.write_text(_HEADER + text, encoding="utf-8")
+
+
+def label_overrides_from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Per-process label pins: `SQUAD_PROMPT_LABEL__TRIAGE=staging` serves `triage`'s
+    staging version wherever code asks for any label of `triage` (canaries)."""
+    return {
+        key[len(LABEL_ENV_PREFIX) :].lower(): value.strip()
+        for key, value in environ.items()
+        if key.startswith(LABEL_ENV_PREFIX) and value.strip()
+    }

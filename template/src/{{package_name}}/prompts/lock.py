@@ -1,0 +1,91 @@
+"""`prompts/prompts.lock`: the content hash of every released prompt version.
+
+A locked version is immutable. Changing a prompt means a new version file, a review and
+`squad prompts lock`; the lock makes an edit to a released file visible to `check` and CI.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem, PromptFileError
+
+LOCK_FILE = "prompts.lock"
+_KEY = re.compile(r"^[a-z][a-z0-9_]*/v[1-9][0-9]*\.yaml$")
+_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+_HEADER = (
+    "# Content hashes of released prompt versions, written by `squad prompts lock`.\n"
+    "# A locked version is immutable: put a change in a new version (`squad prompts new`).\n"
+)
+
+
+def read_lock(path: Path) -> dict[str, str]:
+    """`{"<name>/v<N>.yaml": "sha256:<hex>"}`; an absent lock file locks nothing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise PromptFileError(
+            Problem(
+                path,
+                f"invalid YAML: {getattr(error, 'problem', None) or error}; "
+                "regenerate it with `squad prompts lock`",
+                line=mark.line + 1 if mark is not None else None,
+                kind="invalid",
+            )
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PromptFileError(
+            Problem(path, "expected a mapping of '<name>/v<N>.yaml: sha256:<hex>'", kind="invalid")
+        )
+    for key, value in data.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise PromptFileError(
+                Problem(
+                    path,
+                    f"entry '{key}' is not '<name>/v<N>.yaml'",
+                    line=_line_of_key(text, str(key)),
+                    kind="invalid",
+                )
+            )
+        if not isinstance(value, str) or not _HASH.match(value):
+            raise PromptFileError(
+                Problem(
+                    path,
+                    f"entry '{key}': '{value}' is not a 'sha256:<64 hex digits>' hash",
+                    line=_line_of_key(text, key),
+                    kind="invalid",
+                )
+            )
+    return dict(data)
+
+
+def write_lock(path: Path, entries: dict[str, str]) -> None:
+    """Write the lock sorted by prompt and version, so diffs show only what changed."""
+    lines = [f"{key}: {entries[key]}\n" for key in sorted(entries, key=_sort_key)]
+    path.write_text(_HEADER + "".join(lines), encoding="utf-8")
+
+
+def lock_key(name: str, version: int) -> str:
+    return f"{name}/v{version}.yaml"
+
+
+def _sort_key(key: str) -> tuple[str, int]:
+    name, _, file = key.partition("/")
+    return name, int(file[1:].removesuffix(".yaml"))
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
