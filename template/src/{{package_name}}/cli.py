@@ -48,6 +48,32 @@ def info() -> None:
     typer.echo(f"evals:       {settings.evals_dir}")
 
 
+from .commands import prompts as _prompts_commands  # noqa: E402 - groups follow the root app
+
+app.add_typer(_prompts_commands.app, name="prompts")
+
+from .commands.models import models_app  # noqa: E402 - groups follow the root app
+
+app.add_typer(models_app, name="models")
+
+from .commands.evals import app as _eval_app  # noqa: E402 - groups follow the root app
+
+app.add_typer(_eval_app, name="eval")
+
+
+def _add_serve_command() -> None:
+    """`squad serve` exists only when the repo was rendered with the service."""
+    from importlib import import_module  # noqa: PLC0415
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    name = f"{__package__}.commands.serve"
+    if find_spec(name) is not None:
+        app.command("serve")(import_module(name).serve)
+
+
+_add_serve_command()
+
+
 def _package_version() -> str:
     try:
         return version(__package__ or "")

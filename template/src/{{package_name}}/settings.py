@@ -40,6 +40,22 @@ class Settings(BaseSettings):
         description="Use this models file instead of config/models.yaml (tests, benchmarks).",
     )
 
+    # The service (`squad serve`); unused when the repo was rendered without it.
+    service_host: str = Field(default="127.0.0.1", description="Interface uvicorn binds.")
+    service_port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port.")
+    service_max_body_bytes: int = Field(
+        default=65_536, gt=0, description="Larger request bodies get 413 before being read."
+    )
+    service_max_concurrency_per_client: int = Field(
+        default=16, gt=0, description="In-flight requests per client address; more get 429."
+    )
+    service_deadline_s: float = Field(
+        default=30.0, gt=0, description="Overall deadline of one feature call; then 504."
+    )
+    service_shutdown_timeout_s: float = Field(
+        default=30.0, ge=0, description="How long shutdown waits for in-flight requests."
+    )
+
     @property
     def config_dir(self) -> Path:
         return self.root / "config"

@@ -191,7 +191,9 @@ class FakeOpenAIServer:
             if not await self._answer(writer, body, reply):
                 return
 
-    async def _answer(self, writer: asyncio.StreamWriter, body: dict[str, Any], reply: Reply) -> bool:
+    async def _answer(
+        self, writer: asyncio.StreamWriter, body: dict[str, Any], reply: Reply
+    ) -> bool:
         """Send `reply`; False when the connection must be closed afterwards."""
         if reply.latency_s:
             await asyncio.sleep(reply.latency_s)
@@ -204,7 +206,9 @@ class FakeOpenAIServer:
             await self._send(writer, reply.status, {"error": {"message": message}}, extra)
             return True
         if reply.fault == "malformed_json":
-            await self._send_raw(writer, 200, b'{"id": "chatcmpl-broken", "choices": [', "application/json")
+            await self._send_raw(
+                writer, 200, b'{"id": "chatcmpl-broken", "choices": [', "application/json"
+            )
             return True
         if reply.fault == "wrong_content_type":
             await self._send_raw(writer, 200, b"<html>upstream proxy error</html>", "text/html")
@@ -255,7 +259,7 @@ class FakeOpenAIServer:
             }
             self._write_chunk(writer, f"data: {json.dumps(chunk)}\n\n".encode())
             if truncated and i >= len(words) // 2:
-                writer.write(b"7f\r\ndata: {\"id\": \"chatc")  # cut mid-chunk, then hang up
+                writer.write(b'7f\r\ndata: {"id": "chatc')  # cut mid-chunk, then hang up
                 await writer.drain()
                 return
         done = {
@@ -281,7 +285,9 @@ class FakeOpenAIServer:
         payload: dict[str, Any],
         extra_headers: dict[str, str] | None = None,
     ) -> None:
-        await self._send_raw(writer, status, json.dumps(payload).encode(), "application/json", extra_headers)
+        await self._send_raw(
+            writer, status, json.dumps(payload).encode(), "application/json", extra_headers
+        )
 
     @staticmethod
     async def _send_raw(

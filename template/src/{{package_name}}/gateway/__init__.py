@@ -2,15 +2,46 @@
 
 Calls go through litellm's Router (retries honouring Retry-After, fallbacks along the
 chain, cooldowns, timeouts); the gateway adds an overall deadline, structured output with
-one repair attempt, typed errors and one small typed result per call.
+one repair attempt, typed errors and one small typed result per call. litellm is imported
+only when the first call is made.
 """
 
 from .config import AliasConfig, Deployment, ModelsConfig, RoutingConfig, load_models_config
+from .errors import (
+    ConfigError,
+    DeadlineExceeded,
+    DeploymentFailure,
+    GatewayError,
+    InvalidOutput,
+    ProviderUnavailable,
+)
+from .gateway import (
+    Attempt,
+    CallContext,
+    Completion,
+    Gateway,
+    GatewayObserver,
+    NoopObserver,
+    PromptRef,
+)
 
 __all__ = [
     "AliasConfig",
+    "Attempt",
+    "CallContext",
+    "Completion",
+    "ConfigError",
+    "DeadlineExceeded",
     "Deployment",
+    "DeploymentFailure",
+    "Gateway",
+    "GatewayError",
+    "GatewayObserver",
+    "InvalidOutput",
     "ModelsConfig",
+    "NoopObserver",
+    "PromptRef",
+    "ProviderUnavailable",
     "RoutingConfig",
     "load_models_config",
 ]

@@ -101,9 +101,6 @@ class RoutingConfig(BaseModel):
         default=3, ge=0, description="Failures within a minute before a cooldown."
     )
     cooldown_s: float = Field(default=30.0, ge=0, description="How long a dead deployment rests.")
-    retry_after_cap_s: float = Field(
-        default=10.0, ge=0, description="Longest Retry-After the gateway is willing to wait."
-    )
     deadline_s: float = Field(default=60.0, gt=0, description="Default overall deadline per call.")
 
 
@@ -155,9 +152,9 @@ def load_models_config(path: Path) -> ModelsConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
+        where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{line}: {problem}") from None
+        raise ConfigError(f"{path}{where}: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with an 'aliases' key")
     try:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
     from .version import PromptVersion
 
-EVIDENCE_SCHEMA_VERSION = 1
 _HASH = r"^sha256:[0-9a-f]{64}$"
 
 
@@ -32,7 +31,7 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[1] = EVIDENCE_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     prompt: str
     version: int = Field(ge=1)
     prompt_hash: str = Field(pattern=_HASH, description="content_hash of the version file.")

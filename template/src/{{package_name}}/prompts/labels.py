@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Problem, PromptFileError
+from .loader import SAFE_LOADER
 
 LABELS_FILE = "labels.yaml"
 LABEL_PATTERN = r"^[a-z][a-z0-9_\-]*$"
@@ -24,6 +25,8 @@ LABEL_ENV_PREFIX = "SQUAD_PROMPT_LABEL__"
 _HEADER = (
     "# Which version of each prompt a label serves. Move labels with `squad prompts promote`\n"
     "# and `squad prompts rollback`: they check eval evidence and keep the history below.\n"
+    "# Labels in gated_labels need passing eval evidence (evals/evidence/). A process can\n"
+    "# pin a label per prompt for canaries, e.g. SQUAD_PROMPT_LABEL__TRIAGE=staging.\n"
 )
 
 
@@ -67,7 +70,7 @@ def read_labels(path: Path) -> LabelsFile:
     except FileNotFoundError:
         return LabelsFile()
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise PromptFileError(
@@ -104,8 +107,7 @@ def write_labels(path: Path, labels: LabelsFile) -> None:
             if by_label
         },
         "history": [
-            move.model_dump(by_alias=True, exclude_defaults=True)
-            for move in labels.history
+            move.model_dump(by_alias=True, exclude_defaults=True) for move in labels.history
         ],
     }
     text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Problem, PromptFileError
+from .loader import SAFE_LOADER
 
 LOCK_FILE = "prompts.lock"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*/v[1-9][0-9]*\.yaml$")
@@ -29,7 +30,7 @@ def read_lock(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise PromptFileError(

@@ -118,9 +118,7 @@ class PromptVersion:
     content_hash: str
     variables: frozenset[str]
     label: str | None = None
-    _compiled: dict[int, jinja2.Template] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _compiled: dict[int, jinja2.Template] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -1,0 +1,212 @@
+"""Run the repo's GitHub workflows on this machine with act: host mode, offline.
+
+`make act` calls this. What it takes care of, so that a laptop with no Docker and no
+access to GitHub runs exactly the CI that gates a merge:
+
+- host mode (`-P ubuntu-latest=-self-hosted`): steps run on this machine with its `uv`;
+  without `-P`, act asks for an image on a terminal and dies without one;
+- `ACT_DISABLE_VERSION_CHECK=1` and `--no-cache-server`: no network call of act's own;
+- every remote action except `actions/checkout` (act replaces that one with a copy of the
+  work tree) is cloned while a job is set up, before any `if:` is evaluated, so each one
+  is mapped with `--local-repository` to a stub written under `.cache/act/`: a no-op for
+  tool-chain installers (the workflows skip them when `ACT` is set), and a local folder
+  standing in for the artifact store for `actions/upload-artifact` and
+  `actions/download-artifact`, so the eval shards still reach the merge and the gate.
+
+act runs what is committed plus the work tree as it is (git-ignored files excepted).
+Exit code: act's (non-zero when any job failed), 2 when act cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+CACHE = ROOT / ".cache" / "act"
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*['\"]?([\w.-]+)/([\w.-]+)((?:/[^@\s'\"]+)?)@([^\s'\"#]+)")
+
+NOOP = """\
+name: act stub
+description: Stands in for {action} under act; the workflow skips it when ACT is set.
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "act stub for {action}"
+"""
+
+UPLOAD = """\
+name: upload-artifact (act stub)
+description: Copies the artifact into a local folder that download-artifact reads.
+inputs:
+  name:
+    default: artifact
+  path:
+    required: true
+  if-no-files-found:
+    default: warn
+  retention-days:
+    default: "0"
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        STORE: {store}
+        NAME: ${{{{ inputs.name }}}}
+        SOURCE: ${{{{ inputs.path }}}}
+        MISSING: ${{{{ inputs.if-no-files-found }}}}
+      run: |
+        if [ ! -e "$SOURCE" ]; then
+          echo "no files at $SOURCE for artifact $NAME"
+          [ "$MISSING" != error ] || exit 1
+          exit 0
+        fi
+        mkdir -p "$STORE/$NAME"
+        if [ -d "$SOURCE" ]; then
+          cp -R "$SOURCE"/. "$STORE/$NAME"/
+        else
+          cp "$SOURCE" "$STORE/$NAME"/
+        fi
+        echo "artifact $NAME stored in $STORE/$NAME"
+"""
+
+DOWNLOAD = """\
+name: download-artifact (act stub)
+description: Copies artifacts back from the local folder upload-artifact wrote.
+inputs:
+  name:
+    default: ""
+  pattern:
+    default: ""
+  path:
+    default: "."
+  merge-multiple:
+    default: "false"
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        STORE: {store}
+        NAME: ${{{{ inputs.name }}}}
+        PATTERN: ${{{{ inputs.pattern }}}}
+        DEST: ${{{{ inputs.path }}}}
+        MERGE: ${{{{ inputs.merge-multiple }}}}
+      run: |
+        mkdir -p "$DEST"
+        if [ -n "$NAME" ]; then
+          [ -d "$STORE/$NAME" ] || {{ echo "artifact $NAME not found"; exit 1; }}
+          cp -R "$STORE/$NAME"/. "$DEST"/
+          exit 0
+        fi
+        shopt -s nullglob
+        for found in "$STORE"/${{PATTERN:-*}}; do
+          if [ "$MERGE" = true ]; then target="$DEST"; else target="$DEST/$(basename "$found")"; fi
+          mkdir -p "$target"
+          cp -R "$found"/. "$target"/
+          echo "artifact $(basename "$found") -> $target"
+        done
+"""
+
+
+def remote_actions(workflows: list[Path]) -> set[tuple[str, str, str, str]]:
+    """(owner, repo, subpath, ref) of every remote action the workflows use."""
+    found = set()
+    for workflow in workflows:
+        for line in workflow.read_text(encoding="utf-8").splitlines():
+            match = USES.match(line)
+            if match and match.group(1) != ".":
+                found.add((match.group(1), match.group(2), match.group(3), match.group(4)))
+    return found
+
+
+def write_stubs(actions: set[tuple[str, str, str, str]], store: Path) -> list[str]:
+    """Write a stub per action; return act's --local-repository arguments."""
+    arguments = []
+    for owner, repo, subpath, ref in sorted(actions):
+        if (owner, repo) == ("actions", "checkout"):
+            continue  # act copies the work tree instead
+        folder = CACHE / "stubs" / owner / repo / ref
+        action = f"{owner}/{repo}{subpath}"
+        template = {"upload-artifact": UPLOAD, "download-artifact": DOWNLOAD}.get(repo, NOOP)
+        text = template.format(action=action, store=json.dumps(str(store)))
+        target = folder / subpath.strip("/")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "action.yml").write_text(text, encoding="utf-8")
+        arguments += ["--local-repository", f"{owner}/{repo}@{ref}={folder}"]
+    return arguments
+
+
+def event_file(event: str) -> Path:
+    """A minimal event payload: enough for `github.event.pull_request.*` expressions."""
+    payload: dict[str, object] = {}
+    if event == "pull_request":
+        payload = {
+            "number": 1,
+            "pull_request": {"number": 1, "head": {"ref": "act"}, "base": {"ref": "main"}},
+        }
+    path = CACHE / f"{event}.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workflows", nargs="*", default=["ci"], help="e.g. ci evals")
+    parser.add_argument("--event", default="pull_request")
+    parser.add_argument("--job", help="run only this job (and the jobs it needs)")
+    parser.add_argument("--act", default=os.environ.get("ACT_BIN", "act"))
+    options = parser.parse_args(argv)
+
+    act = shutil.which(options.act)
+    if act is None:
+        sys.stderr.write("error: act not found; run `make setup` (act-bin is a dev dependency)\n")
+        return 2
+    workflows = [WORKFLOWS / f"{name.removesuffix('.yml')}.yml" for name in options.workflows]
+    missing = [str(path.relative_to(ROOT)) for path in workflows if not path.is_file()]
+    if missing:
+        sys.stderr.write(f"error: no such workflow: {', '.join(missing)}\n")
+        return 2
+
+    shutil.rmtree(CACHE, ignore_errors=True)
+    store = CACHE / "artifacts"
+    store.mkdir(parents=True)
+    stubs = write_stubs(remote_actions(workflows), store)
+    # The jobs create their own .venv in act's copy of the work tree: do not let them
+    # share (or clobber) the caller's environment.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_ACTIVE"}
+    }
+    env["ACT_DISABLE_VERSION_CHECK"] = "1"
+    env["UV_NO_PROGRESS"] = "1"  # act gives steps a terminal; keep logs readable
+    status = 0
+    for workflow in workflows:
+        command = [
+            act,
+            options.event,
+            "--workflows", str(workflow),
+            "--eventpath", str(event_file(options.event)),
+            "-P", "ubuntu-latest=-self-hosted",
+            "--no-cache-server",
+            *stubs,
+            *(["--job", options.job] if options.job else []),
+        ]  # fmt: skip
+        sys.stderr.write(f"act: {workflow.relative_to(ROOT)} on {options.event}\n")
+        result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
+        status = status or result.returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,256 @@
+"""`squad eval`: run, gate, baseline, compare, merge.
+
+A thin shell over `evals.workflow`; every failure is a typed `SquadError` that `cli.main`
+prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or recording problem.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ..evals.runner import RunOptions
+    from ..evals.workflow import Outcome, TargetOverride
+    from ..settings import Settings
+
+app = typer.Typer(
+    name="eval",
+    help="Evaluate prompts and models: run suites, gate changes, keep baselines.",
+    no_args_is_help=True,
+)
+
+SuitesArg = Annotated[
+    list[str] | None, typer.Argument(help="Suite names or files (default: every evals/*.yaml).")
+]
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="replay: recordings only (no key, no network); record: call models and store "
+        "answers; live: call models, store nothing.",
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder for the reports.")]
+LabelOpt = Annotated[
+    list[str] | None, typer.Option("--label", help="Prompt label to evaluate (repeatable).")
+]
+VersionOpt = Annotated[
+    list[int] | None, typer.Option("--version", help="Prompt version to evaluate (repeatable).")
+]
+ModelOpt = Annotated[
+    list[str] | None, typer.Option("--model", help="Model alias override (repeatable).")
+]
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option("--concurrency", min=1, help="Parallel calls (default: suite's).")
+]
+RepeatsOpt = Annotated[
+    int | None, typer.Option("--repeats", min=1, help="Samples per case (default: suite's).")
+]
+
+
+def _settings() -> Settings:
+    from ..settings import Settings  # noqa: PLC0415
+
+    return Settings()
+
+
+def _options(
+    mode: str, shard: str | None, concurrency: int | None, repeats: int | None
+) -> RunOptions:
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+    from ..evals.runner import MODES, RunOptions, parse_shard  # noqa: PLC0415
+
+    if mode not in MODES:
+        raise EvalConfigError(f"--mode '{mode}': choose one of {', '.join(MODES)}")
+    return RunOptions(
+        mode=mode,  # checked against MODES just above
+        shard=parse_shard(shard) if shard else None,
+        concurrency=concurrency,
+        repeats=repeats,
+    )
+
+
+def _override(
+    labels: list[str] | None,
+    versions: list[int] | None,
+    models: list[str] | None,
+    matrix: bool = False,
+) -> TargetOverride:
+    from ..evals.workflow import TargetOverride  # noqa: PLC0415
+
+    return TargetOverride(
+        labels=tuple(labels or ()),
+        versions=tuple(versions or ()),
+        models=tuple(models or ()),
+        matrix=matrix,
+    )
+
+
+def _show(outcome: Outcome) -> None:
+    """Print the short summary; append it to the GitHub job summary when there is one."""
+    from ..evals.render import markdown_summary  # noqa: PLC0415
+
+    text = markdown_summary(outcome.report)
+    typer.echo(text)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with Path(step_summary).open("a", encoding="utf-8") as file:
+            file.write(text + "\n")
+    for name, path in outcome.paths.items():
+        typer.echo(f"{name}: {path}")
+    for note in outcome.notes:
+        typer.echo(f"note: {note}", err=True)
+
+
+@app.command()
+def run(
+    suites: SuitesArg = None,
+    *,
+    mode: ModeOpt = "replay",
+    out: OutOpt = Path("reports"),
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Run shard i of n (e.g. 1/4) for CI matrices.")
+    ] = None,
+    label: LabelOpt = None,
+    version: VersionOpt = None,
+    model: ModelOpt = None,
+    matrix: Annotated[
+        bool, typer.Option("--matrix", help="Run the suite's matrix arms (A/B comparison).")
+    ] = False,
+    concurrency: ConcurrencyOpt = None,
+    repeats: RepeatsOpt = None,
+) -> None:
+    """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    settings = _settings()
+    options = _options(mode, shard, concurrency, repeats)
+    override = _override(label, version, model, matrix)
+    out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
+    for suite in workflow.suites(settings, suites or []):
+        _show(workflow.run(settings, suite, options, override.targets(suite), out_dir))
+
+
+@app.command()
+def gate(
+    suites: SuitesArg = None,
+    *,
+    mode: ModeOpt = "replay",
+    out: OutOpt = Path("reports"),
+    label: LabelOpt = None,
+    version: VersionOpt = None,
+    model: ModelOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Gate an existing (merged) report instead of running."),
+    ] = None,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence/--no-evidence", help="On a pass, write evals/evidence/<prompt>/v<N>.json."
+        ),
+    ] = True,
+    concurrency: ConcurrencyOpt = None,
+    repeats: RepeatsOpt = None,
+) -> None:
+    """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    settings = _settings()
+    options = _options(mode, None, concurrency, repeats)
+    override = _override(label, version, model)
+    for suite in workflow.suites(settings, suites or []):
+        outcome = workflow.gate(
+            settings,
+            suite,
+            options,
+            override.targets(suite),
+            out,
+            report_path=report,
+            evidence=evidence,
+        )
+        _show(outcome)
+        if outcome.evidence is not None:
+            typer.echo(f"evidence: {outcome.evidence}")
+
+
+@app.command()
+def baseline(
+    suites: SuitesArg = None,
+    *,
+    mode: ModeOpt = "replay",
+    label: LabelOpt = None,
+    version: VersionOpt = None,
+    model: ModelOpt = None,
+    from_report: Annotated[
+        Path | None, typer.Option("--from", help="Use this whole report instead of running.")
+    ] = None,
+) -> None:
+    """Write evals/baselines/<suite>.json from a run of the suite's target."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    settings = _settings()
+    options = _options(mode, None, None, None)
+    override = _override(label, version, model)
+    for suite in workflow.suites(settings, suites or []):
+        outcome = workflow.baseline(
+            settings, suite, options, override.targets(suite), from_report=from_report
+        )
+        summary = outcome.report.arm().summary
+        means = ", ".join(f"{n} {s.mean:.3f}" for n, s in summary.scorers.items())
+        typer.echo(f"baseline: {outcome.paths['baseline']} ({summary.cases} cases; {means})")
+
+
+@app.command()
+def refresh(
+    suites: SuitesArg = None,
+    *,
+    out: OutOpt = Path("reports/refresh"),
+    concurrency: ConcurrencyOpt = None,
+) -> None:
+    """Re-record answers, rewrite the baseline and the evidence (after a prompt/data change).
+
+    Calls the models (mode record): every arm of the suite (target and matrix) is recorded,
+    the target's run becomes evals/baselines/<suite>.json, and each arm is gated in replay;
+    passing arms get evals/evidence/<prompt>/v<N>.json. Commit all three.
+    """
+    from ..evals import workflow  # noqa: PLC0415
+
+    settings = _settings()
+    for suite in workflow.suites(settings, suites or []):
+        for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
+            gate_result = outcome.report.gate
+            verdict = gate_result.verdict if gate_result else "?"
+            typer.echo(f"{suite.name} [{outcome.report.arms[0].name}]: gate {verdict}")
+            if outcome.evidence is not None:
+                typer.echo(f"  evidence: {outcome.evidence}")
+        typer.echo(
+            f"{suite.name}: baseline {suite.baseline_path}, recordings {suite.recordings_dir}"
+        )
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="Baseline report (e.g. evals/baselines/x.json).")],
+    new: Annotated[Path, typer.Argument(help="New report (e.g. reports/x/report.json).")],
+    margin: Annotated[float, typer.Option(help="Drop treated as a regression.")] = 0.02,
+) -> None:
+    """Per-scorer deltas of NEW vs BASE with paired-bootstrap intervals (Markdown)."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    typer.echo(workflow.compare(base, new, margin=margin))
+
+
+@app.command()
+def merge(
+    reports: Annotated[list[Path], typer.Argument(help="Shard reports (report.json files).")],
+    out: OutOpt = Path("reports/merged"),
+) -> None:
+    """Merge `--shard` reports into the report an unsharded run would have written."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    _show(workflow.merge(reports, out))

@@ -1,0 +1,204 @@
+"""`squad prompts`: list, show, new, lock, check, diff, promote, rollback.
+
+A thin shell over `prompts/`; every failure is a typed `SquadError` that `cli.main` prints
+as one line with its exit code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..gateway.config import ModelsConfig
+    from ..prompts import PromptRegistry, PromptVersion
+    from ..settings import Settings
+
+app = typer.Typer(
+    name="prompts",
+    help="Versioned prompts: list, show, new, lock, check, diff, promote, rollback.",
+    no_args_is_help=True,
+)
+
+_SELECTOR = re.compile(r"^(?P<name>[^@:]+)(?:@v?(?P<version>\d+)|:(?P<label>[^@:]+))?$")
+
+
+def _settings() -> Settings:
+    from ..settings import Settings  # noqa: PLC0415
+
+    return Settings()
+
+
+def _registry(settings: Settings) -> PromptRegistry:
+    from ..prompts import PromptRegistry  # noqa: PLC0415
+
+    return PromptRegistry.load(settings.prompts_dir)
+
+
+def _models(settings: Settings) -> ModelsConfig:
+    from ..gateway.config import load_models_config  # noqa: PLC0415
+
+    return load_models_config(settings.models_file)
+
+
+@app.command("list")
+def list_prompts() -> None:
+    """List prompts with their versions and labels."""
+    registry = _registry(_settings())
+    for name in registry.names():
+        versions = ", ".join(f"v{v.version}" for v in registry.versions(name))
+        labels = registry.labels.labels_of(name)
+        shown = "  ".join(f"{label}=v{number}" for label, number in sorted(labels.items()))
+        typer.echo(f"{name:<24} {versions:<20} {shown}")
+
+
+@app.command()
+def show(
+    selector: Annotated[
+        str, typer.Argument(help="NAME (latest), NAME@VERSION or NAME:LABEL.", metavar="PROMPT")
+    ],
+) -> None:
+    """Show one prompt version: where it is, its hash, labels, and its file."""
+    registry = _registry(_settings())
+    version = _select(registry, selector)
+    labels = [
+        label
+        for label, number in sorted(registry.labels.labels_of(version.name).items())
+        if number == version.version
+    ]
+    typer.echo(f"# {version.ident}  {version.path}")
+    typer.echo(f"# hash:   {version.content_hash}")
+    typer.echo(f"# model:  {version.model}")
+    typer.echo(f"# labels: {', '.join(labels) or '(none)'}")
+    typer.echo(version.path.read_text(encoding="utf-8").rstrip())
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Prompt name (snake_case).")],
+    model: Annotated[
+        str | None, typer.Option(help="Model alias for a brand-new prompt's v1.")
+    ] = None,
+) -> None:
+    """Copy the latest version into the next version file, unlocked, ready to edit."""
+    from ..prompts import new_version  # noqa: PLC0415
+
+    path = new_version(_settings().prompts_dir, name, model=model)
+    typer.echo(f"created {path}; edit it, review it, then `squad prompts lock`")
+
+
+@app.command()
+def lock() -> None:
+    """Record the hash of every new version in prompts/prompts.lock."""
+    from ..prompts import lock_prompts  # noqa: PLC0415
+
+    added = lock_prompts(_settings().prompts_dir)
+    if added:
+        for key in added:
+            typer.echo(f"locked {key}")
+    else:
+        typer.echo("nothing to lock: every version is already locked")
+
+
+@app.command()
+def check() -> None:
+    """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
+    or a gated label without valid passing eval evidence."""
+    from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
+
+    settings = _settings()
+    problems = check_prompts(
+        settings.prompts_dir,
+        models=_models(settings),
+        evidence_dir=settings.evals_dir / "evidence",
+        root=settings.root,
+    )
+    if problems:
+        raise PromptCheckError(problems)
+    scan = scan_prompts(settings.prompts_dir)
+    count = sum(len(versions) for versions in scan.versions.values())
+    typer.echo(f"ok: {len(scan.versions)} prompts, {count} versions, all locked and labelled")
+
+
+@app.command()
+def diff(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    old: Annotated[int, typer.Argument(help="Older version number.")],
+    new: Annotated[int, typer.Argument(help="Newer version number.")],
+) -> None:
+    """Show what changed between two versions: messages, schemas and params."""
+    from ..prompts import diff_versions  # noqa: PLC0415
+
+    registry = _registry(_settings())
+    text = diff_versions(registry.get(name, version=old), registry.get(name, version=new))
+    typer.echo(text or f"{name}: v{old} and v{new} have the same messages, schemas and params")
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    version: Annotated[str, typer.Argument(help="Version to promote (3 or v3).")],
+    label: Annotated[str, typer.Option("--label", "-l", help="Label to move.")],
+    force: Annotated[
+        bool, typer.Option(help="Promote without valid evidence (needs --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why; recorded in the label history.")] = None,
+) -> None:
+    """Point a label at a version; gated labels need passing eval evidence."""
+    from ..prompts import promote as promote_label  # noqa: PLC0415
+
+    settings = _settings()
+    number = _version_number(version)
+    move = promote_label(
+        settings.prompts_dir,
+        name,
+        number,
+        label,
+        models=_models(settings),
+        evidence_dir=settings.evals_dir / "evidence",
+        root=settings.root,
+        force=force,
+        reason=reason,
+    )
+    if move is None:
+        typer.echo(f"{name}:{label} already points to v{number}")
+        return
+    was = "unset" if move.from_version is None else f"v{move.from_version}"
+    forced = " (forced: evidence not valid)" if move.forced else ""
+    typer.echo(f"{name}:{label} -> v{number} (was {was}){forced}")
+
+
+@app.command()
+def rollback(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    label: Annotated[str, typer.Option("--label", "-l", help="Label to move back.")],
+) -> None:
+    """Move a label back to where it pointed before its last promotion."""
+    from ..prompts import rollback as rollback_label  # noqa: PLC0415
+
+    move = rollback_label(_settings().prompts_dir, name, label)
+    now = "unset" if move.from_version is None else f"v{move.from_version}"
+    typer.echo(f"{name}:{label} -> {now} (was v{move.to_version})")
+
+
+def _version_number(text: str) -> int:
+    match = re.fullmatch(r"v?([1-9][0-9]*)", text.strip())
+    if match is None:
+        raise ConfigError(f"version '{text}' is not a version number (e.g. 3 or v3)")
+    return int(match.group(1))
+
+
+def _select(registry: PromptRegistry, selector: str) -> PromptVersion:
+    match = _SELECTOR.match(selector.strip())
+    if match is None:
+        raise ConfigError(f"'{selector}' is not NAME, NAME@VERSION or NAME:LABEL")
+    name = match.group("name")
+    if match.group("version"):
+        return registry.get(name, version=int(match.group("version")))
+    if match.group("label"):
+        return registry.get(name, label=match.group("label"))
+    return registry.latest(name)

@@ -1,0 +1,21 @@
+"""Typed errors of the eval capability.
+
+Suite, dataset and recording problems are data errors (exit 2); a gate that ran and found a
+regression or a missed threshold is a failed check (exit 1).
+"""
+
+from __future__ import annotations
+
+from ..errors import CheckFailed, ConfigError
+
+
+class EvalConfigError(ConfigError):
+    """A suite file, dataset or report is missing or invalid (exit 2); names file and field."""
+
+
+class ReplayMiss(ConfigError):
+    """Replay mode found no recording for a request (exit 2); names the case and the alias."""
+
+
+class GateFailed(CheckFailed):
+    """The eval gate ran and failed a threshold or found a regression (exit 1)."""

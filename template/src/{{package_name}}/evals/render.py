@@ -1,0 +1,372 @@
+"""Views of an `EvalReport`: Markdown summary, JUnit XML, one self-contained HTML page.
+
+`write_reports` writes all four files (JSON included) into an output folder:
+`report.json`, `summary.md` (fit for `$GITHUB_STEP_SUMMARY` and a PR comment),
+`junit.xml` (one testcase per case x scorer) and `report.html`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from .report import ArmResult, CaseResult, EvalReport, write_json
+from .stats import mean
+
+_PASS, _FAIL = "PASS", "FAIL"
+
+
+def write_reports(
+    report: EvalReport, out_dir: Path, *, baseline: EvalReport | None = None
+) -> dict[str, Path]:
+    """Write every view of `report` into `out_dir`; returns name -> path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": write_json(report, out_dir / "report.json"),
+        "markdown": out_dir / "summary.md",
+        "junit": out_dir / "junit.xml",
+        "html": out_dir / "report.html",
+    }
+    paths["markdown"].write_text(markdown_summary(report, baseline), encoding="utf-8")
+    paths["junit"].write_text(junit_xml(report), encoding="utf-8")
+    paths["html"].write_text(html_page(report, baseline), encoding="utf-8")
+    return paths
+
+
+def _pct(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _short_hash(value: str) -> str:
+    return value.removeprefix("sha256:")[:12]
+
+
+def _mean_deltas(baseline: ArmResult, arm: ArmResult) -> dict[str, float]:
+    """Mean per-case delta on the cases both runs share, per scorer."""
+    base = {c.id: c for c in baseline.cases}
+    deltas: dict[str, float] = {}
+    for scorer in arm.summary.scorers:
+        pairs = [
+            c.scores[scorer] - base[c.id].scores[scorer]
+            for c in arm.cases
+            if c.id in base and scorer in base[c.id].scores
+        ]
+        if pairs:
+            deltas[scorer] = mean(pairs)
+    return deltas
+
+
+def markdown_summary(report: EvalReport, baseline: EvalReport | None = None) -> str:
+    """A compact summary: verdict, per-scorer table with deltas, tags, cost, arms."""
+    lines: list[str] = []
+    gate = report.gate
+    verdict = f" - gate {'PASS' if gate.verdict == 'pass' else 'FAIL'}" if gate else ""
+    lines.append(f"## Eval `{report.suite}`{verdict}")
+    lines.append("")
+    arm = report.arm(gate.arm if gate else None)
+    prompt = arm.prompt
+    models = "; ".join(f"{a}: {', '.join(m)}" for a, m in arm.models.items()) or "none answered"
+    lines.append(
+        f"Prompt `{prompt.name}@v{prompt.version}`"
+        + (f" (label `{prompt.label}`)" if prompt.label else "")
+        + f", hash `{_short_hash(prompt.hash)}`, alias `{prompt.alias}`. Models: {models}.  "
+    )
+    lines.append(
+        f"Dataset `{report.dataset}` ({arm.summary.cases} cases, hash "
+        f"`{_short_hash(report.dataset_hash)}`), mode `{report.mode}`, repeats {report.repeats}"
+        + (f", shard {report.shard.index}/{report.shard.count}" if report.shard else "")
+        + "."
+    )
+    lines.append("")
+    if gate and gate.reasons:
+        lines.append("**Why the gate failed**")
+        lines.append("")
+        lines.extend(f"- {reason}" for reason in gate.reasons)
+        lines.append("")
+    thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
+    regressions = {r.scorer: r for r in gate.regressions} if gate else {}
+    deltas = _mean_deltas(baseline.arm(), arm) if baseline and not regressions else {}
+    lines.append("| Scorer | Mean | 95% CI | Passed | Threshold | Delta vs baseline | |")
+    lines.append("| --- | ---: | --- | ---: | ---: | --- | --- |")
+    for name, stats in arm.summary.scorers.items():
+        threshold = thresholds.get(name)
+        check = regressions.get(name)
+        if check is not None:
+            delta = f"{check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})"
+        elif name in deltas:
+            delta = f"{deltas[name]:+.3f}"
+        else:
+            delta = "-"
+        bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
+        mark = _FAIL if bad else (_PASS if threshold or check else "")
+        lines.append(
+            f"| {name} | {_pct(stats.mean)} | {_pct(stats.ci_low)}..{_pct(stats.ci_high)} "
+            f"| {stats.passed}/{stats.n} | {f'>= {threshold.threshold:.2f}' if threshold else '-'} "
+            f"| {delta} | {mark} |"
+        )
+    lines.append("")
+    s = arm.summary
+    lines.append(
+        f"Overall {_pct(s.overall)}; latency p50 {s.latency_p50_s * 1000:.0f} ms, "
+        f"p95 {s.latency_p95_s * 1000:.0f} ms; tokens {s.input_tokens} in / "
+        f"{s.output_tokens} out; cost ${s.cost_usd:.4f}; errors {s.errors}."
+    )
+    if s.unstable_cases:
+        lines.append("")
+        lines.append(
+            f"Unstable across repeats (left out of the regression check): "
+            f"{', '.join(s.unstable_cases[:20])}" + (" ..." if len(s.unstable_cases) > 20 else "")
+        )
+    lines.extend(_weakest_tags(arm))
+    if len(report.arms) > 1:
+        lines.append("")
+        lines.extend(comparison_table(report))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _weakest_tags(arm: ArmResult, count: int = 8) -> list[str]:
+    """A collapsed table of the tags with the lowest mean score."""
+    s = arm.summary
+    lines: list[str] = []
+    worst = sorted(s.tags.items(), key=lambda item: mean(list(item[1].scores.values())))[:count]
+    if worst:
+        lines.append("")
+        lines.append("<details><summary>Weakest tags</summary>")
+        lines.append("")
+        names = list(s.scorers)
+        lines.append("| Tag | n | " + " | ".join(names) + " |")
+        lines.append("| --- | ---: |" + " ---: |" * len(names))
+        for tag, summary in worst:
+            row = " | ".join(_pct(summary.scores.get(n, 0.0)) for n in names)
+            lines.append(f"| {tag} | {summary.n} | {row} |")
+        lines.append("")
+        lines.append("</details>")
+    return lines
+
+
+def comparison_table(report: EvalReport) -> list[str]:
+    """One row per arm: quality per scorer, latency p50/p95, tokens and cost per case."""
+    names = [info.name for info in report.scorers]
+    lines = ["### Arms", ""]
+    lines.append(
+        "| Arm | Prompt | Alias | "
+        + " | ".join(names)
+        + " | p50 ms | p95 ms | tokens/case | cost/case |"
+    )
+    lines.append("| --- | --- | --- |" + " ---: |" * (len(names) + 4))
+    for arm in report.arms:
+        s = arm.summary
+        attempts = max(1, sum(len(c.attempts) for c in arm.cases))
+        tokens = (s.input_tokens + s.output_tokens) / attempts
+        quality = " | ".join(_pct(s.scorers[n].mean) for n in names)
+        lines.append(
+            f"| {arm.name} | {arm.prompt.name}@v{arm.prompt.version} | {arm.prompt.alias} "
+            f"| {quality} | {s.latency_p50_s * 1000:.0f} | {s.latency_p95_s * 1000:.0f} "
+            f"| {tokens:.0f} | ${s.cost_usd / attempts:.6f} |"
+        )
+    return lines
+
+
+def junit_xml(report: EvalReport) -> str:
+    """One `<testcase>` per case x scorer (failure below the scorer's pass_score)."""
+    pass_scores = {info.name: info.pass_score for info in report.scorers}
+    root = ET.Element("testsuites", name=f"eval {report.suite}")
+    total = failures = 0
+    for arm in report.arms:
+        suite = ET.SubElement(root, "testsuite", name=f"{report.suite}[{arm.name}]")
+        arm_failures = 0
+        for case in arm.cases:
+            for scorer, value in case.scores.items():
+                testcase = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{report.suite}.{scorer}",
+                    name=case.id,
+                    time=f"{mean([a.latency_s for a in case.attempts]):.3f}",
+                )
+                if value < pass_scores.get(scorer, 0.5):
+                    arm_failures += 1
+                    reason = case.attempts[0].scores[scorer].reason
+                    failure = ET.SubElement(
+                        testcase, "failure", message=f"{scorer}={value:.3f}: {reason}"
+                    )
+                    failure.text = json.dumps(case.attempts[0].output, ensure_ascii=False)
+        count = len(arm.cases) * len(report.scorers)
+        suite.set("tests", str(count))
+        suite.set("failures", str(arm_failures))
+        total += count
+        failures += arm_failures
+    if report.gate is not None:
+        gate_suite = ET.SubElement(root, "testsuite", name=f"{report.suite}[gate]")
+        checks = 0
+        gate_failures = 0
+        for threshold in report.gate.thresholds:
+            checks += 1
+            testcase = ET.SubElement(
+                gate_suite,
+                "testcase",
+                classname=f"{report.suite}.gate",
+                name=f"threshold {threshold.scorer}",
+            )
+            if not threshold.passed:
+                gate_failures += 1
+                ET.SubElement(
+                    testcase,
+                    "failure",
+                    message=f"mean {threshold.mean:.3f} < {threshold.threshold:.3f}",
+                )
+        for check in report.gate.regressions:
+            checks += 1
+            testcase = ET.SubElement(
+                gate_suite,
+                "testcase",
+                classname=f"{report.suite}.gate",
+                name=f"regression {check.scorer}",
+            )
+            if check.regressed:
+                gate_failures += 1
+                ET.SubElement(
+                    testcase,
+                    "failure",
+                    message=f"delta {check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})",
+                )
+        gate_suite.set("tests", str(checks))
+        gate_suite.set("failures", str(gate_failures))
+        total += checks
+        failures += gate_failures
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1f24}
+h1{font-size:1.3rem}table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #d0d7de;padding:4px 6px;vertical-align:top;text-align:left}
+th{background:#f6f8fa;position:sticky;top:0}
+.ok{background:#e6f4ea}.bad{background:#fde7e9}.mid{background:#fff4ce}
+pre{white-space:pre-wrap;margin:0;max-width:32rem;font-size:12px}
+.controls{margin:1rem 0;display:flex;gap:1rem;flex-wrap:wrap}
+.pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}
+small{color:#57606a}
+"""
+
+_SCRIPT = """
+const rows=[...document.querySelectorAll('tbody.cases tr')];
+const failing=document.getElementById('failing'),search=document.getElementById('search'),
+changed=document.getElementById('changed'),count=document.getElementById('count');
+function apply(){let shown=0;const want=failing.value,text=search.value.toLowerCase();
+for(const row of rows){const fails=row.dataset.fails.split(' ');
+let ok=(want==='' )||(want==='*'?row.dataset.fails!=='':fails.includes(want));
+if(ok&&text)ok=row.textContent.toLowerCase().includes(text);
+if(ok&&changed.checked)ok=row.dataset.changed==='1';
+row.hidden=!ok;if(ok)shown++;}count.textContent=shown+' of '+rows.length+' cases';}
+for(const el of [failing,search,changed])el.addEventListener('input',apply);apply();
+"""
+
+
+def _cell_class(value: float, pass_score: float) -> str:
+    if value >= max(pass_score, 0.999):
+        return "ok"
+    return "mid" if value >= pass_score else "bad"
+
+
+def _pre(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _answer(case: CaseResult | None) -> Any:
+    if case is None:
+        return "(not in baseline)"
+    first = case.attempts[0]
+    if first.error:
+        return f"ERROR: {first.error}"
+    return first.output if first.output is not None else first.text
+
+
+def html_page(report: EvalReport, baseline: EvalReport | None = None) -> str:
+    """One self-contained page: summary and a filterable per-case table beside the baseline."""
+    e = html.escape
+    arm = report.arm(report.gate.arm if report.gate else None)
+    base_arm = baseline.arm() if baseline else None
+    base_cases = {c.id: c for c in base_arm.cases} if base_arm else {}
+    pass_scores = {info.name: info.pass_score for info in report.scorers}
+    names = list(pass_scores)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Eval {e(report.suite)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Eval <code>{e(report.suite)}</code> - arm <code>{e(arm.name)}</code>",
+    ]
+    if report.gate:
+        css = "pass" if report.gate.verdict == "pass" else "fail"
+        parts.append(f" <span class='{css}'>gate {e(report.gate.verdict.upper())}</span>")
+    parts.append("</h1>")
+    parts.append(
+        f"<p><small>prompt {e(arm.prompt.name)}@v{arm.prompt.version} "
+        f"({e(arm.prompt.label or 'no label')}, {e(_short_hash(arm.prompt.hash))}), alias "
+        f"{e(arm.prompt.alias)}, dataset {e(report.dataset)}, mode {e(report.mode)}, "
+        f"created {e(report.created_at.isoformat(timespec='seconds'))}"
+        + (", baseline shown beside each answer" if base_arm else "")
+        + "</small></p>"
+    )
+    if report.gate and report.gate.reasons:
+        parts.append("<ul>" + "".join(f"<li>{e(r)}</li>" for r in report.gate.reasons) + "</ul>")
+    parts.append("<table><thead><tr><th>Scorer</th><th>Mean</th><th>CI</th><th>Passed</th>")
+    parts.append("<th>Baseline</th></tr></thead><tbody>")
+    for name, stats in arm.summary.scorers.items():
+        base = base_arm.summary.scorers.get(name) if base_arm else None
+        parts.append(
+            f"<tr><td>{e(name)}</td><td>{stats.mean:.3f}</td>"
+            f"<td>{stats.ci_low:.3f}..{stats.ci_high:.3f}</td><td>{stats.passed}/{stats.n}</td>"
+            f"<td>{f'{base.mean:.3f}' if base else '-'}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    options = "".join(f"<option value='{e(n)}'>failing {e(n)}</option>" for n in names)
+    parts.append(
+        "<div class='controls'><label>Show <select id='failing'><option value=''>all cases"
+        f"</option><option value='*'>failing any scorer</option>{options}</select></label>"
+        "<label>Search <input id='search' type='search'></label>"
+        "<label><input id='changed' type='checkbox'> changed vs baseline</label>"
+        "<span id='count'></span></div>"
+    )
+    header = "".join(f"<th>{e(n)}</th>" for n in names)
+    parts.append(
+        "<table><thead><tr><th>Case</th><th>Inputs</th><th>Expected</th><th>Answer</th>"
+        f"<th>Baseline answer</th>{header}</tr></thead><tbody class='cases'>"
+    )
+    for case in arm.cases:
+        base_case = base_cases.get(case.id)
+        fails = [n for n in names if case.scores.get(n, 0.0) < pass_scores[n]]
+        changed = base_case is not None and any(
+            abs(case.scores.get(n, 0.0) - base_case.scores.get(n, 0.0)) > 1e-9 for n in names
+        )
+        cells = []
+        for name in names:
+            value = case.scores.get(name, 0.0)
+            reason = case.attempts[0].scores[name].reason if name in case.attempts[0].scores else ""
+            before = (
+                f"<br><small>was {base_case.scores[name]:.2f}</small>"
+                if base_case is not None and name in base_case.scores
+                else ""
+            )
+            flag = " <small>unstable</small>" if name in case.unstable else ""
+            cells.append(
+                f"<td class='{_cell_class(value, pass_scores[name])}' title='{e(reason)}'>"
+                f"{value:.2f}{before}{flag}</td>"
+            )
+        tags = " ".join(case.tags)
+        parts.append(
+            f"<tr data-fails='{e(' '.join(fails))}' data-changed='{int(changed)}'>"
+            f"<td>{e(case.id)}<br><small>{e(tags)}</small></td><td>{_pre(case.inputs)}</td>"
+            f"<td>{_pre(case.expected)}</td><td>{_pre(_answer(case))}</td>"
+            f"<td>{_pre(_answer(base_case)) if base_arm else '-'}</td>{''.join(cells)}</tr>"
+        )
+    parts.append("</tbody></table>")
+    parts.append(f"<script>{_SCRIPT}</script></body></html>\n")
+    return "".join(parts)

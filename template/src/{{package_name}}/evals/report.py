@@ -1,0 +1,297 @@
+"""`EvalReport`: the complete, versioned record of one eval run (and, for a gate, its verdict).
+
+The JSON report is the source of truth; Markdown, JUnit and HTML are views of it
+(`render.py`). A baseline is a report committed under `evals/baselines/`. The schema is
+`EvalReport.model_json_schema()`; bump `REPORT_SCHEMA_VERSION` on any breaking change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import EvalConfigError
+from .paths import display_path
+from .stats import mean, mean_interval, percentile
+
+REPORT_SCHEMA_VERSION = 1
+
+Mode = Literal["live", "record", "replay"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoreResult(_Model):
+    score: float = Field(ge=0, le=1)
+    reason: str
+
+
+class Attempt(_Model):
+    """One call of the target for one case (one of `repeats`)."""
+
+    repeat: int = Field(ge=0)
+    text: str
+    output: Any = None
+    error: str | None = None
+    deployment: str | None = None
+    fallback_used: bool = False
+    latency_s: float = Field(ge=0)
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    cost_usd: float = Field(ge=0)
+    scores: dict[str, ScoreResult]
+
+
+class CaseResult(_Model):
+    id: str
+    index: int = Field(ge=0, description="Position in the dataset (orders merged shards).")
+    tags: list[str]
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    attempts: list[Attempt] = Field(min_length=1)
+    scores: dict[str, float] = Field(description="Scorer -> mean score over the repeats.")
+    unstable: list[str] = Field(
+        default_factory=list, description="Scorers whose verdict flips across repeats."
+    )
+
+
+class ScorerSummary(_Model):
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    passed: int = Field(description="Cases at or above the scorer's pass_score.")
+
+
+class TagSummary(_Model):
+    n: int
+    scores: dict[str, float]
+
+
+class ArmSummary(_Model):
+    cases: int
+    errors: int
+    overall: float = Field(description="Unweighted mean of the scorers' means.")
+    scorers: dict[str, ScorerSummary]
+    tags: dict[str, TagSummary]
+    latency_p50_s: float
+    latency_p95_s: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    unstable_cases: list[str] = Field(default_factory=list)
+
+
+class PromptInfo(_Model):
+    name: str
+    version: int
+    label: str | None
+    hash: str
+    alias: str
+
+
+class ArmResult(_Model):
+    name: str
+    prompt: PromptInfo
+    models: dict[str, list[str]] = Field(
+        description="Alias -> deployment model strings that answered (target and judge)."
+    )
+    cases: list[CaseResult]
+    summary: ArmSummary
+
+
+class ScorerInfo(_Model):
+    name: str
+    type: str
+    pass_score: float
+
+
+class Shard(_Model):
+    index: int = Field(ge=1)
+    count: int = Field(ge=1)
+
+
+class ThresholdCheck(_Model):
+    scorer: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    threshold: float
+    passed: bool
+
+
+class RegressionCheck(_Model):
+    scorer: str
+    baseline_mean: float
+    new_mean: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    p_adjusted: float
+    margin: float
+    n: int
+    regressed: bool
+
+
+class GateResult(_Model):
+    verdict: Literal["pass", "fail"]
+    arm: str
+    baseline: str | None
+    confidence: float
+    thresholds: list[ThresholdCheck]
+    regressions: list[RegressionCheck]
+    excluded_unstable: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, description="Why it failed, one per line.")
+
+
+class EvalReport(_Model):
+    schema_version: Literal[1] = 1
+    suite: str
+    suite_file: str
+    dataset: str
+    dataset_hash: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    mode: Mode
+    repeats: int
+    shard: Shard | None = None
+    scorers: list[ScorerInfo]
+    arms: list[ArmResult] = Field(min_length=1)
+    gate: GateResult | None = None
+
+    def arm(self, name: str | None = None) -> ArmResult:
+        if name is None:
+            return self.arms[0]
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        known = ", ".join(a.name for a in self.arms)
+        raise EvalConfigError(f"report of suite '{self.suite}' has no arm '{name}' ({known})")
+
+
+def summarize(cases: list[CaseResult], scorers: list[ScorerInfo]) -> ArmSummary:
+    """Per-scorer, per-tag and overall aggregates of an arm's cases."""
+    by_scorer: dict[str, ScorerSummary] = {}
+    for info in scorers:
+        values = [c.scores[info.name] for c in cases if info.name in c.scores]
+        low, high = mean_interval(values)
+        by_scorer[info.name] = ScorerSummary(
+            mean=round(mean(values), 6),
+            ci_low=round(low, 6),
+            ci_high=round(high, 6),
+            n=len(values),
+            passed=sum(1 for v in values if v >= info.pass_score),
+        )
+    tags: dict[str, TagSummary] = {}
+    for tag in sorted({t for c in cases for t in c.tags}):
+        tagged = [c for c in cases if tag in c.tags]
+        tags[tag] = TagSummary(
+            n=len(tagged),
+            scores={
+                info.name: round(mean([c.scores[info.name] for c in tagged]), 6) for info in scorers
+            },
+        )
+    attempts = [a for c in cases for a in c.attempts]
+    latencies = [a.latency_s for a in attempts]
+    return ArmSummary(
+        cases=len(cases),
+        errors=sum(1 for a in attempts if a.error is not None),
+        overall=round(mean([s.mean for s in by_scorer.values()]), 6),
+        scorers=by_scorer,
+        tags=tags,
+        latency_p50_s=round(percentile(latencies, 50), 6),
+        latency_p95_s=round(percentile(latencies, 95), 6),
+        input_tokens=sum(a.input_tokens for a in attempts),
+        output_tokens=sum(a.output_tokens for a in attempts),
+        cost_usd=round(sum(a.cost_usd for a in attempts), 8),
+        unstable_cases=[c.id for c in cases if c.unstable],
+    )
+
+
+def read_report(path: Path) -> EvalReport:
+    """Read a report or baseline; a malformed one is an `EvalConfigError` naming the field."""
+    where = display_path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalConfigError(f"{where}: report not found") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise EvalConfigError(f"{where}: not a readable JSON report ({error})") from None
+    if isinstance(data, dict) and data.get("schema_version") not in (None, REPORT_SCHEMA_VERSION):
+        raise EvalConfigError(
+            f"{where}: report schema_version {data.get('schema_version')} is not "
+            f"{REPORT_SCHEMA_VERSION}; regenerate it with this version of the tool"
+        )
+    try:
+        return EvalReport.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(report)"
+        raise EvalConfigError(f"{where}: field '{field}': {first['msg']}") from None
+
+
+def write_json(report: EvalReport, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def merge_reports(reports: list[EvalReport]) -> EvalReport:
+    """Join the shards of one run into the report an unsharded run would have written."""
+    if not reports:
+        raise EvalConfigError("nothing to merge: give the shard reports")
+    first = reports[0]
+    _check_mergeable(reports)
+    arms = []
+    for position, arm in enumerate(first.arms):
+        cases: dict[str, CaseResult] = {}
+        models: dict[str, set[str]] = {}
+        for report in reports:
+            other = report.arms[position]
+            if other.prompt != arm.prompt:
+                raise EvalConfigError(f"cannot merge: arm '{arm.name}' ran different prompts")
+            for case in other.cases:
+                if case.id in cases:
+                    raise EvalConfigError(f"cannot merge: case '{case.id}' is in two shards")
+                cases[case.id] = case
+            for alias, answered in other.models.items():
+                models.setdefault(alias, set()).update(answered)
+        ordered = sorted(cases.values(), key=lambda c: c.index)
+        arms.append(
+            ArmResult(
+                name=arm.name,
+                prompt=arm.prompt,
+                models={alias: sorted(found) for alias, found in sorted(models.items())},
+                cases=ordered,
+                summary=summarize(ordered, first.scorers),
+            )
+        )
+    return first.model_copy(update={"arms": arms, "shard": None, "gate": None})
+
+
+def _check_mergeable(reports: list[EvalReport]) -> None:
+    """Shards of one run: same suite, data, arms; shard numbers 1..n exactly once."""
+    first = reports[0]
+    for shard_report in reports[1:]:
+        for field in ("suite", "dataset_hash", "repeats", "mode"):
+            if getattr(shard_report, field) != getattr(first, field):
+                raise EvalConfigError(
+                    f"cannot merge: shards differ in '{field}' "
+                    f"({getattr(first, field)!r} vs {getattr(shard_report, field)!r})"
+                )
+        if [a.name for a in shard_report.arms] != [a.name for a in first.arms]:
+            raise EvalConfigError("cannot merge: shards ran different arms")
+    shards = [r.shard for r in reports]
+    if all(s is not None for s in shards):
+        counts = {s.count for s in shards if s is not None}
+        indexes = sorted(s.index for s in shards if s is not None)
+        if len(counts) != 1 or indexes != list(range(1, next(iter(counts)) + 1)):
+            raise EvalConfigError(
+                f"cannot merge: expected shards 1..n exactly once, got {indexes} of {counts}"
+            )

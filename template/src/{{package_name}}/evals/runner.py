@@ -1,0 +1,450 @@
+"""The eval runner: every case of a suite through the real feature path, scored, in parallel.
+
+Calls go through `ModelCaller`, which applies the mode:
+
+- `live`: call the models through the gateway; nothing is read from or written to disk.
+- `record`: call the models and store every answer under `evals/recordings/<suite>/`.
+- `replay`: answer from the recordings only; a miss is a `ReplayMiss` naming the case. No
+  gateway is built and litellm is never imported, so a replayed gate takes seconds.
+
+Concurrency is bounded by a semaphore (the suite's `concurrency`); a progress bar shows on
+an interactive terminal and stays quiet in CI (`CI` set) or when output is piped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SquadError
+from ..gateway.config import ModelsConfig, load_models_config
+from ..prompts import PromptInputError, PromptRegistry
+from .cache import RecordedResponse, ResponseCache, request_key
+from .dataset import Case, load_dataset
+from .errors import EvalConfigError, ReplayMiss
+from .paths import display_path
+from .report import (
+    ArmResult,
+    Attempt,
+    CaseResult,
+    EvalReport,
+    Mode,
+    PromptInfo,
+    ScoreResult,
+    ScorerInfo,
+    Shard,
+    summarize,
+)
+from .scorers import Score, ScoreContext
+from .stats import is_unstable
+from .suite import Suite, Target
+
+if TYPE_CHECKING:
+    from ..gateway import Gateway, PromptRef
+    from ..prompts import PromptVersion
+    from ..settings import Settings
+
+MODES: tuple[Mode, ...] = ("live", "record", "replay")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a suite; `None` fields fall back to the suite file."""
+
+    mode: Mode = "replay"
+    shard: tuple[int, int] | None = None
+    concurrency: int | None = None
+    repeats: int | None = None
+    progress: bool | None = None  # None: only on an interactive terminal outside CI
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`"2/4"` -> `(2, 4)`; shards are numbered from 1."""
+    index, _, count = text.partition("/")
+    if index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count):
+        return int(index), int(count)
+    raise EvalConfigError(f"--shard '{text}': expected i/n with 1 <= i <= n, e.g. 1/4")
+
+
+def shard_cases(cases: list[Case], shard: tuple[int, int] | None) -> list[tuple[int, Case]]:
+    """The (dataset index, case) pairs of one shard: every n-th case, so shards stay balanced."""
+    indexed = list(enumerate(cases))
+    if shard is None:
+        return indexed
+    index, count = shard
+    return [(i, case) for i, case in indexed if i % count == index - 1]
+
+
+@dataclass
+class ModelCaller:
+    """Model calls through the response cache, according to the run mode."""
+
+    settings: Settings
+    models: ModelsConfig
+    cache: ResponseCache
+    mode: Mode
+    suite_name: str
+    _gateway: Gateway | None = field(default=None, init=False)
+
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            from ..gateway import Gateway  # noqa: PLC0415 - litellm only when calling live
+
+            self._gateway = Gateway.from_settings(self.settings)
+        return self._gateway
+
+    async def call(
+        self,
+        alias: str,
+        messages: list[dict[str, str]],
+        *,
+        case_id: str,
+        params: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        prompt: PromptRef | None = None,
+        deadline_s: float | None = None,
+        sample: int = 0,
+    ) -> RecordedResponse:
+        chain = self.models.deployment_chain(alias)
+        # What a reviewer needs to recognise the recording; the key covers the rest.
+        users = [m["content"] for m in messages if m.get("role") == "user"]
+        request: dict[str, Any] = {
+            "alias": alias,
+            "chain": chain,
+            "case": case_id,
+            "last_user_message": users[-1][:2000] if users else "",
+        }
+        key = request_key(
+            alias=alias,
+            chain=chain,
+            messages=messages,
+            params=params,
+            output_schema=output_schema,
+            sample=sample,
+        )
+        if self.mode == "replay":
+            hit = self.cache.get(key)
+            if hit is None:
+                raise ReplayMiss(
+                    f"case '{case_id}': no recording for model alias '{alias}' "
+                    f"({', '.join(chain)}) in {display_path(self.cache.directory)}; "
+                    f"record it with `squad eval run {self.suite_name} --mode record`"
+                )
+            return hit
+        response, recordable = await self._live(
+            alias=alias,
+            messages=messages,
+            params=params,
+            output_schema=output_schema,
+            prompt=prompt,
+            deadline_s=deadline_s,
+        )
+        if self.mode == "record" and recordable:
+            self.cache.put(key, request if not sample else {**request, "sample": sample}, response)
+        return response
+
+    async def _live(
+        self,
+        *,
+        alias: str,
+        messages: list[dict[str, str]],
+        params: dict[str, Any] | None,
+        output_schema: dict[str, Any] | None,
+        prompt: PromptRef | None,
+        deadline_s: float | None,
+    ) -> tuple[RecordedResponse, bool]:
+        from ..gateway import InvalidOutput  # noqa: PLC0415
+        from ..gateway.errors import GatewayError  # noqa: PLC0415
+
+        try:
+            completion = await self.gateway().acomplete(
+                alias,
+                messages,
+                params=params,
+                output_schema=output_schema,
+                prompt=prompt,
+                deadline_s=deadline_s,
+            )
+        except InvalidOutput as error:
+            # The model answered badly: that is its behaviour, recorded like an answer.
+            failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
+            return failed, True
+        except GatewayError as error:
+            # Outages and deadlines are not the model's answer: never recorded.
+            return RecordedResponse(alias=alias, error=str(error)), False
+        response = RecordedResponse(
+            text=completion.text,
+            output=completion.output,
+            alias=completion.alias,
+            deployment=completion.deployment,
+            fallback_used=completion.fallback_used,
+            attempts=completion.attempts,
+            latency_s=round(completion.latency_s, 6),
+            input_tokens=completion.input_tokens or 0,
+            output_tokens=completion.output_tokens or 0,
+            cost_usd=completion.cost_usd or 0.0,
+        )
+        return response, True
+
+
+@dataclass
+class _Arm:
+    """One arm's state while it runs."""
+
+    target: Target
+    version: PromptVersion
+    answered: dict[str, set[str]] = field(default_factory=dict)
+
+    def saw(self, response: RecordedResponse) -> None:
+        if response.deployment and response.error is None:
+            self.answered.setdefault(response.alias, set()).add(response.deployment)
+
+
+class _Progress:
+    """A rich progress bar, or nothing (CI, pipes, `progress=False`)."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr.isatty() and not os.environ.get("CI")
+        self.enabled = enabled
+        self._advance: Callable[[], None] = lambda: None
+
+    @contextmanager
+    def running(self, description: str, total: int) -> Iterator[None]:
+        if not self.enabled:
+            yield
+            return
+        from rich.console import Console  # noqa: PLC0415 - only on a terminal
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+        )
+
+        columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            self._advance = lambda: bar.advance(task)
+            yield
+        self._advance = lambda: None
+
+    def advance(self) -> None:
+        self._advance()
+
+
+async def run_suite(
+    suite: Suite,
+    *,
+    settings: Settings,
+    options: RunOptions | None = None,
+    targets: list[Target] | None = None,
+) -> EvalReport:
+    """Run `suite` (or the given `targets` as arms of one comparison) and score every case."""
+    options = options or RunOptions()
+    dataset = load_dataset(suite.dataset_path)
+    selected = shard_cases(dataset.cases, options.shard)
+    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
+    models = load_models_config(settings.models_file)
+    caller = ModelCaller(
+        settings=settings,
+        models=models,
+        cache=ResponseCache(suite.recordings_dir),
+        mode=options.mode,
+        suite_name=suite.name,
+    )
+    repeats = options.repeats or suite.spec.repeats
+    concurrency = options.concurrency or suite.spec.concurrency
+    scorer_infos = [
+        ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
+    ]
+    arms = []
+    progress = _Progress(options.progress)
+    for target in targets or [suite.spec.target]:
+        if target.version is not None:
+            version = registry.get(target.prompt, version=target.version)
+        else:
+            version = registry.get(target.prompt, label=target.label or "production")
+        arm = _Arm(target=target, version=version)
+        with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
+            cases = await _run_arm(
+                suite=suite,
+                arm=arm,
+                selected=selected,
+                caller=caller,
+                repeats=repeats,
+                concurrency=concurrency,
+                scorers=scorer_infos,
+                progress=progress,
+            )
+        arms.append(
+            ArmResult(
+                name=target.arm_name,
+                prompt=PromptInfo(
+                    name=version.name,
+                    version=version.version,
+                    label=version.label,
+                    hash=version.content_hash,
+                    alias=target.model or version.model,
+                ),
+                models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
+                cases=cases,
+                summary=summarize(cases, scorer_infos),
+            )
+        )
+    return EvalReport(
+        suite=suite.name,
+        suite_file=display_path(suite.path),
+        dataset=_repo_relative(suite, settings),
+        dataset_hash=dataset.hash,
+        mode=options.mode,
+        repeats=repeats,
+        shard=Shard(index=options.shard[0], count=options.shard[1]) if options.shard else None,
+        scorers=scorer_infos,
+        arms=arms,
+    )
+
+
+def _repo_relative(suite: Suite, settings: Settings) -> str:
+    """The dataset path as evidence records it: relative to the repository root."""
+    try:
+        return suite.dataset_path.resolve().relative_to(settings.root.resolve()).as_posix()
+    except ValueError:
+        return suite.dataset_path.as_posix()
+
+
+async def _run_arm(
+    *,
+    suite: Suite,
+    arm: _Arm,
+    selected: list[tuple[int, Case]],
+    caller: ModelCaller,
+    repeats: int,
+    concurrency: int,
+    scorers: list[ScorerInfo],
+    progress: _Progress,
+) -> list[CaseResult]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(case: Case, repeat: int) -> Attempt:
+        async with semaphore:
+            attempt = await _attempt(suite, arm, case, repeat, caller)
+        progress.advance()
+        return attempt
+
+    jobs = [
+        asyncio.ensure_future(one(case, repeat))
+        for _, case in selected
+        for repeat in range(repeats)
+    ]
+    try:
+        attempts = await asyncio.gather(*jobs)
+    except BaseException:
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        raise
+    results = []
+    for position, (index, case) in enumerate(selected):
+        mine = list(attempts[position * repeats : (position + 1) * repeats])
+        results.append(_case_result(index, case, mine, scorers))
+    return results
+
+
+async def _attempt(
+    suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
+) -> Attempt:
+    try:
+        rendered = arm.version.render(case.inputs)
+    except PromptInputError as error:
+        raise EvalConfigError(
+            f"{display_path(suite.dataset_path)}: case '{case.id}': {error}"
+        ) from None
+    alias = arm.target.model or rendered.model
+    response = await caller.call(
+        alias,
+        rendered.messages,
+        case_id=case.id,
+        params=rendered.params,
+        output_schema=rendered.output_schema,
+        prompt=rendered.ref if caller.mode != "replay" else None,
+        deadline_s=suite.spec.deadline_s,
+        sample=repeat,
+    )
+    arm.saw(response)
+
+    async def judge(
+        judge_alias: str, messages: list[dict[str, str]], schema: dict[str, Any]
+    ) -> RecordedResponse:
+        verdict = await caller.call(
+            judge_alias, messages, case_id=case.id, output_schema=schema, sample=repeat
+        )
+        arm.saw(verdict)
+        return verdict
+
+    context = ScoreContext(
+        case=case, response=response, output_schema=rendered.output_schema, judge=judge
+    )
+    scores: dict[str, ScoreResult] = {}
+    for scorer in suite.spec.scorers:
+        if response.error is not None:
+            result = Score.of(0, f"call failed: {response.error}")
+        else:
+            result = await _score(scorer.name, scorer.score, context)
+        scores[scorer.name] = ScoreResult(score=result.value, reason=result.reason)
+    return Attempt(
+        repeat=repeat,
+        text=response.text,
+        output=response.output,
+        error=response.error,
+        deployment=response.deployment,
+        fallback_used=response.fallback_used,
+        latency_s=response.latency_s,
+        input_tokens=response.input_tokens,
+        output_tokens=response.output_tokens,
+        cost_usd=response.cost_usd,
+        scores=scores,
+    )
+
+
+async def _score(name: str, scorer: Callable[[ScoreContext], Any], context: ScoreContext) -> Score:
+    try:
+        result = await scorer(context)
+    except SquadError:
+        raise
+    except Exception as error:  # a custom scorer's bug: one line naming it, not a traceback
+        raise EvalConfigError(
+            f"scorer '{name}' failed on case '{context.case.id}': {type(error).__name__}: {error}"
+        ) from None
+    if not isinstance(result, Score):  # pragma: no cover - every built-in returns a Score
+        raise EvalConfigError(f"scorer '{name}' returned {type(result).__name__}, not a Score")
+    return result
+
+
+def _case_result(
+    index: int, case: Case, attempts: list[Attempt], scorers: list[ScorerInfo]
+) -> CaseResult:
+    means: dict[str, float] = {}
+    unstable: list[str] = []
+    for info in scorers:
+        values = [a.scores[info.name].score for a in attempts]
+        means[info.name] = round(sum(values) / len(values), 6)
+        passed = sum(1 for v in values if v >= info.pass_score)
+        if is_unstable(passed, len(values)):
+            unstable.append(info.name)
+    return CaseResult(
+        id=case.id,
+        index=index,
+        tags=list(case.tags),
+        inputs=dict(case.inputs),
+        expected=dict(case.expected),
+        attempts=attempts,
+        scores=means,
+        unstable=unstable,
+    )

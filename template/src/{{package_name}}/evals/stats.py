@@ -1,0 +1,133 @@
+"""The statistics behind the gate, in pure Python (datasets are hundreds of cases, not millions).
+
+- `paired_bootstrap`: resample cases (with replacement, fixed seed) and look at the mean
+  per-case delta new - baseline. A regression is claimed only when even the optimistic end
+  of the interval is a drop larger than `margin`; a one-sided bootstrap p-value says how
+  compatible the data are with "no drop beyond the margin".
+- `holm`: Holm-Bonferroni step-down over the gated scorers, so adding scorers does not add
+  false alarms.
+- `wilson`: the Wilson score interval of a pass rate over a case's repeats, to flag cases
+  whose verdict flips from run to run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values) if values else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (`q` in [0, 100]); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided normal quantile: 1.96 for 0.95."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation interval of a mean of scores in [0, 1], clipped to [0, 1].
+
+    Used for the summary of every scorer (cheap at any size); the gate's decision uses the
+    paired bootstrap instead.
+    """
+    n = len(values)
+    if n == 0:
+        return (0.0, 0.0)
+    m = mean(values)
+    if n == 1:
+        return (m, m)
+    variance = math.fsum((v - m) ** 2 for v in values) / (n - 1)
+    half = z_value(confidence) * math.sqrt(variance / n)
+    return (max(0.0, m - half), min(1.0, m + half))
+
+
+@dataclass(frozen=True)
+class DeltaEstimate:
+    """Mean per-case delta (new - baseline) with its bootstrap interval and p-value."""
+
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+
+
+def paired_bootstrap(
+    baseline: Sequence[float],
+    new: Sequence[float],
+    *,
+    margin: float,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> DeltaEstimate:
+    """Bootstrap the mean of paired deltas.
+
+    The interval is the two-sided percentile interval at `confidence`. The p-value is the
+    one-sided bootstrap probability that the mean delta is at least `-margin` (no regression
+    beyond the margin): small means a real drop.
+    """
+    if len(baseline) != len(new):
+        raise ValueError("paired samples must have the same length")
+    deltas = [b - a for a, b in zip(baseline, new, strict=True)]
+    n = len(deltas)
+    if n == 0:
+        return DeltaEstimate(delta=0.0, ci_low=0.0, ci_high=0.0, p_value=1.0, n=0)
+    observed = mean(deltas)
+    rng = random.Random(seed)  # noqa: S311 - reproducible resampling, not secrets
+    means = sorted(math.fsum(rng.choices(deltas, k=n)) / n for _ in range(resamples))
+    alpha = 1 - confidence
+    low = means[max(0, math.floor(alpha / 2 * resamples))]
+    high = means[min(resamples - 1, math.ceil((1 - alpha / 2) * resamples) - 1)]
+    # Tolerance for float noise: an exact -margin counts as "not beyond the margin".
+    compatible = sum(1 for m in means if m >= -margin - 1e-12)
+    p_value = (compatible + 1) / (resamples + 1)
+    return DeltaEstimate(delta=observed, ci_low=low, ci_high=high, p_value=p_value, n=n)
+
+
+def holm(p_values: dict[str, float], alpha: float) -> dict[str, tuple[float, bool]]:
+    """Holm-adjusted p-values and reject decisions, controlling the family-wise error rate."""
+    ordered = sorted(p_values.items(), key=lambda item: item[1])
+    m = len(ordered)
+    result: dict[str, tuple[float, bool]] = {}
+    running = 0.0
+    still_rejecting = True
+    for rank, (name, p) in enumerate(ordered):
+        adjusted = min(1.0, max(running, (m - rank) * p))
+        running = adjusted
+        still_rejecting = still_rejecting and p <= alpha / (m - rank)
+        result[name] = (adjusted, still_rejecting)
+    return result
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    if n == 0:
+        return (0.0, 1.0)
+    z = z_value(confidence)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def is_unstable(successes: int, n: int, confidence: float = 0.95, threshold: float = 0.5) -> bool:
+    """Repeats disagree and the Wilson interval of the pass rate straddles `threshold`."""
+    if n < 2 or successes in (0, n):
+        return False
+    low, high = wilson(successes, n, confidence)
+    return low < threshold < high

@@ -1,0 +1,249 @@
+"""Suites: `evals/<suite>.yaml` says what to evaluate, on which data, how to score it and
+what the gate demands. Loading validates everything up front; every problem is one line
+naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import EvalConfigError
+from .paths import display_path
+from .scorers import ScorerSpec
+
+SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+
+
+class Target(BaseModel):
+    """What answers: a prompt at a label or version, optionally on another model alias.
+
+    In a `matrix`, each target is one arm of the comparison and `name` labels it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.\-@]*$")
+    prompt: str
+    label: str | None = None
+    version: int | None = Field(default=None, ge=1)
+    model: str | None = Field(default=None, description="Alias override; default: the prompt's.")
+
+    @model_validator(mode="after")
+    def _label_or_version(self) -> Target:
+        if self.label is not None and self.version is not None:
+            raise ValueError("give 'label' or 'version', not both")
+        return self
+
+    @property
+    def selector(self) -> str:
+        if self.version is not None:
+            return f"{self.prompt}@v{self.version}"
+        return f"{self.prompt}@{self.label or 'production'}"
+
+    @property
+    def arm_name(self) -> str:
+        if self.name:
+            return self.name
+        return self.selector + (f"+{self.model}" if self.model else "")
+
+
+class Regression(BaseModel):
+    """The paired-bootstrap regression check against the committed baseline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scorers: list[str] | None = Field(
+        default=None, description="Scorers checked for regression; default: all thresholded."
+    )
+    margin: float = Field(default=0.02, ge=0, le=1, description="Allowed drop in mean score.")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    resamples: int = Field(default=2000, ge=100, le=100_000)
+    seed: int = 20_240_601
+
+
+class Gate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Scorer -> minimum mean score in [0, 1]."
+    )
+    regression: Regression | None = Field(default_factory=Regression)
+
+    @model_validator(mode="after")
+    def _unit_interval(self) -> Gate:
+        for scorer, value in self.thresholds.items():
+            if not 0 <= value <= 1:
+                raise ValueError(f"threshold of '{scorer}' must be within [0, 1], got {value}")
+        return self
+
+    def regression_scorers(self) -> list[str]:
+        if self.regression is None:
+            return []
+        if self.regression.scorers is not None:
+            return list(self.regression.scorers)
+        return list(self.thresholds)
+
+
+class SuiteSpec(BaseModel):
+    """The fields of `evals/<suite>.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=SUITE_NAME_PATTERN)
+    description: str = ""
+    target: Target
+    matrix: list[Target] = Field(
+        default_factory=list, description="Arms of an A/B run (`squad eval run --matrix`)."
+    )
+    dataset: str = Field(description="Path relative to evals/, e.g. datasets/triage.jsonl.")
+    scorers: list[ScorerSpec] = Field(min_length=1)
+    repeats: int = Field(default=1, ge=1, le=50)
+    concurrency: int = Field(default=8, ge=1, le=1000)
+    deadline_s: float | None = Field(default=None, gt=0, description="Per-call deadline.")
+    gate: Gate = Field(default_factory=Gate)
+
+    @model_validator(mode="after")
+    def _references(self) -> SuiteSpec:
+        names = [scorer.name for scorer in self.scorers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"scorer name '{duplicates[0]}' is used twice")
+        for scorer in self.gate.thresholds:
+            if scorer not in names:
+                raise ValueError(f"gate threshold names unknown scorer '{scorer}'")
+        for scorer in self.gate.regression_scorers():
+            if scorer not in names:
+                raise ValueError(f"gate regression names unknown scorer '{scorer}'")
+        arms = [target.arm_name for target in self.matrix]
+        if len(set(arms)) != len(arms):
+            raise ValueError("matrix arms must have distinct names")
+        return self
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite and where its files are."""
+
+    spec: SuiteSpec
+    path: Path
+    evals_dir: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def dataset_path(self) -> Path:
+        return self.evals_dir / self.spec.dataset
+
+    @property
+    def baseline_path(self) -> Path:
+        return self.evals_dir / "baselines" / f"{self.name}.json"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.evals_dir / "recordings" / self.name
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.evals_dir / "evidence"
+
+    def scorer_names(self) -> list[str]:
+        return [scorer.name for scorer in self.spec.scorers]
+
+
+def suite_paths(evals_dir: Path) -> list[Path]:
+    """Every suite file: `evals/*.yaml`, sorted."""
+    return sorted(p for p in evals_dir.glob("*.yaml") if p.is_file())
+
+
+def resolve_suite(evals_dir: Path, name_or_path: str) -> Path:
+    """A suite by name (`triage`) or by path (`evals/triage.yaml`)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} and candidate.is_file():
+        return candidate
+    path = evals_dir / f"{name_or_path}.yaml"
+    if path.is_file():
+        return path
+    known = ", ".join(p.stem for p in suite_paths(evals_dir)) or "(none)"
+    raise EvalConfigError(
+        f"no suite '{name_or_path}' in {display_path(evals_dir)}; known suites: {known}"
+    )
+
+
+def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
+    """Read and validate a suite file; the dataset path is checked to exist."""
+    where = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EvalConfigError(f"{where}: suite file not found") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise EvalConfigError(
+            f"{where}{line}: {getattr(error, 'problem', None) or error}"
+        ) from None
+    if not isinstance(data, dict):
+        raise EvalConfigError(f"{where}: expected a mapping with 'name', 'target', 'scorers'")
+    data.setdefault("name", path.stem)
+    try:
+        spec = SuiteSpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(first["loc"])
+        number = _line_of(node, loc)
+        field = _describe(loc, data)
+        message = first["msg"].removeprefix("Value error, ")
+        at = f":{number}" if number else ""
+        raise EvalConfigError(f"{where}{at}: {field}: {message}") from None
+    suite = Suite(spec=spec, path=path, evals_dir=evals_dir or path.parent)
+    if not suite.dataset_path.is_file():
+        raise EvalConfigError(
+            f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
+        )
+    return suite
+
+
+def _describe(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """`('scorers', 2, 'json_field', 'path')` -> `scorer 'queue' field 'path'`."""
+    if len(loc) >= 2 and loc[0] == "scorers" and isinstance(loc[1], int):
+        scorers = data.get("scorers")
+        entry = scorers[loc[1]] if isinstance(scorers, list) and loc[1] < len(scorers) else None
+        label = entry.get("name") if isinstance(entry, dict) else None
+        rest = [str(p) for p in loc[2:]]
+        if rest and entry is not None and isinstance(entry, dict) and rest[0] == entry.get("type"):
+            rest = rest[1:]  # pydantic names the union member; the user wrote the fields
+        who = f"scorer '{label}'" if label else f"scorer {loc[1] + 1}"
+        return f"{who} field '{'.'.join(rest)}'" if rest else who
+    return "field '" + (".".join(str(p) for p in loc) or "(suite)") + "'"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node that `loc` reaches (best effort)."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            else:
+                continue  # a union tag or a missing key: stay on the current node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

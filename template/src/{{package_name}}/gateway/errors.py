@@ -1,0 +1,78 @@
+"""The gateway's typed errors: callers never see a raw provider exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError, SquadError
+
+__all__ = [
+    "ConfigError",
+    "DeadlineExceeded",
+    "DeploymentFailure",
+    "GatewayError",
+    "InvalidOutput",
+    "ProviderUnavailable",
+]
+
+
+class GatewayError(SquadError):
+    """A model call failed after everything the gateway is allowed to try."""
+
+
+@dataclass(frozen=True)
+class DeploymentFailure:
+    """Why one deployment of a chain did not answer (keys are never part of `reason`)."""
+
+    deployment: str
+    reason: str
+    status_code: int | None = None
+    attempts: int = 1
+
+    @property
+    def retryable(self) -> bool:
+        """400/401/403/404 will fail again the same way: the Router does not retry them."""
+        return self.status_code not in {400, 401, 403, 404}
+
+    def __str__(self) -> str:
+        times = f" ({self.attempts} attempts)" if self.attempts > 1 else ""
+        note = "" if self.retryable else " [not retried]"
+        return f"{self.deployment}: {self.reason}{times}{note}"
+
+
+class ProviderUnavailable(GatewayError):
+    """Every deployment of the alias's chain failed; `failures` says why, one per deployment."""
+
+    def __init__(self, alias: str, failures: list[DeploymentFailure]) -> None:
+        self.alias = alias
+        self.failures = failures
+        listed = "; ".join(str(f) for f in failures) or "no deployment answered"
+        super().__init__(
+            f"model alias '{alias}': every deployment failed: {listed}. "
+            "Check the providers' status and config/models.yaml"
+        )
+
+
+class InvalidOutput(GatewayError):
+    """The answer was not valid JSON for the output schema, even after one repair attempt."""
+
+    def __init__(self, alias: str, deployment: str, problem: str) -> None:
+        self.alias = alias
+        self.deployment = deployment
+        self.problem = problem
+        super().__init__(
+            f"model alias '{alias}' ({deployment}) gave invalid structured output after one "
+            f"repair attempt: {problem}"
+        )
+
+
+class DeadlineExceeded(GatewayError):
+    """The call's overall deadline passed before any deployment answered."""
+
+    def __init__(self, alias: str, deadline_s: float) -> None:
+        self.alias = alias
+        self.deadline_s = deadline_s
+        super().__init__(
+            f"model alias '{alias}': no answer within the {deadline_s:g} s deadline; raise "
+            "deadline_s (call or config/models.yaml routing) or check the providers"
+        )

@@ -1,0 +1,440 @@
+"""The gateway: `acomplete(alias, messages)` -> `Completion`, through litellm's Router.
+
+What it adds to the Router, and nothing else: an overall deadline per call, structured
+output (parse JSON, validate against the output schema, one repair attempt, then
+`InvalidOutput`), typed errors listing every deployment's failure, and one small result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+import jsonschema
+
+from ..errors import ConfigError
+from .config import ModelsConfig, load_models_config
+from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .router import Link, RouterBundle
+
+T = TypeVar("T")
+Message = Mapping[str, Any]
+
+# Part of the gateway's structured-output protocol (not a feature prompt): what the model
+# is told when its first answer did not parse or validate.
+REPAIR_INSTRUCTION = (
+    "Your previous answer was not valid: {problem}. Reply again with only a JSON value "
+    "that satisfies this JSON Schema, and no other text:\n{schema}"
+)
+
+
+@dataclass(frozen=True)
+class PromptRef:
+    """Which prompt version produced a call's messages (the prompt registry builds it)."""
+
+    name: str
+    version: int
+    label: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answered call. `deployment` is the pinned model string that actually answered."""
+
+    text: str
+    output: Any
+    alias: str
+    deployment: str
+    fallback_used: bool
+    attempts: int
+    latency_s: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    prompt: PromptRef | None = None
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What an observer learns when a call starts. Content is there; recording it is opt-in."""
+
+    call_id: str
+    alias: str
+    chain: tuple[str, ...]
+    messages: Sequence[Message]
+    prompt: PromptRef | None
+    started_at: float = field(default_factory=time.time)
+    # The first deployment's defaults merged with the call's params, and the output schema:
+    # observability records the request params and scores sampled answers against the schema.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    output_schema: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One Router call of a gateway call: the answer, or the structured-output repair."""
+
+    purpose: Literal["answer", "repair"]
+    deployment: str | None
+    latency_s: float
+    input_tokens: int
+    output_tokens: int
+    failures: tuple[DeploymentFailure, ...]
+
+
+class GatewayObserver(Protocol):
+    """Hook for tracing/metrics: the gateway calls these; they must not raise."""
+
+    def on_call_start(self, call: CallContext) -> None: ...
+
+    def on_attempt(self, call: CallContext, attempt: Attempt) -> None: ...
+
+    def on_call_end(
+        self, call: CallContext, completion: Completion | None, error: BaseException | None
+    ) -> None: ...
+
+
+class NoopObserver:
+    """The default observer: does nothing."""
+
+    def on_call_start(self, call: CallContext) -> None:
+        return None
+
+    def on_attempt(self, call: CallContext, attempt: Attempt) -> None:
+        return None
+
+    def on_call_end(
+        self, call: CallContext, completion: Completion | None, error: BaseException | None
+    ) -> None:
+        return None
+
+
+class Gateway:
+    """Calls model aliases from `config/models.yaml`. Build one per process and reuse it."""
+
+    def __init__(
+        self,
+        config: ModelsConfig,
+        *,
+        observer: GatewayObserver | None = None,
+        redis_url: str | None = None,
+    ) -> None:
+        self.config = config
+        self.observer: GatewayObserver = observer or NoopObserver()
+        self._redis_url = redis_url
+        self._bundle: RouterBundle | None = None
+        self._bundle_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, observer: GatewayObserver | None = None
+    ) -> Gateway:
+        """The gateway for `settings.models_file`; `REDIS_URL` shares Router state."""
+        return cls(
+            load_models_config(settings.models_file),
+            observer=observer,
+            redis_url=os.environ.get("REDIS_URL") or None,
+        )
+
+    def __repr__(self) -> str:
+        return f"Gateway(aliases={sorted(self.config.aliases)}, source={self.config.source})"
+
+    # -- calls -------------------------------------------------------------------------
+    async def acomplete(
+        self,
+        alias: str,
+        messages: Sequence[Message],
+        *,
+        params: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        prompt: PromptRef | None = None,
+        deadline_s: float | None = None,
+    ) -> Completion:
+        """Ask `alias` to answer `messages`; see the module doc for what can be raised."""
+        alias_config = self.config.alias(alias)  # ConfigError for an unknown alias
+        bundle = self._router()
+        chain = bundle.chains.get(alias, [])
+        if not chain:
+            from .router import missing_key_error  # noqa: PLC0415
+
+            raise missing_key_error(alias, bundle.skipped.get(alias, []))
+        deadline = deadline_s if deadline_s is not None else self.config.routing.deadline_s
+        call = CallContext(
+            call_id=uuid.uuid4().hex,
+            alias=alias,
+            chain=tuple(d.model for d in alias_config.deployments),
+            messages=messages,
+            prompt=prompt,
+            params={**chain[0].deployment.params, **(params or {})},
+            output_schema=output_schema,
+        )
+        self.observer.on_call_start(call)
+        started = time.perf_counter()
+        try:
+            try:
+                completion = await asyncio.wait_for(
+                    self._answer(
+                        bundle=bundle,
+                        chain=chain,
+                        call=call,
+                        params=dict(params or {}),
+                        output_schema=output_schema,
+                        started=started,
+                    ),
+                    timeout=deadline,
+                )
+            except TimeoutError:
+                bundle.recorder.pop(call.call_id)
+                raise DeadlineExceeded(alias, deadline) from None
+        except BaseException as error:
+            self.observer.on_call_end(call, None, error)
+            raise
+        self.observer.on_call_end(call, completion, None)
+        return completion
+
+    def complete(
+        self,
+        alias: str,
+        messages: Sequence[Message],
+        *,
+        params: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        prompt: PromptRef | None = None,
+        deadline_s: float | None = None,
+    ) -> Completion:
+        """Blocking `acomplete` for scripts (runs on the gateway's own event loop thread)."""
+        return self._run_sync(
+            self.acomplete(
+                alias,
+                messages,
+                params=params,
+                output_schema=output_schema,
+                prompt=prompt,
+                deadline_s=deadline_s,
+            )
+        )
+
+    # -- internals ---------------------------------------------------------------------
+    async def _answer(
+        self,
+        *,
+        bundle: RouterBundle,
+        chain: list[Link],
+        call: CallContext,
+        params: dict[str, Any],
+        output_schema: Mapping[str, Any] | None,
+        started: float,
+    ) -> Completion:
+        messages = [dict(m) for m in call.messages]
+        first = await self._attempt(
+            bundle=bundle,
+            chain=chain,
+            call=call,
+            messages=messages,
+            params=params,
+            purpose="answer",
+        )
+        attempts = [first]
+        output, problem = _parse(first.text, output_schema)
+        if problem is not None:
+            repair = [
+                *messages,
+                {"role": "assistant", "content": first.text},
+                {
+                    "role": "user",
+                    "content": REPAIR_INSTRUCTION.format(
+                        problem=problem, schema=json.dumps(output_schema)
+                    ),
+                },
+            ]
+            second = await self._attempt(
+                bundle=bundle,
+                chain=chain,
+                call=call,
+                messages=repair,
+                params=params,
+                purpose="repair",
+            )
+            attempts.append(second)
+            output, problem = _parse(second.text, output_schema)
+            if problem is not None:
+                raise InvalidOutput(call.alias, second.link.deployment.model, problem)
+        last = attempts[-1]
+        return Completion(
+            text=last.text,
+            output=output,
+            alias=call.alias,
+            deployment=last.link.deployment.model,
+            fallback_used=last.link.index > 0,
+            attempts=sum(a.tries for a in attempts),
+            latency_s=time.perf_counter() - started,
+            input_tokens=sum(a.input_tokens for a in attempts),
+            output_tokens=sum(a.output_tokens for a in attempts),
+            cost_usd=sum(a.cost_usd for a in attempts),
+            prompt=call.prompt,
+        )
+
+    async def _attempt(
+        self,
+        *,
+        bundle: RouterBundle,
+        chain: list[Link],
+        call: CallContext,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        purpose: Literal["answer", "repair"],
+    ) -> _RouterAnswer:
+        head = chain[0]
+        started = time.perf_counter()
+        call_params = {**head.deployment.params, **params}
+        try:
+            response = await bundle.router.acompletion(
+                model=head.group,
+                messages=messages,
+                metadata={"gateway_call_id": call.call_id},
+                **call_params,
+            )
+        except Exception as error:
+            failures = _merge(bundle.recorder.pop(call.call_id), chain, error, bundle.secrets)
+            self.observer.on_attempt(
+                call,
+                Attempt(purpose, None, time.perf_counter() - started, 0, 0, tuple(failures)),
+            )
+            raise ProviderUnavailable(call.alias, failures) from None
+        failures = bundle.recorder.pop(call.call_id)
+        answer = _RouterAnswer.of(response, chain, failures)
+        self.observer.on_attempt(
+            call,
+            Attempt(
+                purpose,
+                answer.link.deployment.model,
+                time.perf_counter() - started,
+                answer.input_tokens,
+                answer.output_tokens,
+                tuple(failures),
+            ),
+        )
+        return answer
+
+    def _router(self) -> RouterBundle:
+        if self._bundle is None:
+            with self._bundle_lock:
+                if self._bundle is None:
+                    from .router import build_router  # noqa: PLC0415 - imports litellm
+
+                    self._bundle = build_router(self.config, redis_url=self._redis_url)
+        return self._bundle
+
+    def _run_sync(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        with self._loop_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="gateway-loop", daemon=True).start()
+                self._loop = loop
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+
+@dataclass(frozen=True)
+class _RouterAnswer:
+    text: str
+    link: Link
+    tries: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+    @classmethod
+    def of(
+        cls, response: Any, chain: list[Link], failures: list[DeploymentFailure]
+    ) -> _RouterAnswer:
+        hidden = getattr(response, "_hidden_params", None) or {}
+        group = str(hidden.get("model_id") or chain[0].group)
+        link = next((link for link in chain if link.group == group), chain[0])
+        usage = getattr(response, "usage", None)
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = hidden.get("response_cost")
+        if cost is None:
+            deployment = link.deployment
+            cost = input_tokens * (deployment.input_cost_per_token or 0.0) + output_tokens * (
+                deployment.output_cost_per_token or 0.0
+            )
+        content = response.choices[0].message.content if response.choices else None
+        return cls(
+            text=content or "",
+            link=link,
+            tries=len(failures) + 1,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=float(cost),
+        )
+
+
+def _merge(
+    recorded: list[DeploymentFailure],
+    chain: list[Link],
+    final: BaseException,
+    secrets: list[str],
+) -> list[DeploymentFailure]:
+    """One failure per deployment of the chain, in chain order, with attempt counts."""
+    from .router import describe_failure, scrub  # noqa: PLC0415
+
+    by_group = {failure.deployment: failure for failure in recorded}  # the last one wins
+    counts = Counter(failure.deployment for failure in recorded)
+    merged = []
+    for link in chain:
+        if link.group in by_group:
+            reason = by_group[link.group]
+        elif link is chain[0] and not recorded:
+            reason = describe_failure(link.group, final)
+        else:
+            reason = DeploymentFailure(link.group, "skipped: cooling down after recent failures")
+        merged.append(
+            DeploymentFailure(
+                deployment=link.deployment.model,
+                reason=scrub(reason.reason, secrets),
+                status_code=reason.status_code,
+                attempts=max(counts.get(link.group, 0), 1),
+            )
+        )
+    return merged
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+def _parse(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
+    """(parsed JSON, None) or (None, what is wrong). No schema: no parsing at all."""
+    if schema is None:
+        return None, None
+    candidate = text.strip()
+    fenced = _FENCE.match(candidate)
+    if fenced:
+        candidate = fenced.group(1)
+    try:
+        value = json.loads(candidate)
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    try:
+        jsonschema.validate(value, dict(schema))
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        return None, f"{where}: {error.message}"
+    except jsonschema.SchemaError as error:
+        raise ConfigError(f"the output schema itself is invalid: {error.message}") from None
+    return value, None

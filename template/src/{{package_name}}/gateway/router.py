@@ -1,0 +1,233 @@
+"""Builds litellm's Router from `ModelsConfig`: the only module that configures litellm.
+
+Each deployment of an alias becomes its own Router model group `<alias>@<n>`, and the
+alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`). So retries with
+backoff honouring `Retry-After`, fallbacks, per-deployment cooldowns, timeouts and rpm/tpm
+limits are all litellm's, configured per deployment from `config/models.yaml`.
+
+litellm is imported here, lazily (the first call builds the Router), with
+`LITELLM_LOCAL_MODEL_COST_MAP=True` so nothing reaches the internet at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError
+from .config import Deployment, ModelsConfig
+from .errors import DeploymentFailure
+
+log = logging.getLogger(__name__)
+
+_NOT_RETRIED = {400, 401, 403, 404}
+
+
+@dataclass(frozen=True)
+class Link:
+    """One usable deployment of an alias, as the Router knows it."""
+
+    group: str  # Router model group and deployment id, e.g. "triage@0"
+    index: int  # position in the alias's chain in config/models.yaml
+    deployment: Deployment
+
+
+@dataclass
+class RouterBundle:
+    """The Router plus what the gateway needs to interpret its answers."""
+
+    router: Any
+    chains: dict[str, list[Link]]
+    skipped: dict[str, list[str]]  # alias -> env var names of deployments left out
+    secrets: list[str] = field(repr=False, default_factory=list)
+    recorder: Any = field(repr=False, default=None)
+
+
+def tune_litellm() -> Any:
+    """Import litellm with the process-wide settings the gateway relies on.
+
+    These cut litellm's per-call CPU without losing what we use (see
+    `benchmarks/gateway_overhead.py` for the figures): no debug info, no message logging,
+    no budget/telemetry callbacks. Cost is still computed (Completion.cost_usd).
+    """
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm  # noqa: PLC0415 - heavy (~10 s cold); only when a call is made
+
+    litellm.suppress_debug_info = True
+    litellm.turn_off_message_logging = True
+    litellm.drop_params = True  # a provider that lacks a default param ignores it
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # the gateway reports, not litellm
+    from . import local_provider  # noqa: PLC0415 - imports litellm
+
+    local_provider.register()
+    return litellm
+
+
+def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> RouterBundle:
+    """A Router over every alias's usable deployments (those whose key variable is set)."""
+    litellm = tune_litellm()
+    from litellm import Router  # noqa: PLC0415
+    from litellm.types.router import RetryPolicy  # noqa: PLC0415
+
+    model_list: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, list[str]]] = []
+    retry_policies: dict[str, Any] = {}
+    chains: dict[str, list[Link]] = {}
+    skipped: dict[str, list[str]] = defaultdict(list)
+    secrets: list[str] = []
+    for alias, alias_config in config.aliases.items():
+        links = []
+        for index, deployment in enumerate(alias_config.deployments):
+            if deployment.missing_key():
+                skipped[alias].append(str(deployment.api_key_env))
+                log.warning(
+                    "model alias '%s': skipping %s because %s is not set",
+                    alias,
+                    deployment.model,
+                    deployment.api_key_env,
+                )
+                continue
+            link = Link(group=f"{alias}@{index}", index=index, deployment=deployment)
+            links.append(link)
+            model_list.append(_router_deployment(link, secrets))
+            retries = deployment.max_retries
+            retry_policies[link.group] = RetryPolicy(
+                BadRequestErrorRetries=0,
+                AuthenticationErrorRetries=0,
+                NotFoundErrorRetries=0,
+                ContentPolicyViolationErrorRetries=0,
+                TimeoutErrorRetries=retries,
+                RateLimitErrorRetries=retries,
+                InternalServerErrorRetries=retries,
+                ServiceUnavailableErrorRetries=retries,
+                DefaultRetries=retries,
+            )
+        chains[alias] = links
+        for position, link in enumerate(links[:-1]):
+            fallbacks.append({link.group: [later.group for later in links[position + 1 :]]})
+
+    recorder = _failure_recorder(litellm)
+    redis: dict[str, Any] = {"redis_url": redis_url} if redis_url else {}
+    router = Router(
+        model_list=model_list,
+        fallbacks=fallbacks,
+        model_group_retry_policy=retry_policies,
+        num_retries=max(
+            (d.max_retries for a in config.aliases.values() for d in a.deployments), default=0
+        ),
+        allowed_fails=config.routing.allowed_fails,
+        cooldown_time=config.routing.cooldown_s,
+        retry_after=0,
+        routing_strategy="simple-shuffle",
+        **redis,
+    )
+    return RouterBundle(
+        router=router, chains=chains, skipped=dict(skipped), secrets=secrets, recorder=recorder
+    )
+
+
+def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
+    deployment = link.deployment
+    params: dict[str, Any] = {
+        "model": deployment.model,
+        "timeout": deployment.timeout_s,
+        "max_retries": 0,  # retries are the Router's, so they honour the retry policy
+    }
+    if deployment.api_base:
+        params["api_base"] = deployment.api_base
+    if deployment.api_key_env:
+        key = os.environ[deployment.api_key_env]
+        secrets.append(key)
+        params["api_key"] = key
+    for name in ("rpm", "tpm", "input_cost_per_token", "output_cost_per_token"):
+        value = getattr(deployment, name)
+        if value is not None:
+            params[name] = value
+    if deployment.is_local:
+        params.setdefault("input_cost_per_token", 0.0)
+        params.setdefault("output_cost_per_token", 0.0)
+    return {"model_name": link.group, "litellm_params": params, "model_info": {"id": link.group}}
+
+
+def _failure_recorder(litellm: Any) -> Any:
+    """A failure-only litellm callback noting why each attempt failed, per gateway call.
+
+    The Router raises only one exception when a whole chain fails; this records every
+    attempt's reason so `ProviderUnavailable` can list them. It is registered for failures
+    only, so successful calls pay nothing for it.
+    """
+    from litellm.integrations.custom_logger import CustomLogger  # noqa: PLC0415
+
+    class FailureRecorder(CustomLogger):  # type: ignore[misc]  # litellm is Any here
+        def __init__(self) -> None:
+            super().__init__()
+            self.failures: dict[str, list[DeploymentFailure]] = defaultdict(list)
+
+        async def async_log_failure_event(
+            self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            self.record(kwargs)
+
+        def log_failure_event(
+            self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            self.record(kwargs)
+
+        def record(self, kwargs: dict[str, Any]) -> None:
+            litellm_params = kwargs.get("litellm_params") or {}
+            metadata = litellm_params.get("metadata") or {}
+            call_id = metadata.get("gateway_call_id")
+            if call_id is None:
+                return
+            model_info = litellm_params.get("model_info") or {}
+            group = str(model_info.get("id") or metadata.get("model_group") or "?")
+            exception = kwargs.get("exception")
+            self.failures[call_id].append(describe_failure(group, exception))
+
+        def pop(self, call_id: str) -> list[DeploymentFailure]:
+            return self.failures.pop(call_id, [])
+
+    recorder = FailureRecorder()
+    if not any(type(cb).__name__ == "FailureRecorder" for cb in litellm._async_failure_callback):
+        litellm._async_failure_callback.append(recorder)
+        litellm.failure_callback.append(recorder)
+    else:  # one recorder per process: reuse it
+        recorder = next(
+            cb for cb in litellm._async_failure_callback if type(cb).__name__ == "FailureRecorder"
+        )
+    return recorder
+
+
+def describe_failure(group: str, exception: BaseException | None) -> DeploymentFailure:
+    """A short, key-free reason: exception type, status and the provider's first line."""
+    if exception is None:
+        return DeploymentFailure(deployment=group, reason="failed (no exception reported)")
+    status = getattr(exception, "status_code", None)
+    status = status if isinstance(status, int) else None
+    text = str(getattr(exception, "message", None) or exception)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    for prefix in ("litellm.", type(exception).__name__ + ":", " "):
+        first = first.removeprefix(prefix)
+    first = first.removeprefix(type(exception).__name__ + ":").strip()
+    reason = f"{type(exception).__name__}{f' {status}' if status else ''}: {first[:200]}"
+    return DeploymentFailure(deployment=group, reason=reason, status_code=status)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Remove any key the gateway read from the environment (belt and braces)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def missing_key_error(alias: str, variables: list[str]) -> ConfigError:
+    names = ", ".join(variables)
+    return ConfigError(
+        f"model alias '{alias}': no usable deployment: set {names} (see .env.example) "
+        "or add a deployment without a key to its chain in config/models.yaml"
+    )

@@ -1,0 +1,465 @@
+"""`GenAIObserver`: what the gateway tells observability about each model call.
+
+It implements the gateway's `GatewayObserver` hook: `on_call_start`, `on_attempt` after
+each Router call (its failed tries, i.e. retries and fallbacks, and the answer), and
+`on_call_end` with the completion or the error. From that the observer produces, in one
+place and following the GenAI semantic conventions (see `semconv.py`):
+
+- a `chat {model}` span with the request, response, usage, prompt and routing attributes,
+  one `squad.gateway.attempt` event per attempt, and `gen_ai.evaluation.result` events for
+  sampled online quality scores;
+- the client metrics (duration, token usage), cost, fallbacks, provider errors by type,
+  invalid outputs, quality scores, grounding failures and drift;
+- one structured log line per call (and per failed attempt).
+
+Telemetry backends are pluggable (`Telemetry`): the OpenTelemetry one when the SDK is
+installed and enabled, otherwise `NoTelemetry` and the observer degrades to logs only.
+Content (messages, answers) is recorded only when `capture_content` is on, and redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import semconv as sc
+from .quality import Answer, DriftMonitor, QualitySampler, Scorer
+from .redaction import Redactor
+
+if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
+    from ..gateway.errors import DeploymentFailure
+    from ..gateway.gateway import Attempt, CallContext, Completion, PromptRef
+
+logger = logging.getLogger(__name__)
+
+AttributeValue = str | bool | int | float | Sequence[str]
+Attributes = dict[str, AttributeValue]
+
+_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Request params the conventions name, by litellm/OpenAI param name.
+_PARAM_ATTRIBUTES = {
+    "temperature": sc.REQUEST_TEMPERATURE,
+    "max_tokens": sc.REQUEST_MAX_TOKENS,
+    "max_completion_tokens": sc.REQUEST_MAX_TOKENS,
+    "top_p": sc.REQUEST_TOP_P,
+    "top_k": sc.REQUEST_TOP_K,
+    "seed": sc.REQUEST_SEED,
+    "frequency_penalty": sc.REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": sc.REQUEST_PRESENCE_PENALTY,
+}
+
+
+class SpanHandle(Protocol):
+    """The part of a span the observer uses."""
+
+    def add_event(self, name: str, attributes: Attributes) -> None: ...
+
+    def set_attributes(self, attributes: Attributes) -> None: ...
+
+    def end(self, error_type: str | None) -> None: ...
+
+    def trace_ids(self) -> tuple[str, str] | None: ...
+
+
+class Telemetry(Protocol):
+    """A traces+metrics backend; metrics are named by the constants in `semconv`."""
+
+    def start_span(self, name: str, attributes: Attributes) -> SpanHandle: ...
+
+    def record(self, metric: str, value: float, attributes: Attributes) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class _NoSpan:
+    def add_event(self, name: str, attributes: Attributes) -> None:
+        return None
+
+    def set_attributes(self, attributes: Attributes) -> None:
+        return None
+
+    def end(self, error_type: str | None) -> None:
+        return None
+
+    def trace_ids(self) -> tuple[str, str] | None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+
+
+class NoTelemetry:
+    """No traces, no metrics: the observer still logs (observability=none, OTEL_SDK_DISABLED)."""
+
+    def start_span(self, name: str, attributes: Attributes) -> SpanHandle:
+        return _NO_SPAN
+
+    def record(self, metric: str, value: float, attributes: Attributes) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+
+@dataclass
+class CallRecord:
+    """One gateway call in flight, kept between `on_call_start` and `on_call_end`."""
+
+    alias: str
+    request_model: str
+    prompt: PromptRef | None
+    messages: Sequence[Mapping[str, Any]]
+    output_schema: Mapping[str, Any] | None
+    span: SpanHandle
+    started: float
+    attempts: int = 0
+    base: Attributes = field(default_factory=dict)
+
+
+def _prompt_attributes(prompt: PromptRef | None) -> Attributes:
+    if prompt is None:
+        return {}
+    attributes: Attributes = {
+        sc.PROMPT_NAME: prompt.name,
+        sc.PROMPT_VERSION: str(prompt.version),
+        sc.PROMPT_HASH: prompt.content_hash,
+    }
+    if prompt.label:
+        attributes[sc.PROMPT_LABEL] = prompt.label
+    return attributes
+
+
+def _request_attributes(params: Mapping[str, Any]) -> Attributes:
+    attributes: Attributes = {}
+    for param, value in params.items():
+        name = _PARAM_ATTRIBUTES.get(param)
+        if name is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[name] = value
+        elif param == "stop" and value:
+            attributes[sc.REQUEST_STOP_SEQUENCES] = (
+                [value] if isinstance(value, str) else [str(item) for item in value]
+            )
+    return attributes
+
+
+def _messages_json(messages: Sequence[Mapping[str, Any]], redact: Redactor) -> str:
+    """Messages in the conventions' `gen_ai.input.messages` shape, redacted, as JSON."""
+    shaped = [
+        {
+            "role": str(message.get("role", "user")),
+            "parts": [{"type": "text", "content": redact(str(message.get("content", "")))}],
+        }
+        for message in messages
+    ]
+    return json.dumps(shaped, ensure_ascii=False)
+
+
+def _inputs_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """What the grounding scorer checks quotes against: the user's messages."""
+    return "\n".join(
+        str(message.get("content", "")) for message in messages if message.get("role") == "user"
+    )
+
+
+def _failure_type(failure: DeploymentFailure) -> str:
+    """`RateLimitError 429: ...` -> `RateLimitError` (low cardinality, key-free)."""
+    match = _ERROR_NAME.match(failure.reason)
+    if match and match.group(0) != "skipped":
+        return match.group(0)
+    return str(failure.status_code) if failure.status_code else "_OTHER"
+
+
+def _deployment_model(deployment: str, chain: Sequence[str]) -> str:
+    """Router group `triage@1` -> the chain's pinned model string; model strings pass."""
+    alias, _, index = deployment.rpartition("@")
+    if alias and index.isdigit() and int(index) < len(chain):
+        return chain[int(index)]
+    return deployment
+
+
+class GenAIObserver:
+    """The gateway's observer: spans, metrics, quality signals and logs for each call.
+
+    Implements the gateway's `GatewayObserver` protocol. Every hook swallows its own
+    errors (logged at debug): telemetry must never fail a model call.
+    """
+
+    def __init__(
+        self,
+        telemetry: Telemetry | None = None,
+        *,
+        capture_content: bool = False,
+        redactor: Redactor | None = None,
+        sampler: QualitySampler | None = None,
+        scorers: Sequence[Scorer] = (),
+        drift: DriftMonitor | None = None,
+        operation: str = "chat",
+    ) -> None:
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.capture_content = capture_content
+        self._redact = redactor or Redactor(())
+        self._sampler = sampler or QualitySampler(0.0)
+        self._scorers = list(scorers)
+        self._drift = drift
+        self._operation = operation
+        self._calls: dict[str, CallRecord] = {}
+
+    # -- GatewayObserver ------------------------------------------------------------------
+
+    def on_call_start(self, call: CallContext) -> None:
+        try:
+            self._calls[call.call_id] = self._start(call)
+        except Exception:  # pragma: no cover - defensive: never fail the call
+            logger.debug("observer: on_call_start failed", exc_info=True)
+
+    def on_attempt(self, call: CallContext, attempt: Attempt) -> None:
+        record = self._calls.get(call.call_id)
+        if record is None:
+            return
+        try:
+            self._attempt(record, call, attempt)
+        except Exception:  # pragma: no cover - defensive
+            logger.debug("observer: on_attempt failed", exc_info=True)
+
+    def on_call_end(
+        self, call: CallContext, completion: Completion | None, error: BaseException | None
+    ) -> None:
+        record = self._calls.pop(call.call_id, None)
+        if record is None:
+            return
+        try:
+            if completion is not None:
+                self._succeeded(record, completion)
+            else:
+                self._failed(record, error)
+        except Exception:  # pragma: no cover - defensive
+            logger.debug("observer: on_call_end failed", exc_info=True)
+            record.span.end("_OTHER")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _start(self, call: CallContext) -> CallRecord:
+        model = call.chain[0] if call.chain else call.alias
+        # getattr: older gateways' CallContext lacked these two fields.
+        params: Mapping[str, Any] = getattr(call, "params", None) or {}
+        output_schema: Mapping[str, Any] | None = getattr(call, "output_schema", None)
+        base: Attributes = {
+            sc.OPERATION_NAME: self._operation,
+            sc.PROVIDER_NAME: sc.provider_name(model),
+            sc.REQUEST_MODEL: sc.model_name(model),
+            sc.ALIAS: call.alias,
+            **_prompt_attributes(call.prompt),
+        }
+        attributes = base | _request_attributes(params)
+        if output_schema is not None:
+            attributes[sc.OUTPUT_TYPE] = "json"
+        if self.capture_content and call.messages:
+            attributes[sc.INPUT_MESSAGES] = _messages_json(call.messages, self._redact)
+        span = self.telemetry.start_span(f"{self._operation} {sc.model_name(model)}", attributes)
+        return CallRecord(
+            alias=call.alias,
+            request_model=model,
+            prompt=call.prompt,
+            messages=call.messages,
+            output_schema=output_schema,
+            span=span,
+            started=time.perf_counter(),
+            base=base,
+        )
+
+    def _attempt(self, record: CallRecord, call: CallContext, attempt: Attempt) -> None:
+        """Failed tries first (the Router's retries and fallbacks), then the answer."""
+        for failure in attempt.failures:
+            deployment = _deployment_model(failure.deployment, call.chain)
+            error_type = _failure_type(failure)
+            tries = max(failure.attempts, 1)
+            record.attempts += tries
+            record.span.add_event(
+                sc.ATTEMPT_EVENT,
+                {
+                    sc.ATTEMPT_NUMBER: record.attempts,
+                    sc.ATTEMPT_PURPOSE: attempt.purpose,
+                    sc.REQUEST_MODEL: sc.model_name(deployment),
+                    sc.PROVIDER_NAME: sc.provider_name(deployment),
+                    sc.OUTCOME: "error",
+                    sc.ERROR_TYPE: error_type,
+                    sc.ATTEMPT_TRIES: tries,
+                },
+            )
+            self.telemetry.record(
+                sc.METRIC_PROVIDER_ERRORS,
+                tries,
+                {
+                    sc.PROVIDER_NAME: sc.provider_name(deployment),
+                    sc.REQUEST_MODEL: sc.model_name(deployment),
+                    sc.ALIAS: record.alias,
+                    sc.ERROR_TYPE: error_type,
+                },
+            )
+            logger.info(
+                "alias '%s': %s failed %d time(s): %s",
+                record.alias,
+                deployment,
+                tries,
+                error_type,
+                extra=_ids(record)
+                | {"event": "gen_ai.attempt", "deployment": deployment, "error_type": error_type},
+            )
+        if attempt.deployment is not None:
+            record.attempts += 1
+            record.span.add_event(
+                sc.ATTEMPT_EVENT,
+                {
+                    sc.ATTEMPT_NUMBER: record.attempts,
+                    sc.ATTEMPT_PURPOSE: attempt.purpose,
+                    sc.REQUEST_MODEL: sc.model_name(attempt.deployment),
+                    sc.PROVIDER_NAME: sc.provider_name(attempt.deployment),
+                    sc.OUTCOME: "ok",
+                    sc.ATTEMPT_LATENCY: round(attempt.latency_s, 6),
+                },
+            )
+
+    def _succeeded(self, record: CallRecord, completion: Completion) -> None:
+        deployment = completion.deployment
+        response_model = sc.model_name(deployment)
+        metric_attributes = record.base | {sc.RESPONSE_MODEL: response_model}
+        span_attributes: Attributes = {
+            sc.RESPONSE_MODEL: response_model,
+            sc.ATTEMPTS: completion.attempts,
+            sc.FALLBACK_USED: completion.fallback_used,
+            sc.USAGE_INPUT_TOKENS: completion.input_tokens,
+            sc.USAGE_OUTPUT_TOKENS: completion.output_tokens,
+            sc.COST_USD: completion.cost_usd,
+            sc.RESPONSE_FINISH_REASONS: ["stop"],
+        }
+        if self.capture_content:
+            span_attributes[sc.OUTPUT_MESSAGES] = json.dumps(
+                [
+                    {
+                        "role": "assistant",
+                        "parts": [{"type": "text", "content": self._redact(completion.text)}],
+                        "finish_reason": "stop",
+                    }
+                ],
+                ensure_ascii=False,
+            )
+        record.span.set_attributes(span_attributes)
+
+        record_metric = self.telemetry.record
+        record_metric(sc.METRIC_DURATION, completion.latency_s, metric_attributes)
+        input_attributes = metric_attributes | {sc.TOKEN_TYPE: "input"}
+        output_attributes = metric_attributes | {sc.TOKEN_TYPE: "output"}
+        record_metric(sc.METRIC_TOKENS, completion.input_tokens, input_attributes)
+        record_metric(sc.METRIC_TOKENS, completion.output_tokens, output_attributes)
+        if completion.cost_usd:
+            record_metric(sc.METRIC_COST, completion.cost_usd, metric_attributes)
+        if completion.fallback_used:
+            record_metric(sc.METRIC_FALLBACKS, 1, metric_attributes)
+
+        answer = Answer(
+            completion.text,
+            completion.output,
+            _inputs_text(record.messages),
+            record.output_schema,
+        )
+        self._score(record, answer)
+        record.span.end(None)
+        logger.info(
+            "%s alias '%s' answered by %s in %.3f s",
+            self._operation,
+            record.alias,
+            deployment,
+            completion.latency_s,
+            extra=_ids(record)
+            | _prompt_fields(record.prompt)
+            | {
+                "event": "gen_ai.call",
+                "alias": record.alias,
+                "deployment": deployment,
+                "fallback_used": completion.fallback_used,
+                "attempts": completion.attempts,
+                "latency_ms": round(completion.latency_s * 1000, 3),
+                "input_tokens": completion.input_tokens,
+                "output_tokens": completion.output_tokens,
+                "cost_usd": completion.cost_usd,
+                "outcome": "ok",
+            },
+        )
+
+    def _failed(self, record: CallRecord, error: BaseException | None) -> None:
+        error_type = type(error).__name__ if error is not None else "_OTHER"
+        latency_s = time.perf_counter() - record.started
+        record.span.set_attributes({sc.ATTEMPTS: record.attempts, sc.ERROR_TYPE: error_type})
+        self.telemetry.record(
+            sc.METRIC_DURATION, latency_s, record.base | {sc.ERROR_TYPE: error_type}
+        )
+        if error_type == "InvalidOutput":
+            self.telemetry.record(sc.METRIC_INVALID_OUTPUTS, 1, record.base)
+        record.span.end(error_type)
+        logger.warning(
+            "%s alias '%s' failed after %d attempt(s): %s",
+            self._operation,
+            record.alias,
+            record.attempts,
+            error_type,
+            extra=_ids(record)
+            | _prompt_fields(record.prompt)
+            | {
+                "event": "gen_ai.call",
+                "alias": record.alias,
+                "attempts": record.attempts,
+                "latency_ms": round(latency_s * 1000, 3),
+                "outcome": error_type,
+            },
+        )
+
+    def _score(self, record: CallRecord, answer: Answer) -> None:
+        if not self._scorers or not self._sampler.should_sample():
+            return
+        prompt_name = record.prompt.name if record.prompt else record.alias
+        version = str(record.prompt.version) if record.prompt else "-"
+        labels: Attributes = {sc.PROMPT_NAME: prompt_name, sc.PROMPT_VERSION: version}
+        self.telemetry.record(sc.METRIC_QUALITY_SAMPLES, 1, labels)
+        for scorer in self._scorers:
+            score = scorer(answer)
+            if score is None:
+                continue
+            record.span.add_event(
+                sc.EVALUATION_EVENT,
+                {
+                    sc.EVALUATION_NAME: score.scorer,
+                    sc.EVALUATION_SCORE_VALUE: score.value,
+                    sc.EVALUATION_SCORE_LABEL: score.label,
+                    sc.EVALUATION_EXPLANATION: score.explanation,
+                },
+            )
+            scored = labels | {sc.SCORER: score.scorer}
+            self.telemetry.record(sc.METRIC_QUALITY, score.value, scored)
+            if score.scorer == "grounding" and score.value < 1.0:
+                self.telemetry.record(sc.METRIC_GROUNDING_FAILURES, 1, labels)
+            if self._drift is not None:
+                status = self._drift.observe(prompt_name, version, score)
+                if status is not None:
+                    self.telemetry.record(sc.METRIC_DRIFT, status.delta, scored)
+
+
+def _ids(call: CallRecord) -> dict[str, Any]:
+    ids = call.span.trace_ids()
+    return {} if ids is None else {"trace_id": ids[0], "span_id": ids[1]}
+
+
+def _prompt_fields(prompt: PromptRef | None) -> dict[str, Any]:
+    if prompt is None:
+        return {}
+    return {
+        "prompt": prompt.name,
+        "prompt_version": str(prompt.version),
+        "prompt_label": prompt.label,
+        "prompt_hash": prompt.content_hash,
+    }

@@ -1,0 +1,59 @@
+"""Prompt registry: versioned, immutable, locked prompts with labels and eval evidence.
+
+    registry = PromptRegistry.load(settings.prompts_dir)
+    rendered = registry.get("triage", label="production").render(ticket_inputs)
+    await gateway.acomplete(rendered.model, rendered.messages, params=rendered.params,
+                            output_schema=rendered.output_schema, prompt=rendered.ref)
+
+Nothing here imports litellm: checking prompts stays fast.
+"""
+
+from .authoring import diff_versions, new_version
+from .check import check_prompts, lock_prompts
+from .errors import (
+    Problem,
+    PromotionRefused,
+    PromptCheckError,
+    PromptFileError,
+    PromptInputError,
+    PromptNotFound,
+    PromptRenderError,
+)
+from .evidence import Evidence, evidence_path, evidence_problems, read_evidence, write_evidence
+from .hashing import content_hash, file_hash
+from .labels import LabelMove, LabelsFile, read_labels
+from .promotion import promote, rollback
+from .registry import DEFAULT_LABEL, PromptRegistry, scan_prompts
+from .version import PromptSpec, PromptVersion, RenderedPrompt
+
+__all__ = [
+    "DEFAULT_LABEL",
+    "Evidence",
+    "LabelMove",
+    "LabelsFile",
+    "Problem",
+    "PromotionRefused",
+    "PromptCheckError",
+    "PromptFileError",
+    "PromptInputError",
+    "PromptNotFound",
+    "PromptRegistry",
+    "PromptRenderError",
+    "PromptSpec",
+    "PromptVersion",
+    "RenderedPrompt",
+    "check_prompts",
+    "content_hash",
+    "diff_versions",
+    "evidence_path",
+    "evidence_problems",
+    "file_hash",
+    "lock_prompts",
+    "new_version",
+    "promote",
+    "read_evidence",
+    "read_labels",
+    "rollback",
+    "scan_prompts",
+    "write_evidence",
+]

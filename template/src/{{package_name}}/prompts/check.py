@@ -1,0 +1,169 @@
+"""`squad prompts check` and `squad prompts lock`: the registry's rules, one problem per line.
+
+Rules: every version file is valid; every locked file is unchanged and present; every
+version is locked; every label points at an existing version; every model alias exists in
+`config/models.yaml`; every gated label points at a version with valid passing evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import Problem, PromptCheckError
+from .evidence import evidence_problems
+from .hashing import file_hash
+from .labels import LABELS_FILE, LabelsFile, read_labels
+from .loader import line_of
+from .lock import LOCK_FILE, lock_key, read_lock, write_lock
+from .registry import PromptScan, scan_prompts
+
+if TYPE_CHECKING:
+    from ..gateway.config import ModelsConfig
+
+
+def check_prompts(
+    prompts_dir: Path, *, models: ModelsConfig, evidence_dir: Path, root: Path
+) -> list[Problem]:
+    """Every problem in the prompts folder; an empty list means the check passes."""
+    scan = scan_prompts(prompts_dir)
+    lock = read_lock(prompts_dir / LOCK_FILE)
+    labels_path = prompts_dir / LABELS_FILE
+    labels = read_labels(labels_path)
+    label_problems, gated = _label_problems(scan, labels, labels_path)
+    return [
+        *scan.problems,
+        *_lock_problems(scan, lock, prompts_dir),
+        *label_problems,
+        *_alias_problems(scan, models),
+        *_evidence_problems(scan, gated, models, evidence_dir, root),
+    ]
+
+
+def _lock_problems(scan: PromptScan, lock: dict[str, str], prompts_dir: Path) -> list[Problem]:
+    problems = []
+    for key, locked_hash in sorted(lock.items()):
+        path = prompts_dir / key
+        if not path.is_file():
+            problems.append(
+                Problem(
+                    path,
+                    "locked version is missing; restore it from git (released versions are "
+                    f"kept), or delete its line from {LOCK_FILE} if removal is deliberate",
+                )
+            )
+        elif (current := file_hash(path)) != locked_hash:
+            name = key.partition("/")[0]
+            problems.append(
+                Problem(
+                    path,
+                    f"changed since it was locked ({locked_hash[:15]}... locked, "
+                    f"{current[:15]}... now); locked versions are immutable: restore it "
+                    f"and put the change in a new version (`squad prompts new {name}`)",
+                )
+            )
+    problems.extend(
+        Problem(path, "version is not locked; once reviewed, run `squad prompts lock`")
+        for key, path in sorted(scan.files.items())
+        if key not in lock
+    )
+    return problems
+
+
+def _label_problems(
+    scan: PromptScan, labels: LabelsFile, labels_path: Path
+) -> tuple[list[Problem], dict[tuple[str, int], list[str]]]:
+    """Labels pointing nowhere, and which existing versions gated labels point at."""
+    problems = []
+    gated: dict[tuple[str, int], list[str]] = {}
+    text = labels_path.read_text(encoding="utf-8") if labels_path.is_file() else ""
+    for name, by_label in sorted(labels.labels.items()):
+        known = any(key.startswith(f"{name}/") for key in scan.files)
+        for label, number in sorted(by_label.items()):
+            if not known:
+                problems.append(
+                    Problem(
+                        labels_path,
+                        f"label {name}:{label} names an unknown prompt",
+                        line_of(text, ("labels", name, label)),
+                    )
+                )
+            elif lock_key(name, number) not in scan.files:
+                problems.append(
+                    Problem(
+                        labels_path,
+                        f"label {name}:{label} points to v{number}, which does not exist",
+                        line_of(text, ("labels", name, label)),
+                    )
+                )
+            elif label in labels.gated_labels and number in scan.versions.get(name, {}):
+                gated.setdefault((name, number), []).append(label)
+    return problems, gated
+
+
+def _alias_problems(scan: PromptScan, models: ModelsConfig) -> list[Problem]:
+    known = ", ".join(sorted(models.aliases))
+    return [
+        Problem(
+            version.path,
+            f"model alias '{version.model}' is not defined in "
+            f"{models.source or 'config/models.yaml'} (aliases: {known})",
+            line_of(version.path.read_text(encoding="utf-8"), ("model",)),
+        )
+        for versions in scan.versions.values()
+        for version in versions.values()
+        if version.model not in models.aliases
+    ]
+
+
+def _evidence_problems(
+    scan: PromptScan,
+    gated: dict[tuple[str, int], list[str]],
+    models: ModelsConfig,
+    evidence_dir: Path,
+    root: Path,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for (name, number), labels in sorted(gated.items()):
+        version = scan.versions[name][number]
+        needs = (
+            f"gated label {name}:{labels[0]} needs it"
+            if len(labels) == 1
+            else f"gated labels {', '.join(f'{name}:{label}' for label in labels)} need it"
+        )
+        problems.extend(
+            Problem(problem.path, f"{problem.message} ({needs})", problem.line)
+            for problem in evidence_problems(
+                version, evidence_dir=evidence_dir, models=models, root=root
+            )
+        )
+    return problems
+
+
+def lock_prompts(prompts_dir: Path) -> list[str]:
+    """Lock every valid, unlocked version; returns the lock keys added.
+
+    Refuses (exit 1) while a locked file is changed or missing: locking must never bless an
+    edit to a released version. Refuses (exit 2) while a version file is invalid.
+    """
+    scan = scan_prompts(prompts_dir)
+    if scan.problems:
+        raise PromptCheckError(scan.problems)
+    lock_path = prompts_dir / LOCK_FILE
+    lock = read_lock(lock_path)
+    tampered = [
+        Problem(
+            prompts_dir / key,
+            "locked version is missing or changed; restore it before locking new versions",
+        )
+        for key, locked_hash in sorted(lock.items())
+        if key not in scan.files or file_hash(scan.files[key]) != locked_hash
+    ]
+    if tampered:
+        raise PromptCheckError(tampered)
+    added = [key for key in sorted(scan.files) if key not in lock]
+    if added or not lock_path.exists():
+        for key in added:
+            lock[key] = file_hash(scan.files[key])
+        write_lock(lock_path, lock)
+    return added

@@ -1,0 +1,97 @@
+"""What the service wires once at start-up and every request shares."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
+from ..prompts import PromptRegistry, check_prompts
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 1.0
+
+
+@dataclass
+class ServiceContext:
+    """Settings, models config, prompt registry and gateway, built once per process."""
+
+    settings: Settings
+    models: ModelsConfig
+    registry: PromptRegistry
+    gateway: Gateway
+
+    @classmethod
+    def start(cls, settings: Settings) -> ServiceContext:
+        """Load and validate everything; any `ConfigError` stops the start-up."""
+        models = load_models_config(settings.models_file)
+        registry = PromptRegistry.load(settings.prompts_dir)
+        gateway = Gateway.from_settings(settings)
+        # Build the Router (and import litellm, seconds) now, not on the first request.
+        gateway._router()  # TODO: a public warm-up method on Gateway
+        return cls(settings=settings, models=models, registry=registry, gateway=gateway)
+
+    @property
+    def retry_after_s(self) -> int:
+        """What a 503 tells callers: when cooled-down deployments are tried again."""
+        return max(1, round(self.models.routing.cooldown_s))
+
+    async def readiness(self) -> dict[str, str]:
+        """Each check's name -> 'ok' or a short reason; details of failures go to the log."""
+        checks: dict[str, str] = {}
+        try:
+            models = await asyncio.to_thread(load_models_config, self.settings.models_file)
+            checks["models_config"] = "ok"
+        except Exception as error:  # any failure means not ready
+            log.warning("readiness: models config: %s", error)
+            checks["models_config"] = "invalid"
+            models = self.models
+        evidence_dir = self.settings.evals_dir / "evidence"
+        try:
+            # Eval evidence is the merge gate's business (`make prompts-check`), not whether
+            # this process can serve: only files, lock and labels count here.
+            problems = [
+                str(problem)
+                for problem in await asyncio.to_thread(
+                    check_prompts,
+                    self.settings.prompts_dir,
+                    models=models,
+                    evidence_dir=evidence_dir,
+                    root=self.settings.root,
+                )
+                if not problem.path.is_relative_to(evidence_dir)
+            ]
+        except Exception as error:  # any failure means not ready
+            problems = [str(error)]
+        for problem in problems:
+            log.warning("readiness: prompts: %s", problem)
+        checks["prompts"] = "ok" if not problems else f"{len(problems)} problem(s)"
+        for name, alias in sorted(models.aliases.items()):
+            results = await asyncio.gather(*(_deployment_ready(d) for d in alias.deployments))
+            checks[f"alias:{name}"] = "ok" if any(results) else "no deployment reachable"
+        return checks
+
+
+async def _deployment_ready(deployment: Deployment) -> bool:
+    """Offline deployments are always ready; others need their key and, when they name an
+    `api_base`, a TCP connection to it within PROBE_TIMEOUT_S (no request is sent)."""
+    if deployment.is_local:
+        return True
+    if deployment.missing_key():
+        return False
+    if not deployment.api_base:
+        return True  # a provider's public endpoint: probing it per /readyz is not our call
+    url = urlsplit(deployment.api_base)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(url.hostname, port), PROBE_TIMEOUT_S
+        )
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True

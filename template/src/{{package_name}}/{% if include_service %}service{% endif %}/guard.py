@@ -1,0 +1,159 @@
+"""The outermost layer of the service: request ids, body size and per-client concurrency.
+
+A plain ASGI middleware (not `BaseHTTPMiddleware`) so it adds no task per request and sees
+every response, including the ones it sends itself:
+
+- `X-Request-ID` is taken from the request when it looks like an id, generated otherwise,
+  stored in `scope["state"]["request_id"]` and echoed on every response.
+- Bodies larger than `max_body_bytes` get 413 before the app runs: the declared
+  Content-Length is checked first, then the bytes actually received (chunked uploads).
+- Each client address may have `max_concurrency` feature requests in flight; one more gets
+  429 with Retry-After. Operational endpoints (probes, metrics) are never limited.
+- An unexpected exception becomes a 500 problem with the request id, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections import Counter
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import BODY_TOO_LARGE, INTERNAL_ERROR, TOO_MANY_REQUESTS, problem_response
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request id the guard assigned to this request."""
+    state: dict[str, Any] = scope.get("state") or {}
+    return str(state.get("request_id", "-"))
+
+
+class RequestGuard:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_concurrency: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_concurrency = max_concurrency
+        self.in_flight: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        given = headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope["path"]
+
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._problem(scope, receive, send, "body")
+            return
+        if scope["method"] in ("POST", "PUT", "PATCH"):
+            body = await self._read_body(receive)
+            if body is None:
+                await self._problem(scope, receive, send, "body")
+                return
+            receive = _replay(body, receive)
+
+        client = scope["client"][0] if scope.get("client") else "-"
+        limited = path not in UNLIMITED_PATHS
+        if limited and self.in_flight[client] >= self.max_concurrency:
+            await self._problem(scope, receive, send, "busy")
+            return
+        if limited:
+            self.in_flight[client] += 1
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                raw = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in raw):
+                    raw.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": raw}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception(
+                "unhandled error in %s %s (request_id=%s)", scope["method"], path, request_id
+            )
+            if not started:
+                response = problem_response(INTERNAL_ERROR, request_id=request_id, instance=path)
+                await response(scope, receive, send)
+        finally:
+            if limited:
+                self.in_flight[client] -= 1
+                if self.in_flight[client] <= 0:
+                    del self.in_flight[client]
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it passes the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away; the app sees an empty body and a disconnect
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _problem(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
+        request_id = request_id_of(scope)
+        if why == "body":
+            response = problem_response(
+                BODY_TOO_LARGE,
+                request_id=request_id,
+                instance=scope["path"],
+                headers={"Connection": "close"},
+                detail=f"The request body is larger than {self.max_body_bytes} bytes; "
+                "shorten the ticket.",
+            )
+        else:
+            response = problem_response(
+                TOO_MANY_REQUESTS,
+                request_id=request_id,
+                instance=scope["path"],
+                headers={"Retry-After": "1"},
+            )
+        await response(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+    }
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that yields the buffered body once, then waits for the real disconnect."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,36 @@
+"""Property-based fuzzing of contracts/openapi.json against the running server.
+
+Schemathesis generates requests from the committed contract (valid and invalid ones) and
+checks every answer: no 5xx from the service itself, every status, content type, header and
+body as the contract declares.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from servicekit import REPO, RunningService
+
+schema = schemathesis.openapi.from_path(REPO / "contracts" / "openapi.json")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
+def test_every_response_matches_the_contract(case, offline_service: RunningService) -> None:  # type: ignore[no-untyped-def]
+    case.call_and_validate(base_url=offline_service.base_url, checks=CHECKS, timeout=30)
