@@ -162,7 +162,8 @@ def test_pre_commit_passes_on_a_fresh_render(
     tmp_path: Path,
 ) -> None:
     rendered = render_once()
-    env = install(rendered)
+    # Its own venv: `uv run` in a copy would re-point the shared editable install.
+    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
     repo = _committed_copy(rendered, tmp_path / "repo")
     result = run(
         ["uv", "run", "pre-commit", "run", "--all-files", "--show-diff-on-failure"],
@@ -171,3 +172,13 @@ def test_pre_commit_passes_on_a_fresh_render(
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_template_repos_own_workflows_are_lint_clean() -> None:
+    root = Path(__file__).resolve().parent.parent
+    lint = run(["actionlint", "-no-color"], cwd=root, check=False)
+    audit = run(
+        ["zizmor", "--offline", "--no-progress", ".github/workflows"], cwd=root, check=False
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert audit.returncode == 0, audit.stdout + audit.stderr

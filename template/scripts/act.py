@@ -58,25 +58,37 @@ inputs:
 runs:
   using: composite
   steps:
-    - shell: bash
+    - shell: python3 {{0}}
       env:
         STORE: {store}
         NAME: ${{{{ inputs.name }}}}
-        SOURCE: ${{{{ inputs.path }}}}
+        SOURCES: ${{{{ inputs.path }}}}
         MISSING: ${{{{ inputs.if-no-files-found }}}}
       run: |
-        if [ ! -e "$SOURCE" ]; then
-          echo "no files at $SOURCE for artifact $NAME"
-          [ "$MISSING" != error ] || exit 1
-          exit 0
-        fi
-        mkdir -p "$STORE/$NAME"
-        if [ -d "$SOURCE" ]; then
-          cp -R "$SOURCE"/. "$STORE/$NAME"/
-        else
-          cp "$SOURCE" "$STORE/$NAME"/
-        fi
-        echo "artifact $NAME stored in $STORE/$NAME"
+        # Like upload-artifact: several paths are stored relative to their common parent.
+        import os, shutil, sys
+        from pathlib import Path
+        lines = os.environ["SOURCES"].splitlines()
+        sources = [Path(line.strip()) for line in lines if line.strip()]
+        found = [path for path in sources if path.exists()]
+        name = os.environ["NAME"]
+        if not found:
+            print(f"no files at {{', '.join(map(str, sources))}} for artifact {{name}}")
+            sys.exit(1 if os.environ["MISSING"] == "error" else 0)
+        if len(found) == 1:
+            root = found[0] if found[0].is_dir() else found[0].parent
+        else:
+            root = Path(os.path.commonpath([p.absolute() for p in found]))
+        target = Path(os.environ["STORE"]) / name
+        for path in found:
+            if path.is_dir():
+                destination = target / path.absolute().relative_to(root.absolute())
+                shutil.copytree(path, destination, dirs_exist_ok=True)
+            else:
+                destination = target / path.absolute().relative_to(root.absolute())
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, destination)
+        print(f"artifact {{name}} stored in {{target}}")
 """
 
 DOWNLOAD = """\

@@ -5,14 +5,16 @@ OpenAI-compatible server, so errors come from the real gateway -> litellm -> HTT
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from fakes.openai_server import FakeOpenAIServer
 from servicekit import REPO, RunningService, fake_models, running, settings_with
+
+from fakes.openai_server import FakeOpenAIServer
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +42,12 @@ def fake_service(
 @pytest.fixture(scope="session")
 def contract_client() -> ModuleType:
     """`contracts/client.py`, loaded the way the platform would vendor it (not installed)."""
-    spec = importlib.util.spec_from_file_location("squad_contract_client", REPO / "contracts" / "client.py")
+    spec = importlib.util.spec_from_file_location(
+        "squad_contract_client", REPO / "contracts" / "client.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module

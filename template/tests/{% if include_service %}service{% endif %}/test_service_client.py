@@ -11,7 +11,9 @@ import pytest
 from servicekit import REPO, TICKET, RunningService
 
 
-def test_client_triages_a_ticket(offline_service: RunningService, contract_client: ModuleType) -> None:
+def test_client_triages_a_ticket(
+    offline_service: RunningService, contract_client: ModuleType
+) -> None:
     with contract_client.SquadClient(offline_service.base_url) as squad:
         result = squad.triage(contract_client.Ticket(**TICKET), request_id="client-1")
 
@@ -24,9 +26,11 @@ def test_client_triages_a_ticket(offline_service: RunningService, contract_clien
 def test_client_raises_problem_error_with_request_id(
     offline_service: RunningService, contract_client: ModuleType
 ) -> None:
-    with contract_client.SquadClient(offline_service.base_url) as squad:
-        with pytest.raises(contract_client.ProblemError) as caught:
-            squad.triage(contract_client.Ticket(**TICKET), prompt_label="no-such-label")
+    with (
+        contract_client.SquadClient(offline_service.base_url) as squad,
+        pytest.raises(contract_client.ProblemError) as caught,
+    ):
+        squad.triage(contract_client.Ticket(**TICKET), prompt_label="no-such-label")
 
     assert caught.value.status == 422
     assert caught.value.type.endswith(":unknown-prompt-label")

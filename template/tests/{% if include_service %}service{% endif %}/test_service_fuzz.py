@@ -29,8 +29,8 @@ CHECKS = [
 
 
 @schema.parametrize()
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
-)
-def test_every_response_matches_the_contract(case, offline_service: RunningService) -> None:  # type: ignore[no-untyped-def]
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_every_response_matches_the_contract(
+    case: schemathesis.Case, offline_service: RunningService
+) -> None:
     case.call_and_validate(base_url=offline_service.base_url, checks=CHECKS, timeout=30)

@@ -167,6 +167,12 @@ def _read(path: Path, text: str) -> dict[str, Any] | Problem:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "cannot be parsed"
+        context, context_mark = (
+            getattr(error, "context", None),
+            getattr(error, "context_mark", None),
+        )
+        if context and context_mark is not None:
+            problem += f" ({context} started on line {context_mark.line + 1})"
         return _invalid(
             path, f"invalid YAML: {problem}", mark.line + 1 if mark is not None else None
         )

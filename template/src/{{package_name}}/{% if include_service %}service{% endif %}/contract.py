@@ -110,7 +110,11 @@ def _compare(
         if not request and name in old_required and name not in new_required:
             problems.append(f"{where}: field '{name}' no longer always present")
         problems += _compare(
-            f"{where}.{name}", _schema(old, schema), _schema(new, new_props[name]), old, new,
+            f"{where}.{name}",
+            _schema(old, schema),
+            _schema(new, new_props[name]),
+            old,
+            new,
             request=request,
         )
     if request:
@@ -148,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: breaking change to {path}:", file=sys.stderr)
         for problem in breaking:
             print(f"  {problem}", file=sys.stderr)
-        print("add the changed operation under a new path version (/v2/...) instead",
-              file=sys.stderr)
+        print(
+            "add the changed operation under a new path version (/v2/...) instead", file=sys.stderr
+        )
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(current), encoding="utf-8")

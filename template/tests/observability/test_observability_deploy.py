@@ -1,0 +1,93 @@
+"""deploy/: Docker cannot run in CI here, so check the files' syntax and wiring instead."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+# The metrics the app exports, in Prometheus spelling (see observability/prometheus.py).
+EXPORTED = {
+    "gen_ai_client_operation_duration_seconds",
+    "gen_ai_client_token_usage",
+    "squad_gen_ai_cost_usd_total",
+    "squad_gen_ai_fallbacks_total",
+    "squad_gen_ai_provider_errors_total",
+    "squad_gen_ai_invalid_outputs_total",
+    "squad_gen_ai_quality_score",
+    "squad_gen_ai_quality_samples_total",
+    "squad_gen_ai_grounding_failures_total",
+    "squad_gen_ai_quality_drift",
+}
+_METRIC = re.compile(r"\b((?:gen_ai|squad)_[a-z_]+?)(?:_bucket|_sum|_count)?\b(?=[{\[)\s])")
+
+
+def _yaml(name: str) -> Any:
+    return yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
+
+
+def _metrics_in(expr: str) -> set[str]:
+    return {match.group(1) for match in _METRIC.finditer(expr)}
+
+
+def test_alert_rules_cover_the_signals_and_are_well_formed() -> None:
+    groups = _yaml("prometheus/alerts.yml")["groups"]
+    rules = [rule for group in groups for rule in group["rules"]]
+    assert {rule["alert"] for rule in rules} >= {
+        "GenAIHighErrorRate",
+        "GenAIHighFallbackRate",
+        "GenAIHighP95Latency",
+        "GenAICostPerHourHigh",
+        "GenAIQualityDrift",
+    }
+    for rule in rules:
+        assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}, rule["alert"]
+        assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]
+        assert rule["labels"]["severity"] in {"page", "ticket"}
+        assert rule["annotations"]["summary"]
+        assert rule["expr"].count("(") == rule["expr"].count(")"), rule["alert"]
+        used = _metrics_in(rule["expr"])
+        assert used, rule["alert"]
+        assert used <= EXPORTED, f"{rule['alert']}: unknown metrics {used - EXPORTED}"
+
+
+def test_prometheus_scrapes_the_service_and_loads_the_rules() -> None:
+    config = _yaml("prometheus/prometheus.yml")
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["squad"]["metrics_path"] == "/metrics"
+
+
+def test_collector_pipelines_use_only_defined_components() -> None:
+    config = _yaml("otel-collector.yaml")
+    for pipeline in config["service"]["pipelines"].values():
+        for kind in ("receivers", "processors", "exporters"):
+            for component in pipeline.get(kind, []):
+                assert component in config[kind], f"{kind}: {component} is not defined"
+    assert "otlp/jaeger" in config["service"]["pipelines"]["traces"]["exporters"]
+
+
+def test_grafana_dashboard_queries_exported_metrics() -> None:
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/squad-genai.json").read_text())
+    assert dashboard["uid"] == "squad-genai"
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(exprs) >= 10
+    used = set().union(*(_metrics_in(expr) for expr in exprs))
+    assert used <= EXPORTED
+    assert used >= EXPORTED - {"squad_gen_ai_quality_samples_total"} | set()
+
+
+def test_compose_starts_the_stack_with_mounted_configs() -> None:
+    compose = _yaml("compose.yaml")
+    services = compose["services"]
+    assert {"otel-collector", "jaeger", "prometheus", "grafana"} <= set(services)
+    for service in services.values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).exists(), source
+    for service in services.values():
+        for dependency in service.get("depends_on", []):
+            assert dependency in services
