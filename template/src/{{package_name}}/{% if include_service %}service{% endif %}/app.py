@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.models_file,
         )
         yield
+        app.state.context.close()
         log.info("service stopped")
 
     app = FastAPI(
@@ -239,6 +240,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
+        if error.status_code == 400:  # FastAPI's "error parsing the body": bad input, 422
+            return problem_response(
+                INVALID_REQUEST,
+                request_id=request_id_of(request.scope),
+                instance=request.url.path,
+                errors=[FieldError(loc=["body"], msg="not valid JSON", type="json_invalid")],
+            )
         kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
         if kind is None:
             kind = ProblemKind("http-error", error.status_code, "HTTP error", str(error.detail))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
+from ..observability import setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
 from ..settings import Settings
 
@@ -30,10 +31,15 @@ class ServiceContext:
         """Load and validate everything; any `ConfigError` stops the start-up."""
         models = load_models_config(settings.models_file)
         registry = PromptRegistry.load(settings.prompts_dir)
-        gateway = Gateway.from_settings(settings)
+        observer = setup_observability(settings, prometheus=True)
+        gateway = Gateway.from_settings(settings, observer=observer)
         # Build the Router (and import litellm, seconds) now, not on the first request.
         gateway._router()  # TODO: a public warm-up method on Gateway
         return cls(settings=settings, models=models, registry=registry, gateway=gateway)
+
+    def close(self) -> None:
+        """Flush telemetry exporters (after uvicorn has finished in-flight requests)."""
+        shutdown_observability()
 
     @property
     def retry_after_s(self) -> int:
