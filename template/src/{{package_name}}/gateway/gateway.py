@@ -144,7 +144,15 @@ class Gateway:
     def from_settings(
         cls, settings: Settings, *, observer: GatewayObserver | None = None
     ) -> Gateway:
-        """The gateway for `settings.models_file`; `REDIS_URL` shares Router state."""
+        """The gateway for `settings.models_file`; `REDIS_URL` shares Router state.
+
+        Without an explicit `observer` it reports to the process's observability set-up
+        (`setup_observability`), so every call is traced and measured by default.
+        """
+        if observer is None:
+            from ..observability import get_observer  # noqa: PLC0415 - no import cycle
+
+            observer = get_observer()
         return cls(
             load_models_config(settings.models_file),
             observer=observer,
