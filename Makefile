@@ -31,5 +31,10 @@ lint: bootstrap
 	$(BIN)/ruff check hooks tests
 	$(BIN)/ruff format --check hooks tests
 
+.PHONY: bench
+BENCH_ARGS ?=# e.g. --quick, --only eval,service, --no-promptfoo
+bench: bootstrap ## Render a squad repo and measure it against its references (benchmarks/run.py)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build

@@ -1,0 +1,592 @@
+"""`make bench`: what adopting the template costs, measured side by side on this machine.
+
+Renders this template (working tree, `--vcs-ref=HEAD`) and measures, each several times,
+every figure next to a reference measured in the same run:
+
+| figure | reference |
+| --- | --- |
+| `copier copy` of this template | `copier copy` of a one-file template (Copier's floor) |
+| fresh render to `make check` (warm uv cache) | target 60 s |
+| `squad --help`, `squad prompts check` | `python -c pass` (target 0.3 s) |
+| 1,000 eval cases, 100 ms provider, concurrency 50 | promptfoo, bare `litellm.acompletion` |
+| gateway and tracing overhead per call | bare litellm (the repo's own benchmark scripts) |
+| service requests/s, peak RSS | a bare FastAPI endpoint (the repo's `service_load.py`) |
+
+The generated repo's own `benchmarks/*.py` do the measuring where they exist; this script
+renders, runs them, adds what only the template repo can measure, prints one Markdown table
+(median, min-max, ratio to the reference) and writes `benchmarks/results/<date>.json`.
+Stdlib only; runs with any Python 3.11+. promptfoo is installed on first use into
+`~/.cache/copier-ai-squad-bench/promptfoo` when `npm` is present (about 80 s, 1.4 GB) and
+skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is bounded.
+
+    python benchmarks/run.py [--quick] [--only copier,check,startup,eval,gateway,service]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE.parent
+TOOLS = TEMPLATE / ".venv" / "bin"  # pinned copier and uv (`make bootstrap`)
+PROMPTFOO_DIR = Path.home() / ".cache" / "copier-ai-squad-bench" / "promptfoo"
+PROMPTFOO_VERSION = "0.121.20"  # the newest release that runs on Node 20
+SECTIONS = ("copier", "check", "startup", "eval", "gateway", "service")
+CASES, CONCURRENCY, LATENCY_S = 1000, 50, 0.1
+QUIET_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "PROMPTFOO_DISABLE_TELEMETRY": "1",
+    "PROMPTFOO_DISABLE_UPDATE": "1",
+    "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+    "OPENAI_API_KEY": "dummy",
+    "FAKE_PROVIDER_KEY": "sk-fake",
+    "CI": "1",  # no progress bars, no prompts
+}
+
+
+# -- measuring ---------------------------------------------------------------------------
+@dataclass
+class Run:
+    wall_s: float
+    returncode: int
+    max_rss_mb: float
+    output: str
+
+
+def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 900) -> Run:
+    """Run a command; wall time, exit code, the process's peak RSS and its combined output."""
+    with tempfile.TemporaryFile() as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen(  # noqa: S603 - our own tools
+            command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=sink,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        sink.seek(0)
+        output = sink.read().decode(errors="replace")
+    return Run(wall, process.returncode, usage.ru_maxrss / 1024, output)
+
+
+@dataclass
+class Figure:
+    """One line of the table: samples of a figure, and of its reference from the same run."""
+
+    name: str
+    unit: str
+    samples: list[float] = field(default_factory=list)
+    reference: str = ""
+    reference_samples: list[float] = field(default_factory=list)
+    target: str = ""
+    meets_target: bool | None = None
+    higher_is_better: bool = False
+    note: str = ""
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def reference_median(self) -> float | None:
+        return statistics.median(self.reference_samples) if self.reference_samples else None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.median is None or not self.reference_median:
+            return None
+        return self.median / self.reference_median
+
+    def summary(self) -> dict[str, object]:
+        return {**asdict(self), "median": self.median, "reference_median": self.reference_median,
+                "ratio": self.ratio}
+
+
+FIGURES: list[Figure] = []
+NOTES: list[str] = []
+RAW: dict[str, object] = {}
+
+
+def figure(name: str, unit: str, **kwargs: object) -> Figure:
+    found = Figure(name, unit, **kwargs)  # type: ignore[arg-type]
+    FIGURES.append(found)
+    return found
+
+
+def note(text: str) -> None:
+    NOTES.append(text)
+    print(f"  note: {text}", flush=True)
+
+
+def step(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# -- rendering ---------------------------------------------------------------------------
+def copier_copy(template: Path, destination: Path, *, data: dict[str, str] | None = None) -> Run:
+    command = [str(TOOLS / "copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD",
+               "--quiet"]
+    for key, value in (data or {}).items():
+        command += ["--data", f"{key}={value}"]
+    return run([*command, str(template), str(destination)], env=tool_env())
+
+
+def tool_env() -> dict[str, str]:
+    """The pinned uv first on PATH (the post-copy task and the rendered Makefile call `uv`)."""
+    return {**QUIET_ENV, "PATH": f"{TOOLS}:{os.environ.get('PATH', '')}"}
+
+
+def one_file_template(folder: Path) -> Path:
+    """The smallest Copier template: one question, one file, a git repo like ours."""
+    folder.mkdir(parents=True)
+    (folder / "copier.yml").write_text("project_name:\n  type: str\n  default: Floor\n")
+    (folder / "README.md.jinja").write_text("# {{ project_name }}\n")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "floor"]):
+        subprocess.run([*git, *command], cwd=folder, check=True, capture_output=True)
+    return folder
+
+
+def render_synced(work: Path) -> Path:
+    """A rendered repo with its .venv installed (for the sections that need one)."""
+    repo = work / "repo"
+    if not (repo / ".venv" / "bin" / "squad").exists():
+        result = copier_copy(TEMPLATE, repo, data={"project_name": "Bench Squad"})
+        if result.returncode:
+            raise SystemExit(f"copier copy failed:\n{result.output[-3000:]}")
+        sync = run([str(TOOLS / "uv"), "sync", "-q"], cwd=repo, env=tool_env())
+        if sync.returncode:
+            raise SystemExit(f"uv sync failed in the rendered repo:\n{sync.output[-3000:]}")
+    return repo
+
+
+# -- sections ----------------------------------------------------------------------------
+def bench_copier(work: Path, repeats: int) -> None:
+    """`copier copy` (defaults, post-copy task included) vs a one-file template."""
+    floor = one_file_template(work / "floor-template")
+    ours = figure("copier copy, defaults (incl. git init + uv lock task)", "s",
+                  reference="one-file template")
+    for index in range(repeats):
+        result = copier_copy(TEMPLATE, work / f"copy-{index}", data={"project_name": "Bench Squad"})
+        if result.returncode:
+            note(f"copier copy failed (exit {result.returncode}): {result.output[-500:]}")
+            return
+        ours.samples.append(result.wall_s)
+        ours.reference_samples.append(copier_copy(floor, work / f"floor-{index}").wall_s)
+        shutil.rmtree(work / f"copy-{index}", ignore_errors=True)
+
+
+FAILED_TARGET = re.compile(r"make: \*\*\* \[Makefile:\d+: ([\w-]+)\]")
+DURATION = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", re.M)
+PYTEST_SUMMARY = re.compile(r"=+ (.*?) in ([\d.]+)s")
+
+
+def bench_check(work: Path, repeats: int) -> None:
+    """Fresh render to `make check` with a warm uv cache; `-k` so every step runs and is timed."""
+    total = figure("fresh render -> make check (warm uv cache)", "s", target="< 60 s")
+    tests = figure("  of which pytest (make test)", "s")
+    failures: set[str] = set()
+    slowest: list[str] = []
+    for index in range(repeats):
+        last = index == repeats - 1 and not (work / "repo").exists()
+        repo = work / "repo" if last else work / f"check-{index}"  # the last one is kept
+        copied = copier_copy(TEMPLATE, repo, data={"project_name": "Bench Squad"})
+        env = {**tool_env(), "PYTEST_ADDOPTS": "--durations=8 -p no:cacheprovider"}
+        checked = run(["make", "-k", "check"], cwd=repo, env=env, timeout=1200)
+        total.samples.append(copied.wall_s + checked.wall_s)
+        failures |= set(FAILED_TARGET.findall(checked.output))
+        summary = PYTEST_SUMMARY.findall(checked.output)
+        if summary:
+            tests.samples.append(float(summary[-1][1]))
+        slowest = [f"{float(s):.1f}s {test}" for s, _, test in DURATION.findall(checked.output)]
+        if not last:
+            shutil.rmtree(repo, ignore_errors=True)
+    total.meets_target = not failures and total.median is not None and total.median < 60
+    if failures:
+        total.note = f"NOT GREEN: failed targets {sorted(failures)}"
+        note(f"make check was not green in the rendered repo: failed {sorted(failures)}")
+    RAW["slowest_tests"] = slowest
+    if slowest:
+        note("slowest tests (last run): " + "; ".join(slowest[:5]))
+
+
+def bench_startup(repo: Path, repeats: int) -> None:
+    """CLI start-up, the venv's `squad` binary directly, vs the same interpreter doing nothing."""
+    bin_dir = repo / ".venv" / "bin"
+    env = {**QUIET_ENV, "SQUAD_ROOT": str(repo)}
+    floor = [run([str(bin_dir / "python"), "-c", "pass"], env=env).wall_s for _ in range(repeats)]
+    commands = {"squad --help": ["--help"], "squad prompts check": ["prompts", "check"]}
+    for name, args in commands.items():
+        first = run([str(bin_dir / "squad"), *args], cwd=repo, env=env)  # warms pyc / caches
+        if first.returncode:
+            note(f"`{name}` exited {first.returncode}: {first.output.strip()[-300:]}")
+        samples = [run([str(bin_dir / "squad"), *args], cwd=repo, env=env).wall_s
+                   for _ in range(repeats)]
+        found = figure(f"{name} start-up", "s", samples=samples, reference="python -c pass",
+                       reference_samples=floor, target="< 0.3 s")
+        found.meets_target = found.median is not None and found.median < 0.3
+
+
+@contextmanager
+def fake_provider(repo: Path) -> Iterator[str]:
+    """The rendered repo's fake OpenAI-compatible server, in its own process, 100 ms a call."""
+    process = subprocess.Popen(  # noqa: S603
+        [str(repo / ".venv" / "bin" / "python"), str(HERE / "fake_provider.py"), "--repo",
+         str(repo), "--latency", str(LATENCY_S), "--max-seconds", "3600"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def ensure_promptfoo() -> Path | None:
+    binary = PROMPTFOO_DIR / "node_modules" / ".bin" / "promptfoo"
+    if binary.exists():
+        return binary
+    if shutil.which("npm") is None:
+        note("promptfoo skipped: npm is not installed (install Node.js 20+ to compare)")
+        return None
+    step(f"installing promptfoo {PROMPTFOO_VERSION} into {PROMPTFOO_DIR} (~80 s, ~1.4 GB)")
+    PROMPTFOO_DIR.mkdir(parents=True, exist_ok=True)
+    (PROMPTFOO_DIR / "package.json").write_text('{"name": "bench-promptfoo", "private": true}')
+    result = run(["npm", "install", "--no-audit", "--no-fund", f"promptfoo@{PROMPTFOO_VERSION}"],
+                 cwd=PROMPTFOO_DIR, env=QUIET_ENV, timeout=900)
+    if result.returncode or not binary.exists():
+        note(f"promptfoo skipped: npm install failed: {result.output[-500:]}")
+        return None
+    return binary
+
+
+def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool) -> None:
+    """1,000 cases at concurrency 50 against one fake provider answering after 100 ms."""
+    python = str(repo / ".venv" / "bin" / "python")
+    ideal = CASES / CONCURRENCY * LATENCY_S
+    cli = figure("squad eval run, 1,000 cases, end to end", "s", reference="promptfoo eval",
+                 target=f"< promptfoo; ideal {ideal:.1f} s")
+    rss = figure("peak RSS, squad eval run", "MB", reference="bare litellm script")
+    inproc = figure("eval runner (in-process, import excluded)", "s", target=f"ideal {ideal:.1f} s",
+                    note="repo's benchmarks/eval_concurrency.py")
+    throughput = figure("eval runner calls/s (in-process)", "calls/s", higher_is_better=True,
+                        reference="bare litellm.acompletion calls/s")
+    binary = ensure_promptfoo() if promptfoo else None
+    if not promptfoo:
+        note("promptfoo skipped (--no-promptfoo)")
+    workspace = work / "eval"
+    with fake_provider(repo) as base_url:
+        made = run([python, str(HERE / "eval_workspace.py"), "--repo", str(repo), "--out",
+                    str(workspace), "--base-url", base_url, "--cases", str(CASES),
+                    "--concurrency", str(CONCURRENCY)], cwd=repo)
+        if made.returncode:
+            note(f"eval workspace failed: {made.output[-800:]}")
+            return
+        env = {**QUIET_ENV, "SQUAD_ROOT": str(workspace)}
+        pf_env = {**QUIET_ENV, "PROMPTFOO_CONFIG_DIR": str(work / "promptfoo-home")}
+        for index in range(repeats):
+            squad = run([str(repo / ".venv" / "bin" / "squad"), "eval", "run", "bench", "--mode",
+                         "live", "--out", str(work / f"reports-{index}")], cwd=workspace, env=env)
+            if squad.returncode not in (0, 1):  # 1: a gate/threshold, not a crash
+                note(f"squad eval run exited {squad.returncode}: {squad.output[-500:]}")
+            cli.samples.append(squad.wall_s)
+            rss.samples.append(squad.max_rss_mb)
+            floor = run([python, str(HERE / "litellm_floor.py"), "--base-url", base_url,
+                         "--calls", str(CASES), "--concurrency", str(CONCURRENCY)])
+            bare = json.loads(floor.output.strip().splitlines()[-1])
+            throughput.reference_samples.append(bare["calls_per_s"])
+            rss.reference_samples.append(floor.max_rss_mb)
+            RAW.setdefault("litellm_floor", []).append(bare)  # type: ignore[union-attr]
+            if binary is not None:
+                out = work / f"promptfoo-{index}.json"
+                pf = run([str(binary), "eval", "--no-cache", "-j", str(CONCURRENCY), "--no-table",
+                          "--no-progress-bar", "-o", str(out), "-c", "promptfooconfig.yaml"],
+                         cwd=workspace / "promptfoo", env=pf_env)
+                if pf.returncode not in (0, 100) or not out.exists():  # 100: some tests failed
+                    note(f"promptfoo exited {pf.returncode}: {pf.output[-500:]}")
+                else:
+                    stats = json.loads(out.read_text())["results"]["stats"]
+                    RAW.setdefault("promptfoo_stats", []).append(stats)  # type: ignore[union-attr]
+                    cli.reference_samples.append(pf.wall_s)
+                    RAW.setdefault("promptfoo_rss_mb", []).append(pf.max_rss_mb)  # type: ignore[union-attr]
+            inner = run([python, "benchmarks/eval_concurrency.py", "--cases", str(CASES),
+                         "--concurrency", str(CONCURRENCY)], cwd=repo)
+            wall = re.search(r"wall time:\s+([\d.]+) s", inner.output)
+            if wall:
+                inproc.samples.append(float(wall.group(1)))
+                throughput.samples.append(CASES / float(wall.group(1)))
+            else:
+                note(f"eval_concurrency.py gave no wall time: {inner.output[-500:]}")
+    if cli.reference_samples:
+        cli.meets_target = cli.median is not None and cli.median < (cli.reference_median or 0)
+    inproc.meets_target = inproc.median is not None and inproc.median < 2 * ideal
+
+
+def bench_gateway(repo: Path, quick: bool) -> None:
+    """The repo's gateway_overhead.py and tracing_overhead.py, their figures captured."""
+    python = str(repo / ".venv" / "bin" / "python")
+    script = repo / "benchmarks" / "gateway_overhead.py"
+    if not script.exists():
+        note("gateway overhead not measured: the rendered repo has no benchmarks/gateway_overhead.py")
+    else:
+        args = ["--sequential", "100", "--calls", "500"] if quick else []
+        result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
+        RAW["gateway_overhead"] = result.output
+        rows = {m[0]: [float(x) for x in m[1:]] for m in re.findall(
+            r"^(bare|bare-tuned|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$",
+            result.output, re.M)}
+        if "gateway" in rows and "bare" in rows:
+            base = rows.get("bare-tuned", rows["bare"])
+            figure("gateway call p50, 0 ms provider", "ms", samples=[rows["gateway"][0]],
+                   reference="bare-tuned litellm", reference_samples=[base[0]])
+            figure("gateway CPU per call", "ms", samples=[rows["gateway"][3]],
+                   reference="bare-tuned litellm", reference_samples=[base[3]])
+            figure("gateway calls/s at c50, 0 ms provider", "calls/s", higher_is_better=True,
+                   samples=[rows["gateway"][2]], reference="bare litellm (untuned)",
+                   reference_samples=[rows["bare"][2]])
+        else:
+            note(f"gateway_overhead.py output not understood (exit {result.returncode}): "
+                 f"{result.output[-400:]}")
+    script = repo / "benchmarks" / "tracing_overhead.py"
+    args = ["--calls", "5000", "--gateway-calls", "100"] if quick else []
+    result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
+    RAW["tracing_overhead"] = result.output
+    hooks = dict(re.findall(r"^\s+(\S.*?)\s+([\d.]+) us/call", result.output, re.M))
+    calls = dict(re.findall(r"^\s+(\S.*?)\s+p50\s+([\d.]+) ms/call", result.output, re.M))
+    mode = "no exporter" if "no exporter" in hooks else "logs"
+    if "noop" in hooks and mode in hooks:
+        found = figure(f"tracing hooks per call ({mode})", "us", samples=[float(hooks[mode])],
+                       reference="no-op observer", reference_samples=[float(hooks["noop"])],
+                       target="overhead < 300 us")
+        found.meets_target = float(hooks[mode]) - float(hooks["noop"]) < 300
+    if "noop" in calls and mode in calls:
+        figure(f"gateway call p50 with tracing ({mode})", "ms", samples=[float(calls[mode])],
+               reference="no-op observer", reference_samples=[float(calls["noop"])])
+    if "noop" not in hooks:
+        note(f"tracing_overhead.py output not understood (exit {result.returncode}): "
+             f"{result.output[-400:]}")
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def watch_peak_rss(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
+    """Peak RSS (VmHWM) of the uvicorn servers service_load.py starts, by app."""
+    while not stop.wait(0.2):
+        for child in descendants(pid):
+            try:
+                cmdline = (Path("/proc") / str(child) / "cmdline").read_text()
+                status = (Path("/proc") / str(child) / "status").read_text()
+            except OSError:
+                continue
+            kind = "service" if "create_app" in cmdline else "bare" if "bare_app" in cmdline else ""
+            hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if kind and hwm:
+                peaks[kind] = max(peaks.get(kind, 0.0), int(hwm.group(1)) / 1024)
+
+
+def bench_service(repo: Path, repeats: int, duration: float) -> None:
+    script = repo / "benchmarks" / "service_load.py"
+    if not script.exists():
+        note("service not measured: the rendered repo has no benchmarks/service_load.py")
+        return
+    rps = figure("service POST /v1/triage requests/s", "req/s", higher_is_better=True,
+                 reference="bare FastAPI endpoint")
+    p99 = figure("service p99 latency", "ms", reference="bare FastAPI endpoint")
+    rss = figure("peak RSS, service under load", "MB", reference="bare FastAPI endpoint")
+    for _ in range(repeats):
+        peaks: dict[str, float] = {}
+        stop = threading.Event()
+        process = subprocess.Popen(  # noqa: S603
+            [str(repo / ".venv" / "bin" / "python"), str(script), "--duration", str(duration)],
+            cwd=repo, env={**os.environ, **QUIET_ENV}, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )
+        watcher = threading.Thread(target=watch_peak_rss, args=(process.pid, peaks, stop))
+        watcher.start()
+        output, _ = process.communicate(timeout=600)
+        stop.set()
+        watcher.join()
+        rows = {m[0]: [float(x) for x in m[1:]] for m in re.findall(
+            r"^(bare|service)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", output, re.M)}
+        if set(rows) != {"bare", "service"}:
+            note(f"service_load.py output not understood (exit {process.returncode}): "
+                 f"{output[-400:]}")
+            return
+        RAW.setdefault("service_load", []).append(output)  # type: ignore[union-attr]
+        rps.samples.append(rows["service"][2])
+        rps.reference_samples.append(rows["bare"][2])
+        p99.samples.append(rows["service"][4])
+        p99.reference_samples.append(rows["bare"][4])
+        if "service" in peaks and "bare" in peaks:
+            rss.samples.append(peaks["service"])
+            rss.reference_samples.append(peaks["bare"])
+
+
+# -- report ------------------------------------------------------------------------------
+def machine() -> dict[str, object]:
+    def first(path: str, pattern: str) -> str:
+        try:
+            found = re.search(pattern, Path(path).read_text(), re.M)
+        except OSError:
+            return "unknown"
+        return found.group(1).strip() if found else "unknown"
+
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(first("/proc/meminfo", r"MemTotal:\s+(\d+)")) / 1024**2, 1)
+        if first("/proc/meminfo", r"MemTotal:\s+(\d+)") != "unknown" else None,
+        "cpu_model": first("/proc/cpuinfo", r"^model name\s*:\s*(.*)$"),
+        "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def versions(repo: Path | None) -> dict[str, str]:
+    found = {"harness_python": platform.python_version()}
+    for name, command in {
+        "copier": [str(TOOLS / "copier"), "--version"],
+        "uv": [str(TOOLS / "uv"), "--version"],
+        "node": ["node", "--version"],
+    }.items():
+        try:
+            found[name] = subprocess.run(command, capture_output=True, text=True,
+                                         check=False).stdout.strip()
+        except OSError:
+            found[name] = "absent"
+    if repo is not None and (repo / ".venv" / "bin" / "python").exists():
+        code = ("import importlib.metadata as m, platform, json; print(json.dumps({'python': "
+                "platform.python_version(), **{p: m.version(p) for p in ('litellm', 'fastapi', "
+                "'uvicorn', 'pydantic', 'opentelemetry-sdk', 'jsonschema')}}))")
+        result = run([str(repo / ".venv" / "bin" / "python"), "-c", code])
+        if result.returncode == 0:
+            found.update(json.loads(result.output.strip().splitlines()[-1]))
+    package = PROMPTFOO_DIR / "node_modules" / "promptfoo" / "package.json"
+    if package.exists():
+        found["promptfoo"] = json.loads(package.read_text())["version"]
+    return found
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def table() -> str:
+    lines = ["| figure | median | min-max | n | reference (median) | ratio | target |",
+             "| --- | ---: | ---: | ---: | --- | ---: | --- |"]
+    for f in FIGURES:
+        if not f.samples:
+            continue
+        spread = f"{number(min(f.samples))}-{number(max(f.samples))}"
+        ref = f"{f.reference} ({number(f.reference_median)})" if f.reference_samples else "-"
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
+        verdict = {True: "met", False: "MISSED", None: ""}[f.meets_target]
+        target = f"{f.target} {verdict}".strip() if f.target else ""
+        if f.note:
+            target = f"{target} ({f.note})".strip()
+        lines.append(f"| {f.name} | {number(f.median)} {f.unit} | {spread} | {len(f.samples)} "
+                     f"| {ref} | {ratio} | {target} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 6 minutes)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument("--no-promptfoo", action="store_true", help="skip the promptfoo comparison")
+    parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    args = parser.parse_args()
+    sections = [s for s in args.only.split(",") if s]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    if not (TOOLS / "copier").exists():
+        raise SystemExit("error: .venv has no copier; run `make bootstrap` first")
+    quick = args.quick
+    info = machine()
+    started = time.perf_counter()
+    repo: Path | None = None
+    print(f"{info['cores']} cores, {info['memory_gb']} GB, {info['cpu_model']}; load average "
+          f"{' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; other load makes "
+          "these figures noisy: compare ratios measured in the same run.", flush=True)
+    plan: list[tuple[str, Callable[[Path], None]]] = [
+        ("copier", lambda w: bench_copier(w, 2 if quick else 5)),
+        ("check", lambda w: bench_check(w, 1 if quick else 3)),
+        ("startup", lambda w: bench_startup(render_synced(w), 5 if quick else 15)),
+        ("eval", lambda w: bench_eval(render_synced(w), w, 1 if quick else 3,
+                                      promptfoo=not args.no_promptfoo)),
+        ("gateway", lambda w: bench_gateway(render_synced(w), quick)),
+        ("service", lambda w: bench_service(render_synced(w), 1 if quick else 3,
+                                            3.0 if quick else 5.0)),
+    ]
+    with tempfile.TemporaryDirectory(prefix="squad-bench-") as folder:
+        work = Path(folder)
+        for name, section in plan:
+            if name not in sections:
+                continue
+            step(f"{name}")
+            try:
+                section(work)
+            except Exception as error:  # noqa: BLE001 - one broken section must not hide the rest
+                note(f"section {name} failed: {type(error).__name__}: {error}")
+        if (work / "repo").exists():
+            repo = work / "repo"
+        info["package_versions"] = versions(repo)
+    info["load_average_at_end"] = os.getloadavg()
+    info["minutes"] = round((time.perf_counter() - started) / 60, 1)
+    print()
+    print(table())
+    for text in NOTES:
+        print(f"- {text}")
+    if not args.no_save:
+        today = datetime.date.today().isoformat()
+        path = HERE / "results" / f"{today}.json"
+        path.parent.mkdir(exist_ok=True)
+        result = {"date": today, "quick": quick, "sections": sections, "machine": info,
+                  "figures": [f.summary() for f in FIGURES], "notes": NOTES, "raw": RAW}
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nwrote {path.relative_to(TEMPLATE)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
