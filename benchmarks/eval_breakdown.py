@@ -1,0 +1,104 @@
+"""Where an eval case's time goes: the same 1,000 calls at concurrency 50, layer by layer.
+
+Runs with a rendered repo's interpreter, against a provider already listening at
+`--base-url` (see fake_provider.py), in one process so every layer shares the same litellm
+import: bare `litellm.acompletion`, litellm's `Router.acompletion` as the gateway builds it,
+`Gateway.acomplete` without and with an output schema, then with the process observer the
+runner uses, and the eval runner (`run_suite`,
+one model call per case). Prints, per layer, wall seconds, calls/s and CPU ms per call; the
+difference between two lines is what the upper layer costs.
+
+    <repo>/.venv/bin/python benchmarks/eval_breakdown.py --repo R --base-url URL
+"""
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("FAKE_PROVIDER_KEY", "sk-fake")
+
+
+async def timed(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int) -> dict[str, float]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with semaphore:
+            await call()
+
+    await one()  # first call: lazy imports, clients
+    cpu, started = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(calls)))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"wall_s": wall, "calls_per_s": calls / wall, "cpu_ms_per_call": cpu / calls * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, required=True)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.repo / "benchmarks"))
+    bench = importlib.import_module("eval_concurrency")  # the repo's own workspace builder
+    package = str(bench.load_suite.__module__).split(".")[0]
+    gateway_module = importlib.import_module(f"{package}.gateway")
+    registry = importlib.import_module(f"{package}.prompts").PromptRegistry
+    import litellm  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        bench.build_repo(root, args.base_url, args.calls, args.concurrency)
+        rendered = registry.load(root / "prompts", label_overrides={}).get("triage").render(
+            json.loads((root / "evals/datasets/bench.jsonl").read_text().splitlines()[0])["inputs"]
+        )
+        messages, schema = rendered.messages, rendered.output_schema
+        gateway = gateway_module.Gateway(gateway_module.load_models_config(root / "config/models.yaml"))
+        observed = gateway_module.Gateway(
+            gateway_module.load_models_config(root / "config/models.yaml"),
+            observer=importlib.import_module(f"{package}.observability").get_observer(),
+        )  # what the runner builds: the process observer (logs only before set-up)
+        router = gateway._router().router  # noqa: SLF001 - the Router the gateway built
+        group = gateway._router().chains["triage"][0].group  # noqa: SLF001
+        layers: dict[str, Callable[[], Awaitable[Any]]] = {
+            "litellm.acompletion": lambda: litellm.acompletion(
+                model="openai/fake-triage", messages=messages, api_base=args.base_url,
+                api_key="sk-fake", max_retries=0, **rendered.params),
+            "Router.acompletion": lambda: router.acompletion(
+                model=group, messages=messages, **rendered.params),
+            "Gateway.acomplete": lambda: gateway.acomplete(
+                "triage", messages, params=rendered.params),
+            "Gateway.acomplete + schema": lambda: gateway.acomplete(
+                "triage", messages, params=rendered.params, output_schema=schema),
+            "... + process observer": lambda: observed.acomplete(
+                "triage", messages, params=rendered.params, output_schema=schema),
+        }
+        results = {name: asyncio.run(timed(call, args.calls, args.concurrency))
+                   for name, call in layers.items()}
+        suite = bench.load_suite(root / "evals" / "bench.yaml")
+        settings = bench.Settings(root=root)
+        options = bench.RunOptions(mode="live", progress=False)
+        asyncio.run(bench.run_suite(suite, settings=settings, options=options))  # warm
+        cpu, started = time.process_time(), time.perf_counter()
+        asyncio.run(bench.run_suite(suite, settings=settings, options=options))
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        results["run_suite (1 call/case)"] = {
+            "wall_s": wall, "calls_per_s": args.calls / wall,
+            "cpu_ms_per_call": cpu / args.calls * 1000}
+    print(f"{'layer':<28}{'wall s':>8}{'calls/s':>9}{'CPU ms/call':>13}")
+    for name, r in results.items():
+        print(f"{name:<28}{r['wall_s']:>8.2f}{r['calls_per_s']:>9.1f}{r['cpu_ms_per_call']:>13.2f}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
