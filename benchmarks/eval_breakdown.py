@@ -1,12 +1,12 @@
 """Where an eval case's time goes: the same 1,000 calls at concurrency 50, layer by layer.
 
 Runs with a rendered repo's interpreter, against a provider already listening at
-`--base-url` (see fake_provider.py), in one process so every layer shares the same litellm
-import: bare `litellm.acompletion`, litellm's `Router.acompletion` as the gateway builds it,
+`--base-url` (see fake_provider.py), each layer in a fresh process: bare
+`litellm.acompletion`, litellm's `Router.acompletion` as the gateway builds it,
 `Gateway.acomplete` without and with an output schema, then with the process observer the
-runner uses, and the eval runner (`run_suite`,
-one model call per case). Prints, per layer, wall seconds, calls/s and CPU ms per call; the
-difference between two lines is what the upper layer costs.
+runner uses, and the eval runner (`run_suite`, one model call per case). Prints, per layer,
+wall seconds, calls/s and CPU ms per call; the difference between two lines is what the
+upper layer costs.
 
     <repo>/.venv/bin/python benchmarks/eval_breakdown.py --repo R --base-url URL
 """
@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +28,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("FAKE_PROVIDER_KEY", "sk-fake")
 
 
-async def timed(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int) -> dict[str, float]:
+async def timed(
+    call: Callable[[], Awaitable[Any]], calls: int, concurrency: int
+) -> dict[str, float]:
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
@@ -41,59 +44,105 @@ async def timed(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int
     return {"wall_s": wall, "calls_per_s": calls / wall, "cpu_ms_per_call": cpu / calls * 1000}
 
 
+LAYERS = (
+    "litellm.acompletion",
+    "Router.acompletion",
+    "Gateway.acomplete",
+    "Gateway.acomplete + schema",
+    "... + process observer",
+    "run_suite (1 call/case)",
+)
+
+
+def measure(
+    layer: str, repo: Path, base_url: str, calls: int, concurrency: int
+) -> dict[str, float]:
+    sys.path.insert(0, str(repo / "benchmarks"))
+    bench = importlib.import_module("eval_concurrency")  # the repo's own workspace builder
+    package = str(bench.load_suite.__module__).split(".")[0]
+    gateway_module = importlib.import_module(f"{package}.gateway")
+    registry = importlib.import_module(f"{package}.prompts").PromptRegistry
+    import litellm
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        bench.build_repo(root, base_url, calls, concurrency)
+        if layer.startswith("run_suite"):
+            suite = bench.load_suite(root / "evals" / "bench.yaml")
+            settings = bench.Settings(root=root)
+            options = bench.RunOptions(mode="live", progress=False)
+            cpu, started = time.process_time(), time.perf_counter()
+            asyncio.run(bench.run_suite(suite, settings=settings, options=options))
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            return {
+                "wall_s": wall,
+                "calls_per_s": calls / wall,
+                "cpu_ms_per_call": cpu / calls * 1000,
+            }
+        first = json.loads((root / "evals/datasets/bench.jsonl").read_text().splitlines()[0])
+        version = registry.load(root / "prompts", label_overrides={}).get("triage")
+        rendered = version.render(first["inputs"])
+        messages, schema, params = rendered.messages, rendered.output_schema, rendered.params
+        observer = None
+        if layer.startswith("..."):  # what the runner builds: logs only before set-up
+            observer = importlib.import_module(f"{package}.observability").get_observer()
+        config = gateway_module.load_models_config(root / "config/models.yaml")
+        gateway = gateway_module.Gateway(config, observer=observer)
+        calls_by_layer: dict[str, Callable[[], Awaitable[Any]]] = {
+            "litellm.acompletion": lambda: litellm.acompletion(
+                model="openai/fake-triage",
+                messages=messages,
+                api_base=base_url,
+                api_key="sk-fake",
+                max_retries=0,
+                **params,
+            ),
+            "Router.acompletion": lambda: gateway._router().router.acompletion(
+                model=gateway._router().chains["triage"][0].group,
+                messages=messages,
+                **params,
+            ),
+            "Gateway.acomplete": lambda: gateway.acomplete("triage", messages, params=params),
+            "Gateway.acomplete + schema": lambda: gateway.acomplete(
+                "triage", messages, params=params, output_schema=schema
+            ),
+        }
+        call = calls_by_layer.get(layer, calls_by_layer["Gateway.acomplete + schema"])
+        return asyncio.run(timed(call, calls, concurrency))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--layer", choices=LAYERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.repo / "benchmarks"))
-    bench = importlib.import_module("eval_concurrency")  # the repo's own workspace builder
-    package = str(bench.load_suite.__module__).split(".")[0]
-    gateway_module = importlib.import_module(f"{package}.gateway")
-    registry = importlib.import_module(f"{package}.prompts").PromptRegistry
-    import litellm  # noqa: PLC0415
-
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        bench.build_repo(root, args.base_url, args.calls, args.concurrency)
-        rendered = registry.load(root / "prompts", label_overrides={}).get("triage").render(
-            json.loads((root / "evals/datasets/bench.jsonl").read_text().splitlines()[0])["inputs"]
+    common = [
+        "--repo",
+        str(args.repo),
+        "--base-url",
+        args.base_url,
+        "--calls",
+        str(args.calls),
+        "--concurrency",
+        str(args.concurrency),
+    ]
+    if args.layer:
+        print(
+            json.dumps(measure(args.layer, args.repo, args.base_url, args.calls, args.concurrency))
         )
-        messages, schema = rendered.messages, rendered.output_schema
-        gateway = gateway_module.Gateway(gateway_module.load_models_config(root / "config/models.yaml"))
-        observed = gateway_module.Gateway(
-            gateway_module.load_models_config(root / "config/models.yaml"),
-            observer=importlib.import_module(f"{package}.observability").get_observer(),
-        )  # what the runner builds: the process observer (logs only before set-up)
-        router = gateway._router().router  # noqa: SLF001 - the Router the gateway built
-        group = gateway._router().chains["triage"][0].group  # noqa: SLF001
-        layers: dict[str, Callable[[], Awaitable[Any]]] = {
-            "litellm.acompletion": lambda: litellm.acompletion(
-                model="openai/fake-triage", messages=messages, api_base=args.base_url,
-                api_key="sk-fake", max_retries=0, **rendered.params),
-            "Router.acompletion": lambda: router.acompletion(
-                model=group, messages=messages, **rendered.params),
-            "Gateway.acomplete": lambda: gateway.acomplete(
-                "triage", messages, params=rendered.params),
-            "Gateway.acomplete + schema": lambda: gateway.acomplete(
-                "triage", messages, params=rendered.params, output_schema=schema),
-            "... + process observer": lambda: observed.acomplete(
-                "triage", messages, params=rendered.params, output_schema=schema),
-        }
-        results = {name: asyncio.run(timed(call, args.calls, args.concurrency))
-                   for name, call in layers.items()}
-        suite = bench.load_suite(root / "evals" / "bench.yaml")
-        settings = bench.Settings(root=root)
-        options = bench.RunOptions(mode="live", progress=False)
-        asyncio.run(bench.run_suite(suite, settings=settings, options=options))  # warm
-        cpu, started = time.process_time(), time.perf_counter()
-        asyncio.run(bench.run_suite(suite, settings=settings, options=options))
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        results["run_suite (1 call/case)"] = {
-            "wall_s": wall, "calls_per_s": args.calls / wall,
-            "cpu_ms_per_call": cpu / args.calls * 1000}
+        return
+    results = {}
+    for layer in LAYERS:  # one fresh process each: a second Router in a process skews it
+        output = subprocess.run(
+            [sys.executable, __file__, *common, "--layer", layer],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results[layer] = json.loads(output.strip().splitlines()[-1])
     print(f"{'layer':<28}{'wall s':>8}{'calls/s':>9}{'CPU ms/call':>13}")
     for name, r in results.items():
         print(f"{name:<28}{r['wall_s']:>8.2f}{r['calls_per_s']:>9.1f}{r['cpu_ms_per_call']:>13.2f}")

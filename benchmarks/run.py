@@ -69,14 +69,23 @@ class Run:
     output: str
 
 
-def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 900) -> Run:
+def run(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
+) -> Run:
     """Run a command; wall time, exit code, the process's peak RSS and its combined output."""
     with tempfile.TemporaryFile() as sink:
         started = time.perf_counter()
-        process = subprocess.Popen(  # noqa: S603 - our own tools
-            command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=sink,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         timer = threading.Timer(timeout, process.kill)
         timer.start()
@@ -120,8 +129,12 @@ class Figure:
         return self.median / self.reference_median
 
     def summary(self) -> dict[str, object]:
-        return {**asdict(self), "median": self.median, "reference_median": self.reference_median,
-                "ratio": self.ratio}
+        return {
+            **asdict(self),
+            "median": self.median,
+            "reference_median": self.reference_median,
+            "ratio": self.ratio,
+        }
 
 
 FIGURES: list[Figure] = []
@@ -146,8 +159,7 @@ def step(text: str) -> None:
 
 # -- rendering ---------------------------------------------------------------------------
 def copier_copy(template: Path, destination: Path, *, data: dict[str, str] | None = None) -> Run:
-    command = [str(TOOLS / "copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD",
-               "--quiet"]
+    command = [str(TOOLS / "copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD", "--quiet"]
     for key, value in (data or {}).items():
         command += ["--data", f"{key}={value}"]
     return run([*command, str(template), str(destination)], env=tool_env())
@@ -186,8 +198,9 @@ def render_synced(work: Path) -> Path:
 def bench_copier(work: Path, repeats: int) -> None:
     """`copier copy` (defaults, post-copy task included) vs a one-file template."""
     floor = one_file_template(work / "floor-template")
-    ours = figure("copier copy, defaults (incl. git init + uv lock task)", "s",
-                  reference="one-file template")
+    ours = figure(
+        "copier copy, defaults (incl. git init + uv lock task)", "s", reference="one-file template"
+    )
     for index in range(repeats):
         result = copier_copy(TEMPLATE, work / f"copy-{index}", data={"project_name": "Bench Squad"})
         if result.returncode:
@@ -242,22 +255,40 @@ def bench_startup(repo: Path, repeats: int) -> None:
         first = run([str(bin_dir / "squad"), *args], cwd=repo, env=env)  # warms pyc / caches
         if first.returncode:
             note(f"`{name}` exited {first.returncode}: {first.output.strip()[-300:]}")
-        samples = [run([str(bin_dir / "squad"), *args], cwd=repo, env=env).wall_s
-                   for _ in range(repeats)]
-        found = figure(f"{name} start-up", "s", samples=samples, reference="python -c pass",
-                       reference_samples=floor, target="< 0.3 s")
+        samples = [
+            run([str(bin_dir / "squad"), *args], cwd=repo, env=env).wall_s for _ in range(repeats)
+        ]
+        found = figure(
+            f"{name} start-up",
+            "s",
+            samples=samples,
+            reference="python -c pass",
+            reference_samples=floor,
+            target="< 0.3 s",
+        )
         found.meets_target = found.median is not None and found.median < 0.3
 
 
 @contextmanager
 def fake_provider(repo: Path) -> Iterator[str]:
     """The rendered repo's fake OpenAI-compatible server, in its own process, 100 ms a call."""
-    process = subprocess.Popen(  # noqa: S603
-        [str(repo / ".venv" / "bin" / "python"), str(HERE / "fake_provider.py"), "--repo",
-         str(repo), "--latency", str(LATENCY_S), "--max-seconds", "3600"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    process = subprocess.Popen(
+        [
+            str(repo / ".venv" / "bin" / "python"),
+            str(HERE / "fake_provider.py"),
+            "--repo",
+            str(repo),
+            "--latency",
+            str(LATENCY_S),
+            "--max-seconds",
+            "3600",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout is not None
+    assert process.stdin is not None
     try:
         yield process.stdout.readline().strip()
     finally:
@@ -275,56 +306,125 @@ def ensure_promptfoo() -> Path | None:
     step(f"installing promptfoo {PROMPTFOO_VERSION} into {PROMPTFOO_DIR} (~80 s, ~1.4 GB)")
     PROMPTFOO_DIR.mkdir(parents=True, exist_ok=True)
     (PROMPTFOO_DIR / "package.json").write_text('{"name": "bench-promptfoo", "private": true}')
-    result = run(["npm", "install", "--no-audit", "--no-fund", f"promptfoo@{PROMPTFOO_VERSION}"],
-                 cwd=PROMPTFOO_DIR, env=QUIET_ENV, timeout=900)
+    result = run(
+        ["npm", "install", "--no-audit", "--no-fund", f"promptfoo@{PROMPTFOO_VERSION}"],
+        cwd=PROMPTFOO_DIR,
+        env=QUIET_ENV,
+        timeout=900,
+    )
     if result.returncode or not binary.exists():
         note(f"promptfoo skipped: npm install failed: {result.output[-500:]}")
         return None
     return binary
 
 
-def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool) -> None:
+def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdown: bool) -> None:
     """1,000 cases at concurrency 50 against one fake provider answering after 100 ms."""
     python = str(repo / ".venv" / "bin" / "python")
     ideal = CASES / CONCURRENCY * LATENCY_S
-    cli = figure("squad eval run, 1,000 cases, end to end", "s", reference="promptfoo eval",
-                 target=f"< promptfoo; ideal {ideal:.1f} s")
+    cli = figure(
+        "squad eval run, 1,000 cases, end to end",
+        "s",
+        reference="promptfoo eval",
+        target=f"< promptfoo; ideal {ideal:.1f} s",
+    )
     rss = figure("peak RSS, squad eval run", "MB", reference="bare litellm script")
-    inproc = figure("eval runner (in-process, import excluded)", "s", target=f"ideal {ideal:.1f} s",
-                    note="repo's benchmarks/eval_concurrency.py")
-    throughput = figure("eval runner calls/s (in-process)", "calls/s", higher_is_better=True,
-                        reference="bare litellm.acompletion calls/s")
+    inproc = figure(
+        "eval runner (in-process, import excluded)",
+        "s",
+        target=f"ideal {ideal:.1f} s",
+        note="repo's benchmarks/eval_concurrency.py",
+    )
+    throughput = figure(
+        "eval runner calls/s (in-process)",
+        "calls/s",
+        higher_is_better=True,
+        reference="bare litellm.acompletion calls/s",
+    )
+    imported = figure(
+        "litellm import (first thing a live eval pays)", "s", note="from eval_concurrency.py"
+    )
     binary = ensure_promptfoo() if promptfoo else None
     if not promptfoo:
         note("promptfoo skipped (--no-promptfoo)")
     workspace = work / "eval"
     with fake_provider(repo) as base_url:
-        made = run([python, str(HERE / "eval_workspace.py"), "--repo", str(repo), "--out",
-                    str(workspace), "--base-url", base_url, "--cases", str(CASES),
-                    "--concurrency", str(CONCURRENCY)], cwd=repo)
+        made = run(
+            [
+                python,
+                str(HERE / "eval_workspace.py"),
+                "--repo",
+                str(repo),
+                "--out",
+                str(workspace),
+                "--base-url",
+                base_url,
+                "--cases",
+                str(CASES),
+                "--concurrency",
+                str(CONCURRENCY),
+            ],
+            cwd=repo,
+        )
         if made.returncode:
             note(f"eval workspace failed: {made.output[-800:]}")
             return
         env = {**QUIET_ENV, "SQUAD_ROOT": str(workspace)}
         pf_env = {**QUIET_ENV, "PROMPTFOO_CONFIG_DIR": str(work / "promptfoo-home")}
         for index in range(repeats):
-            squad = run([str(repo / ".venv" / "bin" / "squad"), "eval", "run", "bench", "--mode",
-                         "live", "--out", str(work / f"reports-{index}")], cwd=workspace, env=env)
+            squad = run(
+                [
+                    str(repo / ".venv" / "bin" / "squad"),
+                    "eval",
+                    "run",
+                    "bench",
+                    "--mode",
+                    "live",
+                    "--out",
+                    str(work / f"reports-{index}"),
+                ],
+                cwd=workspace,
+                env=env,
+            )
             if squad.returncode not in (0, 1):  # 1: a gate/threshold, not a crash
                 note(f"squad eval run exited {squad.returncode}: {squad.output[-500:]}")
             cli.samples.append(squad.wall_s)
             rss.samples.append(squad.max_rss_mb)
-            floor = run([python, str(HERE / "litellm_floor.py"), "--base-url", base_url,
-                         "--calls", str(CASES), "--concurrency", str(CONCURRENCY)])
+            floor = run(
+                [
+                    python,
+                    str(HERE / "litellm_floor.py"),
+                    "--base-url",
+                    base_url,
+                    "--calls",
+                    str(CASES),
+                    "--concurrency",
+                    str(CONCURRENCY),
+                ]
+            )
             bare = json.loads(floor.output.strip().splitlines()[-1])
             throughput.reference_samples.append(bare["calls_per_s"])
             rss.reference_samples.append(floor.max_rss_mb)
             RAW.setdefault("litellm_floor", []).append(bare)  # type: ignore[union-attr]
             if binary is not None:
                 out = work / f"promptfoo-{index}.json"
-                pf = run([str(binary), "eval", "--no-cache", "-j", str(CONCURRENCY), "--no-table",
-                          "--no-progress-bar", "-o", str(out), "-c", "promptfooconfig.yaml"],
-                         cwd=workspace / "promptfoo", env=pf_env)
+                pf = run(
+                    [
+                        str(binary),
+                        "eval",
+                        "--no-cache",
+                        "-j",
+                        str(CONCURRENCY),
+                        "--no-table",
+                        "--no-progress-bar",
+                        "-o",
+                        str(out),
+                        "-c",
+                        "promptfooconfig.yaml",
+                    ],
+                    cwd=workspace / "promptfoo",
+                    env=pf_env,
+                )
                 if pf.returncode not in (0, 100) or not out.exists():  # 100: some tests failed
                     note(f"promptfoo exited {pf.returncode}: {pf.output[-500:]}")
                 else:
@@ -332,14 +432,52 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool) -> None
                     RAW.setdefault("promptfoo_stats", []).append(stats)  # type: ignore[union-attr]
                     cli.reference_samples.append(pf.wall_s)
                     RAW.setdefault("promptfoo_rss_mb", []).append(pf.max_rss_mb)  # type: ignore[union-attr]
-            inner = run([python, "benchmarks/eval_concurrency.py", "--cases", str(CASES),
-                         "--concurrency", str(CONCURRENCY)], cwd=repo)
+            inner = run(
+                [
+                    python,
+                    "benchmarks/eval_concurrency.py",
+                    "--cases",
+                    str(CASES),
+                    "--concurrency",
+                    str(CONCURRENCY),
+                ],
+                cwd=repo,
+            )
             wall = re.search(r"wall time:\s+([\d.]+) s", inner.output)
+            seconds = re.search(r"litellm import:\s+([\d.]+) s", inner.output)
+            if seconds:
+                imported.samples.append(float(seconds.group(1)))
             if wall:
                 inproc.samples.append(float(wall.group(1)))
                 throughput.samples.append(CASES / float(wall.group(1)))
             else:
                 note(f"eval_concurrency.py gave no wall time: {inner.output[-500:]}")
+        if breakdown:
+            layers = run(
+                [
+                    python,
+                    str(HERE / "eval_breakdown.py"),
+                    "--repo",
+                    str(repo),
+                    "--base-url",
+                    base_url,
+                ],
+                cwd=repo,
+                timeout=1200,
+            )
+            lines = layers.output.strip().splitlines()
+            if layers.returncode == 0 and lines:
+                RAW["eval_breakdown"] = json.loads(lines[-1])
+                print("\n".join(lines[:-1]), flush=True)
+                for layer, r in RAW["eval_breakdown"].items():  # type: ignore[union-attr]
+                    figure(
+                        f"CPU per call: {layer}",
+                        "ms",
+                        samples=[r["cpu_ms_per_call"]],
+                        note="eval_breakdown.py, 1,000 calls at c50",
+                    )
+            else:
+                note(f"eval_breakdown.py failed: {layers.output[-500:]}")
     if cli.reference_samples:
         cli.meets_target = cli.median is not None and cli.median < (cli.reference_median or 0)
     inproc.meets_target = inproc.median is not None and inproc.median < 2 * ideal
@@ -350,26 +488,50 @@ def bench_gateway(repo: Path, quick: bool) -> None:
     python = str(repo / ".venv" / "bin" / "python")
     script = repo / "benchmarks" / "gateway_overhead.py"
     if not script.exists():
-        note("gateway overhead not measured: the rendered repo has no benchmarks/gateway_overhead.py")
+        note(
+            "gateway overhead not measured: the rendered repo has no benchmarks/gateway_overhead.py"
+        )
     else:
         args = ["--sequential", "100", "--calls", "500"] if quick else []
         result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
         RAW["gateway_overhead"] = result.output
-        rows = {m[0]: [float(x) for x in m[1:]] for m in re.findall(
-            r"^(bare|bare-tuned|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$",
-            result.output, re.M)}
+        rows = {
+            m[0]: [float(x) for x in m[1:]]
+            for m in re.findall(
+                r"^(bare|bare-tuned|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$",
+                result.output,
+                re.M,
+            )
+        }
         if "gateway" in rows and "bare" in rows:
             base = rows.get("bare-tuned", rows["bare"])
-            figure("gateway call p50, 0 ms provider", "ms", samples=[rows["gateway"][0]],
-                   reference="bare-tuned litellm", reference_samples=[base[0]])
-            figure("gateway CPU per call", "ms", samples=[rows["gateway"][3]],
-                   reference="bare-tuned litellm", reference_samples=[base[3]])
-            figure("gateway calls/s at c50, 0 ms provider", "calls/s", higher_is_better=True,
-                   samples=[rows["gateway"][2]], reference="bare litellm (untuned)",
-                   reference_samples=[rows["bare"][2]])
+            figure(
+                "gateway call p50, 0 ms provider",
+                "ms",
+                samples=[rows["gateway"][0]],
+                reference="bare-tuned litellm",
+                reference_samples=[base[0]],
+            )
+            figure(
+                "gateway CPU per call",
+                "ms",
+                samples=[rows["gateway"][3]],
+                reference="bare-tuned litellm",
+                reference_samples=[base[3]],
+            )
+            figure(
+                "gateway calls/s at c50, 0 ms provider",
+                "calls/s",
+                higher_is_better=True,
+                samples=[rows["gateway"][2]],
+                reference="bare litellm (untuned)",
+                reference_samples=[rows["bare"][2]],
+            )
         else:
-            note(f"gateway_overhead.py output not understood (exit {result.returncode}): "
-                 f"{result.output[-400:]}")
+            note(
+                f"gateway_overhead.py output not understood (exit {result.returncode}): "
+                f"{result.output[-400:]}"
+            )
     script = repo / "benchmarks" / "tracing_overhead.py"
     args = ["--calls", "5000", "--gateway-calls", "100"] if quick else []
     result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
@@ -378,16 +540,28 @@ def bench_gateway(repo: Path, quick: bool) -> None:
     calls = dict(re.findall(r"^\s+(\S.*?)\s+p50\s+([\d.]+) ms/call", result.output, re.M))
     mode = "no exporter" if "no exporter" in hooks else "logs"
     if "noop" in hooks and mode in hooks:
-        found = figure(f"tracing hooks per call ({mode})", "us", samples=[float(hooks[mode])],
-                       reference="no-op observer", reference_samples=[float(hooks["noop"])],
-                       target="overhead < 300 us")
+        found = figure(
+            f"tracing hooks per call ({mode})",
+            "us",
+            samples=[float(hooks[mode])],
+            reference="no-op observer",
+            reference_samples=[float(hooks["noop"])],
+            target="overhead < 300 us",
+        )
         found.meets_target = float(hooks[mode]) - float(hooks["noop"]) < 300
     if "noop" in calls and mode in calls:
-        figure(f"gateway call p50 with tracing ({mode})", "ms", samples=[float(calls[mode])],
-               reference="no-op observer", reference_samples=[float(calls["noop"])])
+        figure(
+            f"gateway call p50 with tracing ({mode})",
+            "ms",
+            samples=[float(calls[mode])],
+            reference="no-op observer",
+            reference_samples=[float(calls["noop"])],
+        )
     if "noop" not in hooks:
-        note(f"tracing_overhead.py output not understood (exit {result.returncode}): "
-             f"{result.output[-400:]}")
+        note(
+            f"tracing_overhead.py output not understood (exit {result.returncode}): "
+            f"{result.output[-400:]}"
+        )
 
 
 def descendants(root: int) -> list[int]:
@@ -427,28 +601,43 @@ def bench_service(repo: Path, repeats: int, duration: float) -> None:
     if not script.exists():
         note("service not measured: the rendered repo has no benchmarks/service_load.py")
         return
-    rps = figure("service POST /v1/triage requests/s", "req/s", higher_is_better=True,
-                 reference="bare FastAPI endpoint")
+    rps = figure(
+        "service POST /v1/triage requests/s",
+        "req/s",
+        higher_is_better=True,
+        reference="bare FastAPI endpoint",
+    )
     p99 = figure("service p99 latency", "ms", reference="bare FastAPI endpoint")
     rss = figure("peak RSS, service under load", "MB", reference="bare FastAPI endpoint")
     for _ in range(repeats):
         peaks: dict[str, float] = {}
         stop = threading.Event()
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [str(repo / ".venv" / "bin" / "python"), str(script), "--duration", str(duration)],
-            cwd=repo, env={**os.environ, **QUIET_ENV}, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
+            cwd=repo,
+            env={**os.environ, **QUIET_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         watcher = threading.Thread(target=watch_peak_rss, args=(process.pid, peaks, stop))
         watcher.start()
         output, _ = process.communicate(timeout=600)
         stop.set()
         watcher.join()
-        rows = {m[0]: [float(x) for x in m[1:]] for m in re.findall(
-            r"^(bare|service)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", output, re.M)}
+        rows = {
+            m[0]: [float(x) for x in m[1:]]
+            for m in re.findall(
+                r"^(bare|service)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$",
+                output,
+                re.M,
+            )
+        }
         if set(rows) != {"bare", "service"}:
-            note(f"service_load.py output not understood (exit {process.returncode}): "
-                 f"{output[-400:]}")
+            note(
+                f"service_load.py output not understood (exit {process.returncode}): "
+                f"{output[-400:]}"
+            )
             return
         RAW.setdefault("service_load", []).append(output)  # type: ignore[union-attr]
         rps.samples.append(rows["service"][2])
@@ -472,7 +661,8 @@ def machine() -> dict[str, object]:
     return {
         "cores": os.cpu_count(),
         "memory_gb": round(int(first("/proc/meminfo", r"MemTotal:\s+(\d+)")) / 1024**2, 1)
-        if first("/proc/meminfo", r"MemTotal:\s+(\d+)") != "unknown" else None,
+        if first("/proc/meminfo", r"MemTotal:\s+(\d+)") != "unknown"
+        else None,
         "cpu_model": first("/proc/cpuinfo", r"^model name\s*:\s*(.*)$"),
         "platform": platform.platform(),
         "load_average_at_start": os.getloadavg(),
@@ -487,14 +677,17 @@ def versions(repo: Path | None) -> dict[str, str]:
         "node": ["node", "--version"],
     }.items():
         try:
-            found[name] = subprocess.run(command, capture_output=True, text=True,
-                                         check=False).stdout.strip()
+            found[name] = subprocess.run(
+                command, capture_output=True, text=True, check=False
+            ).stdout.strip()
         except OSError:
             found[name] = "absent"
     if repo is not None and (repo / ".venv" / "bin" / "python").exists():
-        code = ("import importlib.metadata as m, platform, json; print(json.dumps({'python': "
-                "platform.python_version(), **{p: m.version(p) for p in ('litellm', 'fastapi', "
-                "'uvicorn', 'pydantic', 'opentelemetry-sdk', 'jsonschema')}}))")
+        code = (
+            "import importlib.metadata as m, platform, json; print(json.dumps({'python': "
+            "platform.python_version(), **{p: m.version(p) for p in ('litellm', 'fastapi', "
+            "'uvicorn', 'pydantic', 'opentelemetry-sdk', 'jsonschema')}}))"
+        )
         result = run([str(repo / ".venv" / "bin" / "python"), "-c", code])
         if result.returncode == 0:
             found.update(json.loads(result.output.strip().splitlines()[-1]))
@@ -507,12 +700,16 @@ def versions(repo: Path | None) -> dict[str, str]:
 def number(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+    return (
+        f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+    )
 
 
 def table() -> str:
-    lines = ["| figure | median | min-max | n | reference (median) | ratio | target |",
-             "| --- | ---: | ---: | ---: | --- | ---: | --- |"]
+    lines = [
+        "| figure | median | min-max | n | reference (median) | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+    ]
     for f in FIGURES:
         if not f.samples:
             continue
@@ -523,16 +720,19 @@ def table() -> str:
         target = f"{f.target} {verdict}".strip() if f.target else ""
         if f.note:
             target = f"{target} ({f.note})".strip()
-        lines.append(f"| {f.name} | {number(f.median)} {f.unit} | {spread} | {len(f.samples)} "
-                     f"| {ref} | {ratio} | {target} |")
+        lines.append(
+            f"| {f.name} | {number(f.median)} {f.unit} | {spread} | {len(f.samples)} "
+            f"| {ref} | {ratio} | {target} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about 6 minutes)")
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated sections: {','.join(SECTIONS)}"
+    )
     parser.add_argument("--no-promptfoo", action="store_true", help="skip the promptfoo comparison")
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     args = parser.parse_args()
@@ -546,18 +746,31 @@ def main() -> None:
     info = machine()
     started = time.perf_counter()
     repo: Path | None = None
-    print(f"{info['cores']} cores, {info['memory_gb']} GB, {info['cpu_model']}; load average "
-          f"{' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; other load makes "
-          "these figures noisy: compare ratios measured in the same run.", flush=True)
+    print(
+        f"{info['cores']} cores, {info['memory_gb']} GB, {info['cpu_model']}; load average "
+        f"{' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; other load makes "
+        "these figures noisy: compare ratios measured in the same run.",
+        flush=True,
+    )
     plan: list[tuple[str, Callable[[Path], None]]] = [
         ("copier", lambda w: bench_copier(w, 2 if quick else 5)),
         ("check", lambda w: bench_check(w, 1 if quick else 3)),
         ("startup", lambda w: bench_startup(render_synced(w), 5 if quick else 15)),
-        ("eval", lambda w: bench_eval(render_synced(w), w, 1 if quick else 3,
-                                      promptfoo=not args.no_promptfoo)),
+        (
+            "eval",
+            lambda w: bench_eval(
+                render_synced(w),
+                w,
+                1 if quick else 3,
+                promptfoo=not args.no_promptfoo,
+                breakdown=not quick,
+            ),
+        ),
         ("gateway", lambda w: bench_gateway(render_synced(w), quick)),
-        ("service", lambda w: bench_service(render_synced(w), 1 if quick else 3,
-                                            3.0 if quick else 5.0)),
+        (
+            "service",
+            lambda w: bench_service(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),
+        ),
     ]
     with tempfile.TemporaryDirectory(prefix="squad-bench-") as folder:
         work = Path(folder)
@@ -567,7 +780,7 @@ def main() -> None:
             step(f"{name}")
             try:
                 section(work)
-            except Exception as error:  # noqa: BLE001 - one broken section must not hide the rest
+            except Exception as error:
                 note(f"section {name} failed: {type(error).__name__}: {error}")
         if (work / "repo").exists():
             repo = work / "repo"
@@ -582,8 +795,15 @@ def main() -> None:
         today = datetime.date.today().isoformat()
         path = HERE / "results" / f"{today}.json"
         path.parent.mkdir(exist_ok=True)
-        result = {"date": today, "quick": quick, "sections": sections, "machine": info,
-                  "figures": [f.summary() for f in FIGURES], "notes": NOTES, "raw": RAW}
+        result = {
+            "date": today,
+            "quick": quick,
+            "sections": sections,
+            "machine": info,
+            "figures": [f.summary() for f in FIGURES],
+            "notes": NOTES,
+            "raw": RAW,
+        }
         path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"\nwrote {path.relative_to(TEMPLATE)}")
 
