@@ -53,9 +53,16 @@ RepeatsOpt = Annotated[
 
 
 def _settings() -> Settings:
+    """Settings for this command, with logs and telemetry set up as the service sets them."""
+    from ..observability import setup_observability  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
-    return Settings()
+    settings = Settings()
+    # An eval run's record is its report: one log line per model call (the service's
+    # default) would bury the summary, so batch runs log warnings unless asked otherwise.
+    quiet = "SQUAD_LOG_LEVEL" not in os.environ
+    setup_observability(settings.model_copy(update={"log_level": "WARNING"}) if quiet else settings)
+    return settings
 
 
 def _options(

@@ -339,6 +339,13 @@ class Gateway:
         )
         return answer
 
+    def warm_up(self) -> None:
+        """Import litellm and build the Router now (seconds), not on the first call.
+
+        A service calls this at start-up so its first request is not the slow one.
+        """
+        self._router()
+
     def _router(self) -> RouterBundle:
         if self._bundle is None:
             with self._bundle_lock:

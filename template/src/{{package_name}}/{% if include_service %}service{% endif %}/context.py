@@ -33,8 +33,7 @@ class ServiceContext:
         registry = PromptRegistry.load(settings.prompts_dir)
         observer = setup_observability(settings, prometheus=True)
         gateway = Gateway.from_settings(settings, observer=observer)
-        # Build the Router (and import litellm, seconds) now, not on the first request.
-        gateway._router()  # TODO: a public warm-up method on Gateway
+        gateway.warm_up()
         return cls(settings=settings, models=models, registry=registry, gateway=gateway)
 
     def close(self) -> None:
