@@ -352,6 +352,28 @@ class CostBound(ScorerBase):
         return Score.of(1 if ok else 0, f"${cost:.6f} {'<=' if ok else '>'} ${self.max_usd:g}")
 
 
+class Grounding(ScorerBase):
+    """Every phrase the answer quotes (in `field`) appears in the case's inputs.
+
+    The same check production samples online as its hallucination signal
+    (observability's `grounding`), under the same name, so the baseline's mean is what the
+    online drift check compares against.
+    """
+
+    type: Literal["grounding"]
+    field: str = Field(default="rationale", description="Output field holding the quotes.")
+
+    async def score(self, ctx: ScoreContext) -> Score:
+        from ..observability.quality import Answer, make_grounding_scorer  # noqa: PLC0415
+
+        inputs_text = "\n".join(str(value) for value in ctx.case.inputs.values())
+        answer = Answer(ctx.text, ctx.output, inputs_text, ctx.output_schema)
+        verdict = make_grounding_scorer(self.field)(answer)
+        if verdict is None:  # pragma: no cover - the grounding scorer always answers
+            return Score.of(0, "grounding scorer gave no verdict")
+        return Score.of(verdict.value, verdict.explanation)
+
+
 class LlmJudge(ScorerBase):
     """Another model grades the answer against `rubric`, through the gateway alias `alias`.
 
@@ -445,6 +467,7 @@ ScorerSpec = Annotated[
     | LengthBounds
     | LatencyBound
     | CostBound
+    | Grounding
     | LlmJudge
     | CustomScorer,
     Field(discriminator="type"),

@@ -180,7 +180,8 @@ class QualitySampler:
 def read_baseline_means(path: Path) -> dict[str, float]:
     """Mean score per scorer from an eval baseline file; {} when absent or unreadable.
 
-    Accepts `{"scores": {scorer: {"mean": x} | x}}` (also under `"scorers"` or
+    Reads an eval report's first arm (`arms[0].summary.scorers`, the suite's target), and
+    also accepts `{"scores": {scorer: {"mean": x} | x}}` (or under `"scorers"` or
     `"summary"`), so the drift check survives small changes to the report's schema.
     """
     try:
@@ -189,6 +190,10 @@ def read_baseline_means(path: Path) -> dict[str, float]:
         return {}
     if not isinstance(data, dict):
         return {}
+    arms = data.get("arms")
+    if isinstance(arms, list) and arms and isinstance(arms[0], dict):
+        summary = arms[0].get("summary")
+        data = summary if isinstance(summary, dict) else arms[0]
     for key in ("scorers", "scores", "summary"):
         section = data.get(key)
         if isinstance(section, dict):
