@@ -47,7 +47,13 @@ class Rendered:
 
 def tool_env(**extra: str) -> dict[str, str]:
     """Environment for running a rendered repo's tools: our pinned uv first on PATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
+    # Drop the outer `make test`'s MAKELEVEL/MAKEFLAGS too: a rendered repo's make must
+    # behave as on a laptop, not as a sub-make (which prints "Entering directory" lines).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT", "MAKE", "MFLAGS"))
+    }
     env["PATH"] = f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
