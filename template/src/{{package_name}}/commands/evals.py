@@ -21,6 +21,7 @@ app = typer.Typer(
     name="eval",
     help="Evaluate prompts and models: run suites, gate changes, keep baselines.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SuitesArg = Annotated[

@@ -7,7 +7,9 @@ import datetime as dt
 import typer
 
 models_app = typer.Typer(
-    help="Show and check model aliases (config/models.yaml).", no_args_is_help=True
+    help="Show and check model aliases (config/models.yaml).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 # A pinned model retiring within this many days is worth a warning now.

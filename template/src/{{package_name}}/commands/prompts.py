@@ -22,6 +22,7 @@ app = typer.Typer(
     name="prompts",
     help="Versioned prompts: list, show, new, lock, check, diff, promote, rollback.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 _SELECTOR = re.compile(r"^(?P<name>[^@:]+)(?:@v?(?P<version>\d+)|:(?P<label>[^@:]+))?$")

@@ -8,6 +8,7 @@ output (parse JSON, validate against the output schema, one repair attempt, then
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
@@ -19,13 +20,13 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-import jsonschema
-
 from ..errors import ConfigError
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
 
 if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
     from ..settings import Settings
     from .router import Link, RouterBundle
 
@@ -433,6 +434,24 @@ def _merge(
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=64)
+def _output_validator(schema_json: str) -> Validator:
+    """A checked validator per distinct output schema, built once.
+
+    `jsonschema.validate` re-checks the schema itself on every call (about 1.5 ms, a
+    fifth of litellm's own cost per call); jsonschema is imported only when first needed.
+    """
+    from jsonschema import SchemaError, validators  # noqa: PLC0415
+
+    schema = json.loads(schema_json)
+    validator_class = validators.validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except SchemaError as error:
+        raise ConfigError(f"the output schema itself is invalid: {error.message}") from None
+    return validator_class(schema)
+
+
 def _parse(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
     """(parsed JSON, None) or (None, what is wrong). No schema: no parsing at all."""
     if schema is None:
@@ -445,11 +464,11 @@ def _parse(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None
         value = json.loads(candidate)
     except json.JSONDecodeError as error:
         return None, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
-    try:
-        jsonschema.validate(value, dict(schema))
-    except jsonschema.ValidationError as error:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        return None, f"{where}: {error.message}"
-    except jsonschema.SchemaError as error:
-        raise ConfigError(f"the output schema itself is invalid: {error.message}") from None
+    from jsonschema.exceptions import best_match  # noqa: PLC0415 - cached after first use
+
+    validator = _output_validator(json.dumps(schema, sort_keys=True))
+    problem = best_match(validator.iter_errors(value))
+    if problem is not None:
+        where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
+        return None, f"{where}: {problem.message}"
     return value, None
