@@ -3,16 +3,19 @@
 Each test commits a fresh render and runs `make act` in it, the command a team uses
 before pushing: act copies the work tree, runs each job's `make` steps on this machine,
 and stands in for remote actions with the stubs `scripts/act.py` writes. A fresh render
-passes; a locked prompt edited in place fails the `prompts` job and act exits non-zero.
+passes; a locked prompt edited in place fails the `prompts` job, and a prompt version that
+scores below the gate fails the `eval gate` job; act exits non-zero for both.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import Rendered, run
 
@@ -80,3 +83,57 @@ def test_edited_locked_prompt_fails_prompts_job_under_act(
     assert status != 0
     assert "Job failed" in output
     assert "prompts/triage/v1.yaml" in output
+
+
+def _make_worse(prompt: Path) -> None:
+    """The worse triage version of the generated repo's own gate test (test_evals_gate).
+
+    The system message pasted inside the ticket tags: a plausible "one message is simpler"
+    edit after which the model reads its instructions as part of every ticket.
+    """
+    spec = yaml.safe_load(prompt.read_text(encoding="utf-8"))
+    system, user = (message["content"] for message in spec["messages"])
+    ticket = user.replace("<ticket>", "").replace("</ticket>", "").strip()
+    spec["messages"] = [{"role": "user", "content": f"<ticket>\n{system}\n{ticket}\n</ticket>\n"}]
+    prompt.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def _job_succeeded(output: str, job: str) -> bool:
+    return re.search(rf"^\[evals/{re.escape(job)}\s*\] .*Job succeeded$", output, re.M) is not None
+
+
+def test_prompt_version_below_the_gate_fails_eval_gate_job_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The pull request a team should not merge: a worse version pointed at by the suite's
+    target (`production`, forced past the missing evidence), its answers recorded with the
+    offline models and committed, so CI replays them without a key and the gate says no.
+    """
+    source, env = committed
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".cache"))
+    squad = ["uv", "run", "--quiet", "squad"]
+    run([*squad, "prompts", "new", "triage"], cwd=repo, env=env)
+    _make_worse(repo / "prompts" / "triage" / "v3.yaml")
+    run([*squad, "prompts", "lock"], cwd=repo, env=env)
+    promote = ["prompts", "promote", "triage", "3", "--label", "production", "--force"]
+    run([*squad, *promote, "--reason", "one message is simpler"], cwd=repo, env=env)
+    record = ["eval", "run", "triage", "--mode", "record", "--concurrency", "32"]
+    run([*squad, *record, "--out", str(tmp_path / "recorded")], cwd=repo, env=env)
+    run([*GIT, "add", "--all"], cwd=repo)
+    run([*GIT, "commit", "--quiet", "-m", "triage v3: one message"], cwd=repo)
+
+    status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
+
+    assert status != 0, output[-8000:]
+    # The shard replayed the committed recordings of v3 (no miss, no key needed) ...
+    assert _job_succeeded(output, "run shard 1/1"), output[-8000:]
+    assert "Prompt `triage@v3` (label `production`)" in output
+    assert "mode `replay`" in output
+    assert "no recording for" not in output
+    # ... and the gate itself said no: `squad eval gate` exited 1 (a config or data error
+    # would be 2) with its verdict, and that failed the job and act.
+    assert "error: eval gate failed for suite 'triage' (triage@production)" in output
+    assert "regressed by" in output
+    assert re.search(r"make(\[\d+\])?: \*\*\* \[Makefile:\d+: gate\] Error 1$", output, re.M)
+    assert "Job 'eval gate' failed" in output
