@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..yaml_lines import line_of
 from .errors import EvalConfigError
 from .paths import display_path
 from .scorers import ScorerSpec
@@ -200,7 +201,7 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        number = _line_of(node, loc)
+        number = line_of(node, loc)
         field = _describe(loc, data)
         message = first["msg"].removeprefix("Value error, ")
         at = f":{number}" if number else ""
@@ -225,25 +226,3 @@ def _describe(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
         who = f"scorer '{label}'" if label else f"scorer {loc[1] + 1}"
         return f"{who} field '{'.'.join(rest)}'" if rest else who
     return "field '" + (".".join(str(p) for p in loc) or "(suite)") + "'"
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest YAML node that `loc` reaches (best effort)."""
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    line = key.start_mark.line + 1
-                    node = value
-                    break
-            else:
-                continue  # a union tag or a missing key: stay on the current node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..yaml_lines import line_of
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
@@ -162,7 +163,7 @@ def load_models_config(path: Path) -> ModelsConfig:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        line = _line_of(node, loc)
+        line = line_of(node, loc)
         raise ConfigError(
             f"{path}{f':{line}' if line else ''}: {_describe(loc)}: {first['msg']}"
         ) from None
@@ -179,25 +180,3 @@ def _describe(loc: tuple[Any, ...]) -> str:
             rest = rest[2:]
         return f"{where} field '{'.'.join(str(p) for p in rest)}'" if rest else where
     return "field '" + ".".join(str(p) for p in loc) + "'"
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest YAML node that `loc` reaches (best effort)."""
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    line = key.start_mark.line + 1
-                    node = value
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
 from .evidence import evidence_problems
 from .hashing import file_hash
 from .labels import LABELS_FILE, LabelsFile, read_labels
-from .loader import line_of
 from .lock import LOCK_FILE, lock_key, read_lock, write_lock
 from .registry import PromptScan, scan_prompts
 
@@ -85,7 +85,7 @@ def _label_problems(
                     Problem(
                         labels_path,
                         f"label {name}:{label} names an unknown prompt",
-                        line_of(text, ("labels", name, label)),
+                        line_in_text(text, ("labels", name, label)),
                     )
                 )
             elif lock_key(name, number) not in scan.files:
@@ -93,7 +93,7 @@ def _label_problems(
                     Problem(
                         labels_path,
                         f"label {name}:{label} points to v{number}, which does not exist",
-                        line_of(text, ("labels", name, label)),
+                        line_in_text(text, ("labels", name, label)),
                     )
                 )
             elif label in labels.gated_labels and number in scan.versions.get(name, {}):
@@ -108,7 +108,7 @@ def _alias_problems(scan: PromptScan, models: ModelsConfig) -> list[Problem]:
             version.path,
             f"model alias '{version.model}' is not defined in "
             f"{models.source or 'config/models.yaml'} (aliases: {known})",
-            line_of(version.path.read_text(encoding="utf-8"), ("model",)),
+            line_in_text(version.path.read_text(encoding="utf-8"), ("model",)),
         )
         for versions in scan.versions.values()
         for version in versions.values()

@@ -20,6 +20,7 @@ import yaml
 from jinja2 import TemplateSyntaxError, meta
 from pydantic import ValidationError
 
+from ..yaml_lines import line_in_text
 from .errors import Problem
 from .hashing import content_hash
 from .version import SANDBOX, PromptSpec, PromptVersion
@@ -196,7 +197,9 @@ def _spec(path: Path, text: str, data: dict[str, Any]) -> PromptSpec | Problem:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        return _invalid(path, _describe_error(first["type"], loc, first["msg"]), line_of(text, loc))
+        return _invalid(
+            path, _describe_error(first["type"], loc, first["msg"]), line_in_text(text, loc)
+        )
     problem = _path_problem(path, spec, lambda: text)
     if problem is not None:
         return problem
@@ -204,7 +207,7 @@ def _spec(path: Path, text: str, data: dict[str, Any]) -> PromptSpec | Problem:
         schema = getattr(spec, field)
         message = _schema_problem(field, schema) if schema is not None else None
         if message:
-            return _invalid(path, message, line_of(text, (field,)))
+            return _invalid(path, message, line_in_text(text, (field,)))
     return spec
 
 
@@ -214,14 +217,14 @@ def _path_problem(path: Path, spec: PromptSpec, text: Callable[[], str]) -> Prob
         return _invalid(
             path,
             f"field 'name': '{spec.name}' does not match its folder '{path.parent.name}'",
-            line_of(text(), ("name",)),
+            line_in_text(text(), ("name",)),
         )
     match = VERSION_FILE.match(path.name)
     if match is not None and int(match.group(1)) != spec.version:
         return _invalid(
             path,
             f"field 'version': {spec.version} does not match the file name {path.name}",
-            line_of(text(), ("version",)),
+            line_in_text(text(), ("version",)),
         )
     return None
 
@@ -242,7 +245,7 @@ def _template_variables(path: Path, text: str, spec: PromptSpec) -> frozenset[st
             return _invalid(
                 path,
                 f"{where}: template syntax error on its line {error.lineno}: {error.message}",
-                line_of(text, loc),
+                line_in_text(text, loc),
             )
         used = meta.find_undeclared_variables(ast)
         unknown = sorted(used - declared) if spec.input_schema is not None else []
@@ -251,7 +254,7 @@ def _template_variables(path: Path, text: str, spec: PromptSpec) -> frozenset[st
                 path,
                 f"{where}: uses '{unknown[0]}', which input_schema does not declare; "
                 "add it to input_schema.properties or fix the name",
-                line_of(text, loc),
+                line_in_text(text, loc),
             )
         variables |= used
     return frozenset(variables)
@@ -334,29 +337,3 @@ def _dotted(loc: tuple[Any, ...]) -> str:
         elif not str(part).startswith(("function-", "literal[")):
             text += ("." if text else "") + str(part)
     return text
-
-
-def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest YAML node `loc` reaches (best effort, error path only)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    line = key.start_mark.line + 1
-                    node = value
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
