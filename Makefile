@@ -19,8 +19,9 @@ bootstrap: $(VENV)/.synced ## Install the template's own tooling into .venv
 
 demo: bootstrap ## Render a squad repo with all defaults into build/demo and run its full check
 	rm -rf $(DEMO)
-	$(BIN)/copier copy --trust --defaults --vcs-ref=HEAD --data project_name="Demo Squad" . $(DEMO)
-	$(MAKE) -C $(DEMO) check
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/copier copy --trust --defaults --vcs-ref=HEAD \
+		--data project_name="Demo Squad" . $(DEMO)
+	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
 test: bootstrap ## Run the template's whole test suite
 	$(BIN)/ruff check hooks tests
