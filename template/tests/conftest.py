@@ -1,4 +1,4 @@
-"""Shared fixtures. Keep them generic: capabilities add theirs below with small edits."""
+"""Fixtures every test package shares: the fake providers and a models.yaml writer."""
 
 import os
 from collections.abc import Callable, Iterator
