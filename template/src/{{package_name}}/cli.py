@@ -91,3 +91,7 @@ def main() -> None:
             raise
         typer.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
+
+
+if __name__ == "__main__":  # `python -m <package>.cli`: how `eval run --workers` starts shards
+    main()

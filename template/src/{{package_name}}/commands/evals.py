@@ -7,6 +7,7 @@ prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or record
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -131,6 +132,14 @@ def run(
     ] = False,
     concurrency: ConcurrencyOpt = None,
     repeats: RepeatsOpt = None,
+    workers: Annotated[
+        str,
+        typer.Option(
+            "--workers",
+            help="Processes to split the run across (one per core: 0 or auto); "
+            "concurrency is divided among them.",
+        ),
+    ] = "1",
 ) -> None:
     """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
     from ..evals import workflow  # noqa: PLC0415
@@ -138,9 +147,41 @@ def run(
     settings = _settings()
     options = _options(mode, shard, concurrency, repeats)
     override = _override(label, version, model, matrix)
+    processes = _workers(workers)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
     for suite in workflow.suites(settings, suites or []):
-        _show(workflow.run(settings, suite, options, override.targets(suite), out_dir))
+        if processes > 1:
+            # The same CLI in a child process per shard: `python -m <package>.cli eval run`.
+            command = [sys.executable, "-m", f"{_package()}.cli", "eval", "run"]
+            outcome = workflow.run_workers(
+                settings,
+                suite,
+                options,
+                override,
+                out,
+                workers=processes,
+                command=command,
+                on_shard=lambda line: typer.echo(line, err=True),
+            )
+            _show(outcome)
+        else:
+            _show(workflow.run(settings, suite, options, override.targets(suite), out_dir))
+
+
+def _workers(text: str) -> int:
+    """`--workers`: a count, or `0`/`auto` for one process per core."""
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+
+    if text in ("auto", "0"):
+        return os.cpu_count() or 1
+    if text.isdigit():
+        return int(text)
+    raise EvalConfigError(f"--workers '{text}': give a number of processes, or 0/auto (per core)")
+
+
+def _package() -> str:
+    """This repo's package name (the parent of `commands`)."""
+    return (__package__ or "").rpartition(".")[0]
 
 
 @app.command()

@@ -10,7 +10,7 @@ The `squad eval` commands (run, gate, baseline, compare, merge) are thin shells 
 
 from .cache import RecordedResponse, ResponseCache, request_key
 from .dataset import Case, Dataset, load_dataset
-from .errors import EvalConfigError, GateFailed, ReplayMiss
+from .errors import EvalConfigError, GateFailed, ReplayMiss, ShardFailed
 from .gate import compare_arms, evaluate_gate, write_gate_evidence
 from .render import html_page, junit_xml, markdown_summary, write_reports
 from .report import (
@@ -49,6 +49,7 @@ __all__ = [
     "Score",
     "ScoreContext",
     "ScorerSpec",
+    "ShardFailed",
     "Suite",
     "SuiteSpec",
     "Target",

@@ -6,7 +6,7 @@ regression or a missed threshold is a failed check (exit 1).
 
 from __future__ import annotations
 
-from ..errors import CheckFailed, ConfigError
+from ..errors import CheckFailed, ConfigError, SquadError
 
 
 class EvalConfigError(ConfigError):
@@ -19,3 +19,7 @@ class ReplayMiss(ConfigError):
 
 class GateFailed(CheckFailed):
     """The eval gate ran and failed a threshold or found a regression (exit 1)."""
+
+
+class ShardFailed(SquadError):
+    """A `--workers` child process (one shard of the run) failed (exit 2); names the shard."""

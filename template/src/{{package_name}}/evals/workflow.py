@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
+import os
 import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import EvalConfigError, GateFailed
+from .dataset import load_dataset
+from .errors import EvalConfigError, GateFailed, ShardFailed
 from .gate import compare_arms, evaluate_gate, write_gate_evidence
 from .paths import display_path
 from .render import markdown_summary, write_reports
@@ -56,6 +64,13 @@ class TargetOverride:
             targets.append(base.model_copy(update=update))
         return targets
 
+    def cli_args(self) -> list[str]:
+        """The `squad eval run` options that give the same targets (for child processes)."""
+        args = [arg for label in self.labels for arg in ("--label", label)]
+        args += [arg for version in self.versions for arg in ("--version", str(version))]
+        args += [arg for model in self.models for arg in ("--model", model)]
+        return [*args, "--matrix"] if self.matrix else args
+
 
 @dataclass
 class Outcome:
@@ -92,6 +107,91 @@ def run(
     report = asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
     paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
     return Outcome(suite=suite, report=report, paths=paths)
+
+
+def run_workers(
+    settings: Settings,
+    suite: Suite,
+    options: RunOptions,
+    override: TargetOverride,
+    out_dir: Path,
+    *,
+    workers: int,
+    command: list[str],
+    on_shard: Callable[[str], None] = lambda _: None,
+) -> Outcome:
+    """`run`, split into `workers` shards run by child processes, merged into `out_dir/<suite>/`.
+
+    The runner spends its CPU in one process (litellm costs milliseconds of CPU per call), so
+    a large live run only scales with cores as several processes. Each child is `command`
+    (the CLI's `eval run`) with `--shard i/n`: a crash stays in its shard, and the merge is
+    the one `squad eval merge` does. The suite's concurrency is divided across the children.
+    """
+    if options.shard is not None:
+        raise EvalConfigError("--workers shards the run itself: give --workers or --shard")
+    override.targets(suite)  # a bad override fails here, once, rather than in every child
+    count = max(1, min(workers, len(load_dataset(suite.dataset_path).cases)))
+    concurrency = math.ceil((options.concurrency or suite.spec.concurrency) / count)
+    shared = [str(suite.path), "--mode", options.mode, "--concurrency", str(concurrency)]
+    if options.repeats is not None:
+        shared += ["--repeats", str(options.repeats)]
+    shared += override.cli_args()
+    # Only the parent writes the job summary: a child's is one shard's.
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+    env["SQUAD_ROOT"] = str(settings.root)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="squad-eval-workers-") as tmp:
+        children: dict[int, subprocess.Popen[bytes]] = {}
+        logs: dict[int, Path] = {}
+        try:
+            for index in range(1, count + 1):
+                logs[index] = Path(tmp) / f"shard-{index}.log"
+                # A file, not a pipe: a chatty child cannot block on a full buffer.
+                with logs[index].open("wb") as log:
+                    children[index] = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
+                        [*command, *shared, "--shard", f"{index}/{count}", "--out", tmp],
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+            with ThreadPoolExecutor(max_workers=count) as pool:
+                waits = {pool.submit(child.wait): index for index, child in children.items()}
+                for done in as_completed(waits):
+                    index, code = waits[done], done.result()
+                    if code != 0:
+                        _stop(children.values())  # before the pool waits for the other shards
+                        last = _last_line(logs[index])
+                        raise ShardFailed(
+                            f"suite '{suite.name}': shard {index}/{count} exited {code}"
+                            + (f": {last}" if last else "")
+                        )
+                    on_shard(
+                        f"{suite.name}: shard {index}/{count} done "
+                        f"({time.perf_counter() - started:.1f} s)"
+                    )
+        finally:
+            _stop(children.values())
+        shard_reports = [
+            Path(tmp) / f"shard-{i}-of-{count}" / suite.name / "report.json"
+            for i in range(1, count + 1)
+        ]
+        report = merge_reports([read_report(path) for path in shard_reports])
+    paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
+    return Outcome(suite=suite, report=report, paths=paths)
+
+
+def _last_line(log: Path) -> str:
+    """A failed child's last words: the CLI's one-line `error: ...`."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+
+
+def _stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def gate(
