@@ -327,20 +327,21 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
         "squad eval run, 1,000 cases, end to end",
         "s",
         reference="promptfoo eval",
-        target=f"< promptfoo; ideal {ideal:.1f} s",
+        target="< promptfoo",
+        note=f"the ideal (latency only) is {ideal:.1f} s",
     )
     parallel = figure(
         f"squad eval run --workers {WORKERS}, 1,000 cases, end to end",
         "s",
         reference="promptfoo eval",
-        target=f"< promptfoo; ideal {ideal:.1f} s",
+        target="< promptfoo",
         note=f"{WORKERS} processes, each importing litellm; concurrency divided among them",
     )
     rss = figure("peak RSS, squad eval run", "MB", reference="bare litellm script")
     inproc = figure(
         "eval runner (in-process, import excluded)",
         "s",
-        target=f"ideal {ideal:.1f} s",
+        target=f"< {2 * ideal:.1f} s (2x the ideal {ideal:.1f} s)",
         note="repo's benchmarks/eval_concurrency.py",
     )
     throughput = figure(
