@@ -8,6 +8,7 @@ each, outside the rendered tree, so rendering stays clean and re-installs are ch
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -119,3 +120,36 @@ def run(
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result
+
+
+# A fixed identity: commits in throwaway repos must work on a machine with no git config.
+GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git in `cwd` (failing the test on error) and return its stdout."""
+    return run([*GIT, *args], cwd=cwd).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Stage everything in `repo` and commit it, even when nothing changed."""
+    git("add", "--all", cwd=repo)
+    git("commit", "--quiet", "--allow-empty", "-m", message, cwd=repo)
+
+
+def working_tree_repo(destination: Path) -> Path:
+    """A new git repo holding the template's working tree (tracked and untracked files,
+    ignored ones left out), not yet committed: the base for synthetic releases."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        source = TEMPLATE_ROOT / relative
+        if source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
+    git("init", "--quiet", "--initial-branch=main", cwd=destination)
+    return destination

@@ -17,11 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Rendered, run
+from conftest import GIT, Rendered, commit_all, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
-
-GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +36,7 @@ def committed(
     env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
     repo = folder / "repo"
     shutil.copytree(rendered.path, repo)
-    run([*GIT, "add", "--all"], cwd=repo)
-    run([*GIT, "commit", "--quiet", "-m", "fresh render"], cwd=repo)
+    commit_all(repo, "fresh render")
     return repo, env
 
 
@@ -120,8 +117,7 @@ def test_prompt_version_below_the_gate_fails_eval_gate_job_under_act(
     run([*squad, *promote, "--reason", "one message is simpler"], cwd=repo, env=env)
     record = ["eval", "run", "triage", "--mode", "record", "--concurrency", "32"]
     run([*squad, *record, "--out", str(tmp_path / "recorded")], cwd=repo, env=env)
-    run([*GIT, "add", "--all"], cwd=repo)
-    run([*GIT, "commit", "--quiet", "-m", "triage v3: one message"], cwd=repo)
+    commit_all(repo, "triage v3: one message")
 
     status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
 

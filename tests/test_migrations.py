@@ -8,8 +8,6 @@ and checks with the real `copier update` that a squad's edit travels with the fi
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +16,7 @@ import copier
 import pytest
 import yaml
 
-from conftest import BASE_ANSWERS, TEMPLATE_ROOT, run
+from conftest import BASE_ANSWERS, TEMPLATE_ROOT, commit_all, git, run, working_tree_repo
 
 MIGRATE_PY = TEMPLATE_ROOT / "hooks" / "migrate.py"
 
@@ -34,18 +32,6 @@ def _load_runner() -> ModuleType:
 
 
 migrate = _load_runner()
-
-
-def _git(*args: str, cwd: Path) -> str:
-    return run(["git", *args], cwd=cwd).stdout
-
-
-def _commit_all(repo: Path, message: str) -> None:
-    _git("add", "-A", cwd=repo)
-    _git(
-        "-c", "user.name=Test", "-c", "user.email=test@example.com",
-        "commit", "--quiet", "--allow-empty", "-m", message, cwd=repo,
-    )  # fmt: skip
 
 
 def _plan(tmp_path: Path, *migrations: dict[str, object]) -> Path:
@@ -71,8 +57,8 @@ def squad(tmp_path: Path) -> Path:
         "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
         "_commit: 0.1.0\nobservability: otlp\ndefault_provider: vertex\n"
     )
-    _git("init", "--quiet", "--initial-branch=main", cwd=repo)
-    _commit_all(repo, "rendered")
+    git("init", "--quiet", "--initial-branch=main", cwd=repo)
+    commit_all(repo, "rendered")
     return repo
 
 
@@ -85,7 +71,7 @@ def test_rename_moves_the_file_and_stages_the_move(squad: Path, tmp_path: Path) 
     assert lines == ["docs/guide.md: moved to docs/guides/a.md"]
     assert (squad / "docs" / "guides" / "a.md").read_text() == "# Guide\nteam line\n"
     assert not (squad / "docs" / "guide.md").exists()
-    staged = _git("diff", "--cached", "--name-status", "-M", cwd=squad)
+    staged = git("diff", "--cached", "--name-status", "-M", cwd=squad)
     assert "docs/guide.md" in staged
     assert "docs/guides/a.md" in staged
 
@@ -93,12 +79,12 @@ def test_rename_moves_the_file_and_stages_the_move(squad: Path, tmp_path: Path) 
 def test_second_run_is_a_no_op(squad: Path, tmp_path: Path) -> None:
     plan = _plan(tmp_path, RENAME)
     migrate.migrate(squad, "0.2.0", plan)
-    before = _git("status", "--porcelain", cwd=squad)
+    before = git("status", "--porcelain", cwd=squad)
 
     assert migrate.migrate(squad, "0.2.0", plan) == [
         "docs/guide.md: already moved to docs/guides/a.md"
     ]
-    assert _git("status", "--porcelain", cwd=squad) == before
+    assert git("status", "--porcelain", cwd=squad) == before
 
 
 def test_existing_target_is_never_overwritten(
@@ -242,7 +228,7 @@ def _release_with_a_move(repo: Path) -> None:
     """The new release: move a doc, change its content, declare and wire the migration."""
     moved = repo / "template" / MOVED_TO
     moved.parent.mkdir(parents=True, exist_ok=True)
-    _git("mv", f"template/{MOVED_FROM}", f"template/{MOVED_TO}", cwd=repo)
+    git("mv", f"template/{MOVED_FROM}", f"template/{MOVED_TO}", cwd=repo)
     moved.write_text(moved.read_text() + "\n" + TEMPLATE_LINE)
     (repo / "hooks" / "migrations.yaml").write_text(
         yaml.safe_dump(
@@ -263,23 +249,12 @@ def _release_with_a_move(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def moving_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("moving-template")
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for relative in filter(None, listed.split("\0")):
-        if (TEMPLATE_ROOT / relative).is_file():
-            (repo / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE_ROOT / relative, repo / relative)
-    _git("init", "--quiet", "--initial-branch=main", cwd=repo)
-    _commit_all(repo, "old release")
-    _git("tag", OLD, cwd=repo)
+    repo = working_tree_repo(tmp_path_factory.mktemp("moving-template"))
+    commit_all(repo, "old release")
+    git("tag", OLD, cwd=repo)
     _release_with_a_move(repo)
-    _commit_all(repo, "new release moves a doc")
-    _git("tag", NEW, cwd=repo)
+    commit_all(repo, "new release moves a doc")
+    git("tag", NEW, cwd=repo)
     return repo
 
 
@@ -291,13 +266,13 @@ def test_update_across_a_move_keeps_the_team_edit_in_the_moved_file(
         str(moving_template), str(repo), data=BASE_ANSWERS, defaults=True, unsafe=True,
         vcs_ref=OLD, quiet=True, skip_tasks=True,
     )  # fmt: skip
-    _git("init", "--quiet", "--initial-branch=main", cwd=repo)
-    _commit_all(repo, "render old release")
+    git("init", "--quiet", "--initial-branch=main", cwd=repo)
+    commit_all(repo, "render old release")
     doc = repo / MOVED_FROM
     lines = doc.read_text().splitlines(keepends=True)
     lines.insert(3, TEAM_LINE)  # near the top; the template changes the end
     doc.write_text("".join(lines))
-    _commit_all(repo, "team edits the feature guide")
+    commit_all(repo, "team edits the feature guide")
 
     copier.run_update(
         str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=NEW, quiet=True

@@ -12,7 +12,6 @@ tags and the synthetic pair is the only case; it always runs.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,54 +23,30 @@ import pytest
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from conftest import BASE_ANSWERS, TEMPLATE_ROOT, Rendered, run
+from conftest import (
+    BASE_ANSWERS,
+    TEMPLATE_ROOT,
+    Rendered,
+    commit_all,
+    git,
+    run,
+    working_tree_repo,
+)
 
 OLD, NEW = "0.0.1", "0.0.2"
 TEMPLATE_CHANGE = "## Template change from the new release\n"
 
 
-def _git(*args: str, cwd: Path) -> str:
-    return run(["git", *args], cwd=cwd).stdout
-
-
-def _commit_all(repo: Path, message: str) -> None:
-    _git("add", "-A", cwd=repo)
-    _git(
-        "-c",
-        "user.name=Test",
-        "-c",
-        "user.email=test@example.com",
-        "commit",
-        "--quiet",
-        "--allow-empty",
-        "-m",
-        message,
-        cwd=repo,
-    )
-
-
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the working tree as tag OLD, plus a template-owned change as tag NEW."""
-    repo = tmp_path_factory.mktemp("template-repo")
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for relative in filter(None, listed.split("\0")):
-        source = TEMPLATE_ROOT / relative
-        if source.is_file():
-            (repo / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / relative)
-    _git("init", "--quiet", "--initial-branch=main", cwd=repo)
-    _commit_all(repo, "old release")
-    _git("tag", OLD, cwd=repo)
+    repo = working_tree_repo(tmp_path_factory.mktemp("template-repo"))
+    commit_all(repo, "old release")
+    git("tag", OLD, cwd=repo)
     readme = repo / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\n" + TEMPLATE_CHANGE)
-    _commit_all(repo, "new release")
-    _git("tag", NEW, cwd=repo)
+    commit_all(repo, "new release")
+    git("tag", NEW, cwd=repo)
     return repo
 
 
@@ -85,7 +60,7 @@ def _render_old(template_repo: Path, destination: Path, **answers: object) -> Pa
         vcs_ref=OLD,
         quiet=True,
     )
-    _commit_all(destination, "render old release")
+    commit_all(destination, "render old release")
     return destination
 
 
@@ -183,9 +158,9 @@ def updated(
         str(source), str(repo), data=dict(BASE_ANSWERS), defaults=True, unsafe=True,
         vcs_ref=old_ref, quiet=True,
     )  # fmt: skip
-    _commit_all(repo, f"render {old_ref}")
+    commit_all(repo, f"render {old_ref}")
     v2, dataset_line = _team_edits(repo)
-    _commit_all(repo, "team edits")
+    commit_all(repo, "team edits")
     copier.run_update(
         str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=new_ref, quiet=True
     )
@@ -212,13 +187,13 @@ def test_update_applies_the_template_change_and_moves_commit(updated: Updated) -
     else:
         # Copier records `git describe` of what it rendered: the tag itself when HEAD is
         # the release, `<tag>-<n>-g<sha>` once commits follow it.
-        head = _git("describe", "--tags", "--always", "HEAD", cwd=TEMPLATE_ROOT).strip()
+        head = git("describe", "--tags", "--always", "HEAD", cwd=TEMPLATE_ROOT).strip()
         assert str(answers["_commit"]).startswith(head)
 
 
 def test_update_without_overlapping_edits_leaves_no_conflicts(updated: Updated) -> None:
     assert _leftover_conflicts(updated.repo) == []
-    unmerged = _git("diff", "--name-only", "--diff-filter=U", cwd=updated.repo)
+    unmerged = git("diff", "--name-only", "--diff-filter=U", cwd=updated.repo)
     assert unmerged == ""
     check = run([sys.executable, "scripts/check_conflicts.py"], cwd=updated.repo, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -228,7 +203,7 @@ def test_conflicting_edit_leaves_visible_markers(template_repo: Path, tmp_path: 
     repo = _render_old(template_repo, tmp_path / "squad")
     readme = repo / "README.md"
     readme.write_text(readme.read_text() + "\n## Team section on the same line\n")
-    _commit_all(repo, "team edits the template-owned README")
+    commit_all(repo, "team edits the template-owned README")
 
     _update(repo)
 

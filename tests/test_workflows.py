@@ -18,7 +18,7 @@ import pytest
 import yaml
 from test_render import COVERING, _id
 
-from conftest import Rendered, run, tool_env
+from conftest import Rendered, commit_all, run, tool_env
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[^@]+)?@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
@@ -117,9 +117,7 @@ def test_every_run_step_is_a_make_target(render_once: Callable[..., Rendered]) -
 
 def _committed_copy(rendered: Rendered, destination: Path) -> Path:
     shutil.copytree(rendered.path, destination, ignore=shutil.ignore_patterns(".venv"))
-    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
-    run([*git, "add", "--all"], cwd=destination)
-    run([*git, "commit", "--quiet", "--allow-empty", "-m", "render"], cwd=destination)
+    commit_all(destination, "render")
     return destination
 
 
