@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..yaml_lines import line_of
+from ..yaml_lines import line_in_text
 from .errors import EvalConfigError
 from .paths import display_path
 from .scorers import ScorerSpec
@@ -185,7 +185,6 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -201,7 +200,7 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        number = line_of(node, loc)
+        number = line_in_text(text, loc)
         field = _describe(loc, data)
         message = first["msg"].removeprefix("Value error, ")
         at = f":{number}" if number else ""

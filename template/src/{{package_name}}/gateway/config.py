@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..yaml_lines import line_of
+from ..yaml_lines import line_in_text
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
@@ -149,7 +149,6 @@ def load_models_config(path: Path) -> ModelsConfig:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read models file: {error.strerror}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -163,7 +162,7 @@ def load_models_config(path: Path) -> ModelsConfig:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        line = line_of(node, loc)
+        line = line_in_text(text, loc)
         raise ConfigError(
             f"{path}{f':{line}' if line else ''}: {_describe(loc)}: {first['msg']}"
         ) from None
