@@ -12,9 +12,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from servicekit import REPO, RunningService, fake_models, running, settings_with
 
 from fakes.openai_server import FakeOpenAIServer
+from servicekit import REPO, RunningService, fake_models, running, settings_with
 
 
 @pytest.fixture(scope="session")

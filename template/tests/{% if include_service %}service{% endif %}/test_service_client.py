@@ -8,6 +8,7 @@ import json
 from types import ModuleType
 
 import pytest
+
 from servicekit import REPO, TICKET, RunningService
 
 

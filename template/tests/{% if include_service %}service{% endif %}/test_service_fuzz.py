@@ -16,6 +16,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
 from servicekit import REPO, RunningService
 
 schema = schemathesis.openapi.from_path(REPO / "contracts" / "openapi.json")
