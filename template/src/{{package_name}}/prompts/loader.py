@@ -11,19 +11,18 @@ import json
 import re
 from collections.abc import Callable
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import pydantic
 import yaml
-from jinja2 import TemplateSyntaxError, meta
 from pydantic import ValidationError
 
 from ..yaml_lines import line_in_text
 from .errors import Problem
 from .hashing import content_hash
-from .version import SANDBOX, PromptSpec, PromptVersion
+from .version import PromptSpec, PromptVersion, sandbox
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -51,7 +50,7 @@ class ValidatedCache:
 
     def __init__(self, prompts_dir: Path) -> None:
         self.path = prompts_dir / CACHE_DIR / "validated.json"
-        self.fingerprint = f"{_RULES}:{jinja2.__version__}:{pydantic.VERSION}"
+        self.fingerprint = f"{_RULES}:{version('jinja2')}:{pydantic.VERSION}"
         self.entries: dict[str, dict[str, Any]] = {}
         self.seen: set[str] = set()
         self.dirty = False
@@ -231,6 +230,8 @@ def _path_problem(path: Path, spec: PromptSpec, text: Callable[[], str]) -> Prob
 
 def _template_variables(path: Path, text: str, spec: PromptSpec) -> frozenset[str] | Problem:
     """The inputs the templates use; every template must parse and use declared inputs."""
+    from jinja2 import TemplateSyntaxError, meta  # noqa: PLC0415 - not needed when cached
+
     variables: set[str] = set()
     declared = set((spec.input_schema or {}).get("properties", {}))
     for index, message in enumerate(spec.message_templates()):
@@ -240,7 +241,7 @@ def _template_variables(path: Path, text: str, spec: PromptSpec) -> frozenset[st
         if not any(mark in message.content for mark in ("{{", "{%", "{#")):
             continue  # plain text: nothing to parse (system messages usually are)
         try:
-            ast = SANDBOX.parse(message.content)
+            ast = sandbox().parse(message.content)
         except TemplateSyntaxError as error:
             return _invalid(
                 path,

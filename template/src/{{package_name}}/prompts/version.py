@@ -9,30 +9,40 @@ template runs, so a bad call fails before it costs a model call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from .errors import PromptInputError, PromptRenderError
 
 if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jsonschema.protocols import Validator
 
     from ..gateway import PromptRef
 
 PROMPT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
-# One environment for every prompt: compiled templates are cached per version.
-SANDBOX = ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+@cache
+def sandbox() -> ImmutableSandboxedEnvironment:
+    """One environment for every prompt; compiled templates are cached per version.
+
+    Built on first use, so commands that only read the registry (`squad prompts check`
+    with validated files) never import Jinja.
+    """
+    import jinja2  # noqa: PLC0415
+    from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415
+
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 class MessageTemplate(BaseModel):
@@ -203,12 +213,14 @@ class PromptVersion:
 
     def render(self, inputs: dict[str, Any]) -> RenderedPrompt:
         """Validate `inputs`, render every message in the sandbox, and tag the result."""
+        import jinja2  # noqa: PLC0415 - see sandbox()
+
         self.validate_inputs(inputs)
         messages = []
         for index, message in enumerate(self.spec.message_templates()):
             template = self._compiled.get(index)
             if template is None:
-                template = SANDBOX.from_string(message.content)
+                template = sandbox().from_string(message.content)
                 self._compiled[index] = template
             try:
                 content = template.render(inputs)
