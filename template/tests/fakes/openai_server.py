@@ -59,10 +59,13 @@ class Reply:
     retry_after: float | None = None
     latency_s: float = 0.0
     fault: Fault | None = None
+    finish_reason: str = "stop"  # "length" when a real model ran out of max_tokens
 
     @classmethod
-    def ok(cls, content: str = "ok", *, latency_s: float = 0.0) -> Reply:
-        return cls(content=content, latency_s=latency_s)
+    def ok(
+        cls, content: str = "ok", *, latency_s: float = 0.0, finish_reason: str = "stop"
+    ) -> Reply:
+        return cls(content=content, latency_s=latency_s, finish_reason=finish_reason)
 
     @classmethod
     def error(cls, status: int, *, retry_after: float | None = None) -> Reply:
@@ -216,10 +219,11 @@ class FakeOpenAIServer:
         if body.get("stream"):
             await self._stream(writer, reply, truncated=reply.fault == "truncated_stream")
             return reply.fault != "truncated_stream"
-        await self._send(writer, 200, self._completion(body, reply.content))
+        await self._send(writer, 200, self._completion(body, reply))
         return True
 
-    def _completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
+    def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        content = reply.content
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
         completion_words = len(content.split())
         return {
@@ -231,7 +235,7 @@ class FakeOpenAIServer:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
+                    "finish_reason": reply.finish_reason,
                 }
             ],
             "usage": {
@@ -267,7 +271,7 @@ class FakeOpenAIServer:
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": self.model_name,
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}],
         }
         self._write_chunk(writer, f"data: {json.dumps(done)}\n\n".encode())
         self._write_chunk(writer, b"data: [DONE]\n\n")

@@ -31,6 +31,13 @@ def test_answers_like_openai_chat_completions(fake_openai: FakeOpenAIServer) -> 
     assert fake_openai.requests[0]["messages"] == CHAT["messages"]
 
 
+def test_reports_the_scripted_finish_reason(fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.script(Reply.ok("cut", finish_reason="length"))
+    first, second = (json.loads(_post(fake_openai, CHAT).read()) for _ in range(2))
+    assert first["choices"][0]["finish_reason"] == "length"
+    assert second["choices"][0]["finish_reason"] == "stop"
+
+
 def test_scripted_replies_come_first_then_default(fake_openai: FakeOpenAIServer) -> None:
     fake_openai.script(Reply.error(429, retry_after=2), Reply.error(503))
     first, second, third = (_post(fake_openai, CHAT) for _ in range(3))

@@ -66,6 +66,9 @@ class Completion:
     output_tokens: int
     cost_usd: float
     prompt: PromptRef | None = None
+    # Why the model stopped, as the provider said: "stop", "length" (hit max_tokens, so the
+    # text may be cut), "content_filter", "tool_calls"; None when it did not say.
+    finish_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,7 @@ class Gateway:
             output_tokens=sum(a.output_tokens for a in attempts),
             cost_usd=sum(a.cost_usd for a in attempts),
             prompt=call.prompt,
+            finish_reason=last.finish_reason,
         )
 
     async def _attempt(
@@ -373,6 +377,7 @@ class _RouterAnswer:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    finish_reason: str | None
 
     @classmethod
     def of(
@@ -390,7 +395,8 @@ class _RouterAnswer:
             cost = input_tokens * (deployment.input_cost_per_token or 0.0) + output_tokens * (
                 deployment.output_cost_per_token or 0.0
             )
-        content = response.choices[0].message.content if response.choices else None
+        choice = response.choices[0] if response.choices else None
+        content = choice.message.content if choice is not None else None
         return cls(
             text=content or "",
             link=link,
@@ -398,6 +404,7 @@ class _RouterAnswer:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cost_usd=float(cost),
+            finish_reason=getattr(choice, "finish_reason", None) or None,
         )
 
 

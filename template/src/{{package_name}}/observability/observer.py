@@ -336,15 +336,17 @@ class GenAIObserver:
             sc.USAGE_INPUT_TOKENS: completion.input_tokens,
             sc.USAGE_OUTPUT_TOKENS: completion.output_tokens,
             sc.COST_USD: completion.cost_usd,
-            sc.RESPONSE_FINISH_REASONS: ["stop"],
         }
+        finish = {"finish_reason": completion.finish_reason} if completion.finish_reason else {}
+        if completion.finish_reason:
+            span_attributes[sc.RESPONSE_FINISH_REASONS] = [completion.finish_reason]
         if self.capture_content:
             span_attributes[sc.OUTPUT_MESSAGES] = json.dumps(
                 [
                     {
                         "role": "assistant",
                         "parts": [{"type": "text", "content": self._redact(completion.text)}],
-                        "finish_reason": "stop",
+                        **finish,
                     }
                 ],
                 ensure_ascii=False,
@@ -388,6 +390,7 @@ class GenAIObserver:
                 "input_tokens": completion.input_tokens,
                 "output_tokens": completion.output_tokens,
                 "cost_usd": completion.cost_usd,
+                **finish,
                 "outcome": "ok",
             },
         )
