@@ -87,6 +87,8 @@ class FakeOpenAIServer:
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    peak_in_flight: int = 0  # most requests being answered at once since the last reset
+    _in_flight: int = 0
     _scripted: deque[Reply] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -114,6 +116,7 @@ class FakeOpenAIServer:
             self._scripted.clear()
             self.requests.clear()
             self.headers.clear()
+            self.peak_in_flight = self._in_flight
 
     def __enter__(self) -> FakeOpenAIServer:
         ready = threading.Event()
@@ -191,7 +194,15 @@ class FakeOpenAIServer:
                 await self._send(writer, 400, {"error": {"message": "body is not JSON"}})
                 continue
             reply = self._next_reply(body, headers)
-            if not await self._answer(writer, body, reply):
+            with self._lock:
+                self._in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            try:
+                keep_open = await self._answer(writer, body, reply)
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+            if not keep_open:
                 return
 
     async def _answer(

@@ -3,6 +3,7 @@
 import http.client
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from fakes.openai_server import FakeOpenAIServer, Reply
 
@@ -51,6 +52,17 @@ def test_latency_delays_the_answer(fake_openai: FakeOpenAIServer) -> None:
     started = time.perf_counter()
     assert _post(fake_openai, CHAT).status == 200
     assert time.perf_counter() - started >= 0.2
+
+
+def test_counts_the_peak_of_requests_answered_at_once(fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.default = Reply.ok(latency_s=0.3)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(lambda _: _post(fake_openai, CHAT).status, range(3)))
+    assert statuses == [200, 200, 200]
+    assert fake_openai.peak_in_flight == 3
+    fake_openai.reset()
+    assert _post(fake_openai, CHAT).status == 200
+    assert fake_openai.peak_in_flight == 1
 
 
 def test_hang_never_answers(fake_openai: FakeOpenAIServer) -> None:

@@ -103,6 +103,16 @@ class RoutingConfig(BaseModel):
     )
     cooldown_s: float = Field(default=30.0, ge=0, description="How long a dead deployment rests.")
     deadline_s: float = Field(default=60.0, gt=0, description="Default overall deadline per call.")
+    max_in_flight: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Calls this process sends at once; more wait for a slot within their deadline. "
+            "Unset: no limit. Set it when bursts are large: litellm starts an attempt's "
+            "timeout before its own CPU work, so hundreds of calls queued on one event loop "
+            "can all time out before any request is sent."
+        ),
+    )
 
 
 class ModelsConfig(BaseModel):

@@ -8,6 +8,7 @@ output (parse JSON, validate against the output schema, one repair attempt, then
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -15,6 +16,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -143,6 +145,10 @@ class Gateway:
         self._bundle_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
+        # routing.max_in_flight, one semaphore per event loop (a semaphore binds to its loop).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_settings(
@@ -243,6 +249,37 @@ class Gateway:
 
     # -- internals ---------------------------------------------------------------------
     async def _answer(
+        self,
+        *,
+        bundle: RouterBundle,
+        chain: list[Link],
+        call: CallContext,
+        params: dict[str, Any],
+        output_schema: Mapping[str, Any] | None,
+        started: float,
+    ) -> Completion:
+        async with self._slot():
+            return await self._answer_in_slot(
+                bundle=bundle,
+                chain=chain,
+                call=call,
+                params=params,
+                output_schema=output_schema,
+                started=started,
+            )
+
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A slot among `routing.max_in_flight`; waiting for it counts against the deadline."""
+        limit = self.config.routing.max_in_flight
+        if limit is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(limit)
+        return slots
+
+    async def _answer_in_slot(
         self,
         *,
         bundle: RouterBundle,
