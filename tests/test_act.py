@@ -4,7 +4,8 @@ Each test commits a fresh render and runs `make act` in it, the command a team u
 before pushing: act copies the work tree, runs each job's `make` steps on this machine,
 and stands in for remote actions with the stubs `scripts/act.py` writes. A fresh render
 passes; a locked prompt edited in place fails the `prompts` job, and a prompt version that
-scores below the gate fails the `eval gate` job; act exits non-zero for both.
+scores below the gate fails the `eval gate` job; act exits non-zero for both. `promote.yml`
+gates a version, moves its label and dry-runs the pull request step.
 """
 
 from __future__ import annotations
@@ -65,6 +66,34 @@ def test_fresh_render_passes_evals_workflow_under_act(
     # comment step ran in its dry-run form.
     assert "artifact eval-shard-1 ->" in output
     assert "[act] would post or update the PR comment" in output
+
+
+def _promote(repo: Path, env: dict[str, str], version: str) -> tuple[int, str]:
+    inputs = f"prompt=triage version={version} label=production"
+    return _act(
+        repo, env, "ACT_WORKFLOWS=promote", "ACT_EVENT=workflow_dispatch", f"ACT_INPUTS={inputs}"
+    )
+
+
+def test_promote_workflow_gates_then_moves_the_label_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    status, output = _promote(repo, env, "2")
+    assert status == 0, output[-8000:]
+    assert "triage:production -> v2 (was v1)" in output
+    assert "[act] would push branch 'promote/triage-v2-production'" in output
+
+
+def test_promote_workflow_refuses_a_version_that_does_not_exist_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    status, output = _promote(repo, env, "9")
+    assert status != 0
+    assert "Job failed" in output
+    assert "triage has no v9 (versions: v1, v2)" in output
+    assert "would push branch" not in output
 
 
 def test_edited_locked_prompt_fails_prompts_job_under_act(

@@ -158,9 +158,10 @@ def write_stubs(actions: set[tuple[str, str, str, str]], store: Path) -> list[st
     return arguments
 
 
-def event_file(event: str) -> Path:
-    """A minimal event payload: enough for `github.event.pull_request.*` expressions."""
-    payload: dict[str, object] = {}
+def event_file(event: str, inputs: dict[str, str]) -> Path:
+    """A minimal event payload: enough for `github.event.pull_request.*` expressions, and
+    the `inputs` of a workflow_dispatch (act reads them from here, not from `--input`)."""
+    payload: dict[str, object] = {"inputs": inputs} if inputs else {}
     if event == "pull_request":
         payload = {
             "number": 1,
@@ -176,6 +177,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("workflows", nargs="*", default=["ci"], help="e.g. ci evals")
     parser.add_argument("--event", default="pull_request")
     parser.add_argument("--job", help="run only this job (and the jobs it needs)")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a workflow_dispatch input (repeat for each)",
+    )
     parser.add_argument("--act", default=os.environ.get("ACT_BIN", "act"))
     options = parser.parse_args(argv)
 
@@ -184,6 +192,11 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("error: act not found; run `make setup` (act-bin is a dev dependency)\n")
         return 2
     workflows = [WORKFLOWS / f"{name.removesuffix('.yml')}.yml" for name in options.workflows]
+    malformed = [value for value in options.input if "=" not in value]
+    if malformed:
+        sys.stderr.write(f"error: --input {malformed[0]!r}: expected NAME=VALUE\n")
+        return 2
+    inputs = dict(value.split("=", 1) for value in options.input)
     missing = [str(path.relative_to(ROOT)) for path in workflows if not path.is_file()]
     if missing:
         sys.stderr.write(f"error: no such workflow: {', '.join(missing)}\n")
@@ -208,7 +221,7 @@ def main(argv: list[str]) -> int:
             act,
             options.event,
             "--workflows", str(workflow),
-            "--eventpath", str(event_file(options.event)),
+            "--eventpath", str(event_file(options.event, inputs)),
             "-P", "ubuntu-latest=-self-hosted",
             "--no-cache-server",
             *stubs,
