@@ -30,6 +30,7 @@ from conftest import (
     commit_all,
     git,
     run,
+    tool_env,
     working_tree_repo,
 )
 
@@ -225,6 +226,28 @@ def test_update_with_changed_answer_adds_the_service(template_repo: Path, tmp_pa
     assert (package / "service").is_dir()
     assert "include_service: true" in (repo / ".copier-answers.yml").read_text()
     assert _leftover_conflicts(repo) == []
+
+
+@pytest.mark.slow
+@pytest.mark.act
+def test_template_update_workflow_prepares_the_update_pr_under_act(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """`template-update.yml` as GitHub would run it (act, host mode, offline): the job
+    updates to the newest tag and dry-runs the pull request with the changed files."""
+    repo = _render_old(template_repo, tmp_path / "squad")
+    env = tool_env(UV_PROJECT_ENVIRONMENT=str(tmp_path / "venv"))
+    run(["uv", "lock", "--quiet"], cwd=repo, env=env)  # as `make setup` leaves it: committed
+    commit_all(repo, "lock")
+    act = ["make", "act", "ACT_WORKFLOWS=template-update", "ACT_EVENT=workflow_dispatch"]
+
+    result = run(act, cwd=repo, env=env, check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-8000:]
+    assert "[act] would push branch 'template-update'" in output
+    assert "README.md" in output.rpartition("would push branch")[2]
+    assert f"_commit: {OLD}" in (repo / ".copier-answers.yml").read_text()  # act used a copy
 
 
 @pytest.mark.slow
