@@ -49,7 +49,9 @@ PROMPTFOO_DIR = Path.home() / ".cache" / "copier-ai-squad-bench" / "promptfoo"
 PROMPTFOO_VERSION = "0.121.20"  # the newest release that runs on Node 20
 SECTIONS = ("copier", "check", "startup", "eval", "gateway", "service")
 CASES, CONCURRENCY, LATENCY_S = 1000, 50, 0.1
-WORKERS = 2  # `squad eval run --workers`: the run split across processes (one per core here)
+# `squad eval run` defaults to `--workers auto` (one process per core for a large live run:
+# 2 here); the one-process figure is measured with `--workers 1`.
+WORKERS = 1
 QUIET_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "PROMPTFOO_DISABLE_TELEMETRY": "1",
@@ -334,14 +336,15 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
         "s",
         reference="promptfoo eval",
         target="< promptfoo",
-        note=f"the ideal (latency only) is {ideal:.1f} s",
+        note=f"--workers auto: one process per core, forked after the litellm import; "
+        f"the ideal (latency only) is {ideal:.1f} s",
     )
-    parallel = figure(
+    one_process = figure(
         f"squad eval run --workers {WORKERS}, 1,000 cases, end to end",
         "s",
         reference="promptfoo eval",
         target="< promptfoo",
-        note=f"{WORKERS} processes, each importing litellm; concurrency divided among them",
+        note="one process",
     )
     rss = figure("peak RSS, squad eval run", "MB", reference="bare litellm script")
     inproc = figure(
@@ -363,6 +366,9 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
     if not promptfoo:
         note("promptfoo skipped (--no-promptfoo)")
     workspace = work / "eval"
+    # The first import after `uv sync` compiles litellm's bytecode (seconds); every later run
+    # of an installed repo finds it cached. Pay it here, untimed, not in the first sample.
+    run([python, "-c", "import litellm"], cwd=repo, env=QUIET_ENV)
     with fake_provider(repo) as base_url:
         made = run(
             [
@@ -405,7 +411,7 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
                 note(f"squad eval run exited {squad.returncode}: {squad.output[-500:]}")
             cli.samples.append(squad.wall_s)
             rss.samples.append(squad.max_rss_mb)
-            sharded = run(
+            single = run(
                 [
                     str(repo / ".venv" / "bin" / "squad"),
                     "eval",
@@ -421,12 +427,10 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
                 cwd=workspace,
                 env=env,
             )
-            if sharded.returncode not in (0, 1):
-                note(
-                    f"squad eval run --workers exited {sharded.returncode}: {sharded.output[-500:]}"
-                )
+            if single.returncode not in (0, 1):
+                note(f"squad eval run --workers exited {single.returncode}: {single.output[-500:]}")
             else:
-                parallel.samples.append(sharded.wall_s)
+                one_process.samples.append(single.wall_s)
             floor = run(
                 [
                     python,
@@ -468,7 +472,7 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
                     stats = json.loads(out.read_text())["results"]["stats"]
                     RAW.setdefault("promptfoo_stats", []).append(stats)  # type: ignore[union-attr]
                     cli.reference_samples.append(pf.wall_s)
-                    parallel.reference_samples.append(pf.wall_s)
+                    one_process.reference_samples.append(pf.wall_s)
                     RAW.setdefault("promptfoo_rss_mb", []).append(pf.max_rss_mb)  # type: ignore[union-attr]
             inner = run(
                 [
@@ -516,7 +520,7 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
                     )
             else:
                 note(f"eval_breakdown.py failed: {layers.output[-500:]}")
-    for whole_run in (cli, parallel):
+    for whole_run in (cli, one_process):
         if whole_run.reference_samples and whole_run.median is not None:
             whole_run.meets_target = whole_run.median < (whole_run.reference_median or 0)
     inproc.meets_target = inproc.median is not None and inproc.median < 2 * ideal

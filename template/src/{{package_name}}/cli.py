@@ -5,9 +5,12 @@ with its code (0 ok, 1 a check or gate failed, 2 usage/config/data error). `--de
 the traceback instead.
 """
 
+import atexit
+import os
 import sys
+import threading
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -90,8 +93,24 @@ def main() -> None:
         if _debug:
             raise
         typer.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
+        _exit(error.exit_code)
+    except SystemExit as done:  # how typer ends every command
+        _exit(done.code)
 
 
-if __name__ == "__main__":  # `python -m <package>.cli`: how `eval run --workers` starts shards
+def _exit(code: str | int | None) -> NoReturn:
+    """Exit; once litellm is loaded, without the interpreter's teardown of its thousands of
+    modules (about a second, for nothing). Exit handlers (log and telemetry flush) still run;
+    a thread still working (a litellm callback's, say) gets the normal exit that waits for it.
+    """
+    quick = "litellm" in sys.modules and threading.active_count() == 1
+    if quick and (code is None or isinstance(code, int)):
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # `python -m <package>.cli`
     main()

@@ -7,7 +7,6 @@ prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or record
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -51,6 +50,14 @@ ConcurrencyOpt = Annotated[
 ]
 RepeatsOpt = Annotated[
     int | None, typer.Option("--repeats", min=1, help="Samples per case (default: suite's).")
+]
+WorkersOpt = Annotated[
+    str,
+    typer.Option(
+        "--workers",
+        help="Processes to split a run across, concurrency divided among them; auto: one per "
+        "core when the run makes enough model calls (1 in replay mode).",
+    ),
 ]
 
 
@@ -132,14 +139,7 @@ def run(
     ] = False,
     concurrency: ConcurrencyOpt = None,
     repeats: RepeatsOpt = None,
-    workers: Annotated[
-        str,
-        typer.Option(
-            "--workers",
-            help="Processes to split the run across (one per core: 0 or auto); "
-            "concurrency is divided among them.",
-        ),
-    ] = "1",
+    workers: WorkersOpt = "auto",
 ) -> None:
     """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
     from ..evals import workflow  # noqa: PLC0415
@@ -147,41 +147,35 @@ def run(
     settings = _settings()
     options = _options(mode, shard, concurrency, repeats)
     override = _override(label, version, model, matrix)
-    processes = _workers(workers)
+    requested = _workers(workers)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
     for suite in workflow.suites(settings, suites or []):
-        if processes > 1:
-            # The same CLI in a child process per shard: `python -m <package>.cli eval run`.
-            command = [sys.executable, "-m", f"{_package()}.cli", "eval", "run"]
-            outcome = workflow.run_workers(
-                settings,
-                suite,
-                options,
-                override,
-                out,
-                workers=processes,
-                command=command,
-                on_shard=lambda line: typer.echo(line, err=True),
-            )
-            _show(outcome)
-        else:
-            _show(workflow.run(settings, suite, options, override.targets(suite), out_dir))
+        targets = override.targets(suite)
+        outcome = workflow.run(
+            settings,
+            suite,
+            options,
+            targets,
+            out_dir,
+            workers=workflow.worker_count(requested, suite, options, targets),
+            on_shard=_echo_err,
+        )
+        _show(outcome)
 
 
-def _workers(text: str) -> int:
-    """`--workers`: a count, or `0`/`auto` for one process per core."""
+def _echo_err(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _workers(text: str) -> int | None:
+    """`--workers`: a number of processes, or `auto` (`None`; `0` means the same)."""
     from ..evals.errors import EvalConfigError  # noqa: PLC0415
 
     if text in ("auto", "0"):
-        return os.cpu_count() or 1
+        return None
     if text.isdigit():
         return int(text)
-    raise EvalConfigError(f"--workers '{text}': give a number of processes, or 0/auto (per core)")
-
-
-def _package() -> str:
-    """This repo's package name (the parent of `commands`)."""
-    return (__package__ or "").rpartition(".")[0]
+    raise EvalConfigError(f"--workers '{text}': give a number of processes, or auto")
 
 
 @app.command()
@@ -205,6 +199,7 @@ def gate(
     ] = True,
     concurrency: ConcurrencyOpt = None,
     repeats: RepeatsOpt = None,
+    workers: WorkersOpt = "auto",
 ) -> None:
     """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
     from ..evals import workflow  # noqa: PLC0415
@@ -212,15 +207,19 @@ def gate(
     settings = _settings()
     options = _options(mode, None, concurrency, repeats)
     override = _override(label, version, model)
+    requested = _workers(workers)
     for suite in workflow.suites(settings, suites or []):
+        targets = override.targets(suite)
         outcome = workflow.gate(
             settings,
             suite,
             options,
-            override.targets(suite),
+            targets,
             out,
             report_path=report,
             evidence=evidence,
+            workers=1 if report else workflow.worker_count(requested, suite, options, targets),
+            on_shard=_echo_err,
         )
         _show(outcome)
         if outcome.evidence is not None:
@@ -238,6 +237,7 @@ def baseline(
     from_report: Annotated[
         Path | None, typer.Option("--from", help="Use this whole report instead of running.")
     ] = None,
+    workers: WorkersOpt = "auto",
 ) -> None:
     """Write evals/baselines/<suite>.json from a run of the suite's target."""
     from ..evals import workflow  # noqa: PLC0415
@@ -245,9 +245,18 @@ def baseline(
     settings = _settings()
     options = _options(mode, None, None, None)
     override = _override(label, version, model)
+    requested = _workers(workers)
     for suite in workflow.suites(settings, suites or []):
+        targets = override.targets(suite)
+        count = 1 if from_report else workflow.worker_count(requested, suite, options, targets)
         outcome = workflow.baseline(
-            settings, suite, options, override.targets(suite), from_report=from_report
+            settings,
+            suite,
+            options,
+            targets,
+            from_report=from_report,
+            workers=count,
+            on_shard=_echo_err,
         )
         summary = outcome.report.arm().summary
         means = ", ".join(f"{n} {s.mean:.3f}" for n, s in summary.scorers.items())

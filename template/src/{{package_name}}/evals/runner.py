@@ -61,6 +61,7 @@ class RunOptions:
     concurrency: int | None = None
     repeats: int | None = None
     progress: bool | None = None  # None: only on an interactive terminal outside CI
+    on_attempt: Callable[[], None] | None = None  # after each attempt (a worker's progress)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -206,14 +207,20 @@ class _Arm:
             self.answered.setdefault(response.alias, set()).add(response.deployment)
 
 
-class _Progress:
-    """A rich progress bar, or nothing (CI, pipes, `progress=False`)."""
+class Progress:
+    """A rich progress bar, or nothing (CI, pipes, `progress=False`).
 
-    def __init__(self, enabled: bool | None) -> None:
+    `on_advance` is called on every step whether or not a bar shows: a `--workers` child
+    counts its attempts there, and the parent's bar shows the sum (`show`).
+    """
+
+    def __init__(self, enabled: bool | None, on_advance: Callable[[], None] | None = None) -> None:
         if enabled is None:
             enabled = sys.stderr.isatty() and not os.environ.get("CI")
         self.enabled = enabled
-        self._advance: Callable[[], None] = lambda: None
+        self.on_advance = on_advance
+        self._advance: Callable[[int], None] = lambda _: None
+        self._show: Callable[[int], None] = lambda _: None
 
     @contextmanager
     def running(self, description: str, total: int) -> Iterator[None]:
@@ -231,12 +238,19 @@ class _Progress:
         columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(description, total=total)
-            self._advance = lambda: bar.advance(task)
+            self._advance = lambda steps: bar.advance(task, steps)
+            self._show = lambda completed: bar.update(task, completed=completed)
             yield
-        self._advance = lambda: None
+        self._advance = self._show = lambda _: None
 
     def advance(self) -> None:
-        self._advance()
+        self._advance(1)
+        if self.on_advance is not None:
+            self.on_advance()
+
+    def show(self, completed: int) -> None:
+        """Set the bar to `completed` steps (the parent of `--workers` children)."""
+        self._show(completed)
 
 
 async def run_suite(
@@ -265,7 +279,7 @@ async def run_suite(
         ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
     ]
     arms = []
-    progress = _Progress(options.progress)
+    progress = Progress(options.progress, options.on_attempt)
     for target in targets or [suite.spec.target]:
         if target.version is not None:
             version = registry.get(target.prompt, version=target.version)
@@ -328,7 +342,7 @@ async def _run_arm(
     repeats: int,
     concurrency: int,
     scorers: list[ScorerInfo],
-    progress: _Progress,
+    progress: Progress,
 ) -> list[CaseResult]:
     semaphore = asyncio.Semaphore(concurrency)
 

@@ -2,35 +2,42 @@
 
 run -> reports; gate -> run (or read a merged report) + verdict + evidence; baseline ->
 `evals/baselines/<suite>.json`; compare -> a Markdown diff of two reports; merge -> one report
-from shards.
+from shards. run, gate and baseline get their report from `run_report`: in this process, or
+from `--workers` child processes, one shard each, merged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
+import multiprocessing
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from ..errors import SquadError
 from .dataset import load_dataset
 from .errors import EvalConfigError, GateFailed, ShardFailed
 from .gate import compare_arms, evaluate_gate, write_gate_evidence
 from .paths import display_path
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
-from .runner import RunOptions, run_suite
+from .runner import Progress, RunOptions, run_suite
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 
 if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+
     from ..settings import Settings
 
 
@@ -64,13 +71,6 @@ class TargetOverride:
             targets.append(base.model_copy(update=update))
         return targets
 
-    def cli_args(self) -> list[str]:
-        """The `squad eval run` options that give the same targets (for child processes)."""
-        args = [arg for label in self.labels for arg in ("--label", label)]
-        args += [arg for version in self.versions for arg in ("--version", str(version))]
-        args += [arg for model in self.models for arg in ("--model", model)]
-        return [*args, "--matrix"] if self.matrix else args
-
 
 @dataclass
 class Outcome:
@@ -102,96 +102,189 @@ def run(
     options: RunOptions,
     targets: list[Target],
     out_dir: Path,
+    *,
+    workers: int = 1,
+    on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Run a suite (every arm) and write its reports into `out_dir/<suite>/`."""
-    report = asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
+    report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
     paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
     return Outcome(suite=suite, report=report, paths=paths)
 
 
-def run_workers(
+# Below this many model calls per process, a worker's start and the merge cost more than
+# the CPU it takes off the parent (litellm spends ~5 ms of CPU per call).
+CALLS_PER_WORKER = 100
+
+# Linux forks: the parent imports litellm once (seconds) and every child starts with it
+# loaded. macOS and Windows spawn (fork is unsafe there once system frameworks are loaded):
+# each child imports what it needs, like a fresh `squad` process.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+
+def worker_count(
+    requested: int | None, suite: Suite, options: RunOptions, targets: list[Target]
+) -> int:
+    """Processes for a run: `requested`, or for `None` (auto) one per core when the run makes
+    enough model calls to share, and one in replay mode, where no model is called."""
+    cases = len(load_dataset(suite.dataset_path).cases)
+    if requested is not None:
+        return max(1, min(requested, cases))
+    if options.mode == "replay" or options.shard is not None:
+        return 1
+    calls = cases * (options.repeats or suite.spec.repeats) * len(targets)
+    return max(1, min(_cores(), calls // CALLS_PER_WORKER))
+
+
+def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
+    if START_METHOD == "fork":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def run_report(
     settings: Settings,
     suite: Suite,
     options: RunOptions,
-    override: TargetOverride,
-    out_dir: Path,
+    targets: list[Target],
     *,
-    workers: int,
-    command: list[str],
+    workers: int = 1,
     on_shard: Callable[[str], None] = lambda _: None,
-) -> Outcome:
-    """`run`, split into `workers` shards run by child processes, merged into `out_dir/<suite>/`.
+) -> EvalReport:
+    """The report of one run, made in this process or split across `workers` processes.
 
-    The runner spends its CPU in one process (litellm costs milliseconds of CPU per call), so
-    a large live run only scales with cores as several processes. Each child is `command`
-    (the CLI's `eval run`) with `--shard i/n`: a crash stays in its shard, and the merge is
-    the one `squad eval merge` does. The suite's concurrency is divided across the children.
+    The runner spends its CPU in one process (litellm costs milliseconds of CPU per call),
+    so a large live run only scales with cores as several processes. Child `i` runs shard
+    `i/n` and the reports are merged as `squad eval merge` does, so the result is the one
+    report a single process would have written; a crash stays in its shard and is reported
+    as `ShardFailed` naming it. The suite's concurrency is divided across the children.
     """
+    cases = len(load_dataset(suite.dataset_path).cases)
+    count = max(1, min(workers, cases))
+    if count == 1:
+        return asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
     if options.shard is not None:
         raise EvalConfigError("--workers shards the run itself: give --workers or --shard")
-    override.targets(suite)  # a bad override fails here, once, rather than in every child
-    count = max(1, min(workers, len(load_dataset(suite.dataset_path).cases)))
     concurrency = math.ceil((options.concurrency or suite.spec.concurrency) / count)
-    shared = [str(suite.path), "--mode", options.mode, "--concurrency", str(concurrency)]
-    if options.repeats is not None:
-        shared += ["--repeats", str(options.repeats)]
-    shared += override.cli_args()
-    # Only the parent writes the job summary: a child's is one shard's.
-    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
-    env["SQUAD_ROOT"] = str(settings.root)
+    if START_METHOD == "fork" and options.mode != "replay":
+        from ..gateway.router import tune_litellm  # noqa: PLC0415 - once, before the fork
+
+        tune_litellm()
+    # A spawned child starts with nothing configured: it sets up logs like this process.
+    log_level = None if START_METHOD == "fork" else logging.getLevelName(logging.root.level)
+    attempts = _context().Value("q", 0)  # every child's attempts so far, for the bar
+    total = cases * (options.repeats or suite.spec.repeats) * len(targets)
+    progress = Progress(options.progress)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="squad-eval-workers-") as tmp:
-        children: dict[int, subprocess.Popen[bytes]] = {}
-        logs: dict[int, Path] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="squad-eval-workers-") as tmp,
+        progress.running(f"{suite.name} ({count} workers)", total),
+    ):
+        jobs = [
+            _ShardJob(
+                settings=settings,
+                suite=suite,
+                options=replace(
+                    options, shard=(index, count), concurrency=concurrency, progress=False
+                ),
+                targets=targets,
+                report_path=Path(tmp) / f"shard-{index}.json",
+                error_path=Path(tmp) / f"shard-{index}.error",
+                log_level=log_level,
+                attempts=attempts,
+            )
+            for index in range(1, count + 1)
+        ]
+        running: dict[int, tuple[_ShardJob, BaseProcess]] = {}
         try:
-            for index in range(1, count + 1):
-                logs[index] = Path(tmp) / f"shard-{index}.log"
-                # A file, not a pipe: a chatty child cannot block on a full buffer.
-                with logs[index].open("wb") as log:
-                    children[index] = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
-                        [*command, *shared, "--shard", f"{index}/{count}", "--out", tmp],
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-            with ThreadPoolExecutor(max_workers=count) as pool:
-                waits = {pool.submit(child.wait): index for index, child in children.items()}
-                for done in as_completed(waits):
-                    index, code = waits[done], done.result()
-                    if code != 0:
-                        _stop(children.values())  # before the pool waits for the other shards
-                        last = _last_line(logs[index])
+            for job in jobs:
+                process = _context().Process(
+                    target=_run_shard, args=(job,), name=f"squad-eval-{job.label}"
+                )
+                process.start()
+                running[process.sentinel] = (job, process)
+            while running:
+                finished = wait(list(running), timeout=0.2 if progress.enabled else None)
+                progress.show(attempts.value)
+                for sentinel in finished:
+                    job, done = running.pop(cast(int, sentinel))
+                    done.join()
+                    if done.exitcode != 0:
                         raise ShardFailed(
-                            f"suite '{suite.name}': shard {index}/{count} exited {code}"
-                            + (f": {last}" if last else "")
+                            f"suite '{suite.name}': shard {job.label} exited {done.exitcode}"
+                            + (f": {job.error()}" if job.error() else "")
                         )
                     on_shard(
-                        f"{suite.name}: shard {index}/{count} done "
+                        f"{suite.name}: shard {job.label} done "
                         f"({time.perf_counter() - started:.1f} s)"
                     )
         finally:
-            _stop(children.values())
-        shard_reports = [
-            Path(tmp) / f"shard-{i}-of-{count}" / suite.name / "report.json"
-            for i in range(1, count + 1)
-        ]
-        report = merge_reports([read_report(path) for path in shard_reports])
-    paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
-    return Outcome(suite=suite, report=report, paths=paths)
+            for _, left in running.values():
+                left.kill()
+                left.join()
+        return merge_reports([read_report(job.report_path) for job in jobs])
 
 
-def _last_line(log: Path) -> str:
-    """A failed child's last words: the CLI's one-line `error: ...`."""
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+@dataclass(frozen=True)
+class _ShardJob:
+    """What one worker process runs, and where it leaves its report or its error."""
+
+    settings: Settings
+    suite: Suite
+    options: RunOptions
+    targets: list[Target]
+    report_path: Path
+    error_path: Path
+    log_level: str | None  # set when the child is spawned rather than forked
+    attempts: Synchronized[int]  # shared with the parent: attempts made by all children
+
+    @property
+    def label(self) -> str:
+        index, count = self.options.shard or (1, 1)
+        return f"{index}/{count}"
+
+    def error(self) -> str:
+        """The child's one-line error, as the CLI would have printed it."""
+        try:
+            return self.error_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return ""
 
 
-def _stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+def _run_shard(job: _ShardJob) -> None:
+    """A worker process: run one shard and write its report; on failure, one line and the
+    exit code the CLI gives that error (a traceback would be lost in a child)."""
+    from ..observability import setup_observability, shutdown_observability  # noqa: PLC0415
+
+    def attempted() -> None:
+        with job.attempts.get_lock():
+            job.attempts.value += 1
+
+    code = 0
+    try:
+        if job.log_level is not None:
+            setup_observability(job.settings.model_copy(update={"log_level": job.log_level}))
+        options = replace(job.options, on_attempt=attempted)
+        report = asyncio.run(
+            run_suite(job.suite, settings=job.settings, options=options, targets=job.targets)
+        )
+        write_json(report, job.report_path)
+    except SquadError as error:
+        job.error_path.write_text(str(error), encoding="utf-8")
+        code = error.exit_code
+    except BaseException as error:  # reported by the parent, naming the shard
+        job.error_path.write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
+        code = 1
+    finally:
+        shutdown_observability()  # a child exits without atexit hooks: flush telemetry now
+    sys.exit(code)
 
 
 def gate(
@@ -203,6 +296,8 @@ def gate(
     *,
     report_path: Path | None = None,
     evidence: bool = True,
+    workers: int = 1,
+    on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Run (or read) one arm, apply the gate, write reports; evidence on a pass.
 
@@ -225,7 +320,7 @@ def gate(
             raise EvalConfigError(
                 "the gate checks one arm: give at most one --label/--version/--model"
             )
-        report = asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
+        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
     if report.shard is not None:
         raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
     baseline = _baseline(suite)
@@ -281,6 +376,8 @@ def baseline(
     targets: list[Target],
     *,
     from_report: Path | None = None,
+    workers: int = 1,
+    on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
     if from_report is not None:
@@ -290,7 +387,7 @@ def baseline(
             raise EvalConfigError(
                 "a baseline is one arm: give at most one --label/--version/--model"
             )
-        report = asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
+        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
     if report.shard is not None or len(report.arms) != 1:
         raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
     report = report.model_copy(update={"gate": None})
