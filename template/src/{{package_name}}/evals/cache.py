@@ -68,10 +68,15 @@ def request_key(
 
 
 class ResponseCache:
-    """A folder of `<key>.json` files; writes are atomic so concurrent shards never clash."""
+    """A folder of `<key>.json` files; writes are atomic so concurrent shards never clash.
 
-    def __init__(self, directory: Path) -> None:
+    `previous` is where the recordings were before a refresh moved them aside: an answer
+    recorded there again is copied back byte for byte rather than rewritten.
+    """
+
+    def __init__(self, directory: Path, *, previous: Path | None = None) -> None:
         self.directory = directory
+        self.previous = previous
 
     def path_for(self, key: str) -> Path:
         return self.directory / f"{key}.json"
@@ -94,14 +99,49 @@ class ResponseCache:
                 "delete it and record again"
             ) from None
 
-    def put(self, key: str, request: dict[str, Any], response: RecordedResponse) -> Path:
-        """Store `response` under `key`; `request` is a short, human-readable summary."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def put(
+        self, key: str, request: dict[str, Any], response: RecordedResponse
+    ) -> RecordedResponse:
+        """Store `response` under `key`; `request` is a short, human-readable summary.
+
+        Returns what is recorded now. A recording of the same answer that differs only in
+        latency is kept as it is (and returned), so re-recording a deterministic model
+        leaves git clean and the run reports what a replay will.
+        """
         path = self.path_for(key)
+        kept = self._same_answer(path, request, response)
+        if kept is not None:
+            return kept[0]
+        if self.previous is not None:
+            kept = self._same_answer(self.previous / path.name, request, response)
+            if kept is not None:
+                self._write(path, kept[1])
+                return kept[0]
         body = {"key": key, "request": request, "response": response.model_dump(mode="json")}
-        text = json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        self._write(path, json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        return response
+
+    def _write(self, path: Path, text: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         Path(tmp).replace(path)
-        return path
+
+    @staticmethod
+    def _same_answer(
+        path: Path, request: dict[str, Any], response: RecordedResponse
+    ) -> tuple[RecordedResponse, str] | None:
+        """The recording at `path` (and its text) when it holds this request and answer,
+        latency aside."""
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text)
+            recorded = RecordedResponse.model_validate(data["response"])
+        except (OSError, ValueError, KeyError, TypeError):  # absent or unreadable: rewrite
+            return None
+        if data.get("request") != request:
+            return None
+        if recorded.model_copy(update={"latency_s": response.latency_s}) != response:
+            return None
+        return recorded, text

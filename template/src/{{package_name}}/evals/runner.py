@@ -45,6 +45,8 @@ from .stats import is_unstable
 from .suite import Suite, Target
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..gateway import Gateway, PromptRef
     from ..prompts import PromptVersion
     from ..settings import Settings
@@ -62,6 +64,8 @@ class RunOptions:
     repeats: int | None = None
     progress: bool | None = None  # None: only on an interactive terminal outside CI
     on_attempt: Callable[[], None] | None = None  # after each attempt (a worker's progress)
+    # Record mode: recordings moved aside by a refresh; unchanged answers are kept from there.
+    previous_recordings: Path | None = None
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -147,7 +151,8 @@ class ModelCaller:
             deadline_s=deadline_s,
         )
         if self.mode == "record" and recordable:
-            self.cache.put(key, request if not sample else {**request, "sample": sample}, response)
+            summary = request if not sample else {**request, "sample": sample}
+            response = self.cache.put(key, summary, response)
         return response
 
     async def _live(
@@ -269,7 +274,7 @@ async def run_suite(
     caller = ModelCaller(
         settings=settings,
         models=models,
-        cache=ResponseCache(suite.recordings_dir),
+        cache=ResponseCache(suite.recordings_dir, previous=options.previous_recordings),
         mode=options.mode,
         suite_name=suite.name,
     )
