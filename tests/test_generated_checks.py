@@ -16,6 +16,8 @@ from conftest import Rendered, run
 INSTALLED_VARIANTS = {
     "defaults": {},
     "openai-no-service-no-otel": {
+        # The longest package name copier.yml allows: every import line must still fit.
+        "package_name": "acme_customer_support_triage_sqd",
         "default_provider": "openai",
         "include_service": False,
         "observability": "none",
