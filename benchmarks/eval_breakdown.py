@@ -72,7 +72,7 @@ def measure(
             settings = bench.Settings(root=root)
             options = bench.RunOptions(mode="live", progress=False)
             cpu, started = time.process_time(), time.perf_counter()
-            asyncio.run(bench.run_suite(suite, settings=settings, options=options))
+            bench.workflow.run_report(settings, suite, options, [suite.spec.target], workers=1)
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu
             return {
                 "wall_s": wall,

@@ -86,22 +86,33 @@ def _package_version() -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the CLI; ends with `SystemExit` (an error is one line and its exit code).
+
+    Safe to call in-process (tests do); the `squad` command is `entry_point`.
+    """
     try:
         app()
     except SquadError as error:
         if _debug:
             raise
         typer.echo(f"error: {error}", err=True)
-        _exit(error.exit_code)
+        sys.exit(error.exit_code)
+
+
+def entry_point() -> NoReturn:
+    """The `squad` console script and `python -m <package>.cli`: `main`, then `_exit`."""
+    try:
+        main()
     except SystemExit as done:  # how typer ends every command
         _exit(done.code)
+    _exit(0)
 
 
 def _exit(code: str | int | None) -> NoReturn:
     """Exit; once litellm is loaded, without the interpreter's teardown of its thousands of
     modules (about a second, for nothing). Exit handlers (log and telemetry flush) still run;
     a thread still working (a litellm callback's, say) gets the normal exit that waits for it.
+    Only for a process's own entry point: in-process callers of `main` keep their process.
     """
     quick = "litellm" in sys.modules and threading.active_count() == 1
     if quick and (code is None or isinstance(code, int)):
@@ -113,4 +124,4 @@ def _exit(code: str | int | None) -> NoReturn:
 
 
 if __name__ == "__main__":  # `python -m <package>.cli`
-    main()
+    entry_point()
