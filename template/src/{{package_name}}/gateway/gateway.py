@@ -259,13 +259,54 @@ class Gateway:
         started: float,
     ) -> Completion:
         async with self._slot():
-            return await self._answer_in_slot(
+            messages = [dict(m) for m in call.messages]
+            first = await self._attempt(
                 bundle=bundle,
                 chain=chain,
                 call=call,
+                messages=messages,
                 params=params,
-                output_schema=output_schema,
-                started=started,
+                purpose="answer",
+            )
+            attempts = [first]
+            output, problem = _parse(first.text, output_schema)
+            if problem is not None:
+                repair = [
+                    *messages,
+                    {"role": "assistant", "content": first.text},
+                    {
+                        "role": "user",
+                        "content": REPAIR_INSTRUCTION.format(
+                            problem=problem, schema=json.dumps(output_schema)
+                        ),
+                    },
+                ]
+                second = await self._attempt(
+                    bundle=bundle,
+                    chain=chain,
+                    call=call,
+                    messages=repair,
+                    params=params,
+                    purpose="repair",
+                )
+                attempts.append(second)
+                output, problem = _parse(second.text, output_schema)
+                if problem is not None:
+                    raise InvalidOutput(call.alias, second.link.deployment.model, problem)
+            last = attempts[-1]
+            return Completion(
+                text=last.text,
+                output=output,
+                alias=call.alias,
+                deployment=last.link.deployment.model,
+                fallback_used=last.link.index > 0,
+                attempts=sum(a.tries for a in attempts),
+                latency_s=time.perf_counter() - started,
+                input_tokens=sum(a.input_tokens for a in attempts),
+                output_tokens=sum(a.output_tokens for a in attempts),
+                cost_usd=sum(a.cost_usd for a in attempts),
+                prompt=call.prompt,
+                finish_reason=last.finish_reason,
             )
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -278,66 +319,6 @@ class Gateway:
         if slots is None:
             slots = self._slots[loop] = asyncio.Semaphore(limit)
         return slots
-
-    async def _answer_in_slot(
-        self,
-        *,
-        bundle: RouterBundle,
-        chain: list[Link],
-        call: CallContext,
-        params: dict[str, Any],
-        output_schema: Mapping[str, Any] | None,
-        started: float,
-    ) -> Completion:
-        messages = [dict(m) for m in call.messages]
-        first = await self._attempt(
-            bundle=bundle,
-            chain=chain,
-            call=call,
-            messages=messages,
-            params=params,
-            purpose="answer",
-        )
-        attempts = [first]
-        output, problem = _parse(first.text, output_schema)
-        if problem is not None:
-            repair = [
-                *messages,
-                {"role": "assistant", "content": first.text},
-                {
-                    "role": "user",
-                    "content": REPAIR_INSTRUCTION.format(
-                        problem=problem, schema=json.dumps(output_schema)
-                    ),
-                },
-            ]
-            second = await self._attempt(
-                bundle=bundle,
-                chain=chain,
-                call=call,
-                messages=repair,
-                params=params,
-                purpose="repair",
-            )
-            attempts.append(second)
-            output, problem = _parse(second.text, output_schema)
-            if problem is not None:
-                raise InvalidOutput(call.alias, second.link.deployment.model, problem)
-        last = attempts[-1]
-        return Completion(
-            text=last.text,
-            output=output,
-            alias=call.alias,
-            deployment=last.link.deployment.model,
-            fallback_used=last.link.index > 0,
-            attempts=sum(a.tries for a in attempts),
-            latency_s=time.perf_counter() - started,
-            input_tokens=sum(a.input_tokens for a in attempts),
-            output_tokens=sum(a.output_tokens for a in attempts),
-            cost_usd=sum(a.cost_usd for a in attempts),
-            prompt=call.prompt,
-            finish_reason=last.finish_reason,
-        )
 
     async def _attempt(
         self,
