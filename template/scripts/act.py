@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a workflow_dispatch input (repeat for each)",
+        help="a workflow_dispatch input (repeat for each; default: $ACT_INPUTS, space-separated)",
     )
     parser.add_argument("--act", default=os.environ.get("ACT_BIN", "act"))
     options = parser.parse_args(argv)
@@ -192,11 +192,12 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("error: act not found; run `make setup` (act-bin is a dev dependency)\n")
         return 2
     workflows = [WORKFLOWS / f"{name.removesuffix('.yml')}.yml" for name in options.workflows]
-    malformed = [value for value in options.input if "=" not in value]
+    given = options.input or os.environ.get("ACT_INPUTS", "").split()
+    malformed = [value for value in given if "=" not in value]
     if malformed:
         sys.stderr.write(f"error: --input {malformed[0]!r}: expected NAME=VALUE\n")
         return 2
-    inputs = dict(value.split("=", 1) for value in options.input)
+    inputs = dict(value.split("=", 1) for value in given)
     missing = [str(path.relative_to(ROOT)) for path in workflows if not path.is_file()]
     if missing:
         sys.stderr.write(f"error: no such workflow: {', '.join(missing)}\n")
