@@ -212,7 +212,7 @@ class _Arm:
             self.answered.setdefault(response.alias, set()).add(response.deployment)
 
 
-class Progress:
+class RunProgress:
     """A rich progress bar, or nothing (CI, pipes, `progress=False`).
 
     `on_advance` is called on every step whether or not a bar shows: a `--workers` child
@@ -284,7 +284,7 @@ async def run_suite(
         ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
     ]
     arms = []
-    progress = Progress(options.progress, options.on_attempt)
+    progress = RunProgress(options.progress, options.on_attempt)
     for target in targets or [suite.spec.target]:
         if target.version is not None:
             version = registry.get(target.prompt, version=target.version)
@@ -347,7 +347,7 @@ async def _run_arm(
     repeats: int,
     concurrency: int,
     scorers: list[ScorerInfo],
-    progress: Progress,
+    progress: RunProgress,
 ) -> list[CaseResult]:
     semaphore = asyncio.Semaphore(concurrency)
 

@@ -32,7 +32,7 @@ from .gate import compare_arms, evaluate_gate, write_gate_evidence
 from .paths import display_path
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
-from .runner import Progress, RunOptions, run_suite
+from .runner import RunOptions, RunProgress, run_suite
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def run_report(
     log_level = None if START_METHOD == "fork" else logging.getLevelName(logging.root.level)
     attempts = _context().Value("q", 0)  # every child's attempts so far, for the bar
     total = cases * (options.repeats or suite.spec.repeats) * len(targets)
-    progress = Progress(options.progress)
+    progress = RunProgress(options.progress)
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="squad-eval-workers-") as tmp,
