@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import SquadError
 from ..prompts.evidence import Evidence, evidence_path, read_evidence, write_evidence
 from .report import ArmResult, EvalReport, GateResult, RegressionCheck, ThresholdCheck
@@ -176,11 +178,13 @@ def write_gate_evidence(
             current = read_evidence(path)
         except SquadError:
             current = None
-        if current is not None and _same(current, evidence):
+        if current is not None and same_but_date(current, evidence):
             return path  # unchanged but for the date: keep the file (and git) clean
     return write_evidence(evidence_dir, evidence)
 
 
-def _same(a: Evidence, b: Evidence) -> bool:
+def same_but_date(a: BaseModel, b: BaseModel) -> bool:
+    """Whether two records (evidence, reports) differ in nothing but `created_at`: then the
+    file on disk is kept, so a re-run leaves git clean."""
     keep = {"created_at"}
     return a.model_dump(mode="json", exclude=keep) == b.model_dump(mode="json", exclude=keep)

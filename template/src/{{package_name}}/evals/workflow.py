@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, cast
 from ..errors import SquadError
 from .dataset import load_dataset
 from .errors import EvalConfigError, GateFailed, ShardFailed
-from .gate import compare_arms, evaluate_gate, write_gate_evidence
+from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
 from .paths import display_path
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
@@ -435,7 +435,7 @@ def refresh(
         shutil.rmtree(previous)
     outcomes = []
     first = recorded.model_copy(update={"arms": recorded.arms[:1]})
-    if not _same_but_date(first, suite.baseline_path):
+    if not _baseline_unchanged(first, suite.baseline_path):
         write_json(first, suite.baseline_path)
     replay = RunOptions(mode="replay", concurrency=concurrency)
     for target in targets:
@@ -443,16 +443,12 @@ def refresh(
     return outcomes
 
 
-def _same_but_date(report: EvalReport, path: Path) -> bool:
+def _baseline_unchanged(report: EvalReport, path: Path) -> bool:
     """Whether `path` already holds `report` but for its date (then git stays clean)."""
     try:
-        current = read_report(path)
+        return same_but_date(read_report(path), report)
     except SquadError:
         return False
-    keep = {"created_at"}
-    return current.model_dump(mode="json", exclude=keep) == report.model_dump(
-        mode="json", exclude=keep
-    )
 
 
 def _unique(targets: list[Target]) -> list[Target]:
