@@ -87,8 +87,14 @@ def paired_bootstrap(
     if n == 0:
         return DeltaEstimate(delta=0.0, ci_low=0.0, ci_high=0.0, p_value=1.0, n=0)
     observed = mean(deltas)
-    rng = random.Random(seed)  # noqa: S311 - reproducible resampling, not secrets
-    means = sorted(math.fsum(rng.choices(deltas, k=n)) / n for _ in range(resamples))
+    if all(delta == deltas[0] for delta in deltas):
+        # Every resample of a constant vector is that vector (the usual case: a replay of
+        # the baseline's own answers), so each resampled mean is `observed`, exactly what
+        # the loop below would compute, without its n x resamples random draws.
+        means = [observed] * resamples
+    else:
+        rng = random.Random(seed)  # noqa: S311 - reproducible resampling, not secrets
+        means = sorted(math.fsum(rng.choices(deltas, k=n)) / n for _ in range(resamples))
     alpha = 1 - confidence
     low = means[max(0, math.floor(alpha / 2 * resamples))]
     high = means[min(resamples - 1, math.ceil((1 - alpha / 2) * resamples) - 1)]
