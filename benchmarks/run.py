@@ -526,8 +526,13 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
     inproc.meets_target = inproc.median is not None and inproc.median < 2 * ideal
 
 
-def bench_gateway(repo: Path, quick: bool) -> None:
-    """The repo's gateway_overhead.py and tracing_overhead.py, their figures captured."""
+GATEWAY_ROW = re.compile(
+    r"^(bare|bare-tuned|router|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M
+)
+
+
+def bench_gateway(repo: Path, quick: bool, repeats: int) -> None:
+    """The repo's gateway_overhead.py (run `repeats` times) and tracing_overhead.py."""
     python = str(repo / ".venv" / "bin" / "python")
     script = repo / "benchmarks" / "gateway_overhead.py"
     if not script.exists():
@@ -536,45 +541,50 @@ def bench_gateway(repo: Path, quick: bool) -> None:
         )
     else:
         args = ["--sequential", "100", "--calls", "500"] if quick else []
-        result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
-        RAW["gateway_overhead"] = result.output
-        rows = {
-            m[0]: [float(x) for x in m[1:]]
-            for m in re.findall(
-                r"^(bare|bare-tuned|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$",
-                result.output,
-                re.M,
-            )
-        }
-        if "gateway" in rows and "bare" in rows:
-            base = rows.get("bare-tuned", rows["bare"])
-            figure(
+        runs: dict[str, list[list[float]]] = {}
+        outputs = []
+        for _ in range(repeats):
+            result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
+            outputs.append(result.output)
+            for name, *values in GATEWAY_ROW.findall(result.output):
+                runs.setdefault(name, []).append([float(v) for v in values])
+        RAW["gateway_overhead"] = "\n".join(outputs)
+        if all(len(runs.get(name, [])) == repeats for name in ("bare-tuned", "router", "gateway")):
+            p50, cpu = 0, 3  # columns: p50 ms, p99 ms, calls/s at c50, CPU ms per call
+            added = figure(
                 "gateway call p50, 0 ms provider",
                 "ms",
-                samples=[rows["gateway"][0]],
+                samples=[row[p50] for row in runs["gateway"]],
                 reference="bare-tuned litellm",
-                reference_samples=[base[0]],
+                reference_samples=[row[p50] for row in runs["bare-tuned"]],
+                target="< 1 ms added",
+            )
+            pairs = zip(runs["gateway"], runs["bare-tuned"], strict=True)
+            added.meets_target = statistics.median(g[p50] - b[p50] for g, b in pairs) < 1
+            figure(
+                "litellm Router alone, call p50",
+                "ms",
+                samples=[row[p50] for row in runs["router"]],
+                reference="bare-tuned litellm",
+                reference_samples=[row[p50] for row in runs["bare-tuned"]],
             )
             figure(
                 "gateway CPU per call",
                 "ms",
-                samples=[rows["gateway"][3]],
-                reference="bare-tuned litellm",
-                reference_samples=[base[3]],
+                samples=[row[cpu] for row in runs["gateway"]],
+                reference="litellm Router alone",
+                reference_samples=[row[cpu] for row in runs["router"]],
             )
             figure(
                 "gateway calls/s at c50, 0 ms provider",
                 "calls/s",
                 higher_is_better=True,
-                samples=[rows["gateway"][2]],
+                samples=[row[2] for row in runs["gateway"]],
                 reference="bare litellm (untuned)",
-                reference_samples=[rows["bare"][2]],
+                reference_samples=[row[2] for row in runs.get("bare", [])],
             )
         else:
-            note(
-                f"gateway_overhead.py output not understood (exit {result.returncode}): "
-                f"{result.output[-400:]}"
-            )
+            note(f"gateway_overhead.py output not understood: {outputs[-1][-400:]}")
     script = repo / "benchmarks" / "tracing_overhead.py"
     args = ["--calls", "5000", "--gateway-calls", "100"] if quick else []
     result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
@@ -809,7 +819,7 @@ def main() -> None:
                 breakdown=not quick,
             ),
         ),
-        ("gateway", lambda w: bench_gateway(render_synced(w), quick)),
+        ("gateway", lambda w: bench_gateway(render_synced(w), quick, 1 if quick else 3)),
         (
             "service",
             lambda w: bench_service(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),
