@@ -24,13 +24,13 @@ demo: bootstrap ## Render a squad repo with all defaults into build/demo and run
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
 test: bootstrap ## Run the template's whole test suite
-	$(BIN)/ruff check hooks tests
-	$(BIN)/ruff format --check hooks tests
+	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff format --check hooks tests benchmarks
 	$(BIN)/pytest
 
 lint: bootstrap
-	$(BIN)/ruff check hooks tests
-	$(BIN)/ruff format --check hooks tests
+	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff format --check hooks tests benchmarks
 
 .PHONY: bench
 BENCH_ARGS ?=# e.g. --quick, --only eval,service, --no-promptfoo
