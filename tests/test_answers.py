@@ -13,6 +13,7 @@ BAD_ANSWERS = [
     ("package_name", "my-package", "must be a valid lowercase Python identifier"),
     ("package_name", "class", "is a Python keyword or shadows a module"),
     ("package_name", "litellm", "is a Python keyword or shadows a module"),
+    ("package_name", "evals", "is a Python keyword or shadows a module"),
     ("package_name", "a" * 33, "is 33 characters; keep it to 32 or fewer"),
     ("project_slug", "Support Triage", "must be kebab-case"),
     ("project_slug", "-triage", "must be kebab-case"),

@@ -3,13 +3,14 @@
 import http.client
 import json
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from fakes.openai_server import FakeOpenAIServer, Reply
 
 
 def _post(
-    server: FakeOpenAIServer, body: dict[str, object], timeout: float = 5
+    server: FakeOpenAIServer, body: Mapping[str, object], timeout: float = 5
 ) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
     connection.request(

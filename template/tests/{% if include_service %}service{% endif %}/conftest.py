@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fakes.openai_server import FakeOpenAIServer
-from servicekit import REPO, RunningService, fake_models, running, settings_with
+from service.servicekit import REPO, RunningService, fake_models, running, settings_with
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,11 @@ import asyncio
 import dataclasses
 import json
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from servicekit import REPO, TICKET, RunningService
+from service.servicekit import REPO, TICKET, RunningService
 
 
 def test_client_triages_a_ticket(
@@ -41,7 +42,7 @@ def test_client_raises_problem_error_with_request_id(
 def test_async_client_triages_and_reports_readiness(
     offline_service: RunningService, contract_client: ModuleType
 ) -> None:
-    async def run() -> tuple[object, bool]:
+    async def run() -> tuple[Any, bool]:
         async with contract_client.AsyncSquadClient(offline_service.base_url) as squad:
             ticket = contract_client.Ticket(**TICKET)
             return await squad.triage(ticket, prompt_label="staging"), await squad.ready()

@@ -2,7 +2,8 @@
 
 What it adds to the Router, and nothing else: an overall deadline per call, structured
 output (parse JSON, validate against the output schema, one repair attempt, then
-`InvalidOutput`), typed errors listing every deployment's failure, and one small result.
+`InvalidOutput`), typed errors listing every deployment's failure, one small result, and
+calls that skip the deployments litellm has cooled down instead of sleeping their retries.
 """
 
 from __future__ import annotations
@@ -330,25 +331,37 @@ class Gateway:
         params: dict[str, Any],
         purpose: Literal["answer", "repair"],
     ) -> _RouterAnswer:
-        head = chain[0]
+        from .router import fallback_routes  # noqa: PLC0415
+
         started = time.perf_counter()
-        call_params = {**head.deployment.params, **params}
+        call_params = {**chain[0].deployment.params, **params}
+        # The call walks only the deployments litellm has not cooled down: it starts at the
+        # first and falls back along the rest. Left to the Router, a cooled-down deployment's
+        # pick fails with "No deployments available", which it retries like any error: it
+        # sleeps that deployment's whole backoff (no other deployment of its one-deployment
+        # group is healthy) before falling back, so in an outage every call would wait seconds
+        # for a deployment it sends nothing to. No RetryPolicy field stops that alone: the
+        # error is a ValueError, counted under DefaultRetries with connection errors.
+        live = await bundle.live_links(chain) or chain  # all cooling down: the Router decides
         try:
             response = await bundle.router.acompletion(
-                model=head.group,
+                model=live[0].group,
                 messages=messages,
                 metadata={"gateway_call_id": call.call_id},
+                fallbacks=fallback_routes(live),
                 **call_params,
             )
         except Exception as error:
-            failures = _merge(bundle.recorder.pop(call.call_id), chain, error, bundle.secrets)
+            failures = _merge(
+                bundle.recorder.pop(call.call_id), chain, live[0], error, bundle.secrets
+            )
             self.observer.on_attempt(
                 call,
                 Attempt(purpose, None, time.perf_counter() - started, 0, 0, tuple(failures)),
             )
             raise ProviderUnavailable(call.alias, failures) from None
         failures = bundle.recorder.pop(call.call_id)
-        answer = _RouterAnswer.of(response, chain, failures)
+        answer = _RouterAnswer.of(response, live, failures)
         self.observer.on_attempt(
             call,
             Attempt(
@@ -429,10 +442,14 @@ class _RouterAnswer:
 def _merge(
     recorded: list[DeploymentFailure],
     chain: list[Link],
+    head: Link,
     final: BaseException,
     secrets: list[str],
 ) -> list[DeploymentFailure]:
-    """One failure per deployment of the chain, in chain order, with attempt counts."""
+    """One failure per deployment of the chain, in chain order, with attempt counts.
+
+    `head` is the deployment the Router was asked for and `final` what it raised.
+    """
     from .router import describe_failure, scrub  # noqa: PLC0415
 
     by_group = {failure.deployment: failure for failure in recorded}  # the last one wins
@@ -441,7 +458,7 @@ def _merge(
     for link in chain:
         if link.group in by_group:
             reason = by_group[link.group]
-        elif link is chain[0] and not recorded:
+        elif link is head and not recorded:
             reason = describe_failure(link.group, final)
         else:
             reason = DeploymentFailure(link.group, "skipped: cooling down after recent failures")

@@ -3,7 +3,9 @@
 Each deployment of an alias becomes its own Router model group `<alias>@<n>`, and the
 alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`). So retries with
 backoff honouring `Retry-After`, fallbacks, per-deployment cooldowns, timeouts and rpm/tpm
-limits are all litellm's, configured per deployment from `config/models.yaml`.
+limits are all litellm's, configured per deployment from `config/models.yaml`. The one
+thing the gateway decides itself is to leave out of a call the deployments litellm has
+cooled down (`RouterBundle.live_links`).
 
 litellm is imported here, lazily (the first call builds the Router), with
 `LITELLM_LOCAL_MODEL_COST_MAP=True` so nothing reaches the internet at import.
@@ -44,6 +46,26 @@ class RouterBundle:
     skipped: dict[str, list[str]]  # alias -> env var names of deployments left out
     secrets: list[str] = field(repr=False, default_factory=list)
     recorder: Any = field(repr=False, default=None)
+
+    async def live_links(self, chain: list[Link]) -> list[Link]:
+        """`chain` without the deployments litellm has cooled down, in chain order.
+
+        Read from the Router's own cooldown store (`Router.health().cooldowns`, litellm's
+        public replacement for `cooldown_cache`): the one its picks read, in memory and in
+        Redis when `REDIS_URL` is set (it serves memory alone if Redis does not answer).
+        """
+        groups = [link.group for link in chain]
+        cooling = await self.router.health().cooldowns.async_get_active_cooldowns(groups, None)
+        cooled = {group for group, _ in cooling}
+        return [link for link in chain if link.group not in cooled]
+
+
+def fallback_routes(links: list[Link]) -> list[dict[str, list[str]]]:
+    """Router `fallbacks` walking `links` in order: each group falls back to every later one."""
+    return [
+        {link.group: [later.group for later in links[position + 1 :]]}
+        for position, link in enumerate(links[:-1])
+    ]
 
 
 def tune_litellm() -> Any:
@@ -107,8 +129,9 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
                 DefaultRetries=retries,
             )
         chains[alias] = links
-        for position, link in enumerate(links[:-1]):
-            fallbacks.append({link.group: [later.group for later in links[position + 1 :]]})
+        # Each call passes its own fallbacks (without cooled-down links), but these are needed
+        # too: litellm never cools down a one-deployment group that has no fallbacks.
+        fallbacks.extend(fallback_routes(links))
 
     recorder = _failure_recorder(litellm)
     redis: dict[str, Any] = {"redis_url": redis_url} if redis_url else {}
