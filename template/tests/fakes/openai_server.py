@@ -8,7 +8,7 @@ Usage::
 
     with FakeOpenAIServer() as server:           # ephemeral port, stopped on exit
         server.base_url                          # "http://127.0.0.1:PORT/v1"
-        server.script(Reply.status(429, retry_after=0.1), Reply.ok('{"a": 1}'))
+        server.script(Reply.error(429, retry_after=1), Reply.ok('{"a": 1}'))
         ...                                      # scripted replies are used first, in order
         server.default = Reply.ok("hello")       # then this one (or `server.responder`)
         server.responder = lambda n, body: ...   # optional: n-th request (0-based) -> Reply
@@ -16,11 +16,12 @@ Usage::
         server.requests                          # their JSON bodies (and `server.headers`)
 
 `Reply` fields: `content` (assistant text), `status`, `retry_after` (seconds, sent as the
-`Retry-After` header), `latency_s` (delay before answering), and `fault`, one of
-`"hang"` (never answers until the server stops), `"malformed_json"` (a 200 whose body is
-not JSON), `"truncated_stream"` (a streamed answer cut off mid-way), `"wrong_content_type"`
-(a 200 with `text/html`). Streaming (`"stream": true`) is answered as server-sent events.
-Usage tokens are counted as whitespace-separated words, so tests can assert on them.
+`Retry-After` header; litellm honours whole seconds from 1 to 60 and backs off otherwise),
+`latency_s` (delay before answering), and `fault`, one of `"hang"` (never answers until the
+server stops), `"malformed_json"` (a 200 whose body is not JSON), `"truncated_stream"` (a
+streamed answer cut off mid-way), `"wrong_content_type"` (a 200 with `text/html`).
+Streaming (`"stream": true`) is answered as server-sent events. Usage tokens are counted as
+whitespace-separated words, so tests can assert on them.
 """
 
 from __future__ import annotations
