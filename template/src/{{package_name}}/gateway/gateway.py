@@ -260,15 +260,11 @@ class Gateway:
         started: float,
     ) -> Completion:
         async with self._slot():
-            messages = [dict(m) for m in call.messages]
-            first = await self._attempt(
-                bundle=bundle,
-                chain=chain,
-                call=call,
-                messages=messages,
-                params=params,
-                purpose="answer",
+            attempt = functools.partial(
+                self._attempt, bundle=bundle, chain=chain, call=call, params=params
             )
+            messages = [dict(m) for m in call.messages]
+            first = await attempt(messages=messages, purpose="answer")
             attempts = [first]
             output, problem = _parse(first.text, output_schema)
             if problem is not None:
@@ -282,14 +278,7 @@ class Gateway:
                         ),
                     },
                 ]
-                second = await self._attempt(
-                    bundle=bundle,
-                    chain=chain,
-                    call=call,
-                    messages=repair,
-                    params=params,
-                    purpose="repair",
-                )
+                second = await attempt(messages=repair, purpose="repair")
                 attempts.append(second)
                 output, problem = _parse(second.text, output_schema)
                 if problem is not None:
