@@ -220,7 +220,7 @@ def bench_copier(work: Path, repeats: int) -> None:
         shutil.rmtree(work / f"copy-{index}", ignore_errors=True)
 
 
-FAILED_TARGET = re.compile(r"make: \*\*\* \[Makefile:\d+: ([\w-]+)\]")
+FAILED_TARGET = re.compile(r"make(?:\[\d+\])?: \*\*\* \[Makefile:\d+: ([\w-]+)\]")
 DURATION = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", re.M)
 PYTEST_SUMMARY = re.compile(r"=+ (.*?) in ([\d.]+)s")
 
