@@ -14,6 +14,7 @@ Usage::
         server.responder = lambda n, body: ...   # optional: n-th request (0-based) -> Reply
         server.request_count                     # requests received so far
         server.requests                          # their JSON bodies (and `server.headers`)
+        server.received_at                       # when each arrived (time.monotonic())
 
 `Reply` fields: `content` (assistant text), `status`, `retry_after` (seconds, sent as the
 `Retry-After` header; litellm honours whole seconds from 1 to 60 and backs off otherwise),
@@ -88,6 +89,7 @@ class FakeOpenAIServer:
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)  # time.monotonic() per request
     peak_in_flight: int = 0  # most requests being answered at once since the last reset
     _in_flight: int = 0
     _scripted: deque[Reply] = field(default_factory=deque)
@@ -117,6 +119,7 @@ class FakeOpenAIServer:
             self._scripted.clear()
             self.requests.clear()
             self.headers.clear()
+            self.received_at.clear()
             self.peak_in_flight = self._in_flight
 
     def __enter__(self) -> FakeOpenAIServer:
@@ -169,6 +172,7 @@ class FakeOpenAIServer:
             index = len(self.requests)
             self.requests.append(body)
             self.headers.append(headers)
+            self.received_at.append(time.monotonic())
             if self._scripted:
                 return self._scripted.popleft()
         if self.responder is not None:

@@ -48,6 +48,16 @@ def test_scripted_replies_come_first_then_default(fake_openai: FakeOpenAIServer)
     assert third.status == 200
 
 
+def test_records_when_each_request_arrived(fake_openai: FakeOpenAIServer) -> None:
+    before = time.monotonic()
+    _post(fake_openai, CHAT).read()
+    time.sleep(0.2)
+    _post(fake_openai, CHAT).read()
+    first, second = fake_openai.received_at
+    assert before <= first
+    assert second - first >= 0.2
+
+
 def test_latency_delays_the_answer(fake_openai: FakeOpenAIServer) -> None:
     fake_openai.default = Reply.ok(latency_s=0.2)
     started = time.perf_counter()

@@ -31,7 +31,7 @@ CHECKS = [
 ]
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]  # schemathesis is Any to mypy
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_every_response_matches_the_contract(
     case: schemathesis.Case[Any],  # any API operation: the schema parametrizes over all of them
