@@ -723,7 +723,20 @@ def machine() -> dict[str, object]:
         "cpu_model": first("/proc/cpuinfo", r"^model name\s*:\s*(.*)$"),
         "platform": platform.platform(),
         "load_average_at_start": os.getloadavg(),
+        "cpu_loop_s_at_start": cpu_loop_s(),
     }
+
+
+def cpu_loop_s() -> float:
+    """Seconds for a fixed pure-Python loop, best of three: this VM's speed drifts (the same
+    loop took 0.85-1.27 s within minutes here), so each run records it at start and end."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for number in range(5_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
 
 
 def versions(repo: Path | None) -> dict[str, str]:
@@ -805,7 +818,8 @@ def main() -> None:
     repo: Path | None = None
     print(
         f"{info['cores']} cores, {info['memory_gb']} GB, {info['cpu_model']}; load average "
-        f"{' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; other load makes "
+        f"{' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; reference loop "
+        f"{info['cpu_loop_s_at_start']} s; other load makes "
         "these figures noisy: compare ratios measured in the same run.",
         flush=True,
     )
@@ -843,8 +857,12 @@ def main() -> None:
             repo = work / "repo"
         info["package_versions"] = versions(repo)
     info["load_average_at_end"] = os.getloadavg()
+    info["cpu_loop_s_at_end"] = cpu_loop_s()
     info["minutes"] = round((time.perf_counter() - started) / 60, 1)
-    print()
+    print(
+        f"\nreference loop {info['cpu_loop_s_at_start']} s at start, "
+        f"{info['cpu_loop_s_at_end']} s at end (lower is a faster machine)"
+    )
     print(table())
     for text in NOTES:
         print(f"- {text}")
