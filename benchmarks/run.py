@@ -869,6 +869,10 @@ def main() -> None:
     if not args.no_save:
         today = datetime.date.today().isoformat()
         path = HERE / "results" / f"{today}.json"
+        runs_today = 1
+        while path.exists():  # a second run the same day is kept beside the first
+            runs_today += 1
+            path = HERE / "results" / f"{today}-{runs_today}.json"
         path.parent.mkdir(exist_ok=True)
         result = {
             "date": today,
