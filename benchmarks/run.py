@@ -728,8 +728,9 @@ def machine() -> dict[str, object]:
 
 
 def cpu_loop_s() -> float:
-    """Seconds for a fixed pure-Python loop, best of three: this VM's speed drifts (the same
-    loop took 0.85-1.27 s within minutes here), so each run records it at start and end."""
+    """Seconds for a fixed pure-Python loop, best of three: a one-core speed reference taken at
+    start and end. This VM's speed drifts with its neighbours, and not every slowdown shows in
+    a loop (a `make check` went from 60 to 83 s while the loop timed the same)."""
     best = float("inf")
     for _ in range(3):
         started, total = time.perf_counter(), 0
