@@ -526,6 +526,11 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
     inproc.meets_target = inproc.median is not None and inproc.median < 2 * ideal
 
 
+# `--quick` sizes of the repo's gateway and tracing scripts (tests/test_benchmarks.py shrinks
+# them further: it checks that every figure is read, not how fast).
+QUICK_GATEWAY_ARGS = ["--sequential", "100", "--calls", "500"]
+QUICK_TRACING_ARGS = ["--calls", "5000", "--gateway-calls", "100"]
+
 GATEWAY_ROW = re.compile(
     r"^(bare|bare-tuned|router|gateway)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M
 )
@@ -540,7 +545,7 @@ def bench_gateway(repo: Path, quick: bool, repeats: int) -> None:
             "gateway overhead not measured: the rendered repo has no benchmarks/gateway_overhead.py"
         )
     else:
-        args = ["--sequential", "100", "--calls", "500"] if quick else []
+        args = QUICK_GATEWAY_ARGS if quick else []
         runs: dict[str, list[list[float]]] = {}
         outputs = []
         for _ in range(repeats):
@@ -590,7 +595,7 @@ def bench_gateway(repo: Path, quick: bool, repeats: int) -> None:
         else:
             note(f"gateway_overhead.py output not understood: {outputs[-1][-400:]}")
     script = repo / "benchmarks" / "tracing_overhead.py"
-    args = ["--calls", "5000", "--gateway-calls", "100"] if quick else []
+    args = QUICK_TRACING_ARGS if quick else []
     result = run([python, str(script), *args], cwd=repo, env=QUIET_ENV)
     RAW["tracing_overhead"] = result.output
     hooks = dict(re.findall(r"^\s+(\S.*?)\s+([\d.]+) us/call", result.output, re.M))

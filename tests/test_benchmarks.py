@@ -47,6 +47,8 @@ def test_failed_steps_are_read_from_make_and_its_sub_make(bench: ModuleType) -> 
 def test_quick_startup_and_gateway_sections_read_every_figure(
     bench: ModuleType, tmp_path: Path
 ) -> None:
+    bench.QUICK_GATEWAY_ARGS = ["--sequential", "5", "--calls", "50"]
+    bench.QUICK_TRACING_ARGS = ["--calls", "200", "--gateway-calls", "5"]
     repo = bench.render_synced(tmp_path)
     bench.bench_startup(repo, 1)
     bench.bench_gateway(repo, quick=True, repeats=1)
