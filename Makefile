@@ -1,18 +1,19 @@
-# Template repo tasks. Every target bootstraps its own tooling into .venv
-# (pinned copier and uv from uv.lock), so a machine needs only python3, git and make.
+# The template repo's tasks and the squadkit library's. Every target bootstraps its own
+# tooling into .venv (squadkit with every extra, pinned copier and uv, from uv.lock), so a
+# machine needs only python3, git and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := build/demo
 
-.PHONY: bootstrap demo test lint clean
+.PHONY: bootstrap demo test lint types clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --all-extras --quiet
 	touch $@
 
 bootstrap: $(VENV)/.synced ## Install the template's own tooling into .venv
@@ -23,14 +24,16 @@ demo: bootstrap ## Render a squad repo with all defaults into build/demo and run
 		--data project_name="Demo Squad" . $(DEMO)
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
-test: bootstrap ## Run the template's whole test suite
-	$(BIN)/ruff check hooks tests benchmarks
-	$(BIN)/ruff format --check hooks tests benchmarks
-	$(BIN)/pytest
+test: lint types ## Lint, type-check, then the library's and the template's tests
+	$(BIN)/pytest -n auto tests/library
+	$(BIN)/pytest tests/template
 
-lint: bootstrap
-	$(BIN)/ruff check hooks tests benchmarks
-	$(BIN)/ruff format --check hooks tests benchmarks
+lint: bootstrap ## ruff and ruff format on the library, its tests, hooks and benchmarks
+	$(BIN)/ruff check src tests hooks benchmarks
+	$(BIN)/ruff format --check src tests hooks benchmarks
+
+types: bootstrap ## mypy --strict on the library and its tests
+	$(BIN)/mypy
 
 .PHONY: bench
 BENCH_ARGS ?=# e.g. --quick, --only eval,service, --no-promptfoo

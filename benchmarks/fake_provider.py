@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop after this long")
     args = parser.parse_args()
     sys.path.insert(0, str(args.repo / "tests"))
-    from fakes.openai_server import FakeOpenAIServer, Reply
+    from squadkit.testing import FakeOpenAIServer, Reply
 
     with FakeOpenAIServer(default=Reply.ok(ANSWER, latency_s=args.latency)) as server:
         print(server.base_url, flush=True)

@@ -1,0 +1,127 @@
+"""The `squad` command line: a thin shell over the capabilities.
+
+Every expected failure is a `SquadError`; `main` prints it as one line on stderr and exits
+with its code (0 ok, 1 a check or gate failed, 2 usage/config/data error). `--debug` shows
+the traceback instead.
+"""
+
+import atexit
+import os
+import sys
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, NoReturn
+
+import typer
+
+from .errors import SquadError
+
+app = typer.Typer(
+    name="squad",
+    help="Run, check and evaluate the squad's AI features.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_debug = False
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
+) -> None:
+    global _debug  # noqa: PLW0603 - one process-wide switch read by main()
+    _debug = debug
+
+
+@app.command()
+def info() -> None:
+    """Show where the CLI looks for config, prompts and evals."""
+    from .settings import Settings  # noqa: PLC0415 - keep `squad --help` fast
+
+    settings = Settings()
+    typer.echo(f"package:     {__package__} {_package_version()}")
+    typer.echo(f"environment: {settings.environment}")
+    typer.echo(f"root:        {settings.root}")
+    typer.echo(f"models:      {settings.models_file}")
+    typer.echo(f"prompts:     {settings.prompts_dir}")
+    typer.echo(f"evals:       {settings.evals_dir}")
+
+
+from .commands import prompts as _prompts_commands  # noqa: E402 - groups follow the root app
+
+app.add_typer(_prompts_commands.app, name="prompts")
+
+from .commands.models import models_app  # noqa: E402 - groups follow the root app
+
+app.add_typer(models_app, name="models")
+
+from .commands.evals import app as _eval_app  # noqa: E402 - groups follow the root app
+
+app.add_typer(_eval_app, name="eval")
+
+
+def _add_serve_command() -> None:
+    """`squad serve` exists only where the service extra is installed (`squadkit[service]`)."""
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    if find_spec("fastapi") is not None:
+        from .commands.serve import serve  # noqa: PLC0415
+
+        app.command("serve")(serve)
+
+
+_add_serve_command()
+
+
+def _package_version() -> str:
+    try:
+        return version(__package__ or "")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def main() -> None:
+    """Run the CLI; ends with `SystemExit` (an error is one line and its exit code).
+
+    Safe to call in-process (tests do); the `squad` command is `entry_point`.
+    """
+    try:
+        app()
+    except SquadError as error:
+        if _debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+
+
+def entry_point() -> NoReturn:
+    """The `squad` console script and `python -m <package>.cli`: `main`, then `_exit`."""
+    try:
+        main()
+    except SystemExit as done:  # how typer ends every command
+        _exit(done.code)
+    _exit(0)
+
+
+def _exit(code: str | int | None) -> NoReturn:
+    """Exit; once litellm is loaded, without the interpreter's teardown of its thousands of
+    modules (about a second, for nothing). Exit handlers (log and telemetry flush) still run;
+    a thread still working (a litellm callback's, say) gets the normal exit that waits for it.
+    Only for a process's own entry point: in-process callers of `main` keep their process.
+    """
+    quick = "litellm" in sys.modules and threading.active_count() == 1
+    if quick and (code is None or isinstance(code, int)):
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # `python -m <package>.cli`
+    entry_point()

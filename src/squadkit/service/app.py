@@ -1,0 +1,244 @@
+"""The FastAPI app factory: routes, error mapping and start-up wiring.
+
+Settings, the models config, the prompt registry and the gateway are built once in the
+lifespan (a bad config stops the start-up with a one-line error); every request reuses
+them. Features stay plain async functions: a route only validates input, calls one, and
+maps the result or the typed error to the contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import ConfigError
+from ..gateway import DeadlineExceeded, InvalidOutput, ProviderUnavailable
+from ..plugins import squad_modules, squad_package
+from ..settings import Settings
+from .context import ServiceContext
+from .guard import RequestGuard, request_id_of
+from .metrics import metrics_exposition
+from .problems import (
+    DEADLINE_EXCEEDED,
+    INVALID_MODEL_OUTPUT,
+    INVALID_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_READY,
+    PROBLEM_MEDIA_TYPE,
+    PROVIDERS_UNAVAILABLE,
+    UNKNOWN_LABEL,
+    FieldError,
+    ProblemKind,
+    problem_response,
+)
+from .routing import Context, UnknownLabel, get_context, problem_responses
+from .schemas import Health, Readiness
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+"""The contract's version unless the squad's `<package>.routes` sets `API_VERSION` (bump it
+with every change to contracts/openapi.json)."""
+
+ops = APIRouter(tags=["operations"])
+
+
+@ops.get("/healthz", operation_id="health", summary="Liveness: the process answers")
+async def healthz() -> Health:
+    return Health()
+
+
+@ops.get(
+    "/readyz",
+    operation_id="readiness",
+    summary="Readiness: config, prompts and lock valid; every alias has a usable deployment",
+    response_model=Readiness,
+    responses=problem_responses(NOT_READY),
+)
+async def readyz(request: Request, context: Context) -> Response | Readiness:
+    checks = await context.readiness()
+    failed = {name: status for name, status in checks.items() if status != "ok"}
+    if failed:
+        return problem_response(
+            NOT_READY, request_id=request_id_of(request.scope), instance="/readyz", checks=failed
+        )
+    return Readiness(checks=checks)
+
+
+@ops.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics() -> Response:
+    body, media_type = metrics_exposition()
+    return Response(body, media_type=media_type)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service app; `settings` default to the environment (`SQUAD_*`, `.env`)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.context = ServiceContext.start(settings)
+        log.info(
+            "service ready: prompts from %s, models from %s",
+            settings.prompts_dir,
+            settings.models_file,
+        )
+        yield
+        app.state.context.close()
+        log.info("service stopped")
+
+    app = FastAPI(
+        title=f"{_package()} service",
+        version=api_version(),
+        description="The squad's AI features for the core platform. Errors are RFC 9457 "
+        "problem details (application/problem+json) carrying the request id.",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    for router in squad_routers():
+        app.include_router(router)
+    app.include_router(ops)
+    _add_error_handlers(app)
+    app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.service_max_body_bytes,
+        max_concurrency=settings.service_max_concurrency_per_client,
+    )
+    return app
+
+
+def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:
+    """The contract as served at /openapi.json (no start-up needed)."""
+    return (app or create_app(Settings())).openapi()
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def handler(kind: ProblemKind, **extra: Any) -> Callable[[Request, Exception], Response]:
+        def handle(request: Request, error: Exception) -> Response:
+            log.warning("%s (request_id=%s): %s", kind.slug, request_id_of(request.scope), error)
+            return problem_response(
+                kind, request_id=request_id_of(request.scope), instance=request.url.path, **extra
+            )
+
+        return handle
+
+    def invalid_request(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it
+        errors = [
+            FieldError(loc=list(item["loc"]), msg=item["msg"], type=item["type"])
+            for item in error.errors()
+        ]
+        return problem_response(
+            INVALID_REQUEST,
+            request_id=request_id_of(request.scope),
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    def unavailable(request: Request, error: Exception) -> Response:
+        log.warning(
+            "providers-unavailable (request_id=%s): %s", request_id_of(request.scope), error
+        )
+        context = get_context(request)
+        return problem_response(
+            PROVIDERS_UNAVAILABLE,
+            request_id=request_id_of(request.scope),
+            instance=request.url.path,
+            headers={"Retry-After": str(context.retry_after_s)},
+        )
+
+    def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
+        if error.status_code == 400:  # FastAPI's "error parsing the body": bad input, 422
+            return problem_response(
+                INVALID_REQUEST,
+                request_id=request_id_of(request.scope),
+                instance=request.url.path,
+                errors=[FieldError(loc=["body"], msg="not valid JSON", type="json_invalid")],
+            )
+        kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
+        if kind is None:
+            kind = ProblemKind("http-error", error.status_code, "HTTP error", str(error.detail))
+        return problem_response(
+            kind, request_id=request_id_of(request.scope), instance=request.url.path
+        )
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(UnknownLabel, handler(UNKNOWN_LABEL))
+    app.add_exception_handler(InvalidOutput, handler(INVALID_MODEL_OUTPUT))
+    app.add_exception_handler(ProviderUnavailable, unavailable)
+    app.add_exception_handler(DeadlineExceeded, handler(DEADLINE_EXCEEDED))
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents every error as application/json; ours are problem+json."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                headers = {
+                    "X-Request-ID": {
+                        "description": "The request id (echoed or generated).",
+                        "schema": {"type": "string"},
+                    }
+                }
+                for response in operation.get("responses", {}).values():
+                    response.setdefault("headers", {}).update(headers)
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+def squad_routers() -> list[APIRouter]:
+    """The `router` of every module in the squad's `<package>.routes` (see plugins)."""
+    routers = []
+    for module in squad_modules("routes"):
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            routers.append(router)
+        elif router is not None or not hasattr(module, "__path__"):
+            raise ConfigError(
+                f"{module.__name__}: a route module must define `router = APIRouter(...)`"
+            )
+    return routers
+
+
+def api_version() -> str:
+    """The squad's `<package>.routes.API_VERSION`, else squadkit's default."""
+    for module in squad_modules("routes")[:1]:
+        return str(getattr(module, "API_VERSION", API_VERSION))
+    return API_VERSION
+
+
+def _package() -> str:
+    return squad_package() or "squad"

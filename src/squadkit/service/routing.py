@@ -1,0 +1,106 @@
+"""What a squad's route module needs to serve one feature behind the contract.
+
+A route module in the squad's `<package>.routes` defines `router = APIRouter(prefix="/v1")`
+and one operation per feature; `serve_feature` runs the feature under the service deadline
+and turns the typed failures into the problem details `app.py` maps (RFC 9457).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+
+from ..gateway import DeadlineExceeded
+from ..prompts import PromptNotFound
+from ..prompts.labels import LABEL_PATTERN
+from .context import ServiceContext
+from .guard import request_id_of
+from .problems import (
+    BODY_TOO_LARGE,
+    DEADLINE_EXCEEDED,
+    INVALID_MODEL_OUTPUT,
+    INVALID_REQUEST,
+    PROVIDERS_UNAVAILABLE,
+    TOO_MANY_REQUESTS,
+    UNKNOWN_LABEL,
+    Problem,
+    ProblemKind,
+)
+
+T = TypeVar("T")
+
+DEADLINE_GRACE_S = 1.0
+"""The route's own timeout backs up the gateway's deadline by this much."""
+
+
+class UnknownLabel(Exception):
+    """The X-Prompt-Label header names a label the prompt does not have."""
+
+
+def problem_responses(*kinds: ProblemKind) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of an operation: each problem kind it can answer, for the contract."""
+    return {kind.status: {"model": Problem, "description": kind.title} for kind in kinds}
+
+
+FEATURE_PROBLEMS = problem_responses(
+    BODY_TOO_LARGE,
+    INVALID_REQUEST,
+    TOO_MANY_REQUESTS,
+    UNKNOWN_LABEL,
+    INVALID_MODEL_OUTPUT,
+    PROVIDERS_UNAVAILABLE,
+    DEADLINE_EXCEEDED,
+)
+"""The problems any feature operation can answer: pass as `responses=FEATURE_PROBLEMS`."""
+
+
+def get_context(request: Request) -> ServiceContext:
+    context: ServiceContext = request.app.state.context
+    return context
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]
+"""A route parameter typed `Context` receives the process's `ServiceContext`."""
+
+PromptLabel = Annotated[
+    str | None,
+    Header(
+        alias="X-Prompt-Label",
+        pattern=LABEL_PATTERN,
+        max_length=64,
+        description="Serve this prompt label instead of production (canaries).",
+    ),
+]
+"""The optional `X-Prompt-Label` header of a feature operation."""
+
+
+def request_id(request: Request) -> str:
+    """The request id the guard assigned (echoed from X-Request-ID or generated)."""
+    return request_id_of(request.scope)
+
+
+async def serve_feature(
+    name: str,
+    context: ServiceContext,
+    call: Callable[[float], Awaitable[T]],
+    *,
+    label: str | None,
+) -> T:
+    """`await call(deadline_s)` under the service deadline (`SQUAD_SERVICE_DEADLINE_S`).
+
+    A timeout becomes `DeadlineExceeded` (504); an unknown `label` from the header becomes
+    `UnknownLabel` (422); a missing production label stays a 500: a deployment problem.
+    """
+    deadline = context.settings.service_deadline_s
+    try:
+        async with asyncio.timeout(deadline + DEADLINE_GRACE_S):
+            return await call(deadline)
+    except TimeoutError:
+        raise DeadlineExceeded(name, deadline) from None
+    except PromptNotFound:
+        if label is None:
+            raise
+        raise UnknownLabel(label) from None

@@ -1,0 +1,50 @@
+"""Fixtures every test package shares: the fake providers and a models.yaml writer."""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# Never let litellm fetch its cost map from the internet, whatever the test imports first.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from squadkit.testing import FakeOpenAIServer
+
+# A key no test should ever see in a log line, exception text or repr.
+SENTINEL_KEY = "sk-test-SENTINEL-0123456789abcdef"
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    """A fake OpenAI-compatible provider on 127.0.0.1 (see tests/fakes/openai_server.py)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai_backup() -> Iterator[FakeOpenAIServer]:
+    """A second, independent fake provider: the fallback in chain tests."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sentinel_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """`FAKE_PROVIDER_KEY` set to a recognisable secret."""
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", SENTINEL_KEY)
+    return SENTINEL_KEY
+
+
+@pytest.fixture
+def write_models(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    """Write a models.yaml from a dict and return its path."""
+
+    def write(data: dict[str, Any]) -> Path:
+        path = tmp_path / "models.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,53 @@
+"""The gate end to end with the offline models: the shipped prompts pass, a worse one fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from squadkit.evals import (
+    GateFailed,
+    RunOptions,
+    Target,
+    load_suite,
+    workflow,
+)
+from squadkit.settings import Settings
+
+
+def test_staging_prompt_passes_the_gate_in_replay(settings: Settings, tmp_path: Path) -> None:
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+    target = Target(prompt="triage", label="staging")
+    outcome = workflow.gate(
+        settings, suite, RunOptions(mode="replay", progress=False), [target], tmp_path
+    )
+    assert outcome.report.gate is not None
+    assert outcome.report.gate.verdict == "pass"
+    assert outcome.report.arm().prompt.version == 2
+
+
+def test_a_deliberately_worse_prompt_fails_the_gate(settings: Settings, tmp_path: Path) -> None:
+    """v3 drops the system message and pastes its instructions inside the ticket tags.
+
+    A plausible edit ("one message is simpler") that makes the model read the instructions as
+    part of every ticket. Runs the offline models live through the gateway (litellm's Router),
+    so it is the slowest test here: a real run, not a fixture.
+    """
+    prompts = settings.prompts_dir / "triage"
+    spec = yaml.safe_load((prompts / "v1.yaml").read_text(encoding="utf-8"))
+    system, user = (message["content"] for message in spec["messages"])
+    ticket = user.replace("<ticket>", "").replace("</ticket>", "").strip()
+    spec["version"] = 3
+    spec["messages"] = [{"role": "user", "content": f"<ticket>\n{system}\n{ticket}\n</ticket>\n"}]
+    worse = yaml.safe_dump(spec, sort_keys=False)
+    (prompts / "v3.yaml").write_text(worse, encoding="utf-8")
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+    options = RunOptions(mode="record", progress=False, concurrency=32)
+    with pytest.raises(GateFailed) as caught:
+        workflow.gate(settings, suite, options, [Target(prompt="triage", version=3)], tmp_path)
+    message = str(caught.value)
+    assert "regressed by" in message
+    assert "queue" in message
+    assert not (settings.evals_dir / "evidence" / "triage" / "v3.json").exists()

@@ -1,0 +1,49 @@
+"""Helpers of the service tests: the fixture squad's settings, a ticket, fake models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from squadkit.settings import Settings
+from squadkit.testing.service import RunningService, running
+
+__all__ = ["TICKET", "VALID_ANSWER", "RunningService", "fake_models", "running", "settings_with"]
+
+REPO = Path(__file__).resolve().parents[2]
+TICKET = {
+    "subject": "Charged twice this month",
+    "body": "My invoice shows two charges for the same plan. Please refund one.",
+    "customer_tier": "pro",
+    "channel": "email",
+}
+VALID_ANSWER = json.dumps(
+    {"queue": "billing", "priority": "high", "rationale": "Double charge on the invoice."}
+)
+
+
+def settings_with(**values: Any) -> Settings:
+    """The repo's own settings (offline provider by default) plus `values`."""
+    return Settings(root=REPO, environment="test", **values)
+
+
+def fake_models(base_url: str) -> dict[str, Any]:
+    """`triage` answered only by the fake provider: no retries, no fallback."""
+    return {
+        "routing": {"allowed_fails": 1000, "cooldown_s": 7},
+        "aliases": {
+            "triage": {
+                "deployments": [
+                    {
+                        "model": "openai/fake-model",
+                        "api_base": base_url,
+                        "api_key_env": "FAKE_PROVIDER_KEY",
+                        "timeout_s": 5,
+                        "max_retries": 0,
+                    }
+                ]
+            },
+            "judge": {"deployments": [{"model": "local/judge-heuristic-v1"}]},
+        },
+    }

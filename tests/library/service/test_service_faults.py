@@ -1,0 +1,153 @@
+"""Error statuses, limits and shutdown, with the fake provider behind the real gateway."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from squadkit.testing import FakeOpenAIServer, Reply
+from tests.library.service.servicekit import TICKET, VALID_ANSWER, fake_models, running, settings_with
+
+PROBLEM = "application/problem+json"
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def _assert_leaks_nothing(response: httpx.Response, key: str) -> None:
+    assert response.headers["content-type"] == PROBLEM
+    assert key not in response.text
+    assert "fake provider error" not in response.text
+    assert "Traceback" not in response.text
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_fake_provider_answer_is_served(fake_openai: FakeOpenAIServer, fake_service: Any) -> None:
+    fake_openai.default = Reply.ok(VALID_ANSWER)
+    with fake_service() as service:
+        response = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+
+    assert response.status_code == 200
+    assert response.json()["metadata"]["deployment"] == "openai/fake-model"
+
+
+def test_output_still_invalid_after_repair_is_502(
+    fake_openai: FakeOpenAIServer, fake_service: Any, sentinel_key: str
+) -> None:
+    fake_openai.default = Reply.ok("Sure! The queue is billing, I think.")
+    with fake_service() as service:
+        response = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+
+    assert response.status_code == 502
+    assert response.json()["type"].endswith(":invalid-model-output")
+    assert fake_openai.request_count == 2  # the answer and one repair attempt
+    _assert_leaks_nothing(response, sentinel_key)
+
+
+def test_every_provider_down_is_503_with_retry_after(
+    fake_openai: FakeOpenAIServer, fake_service: Any, sentinel_key: str
+) -> None:
+    fake_openai.default = Reply.error(503)
+    with fake_service() as service:
+        response = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.json()["type"].endswith(":providers-unavailable")
+    _assert_leaks_nothing(response, sentinel_key)
+
+
+def test_deadline_passing_is_504(
+    fake_openai: FakeOpenAIServer, fake_service: Any, sentinel_key: str
+) -> None:
+    fake_openai.default = Reply.broken("hang")
+    with fake_service(service_deadline_s=0.5) as service:
+        started = time.monotonic()
+        response = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 504
+    assert response.json()["type"].endswith(":deadline-exceeded")
+    assert elapsed < 5
+    _assert_leaks_nothing(response, sentinel_key)
+
+
+def test_readiness_fails_when_no_deployment_of_an_alias_is_reachable(
+    sentinel_key: str, write_models: Callable[[dict[str, Any]], Path]
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    models = write_models(fake_models(f"http://127.0.0.1:{port}/v1"))
+    with running(settings_with(SQUAD_MODELS_FILE=str(models))) as service:
+        response = httpx.get(f"{service.base_url}/readyz", timeout=30)
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"alias:triage": "no deployment reachable"}
+
+
+def test_client_over_its_concurrency_limit_gets_429(
+    fake_openai: FakeOpenAIServer, fake_service: Any
+) -> None:
+    fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=1.0)
+    results: list[int] = []
+    with fake_service(service_max_concurrency_per_client=2) as service:
+        url = f"{service.base_url}/v1/triage"
+
+        def call() -> None:
+            results.append(httpx.post(url, json=TICKET, timeout=30).status_code)
+
+        slow = [threading.Thread(target=call) for _ in range(2)]
+        for thread in slow:
+            thread.start()
+        _wait_for(lambda: fake_openai.request_count == 2)
+        third = httpx.post(url, json=TICKET, timeout=30)
+        probe = httpx.get(f"{service.base_url}/healthz")
+        for thread in slow:
+            thread.join()
+
+    assert third.status_code == 429
+    assert third.headers["Retry-After"] == "1"
+    assert third.json()["type"].endswith(":too-many-concurrent-requests")
+    assert probe.status_code == 200  # probes are never limited
+    assert results == [200, 200]
+
+
+def test_shutdown_finishes_in_flight_requests_and_refuses_new_ones(
+    fake_openai: FakeOpenAIServer, fake_service: Any
+) -> None:
+    fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=1.5)
+    results: list[int] = []
+    with fake_service() as service:
+        url = f"{service.base_url}/v1/triage"
+        in_flight = threading.Thread(
+            target=lambda: results.append(httpx.post(url, json=TICKET, timeout=30).status_code)
+        )
+        in_flight.start()
+        _wait_for(lambda: fake_openai.request_count == 1)
+
+        service.server.should_exit = True  # what uvicorn's SIGTERM handler does
+        _wait_for(
+            lambda: (
+                not service.server.servers
+                or not any(s.is_serving() for s in service.server.servers)
+            )
+        )
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{service.base_url}/healthz", timeout=5)
+        in_flight.join(timeout=30)
+        service.thread.join(timeout=30)
+
+    assert results == [200]
+    assert not service.thread.is_alive()

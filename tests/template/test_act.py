@@ -1,0 +1,164 @@
+"""The generated CI runs locally with real act (host mode, offline) and means what it says.
+
+Each test commits a fresh render and runs `make act` in it, the command a team uses
+before pushing: act copies the work tree, runs each job's `make` steps on this machine,
+and stands in for remote actions with the stubs `scripts/act.py` writes. A fresh render
+passes; a locked prompt edited in place fails the `prompts` job, and a prompt version that
+scores below the gate fails the `eval gate` job; act exits non-zero for both. `promote.yml`
+gates a version, moves its label and dry-runs the pull request step.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.template.conftest import GIT, Rendered, commit_all, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.act]
+
+
+@pytest.fixture(scope="module")
+def committed(
+    render_once: Callable[..., Rendered],
+    install: Callable[[Rendered], dict[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str]]:
+    """A committed copy of the default render and the env with its tools installed."""
+    rendered = render_once()
+    # Warm uv's cache through the shared installer, then give these runs their own venv:
+    # `uv run` in a copy re-points the editable install at the copy.
+    folder = tmp_path_factory.mktemp("act")
+    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
+    repo = folder / "repo"
+    shutil.copytree(rendered.path, repo)
+    commit_all(repo, "fresh render")
+    return repo, env
+
+
+def _act(repo: Path, env: dict[str, str], *arguments: str) -> tuple[int, str]:
+    result = run(["make", "act", *arguments], cwd=repo, env=env, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_fresh_render_passes_ci_workflow_under_act(committed: tuple[Path, dict[str, str]]) -> None:
+    repo, env = committed
+    status, output = _act(repo, env, "ACT_WORKFLOWS=ci")
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    for job in ("lint and format", "types", "tests and coverage", "prompt lock", "workflow lint"):
+        assert f"[ci/{job}" in output
+
+
+def test_fresh_render_passes_evals_workflow_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    # Shards went through the artifact stand-in to the merge and the gate, and the PR
+    # comment step ran in its dry-run form.
+    assert "artifact eval-shard-1 ->" in output
+    assert "[act] would post or update the PR comment" in output
+
+
+def _promote(repo: Path, env: dict[str, str], version: str) -> tuple[int, str]:
+    inputs = f"prompt=triage version={version} label=production"
+    return _act(
+        repo, env, "ACT_WORKFLOWS=promote", "ACT_EVENT=workflow_dispatch", f"ACT_INPUTS={inputs}"
+    )
+
+
+def test_promote_workflow_gates_then_moves_the_label_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    status, output = _promote(repo, env, "2")
+    assert status == 0, output[-8000:]
+    assert "triage:production -> v2 (was v1)" in output
+    assert "[act] would push branch 'promote/triage-v2-production'" in output
+
+
+def test_promote_workflow_refuses_a_version_that_does_not_exist_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    status, output = _promote(repo, env, "9")
+    assert status != 0
+    assert "Job failed" in output
+    assert "triage has no v9 (versions: v1, v2)" in output
+    assert "would push branch" not in output
+
+
+def test_edited_locked_prompt_fails_prompts_job_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source, env = committed
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".cache"))
+    prompt = repo / "prompts" / "triage" / "v1.yaml"
+    prompt.write_text(prompt.read_text() + "\n# an edit to a released version\n")
+    run([*GIT, "commit", "--quiet", "-am", "edit a locked prompt"], cwd=repo)
+    status, output = _act(repo, env, "ACT_WORKFLOWS=ci", "ACT_JOB=prompts")
+    assert status != 0
+    assert "Job failed" in output
+    assert "prompts/triage/v1.yaml" in output
+
+
+def _make_worse(prompt: Path) -> None:
+    """The worse triage version of the generated repo's own gate test (test_evals_gate).
+
+    The system message pasted inside the ticket tags: a plausible "one message is simpler"
+    edit after which the model reads its instructions as part of every ticket.
+    """
+    spec = yaml.safe_load(prompt.read_text(encoding="utf-8"))
+    system, user = (message["content"] for message in spec["messages"])
+    ticket = user.replace("<ticket>", "").replace("</ticket>", "").strip()
+    spec["messages"] = [{"role": "user", "content": f"<ticket>\n{system}\n{ticket}\n</ticket>\n"}]
+    prompt.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def _job_succeeded(output: str, job: str) -> bool:
+    return re.search(rf"^\[evals/{re.escape(job)}\s*\] .*Job succeeded$", output, re.M) is not None
+
+
+def test_prompt_version_below_the_gate_fails_eval_gate_job_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The pull request a team should not merge: a worse version pointed at by the suite's
+    target (`production`, forced past the missing evidence), its answers recorded with the
+    offline models and committed, so CI replays them without a key and the gate says no.
+    """
+    source, env = committed
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".cache"))
+    squad = ["uv", "run", "--quiet", "squad"]
+    run([*squad, "prompts", "new", "triage"], cwd=repo, env=env)
+    _make_worse(repo / "prompts" / "triage" / "v3.yaml")
+    run([*squad, "prompts", "lock"], cwd=repo, env=env)
+    promote = ["prompts", "promote", "triage", "3", "--label", "production", "--force"]
+    run([*squad, *promote, "--reason", "one message is simpler"], cwd=repo, env=env)
+    record = ["eval", "run", "triage", "--mode", "record", "--concurrency", "32"]
+    run([*squad, *record, "--out", str(tmp_path / "recorded")], cwd=repo, env=env)
+    commit_all(repo, "triage v3: one message")
+
+    status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
+
+    assert status != 0, output[-8000:]
+    # The shard replayed the committed recordings of v3 (no miss, no key needed) ...
+    assert _job_succeeded(output, "run shard 1/1"), output[-8000:]
+    assert "Prompt `triage@v3` (label `production`)" in output
+    assert "mode `replay`" in output
+    assert "no recording for" not in output
+    # ... and the gate itself said no: `squad eval gate` exited 1 (a config or data error
+    # would be 2) with its verdict, and that failed the job and act.
+    assert "error: eval gate failed for suite 'triage' (triage@production)" in output
+    assert "regressed by" in output
+    assert re.search(r"make(\[\d+\])?: \*\*\* \[Makefile:\d+: gate\] Error 1$", output, re.M)
+    assert "Job 'eval gate' failed" in output

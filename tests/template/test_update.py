@@ -1,0 +1,263 @@
+"""`copier update` keeps a team's work and applies the template's changes.
+
+Each test builds a private template repository from the working tree with two tags: the
+"old" release is the working tree as it is, the "new" one adds a change to a template-owned
+file. A squad repo rendered at the old tag, committed and edited by the team (a new prompt
+version, a changed dataset line, an edit to a template-owned file), is then updated to the
+new tag with the real Copier API. Every real release tag of this repo (PEP 440 names) adds
+one more case: render at that tag, update to HEAD. Before the first release there are no
+tags and the synthetic pair is the only case; it always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+from packaging.version import InvalidVersion, Version
+
+from tests.template.conftest import (
+    BASE_ANSWERS,
+    TEMPLATE_ROOT,
+    Rendered,
+    commit_all,
+    git,
+    run,
+    tool_env,
+    working_tree_repo,
+)
+
+OLD, NEW = "0.0.1", "0.0.2"
+TEMPLATE_CHANGE = "## Template change from the new release\n"
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the working tree as tag OLD, plus a template-owned change as tag NEW."""
+    repo = working_tree_repo(tmp_path_factory.mktemp("template-repo"))
+    commit_all(repo, "old release")
+    git("tag", OLD, cwd=repo)
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\n" + TEMPLATE_CHANGE)
+    commit_all(repo, "new release")
+    git("tag", NEW, cwd=repo)
+    return repo
+
+
+def _render_old(template_repo: Path, destination: Path, **answers: object) -> Path:
+    copier.run_copy(
+        str(template_repo),
+        str(destination),
+        data={**BASE_ANSWERS, **answers},
+        defaults=True,
+        unsafe=True,
+        vcs_ref=OLD,
+        quiet=True,
+    )
+    commit_all(destination, "render old release")
+    return destination
+
+
+def _update(destination: Path, **answers: object) -> None:
+    copier.run_update(
+        str(destination),
+        data=dict(answers),
+        defaults=True,
+        unsafe=True,
+        overwrite=True,
+        vcs_ref=NEW,
+        quiet=True,
+    )
+
+
+def _leftover_conflicts(repo: Path) -> list[str]:
+    found = [str(p.relative_to(repo)) for p in repo.rglob("*.rej") if ".git" not in p.parts]
+    for path in repo.rglob("*"):
+        if path.is_file() and ".git" not in path.parts and ".venv" not in path.parts:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "\n<<<<<<< " in f"\n{text}" or "\n>>>>>>> " in f"\n{text}":
+                found.append(str(path.relative_to(repo)))
+    return found
+
+
+def _release_tags() -> list[str]:
+    """Release tags of the template repo itself: PEP 440 names only (none before 1st release)."""
+    listed = subprocess.run(
+        ["git", "tag", "--list"], cwd=TEMPLATE_ROOT, capture_output=True, text=True, check=False
+    ).stdout.split()
+    tags = []
+    for tag in listed:
+        try:
+            Version(tag)
+        except InvalidVersion:
+            continue
+        tags.append(tag)
+    return sorted(tags, key=Version)
+
+
+# The synthetic pair always runs; every real release tag adds an "update from it to HEAD".
+RELEASE_CASES = ["synthetic", *_release_tags()]
+
+TEAM_LINE_IN_MAKEFILE = "\nteam-hello: ## The squad's own target\n\t@echo hello from the squad\n"
+PROMPT_V3_DESCRIPTION = "Triage v3: the squad's own wording"
+
+
+@dataclass(frozen=True)
+class Updated:
+    """A squad repo rendered at an old release, edited by the team, updated to a new one."""
+
+    repo: Path
+    case: str
+    old_ref: str
+    prompt_v2: str
+    dataset_line: str
+
+
+def _team_edits(repo: Path) -> tuple[str, str]:
+    """What a squad does between two template updates; returns (v2 text, new dataset line)."""
+    (repo / "docs").mkdir(exist_ok=True)
+    (repo / "docs" / "team-notes.md").write_text("# Our notes\n")
+    env_example = repo / ".env.example"
+    env_example.write_text(env_example.read_text() + "TEAM_SETTING=1\n")
+    # A new prompt version (seeded files are the team's): v3 from v2, own description.
+    v2 = (repo / "prompts" / "triage" / "v2.yaml").read_text()
+    v3 = yaml.safe_load(v2)
+    v3["version"] = 3
+    v3["description"] = PROMPT_V3_DESCRIPTION
+    (repo / "prompts" / "triage" / "v3.yaml").write_text(yaml.safe_dump(v3, sort_keys=False))
+    # A changed dataset line: one more tag on the first case.
+    dataset = repo / "evals" / "datasets" / "triage.jsonl"
+    lines = dataset.read_text().splitlines(keepends=True)
+    case = json.loads(lines[0])
+    case["tags"] = [*case.get("tags", []), "team-reviewed"]
+    lines[0] = json.dumps(case) + "\n"
+    dataset.write_text("".join(lines))
+    # An edit to a template-owned file that the template does not touch in the same place.
+    makefile = repo / "Makefile"
+    makefile.write_text(makefile.read_text() + TEAM_LINE_IN_MAKEFILE)
+    return v2, lines[0]
+
+
+@pytest.fixture(scope="module", params=RELEASE_CASES)
+def updated(
+    request: pytest.FixtureRequest, template_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Updated:
+    """Rendered once per release case; the assertions below share it."""
+    case: str = request.param
+    source, old_ref, new_ref = (
+        (template_repo, OLD, NEW) if case == "synthetic" else (TEMPLATE_ROOT, case, "HEAD")
+    )
+    repo = tmp_path_factory.mktemp(f"updated-{case}") / "squad"
+    copier.run_copy(
+        str(source), str(repo), data=dict(BASE_ANSWERS), defaults=True, unsafe=True,
+        vcs_ref=old_ref, quiet=True,
+    )  # fmt: skip
+    commit_all(repo, f"render {old_ref}")
+    v2, dataset_line = _team_edits(repo)
+    commit_all(repo, "team edits")
+    copier.run_update(
+        str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=new_ref, quiet=True
+    )
+    return Updated(repo, case, old_ref, v2, dataset_line)
+
+
+def test_update_keeps_every_team_edit(updated: Updated) -> None:
+    repo = updated.repo
+    assert (repo / "docs" / "team-notes.md").read_text() == "# Our notes\n"
+    assert "TEAM_SETTING=1" in (repo / ".env.example").read_text()
+    v3 = yaml.safe_load((repo / "prompts" / "triage" / "v3.yaml").read_text())
+    assert v3["description"] == PROMPT_V3_DESCRIPTION
+    assert (repo / "prompts" / "triage" / "v2.yaml").read_text() == updated.prompt_v2
+    dataset = (repo / "evals" / "datasets" / "triage.jsonl").read_text()
+    assert dataset.startswith(updated.dataset_line)
+    assert TEAM_LINE_IN_MAKEFILE in (repo / "Makefile").read_text()
+
+
+def test_update_applies_the_template_change_and_moves_commit(updated: Updated) -> None:
+    answers = yaml.safe_load((updated.repo / ".copier-answers.yml").read_text())
+    if updated.case == "synthetic":
+        assert TEMPLATE_CHANGE in (updated.repo / "README.md").read_text()
+        assert answers["_commit"] == NEW
+    else:
+        # Copier records `git describe` of what it rendered: the tag itself when HEAD is
+        # the release, `<tag>-<n>-g<sha>` once commits follow it.
+        head = git("describe", "--tags", "--always", "HEAD", cwd=TEMPLATE_ROOT).strip()
+        assert str(answers["_commit"]).startswith(head)
+
+
+def test_update_without_overlapping_edits_leaves_no_conflicts(updated: Updated) -> None:
+    assert _leftover_conflicts(updated.repo) == []
+    unmerged = git("diff", "--name-only", "--diff-filter=U", cwd=updated.repo)
+    assert unmerged == ""
+    check = run([sys.executable, "scripts/check_conflicts.py"], cwd=updated.repo, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_conflicting_edit_leaves_visible_markers(template_repo: Path, tmp_path: Path) -> None:
+    repo = _render_old(template_repo, tmp_path / "squad")
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text() + "\n## Team section on the same line\n")
+    commit_all(repo, "team edits the template-owned README")
+
+    _update(repo)
+
+    assert "README.md" in _leftover_conflicts(repo)
+    # The generated repo's own check (stdlib only) fails and names the file.
+    check = run([sys.executable, "scripts/check_conflicts.py"], cwd=repo, check=False)
+    assert check.returncode == 1
+    assert "README.md:" in check.stdout
+    assert "conflict marker" in check.stdout
+
+
+def test_update_with_changed_answer_adds_the_service(template_repo: Path, tmp_path: Path) -> None:
+    repo = _render_old(template_repo, tmp_path / "squad", include_service=False)
+    package = repo / "src" / "acme_support_triage"
+    assert not (package / "service").exists()
+
+    _update(repo, include_service=True)
+
+    assert (package / "service").is_dir()
+    assert "include_service: true" in (repo / ".copier-answers.yml").read_text()
+    assert _leftover_conflicts(repo) == []
+
+
+@pytest.mark.slow
+@pytest.mark.act
+def test_template_update_workflow_prepares_the_update_pr_under_act(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """`template-update.yml` as GitHub would run it (act, host mode, offline): the job
+    updates to the newest tag and dry-runs the pull request with the changed files."""
+    repo = _render_old(template_repo, tmp_path / "squad")
+    env = tool_env(UV_PROJECT_ENVIRONMENT=str(tmp_path / "venv"))
+    run(["uv", "lock", "--quiet"], cwd=repo, env=env)  # as `make setup` leaves it: committed
+    commit_all(repo, "lock")
+    act = ["make", "act", "ACT_WORKFLOWS=template-update", "ACT_EVENT=workflow_dispatch"]
+
+    result = run(act, cwd=repo, env=env, check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-8000:]
+    assert "[act] would push branch 'template-update'" in output
+    assert "README.md" in output.rpartition("would push branch")[2]
+    assert f"_commit: {OLD}" in (repo / ".copier-answers.yml").read_text()  # act used a copy
+
+
+@pytest.mark.slow
+def test_updated_repo_passes_make_check(
+    updated: Updated, install: Callable[[Rendered], dict[str, str]]
+) -> None:
+    """Last in this module: it locks v3 and refreshes evals in the shared repo, as a squad would."""
+    if updated.case != "synthetic":
+        pytest.skip("make check runs once, on the synthetic update (suite time budget)")
+    env = install(Rendered(updated.repo, BASE_ANSWERS))
+    run(["uv", "run", "squad", "prompts", "lock"], cwd=updated.repo, env=env)
+    run(["make", "eval-refresh"], cwd=updated.repo, env=env)
+    run(["make", "check"], cwd=updated.repo, env=env)
