@@ -25,7 +25,6 @@ from .problems import (
     INVALID_REQUEST,
     PROVIDERS_UNAVAILABLE,
     TOO_MANY_REQUESTS,
-    UNKNOWN_LABEL,
     Problem,
     ProblemKind,
 )
@@ -49,12 +48,12 @@ FEATURE_PROBLEMS = problem_responses(
     BODY_TOO_LARGE,
     INVALID_REQUEST,
     TOO_MANY_REQUESTS,
-    UNKNOWN_LABEL,
     INVALID_MODEL_OUTPUT,
     PROVIDERS_UNAVAILABLE,
     DEADLINE_EXCEEDED,
 )
-"""The problems any feature operation can answer: pass as `responses=FEATURE_PROBLEMS`."""
+"""The problems any feature operation can answer: pass as `responses=FEATURE_PROBLEMS`
+(an unknown X-Prompt-Label is a 422 too, under INVALID_REQUEST's entry)."""
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -68,7 +67,7 @@ Context = Annotated[ServiceContext, Depends(get_context)]
 PromptLabel = Annotated[
     str | None,
     Header(
-        alias="X-Prompt-Label",
+        alias="x-prompt-label",
         pattern=LABEL_PATTERN,
         max_length=64,
         description="Serve this prompt label instead of production (canaries).",

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..gateway import InvalidOutput
+from squadkit.gateway import InvalidOutput
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
-    from ..prompts import PromptRegistry
+    from squadkit.gateway import Gateway
+    from squadkit.prompts import PromptRegistry
 
 TRIAGE_PROMPT = "triage"
 """Name of the prompt in `prompts/` that this feature renders."""

@@ -35,8 +35,8 @@ from typing import Any
 
 import yaml
 
-from {{ package_name }}.gateway import Gateway, ModelsConfig, load_models_config
-from {{ package_name }}.gateway.router import build_router, tune_litellm
+from squadkit.gateway import Gateway, ModelsConfig, load_models_config
+from squadkit.gateway.router import build_router, tune_litellm
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from {{ package_name }}.evals import (
+from squadkit.evals import (
     RecordedResponse,
     ResponseCache,
     RunOptions,
@@ -26,9 +26,9 @@ from {{ package_name }}.evals import (
     request_key,
     run_suite,
 )
-from {{ package_name }}.gateway.config import load_models_config
-from {{ package_name }}.prompts import PromptRegistry
-from {{ package_name }}.settings import Settings
+from squadkit.gateway.config import load_models_config
+from squadkit.prompts import PromptRegistry
+from squadkit.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -60,7 +60,7 @@ def _free_port() -> int:
 def server(kind: str) -> Iterator[int]:
     port = _free_port()
     target = (
-        ["--factory", "{{ package_name }}.service:create_app"]
+        ["--factory", "squadkit.service:create_app"]
         if kind == "service"
         else ["--factory", "service_load:bare_app", "--app-dir", os.path.dirname(__file__)]
     )

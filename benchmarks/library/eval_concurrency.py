@@ -22,8 +22,8 @@ import yaml
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from {{ package_name }}.evals import RunOptions, load_suite, workflow
-from {{ package_name }}.settings import Settings
+from squadkit.evals import RunOptions, load_suite, workflow
+from squadkit.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))

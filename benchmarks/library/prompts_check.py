@@ -20,16 +20,16 @@ from pathlib import Path
 
 import yaml
 
-from {{ package_name }}.gateway.config import load_models_config
-from {{ package_name }}.prompts import (
+from squadkit.gateway.config import load_models_config
+from squadkit.prompts import (
     Evidence,
     check_prompts,
     file_hash,
     lock_prompts,
 )
-from {{ package_name }}.prompts.labels import LabelsFile, write_labels
-from {{ package_name }}.prompts.loader import clear_cache
-from {{ package_name }}.prompts.registry import scan_prompts
+from squadkit.prompts.labels import LabelsFile, write_labels
+from squadkit.prompts.loader import clear_cache
+from squadkit.prompts.registry import scan_prompts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,7 +89,7 @@ def main() -> None:
         print(f"registry: {args.prompts} prompts x {args.versions} versions = {files} files")
 
         env = dict(os.environ, SQUAD_ROOT=str(root))
-        squad = [sys.executable, "-m", "{{ package_name }}.cli"]
+        squad = [sys.executable, "-m", "squadkit.cli"]
         cache = root / "prompts" / ".cache"
 
         def cli() -> float:

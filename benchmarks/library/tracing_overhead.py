@@ -32,15 +32,15 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from {{ package_name }}.gateway import Gateway, PromptRef, load_models_config
-from {{ package_name }}.gateway.errors import DeploymentFailure
-from {{ package_name }}.gateway.gateway import (
+from squadkit.gateway import Gateway, PromptRef, load_models_config
+from squadkit.gateway.errors import DeploymentFailure
+from squadkit.gateway.gateway import (
     Attempt,
     CallContext,
     Completion,
     NoopObserver,
 )
-from {{ package_name }}.observability import GenAIObserver
+from squadkit.observability import GenAIObserver
 
 from squadkit.testing import FakeOpenAIServer, Reply
 
@@ -66,12 +66,12 @@ def otel_observers() -> dict[str, Callable[[], Any]]:
         InMemorySpanExporter,
     )
 
-    from {{ package_name }}.observability import (  # noqa: PLC0415 - only with otlp
+    from squadkit.observability import (  # noqa: PLC0415 - only with otlp
         QualitySampler,
         build_scorers,
         otel,
     )
-    from {{ package_name }}.observability.config import QualityConfig  # noqa: PLC0415
+    from squadkit.observability.config import QualityConfig  # noqa: PLC0415
 
     def in_memory(quality: bool = False) -> GenAIObserver:
         provider = TracerProvider()

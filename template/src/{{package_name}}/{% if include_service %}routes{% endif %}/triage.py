@@ -1,0 +1,59 @@
+"""`POST /v1/triage`: a support ticket in, a queue, a priority and a rationale out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
+
+from ..features import Priority, Queue, Ticket, TriageMetadata, triage_ticket
+
+router = APIRouter(prefix="/v1", tags=["features"])
+
+
+class TriageResponseMetadata(TriageMetadata):
+    """Provenance of the decision, plus the request id to quote when reporting it."""
+
+    request_id: str
+
+
+class TriageResponse(BaseModel):
+    """Where a ticket goes, how urgent it is, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queue: Queue
+    priority: Priority
+    rationale: str
+    metadata: TriageResponseMetadata
+
+
+@router.post(
+    "/triage",
+    operation_id="triageTicket",
+    summary="Route a support ticket to a queue with a priority",
+    responses=FEATURE_PROBLEMS,
+)
+async def triage(
+    ticket: Ticket, request: Request, context: Context, label: PromptLabel = None
+) -> TriageResponse:
+    result = await serve_feature(
+        "triage",
+        context,
+        lambda deadline_s: triage_ticket(
+            ticket,
+            registry=context.registry,
+            gateway=context.gateway,
+            label=label,
+            deadline_s=deadline_s,
+        ),
+        label=label,
+    )
+    return TriageResponse(
+        queue=result.decision.queue,
+        priority=result.decision.priority,
+        rationale=result.decision.rationale,
+        metadata=TriageResponseMetadata(
+            **result.metadata.model_dump(), request_id=request_id(request)
+        ),
+    )
