@@ -1,6 +1,7 @@
 """Where an eval case's time goes: the same 1,000 calls at concurrency 50, layer by layer.
 
-Runs with a rendered repo's interpreter, against a provider already listening at
+Runs with a rendered repo's interpreter (it has squadkit) on that repo's triage prompt and
+dataset, against a provider already listening at
 `--base-url` (see fake_provider.py), each layer in a fresh process: bare
 `litellm.acompletion`, litellm's `Router.acompletion` as the gateway builds it,
 `Gateway.acomplete` without and with an output schema, then with the process observer the
@@ -24,8 +25,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm's import
 os.environ.setdefault("FAKE_PROVIDER_KEY", "sk-fake")
+
+from squadkit.gateway import Gateway, load_models_config
+from squadkit.observability import get_observer
+from squadkit.prompts import PromptRegistry
+
+LIBRARY_BENCHMARKS = Path(__file__).resolve().parent / "library"
 
 
 async def timed(
@@ -57,16 +64,13 @@ LAYERS = (
 def measure(
     layer: str, repo: Path, base_url: str, calls: int, concurrency: int
 ) -> dict[str, float]:
-    sys.path.insert(0, str(repo / "benchmarks"))
-    bench = importlib.import_module("eval_concurrency")  # the repo's own workspace builder
-    package = str(bench.load_suite.__module__).split(".")[0]
-    gateway_module = importlib.import_module(f"{package}.gateway")
-    registry = importlib.import_module(f"{package}.prompts").PromptRegistry
+    sys.path.insert(0, str(LIBRARY_BENCHMARKS))
+    bench = importlib.import_module("eval_concurrency")  # the library benchmark's builder
     import litellm
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        bench.build_repo(root, base_url, calls, concurrency)
+        bench.build_repo(repo, root, base_url, calls, concurrency)
         if layer.startswith("run_suite"):
             suite = bench.load_suite(root / "evals" / "bench.yaml")
             settings = bench.Settings(root=root)
@@ -80,14 +84,14 @@ def measure(
                 "cpu_ms_per_call": cpu / calls * 1000,
             }
         first = json.loads((root / "evals/datasets/bench.jsonl").read_text().splitlines()[0])
-        version = registry.load(root / "prompts", label_overrides={}).get("triage")
+        version = PromptRegistry.load(root / "prompts", label_overrides={}).get("triage")
         rendered = version.render(first["inputs"])
         messages, schema, params = rendered.messages, rendered.output_schema, rendered.params
         observer = None
         if layer.startswith("..."):  # what the runner builds: logs only before set-up
-            observer = importlib.import_module(f"{package}.observability").get_observer()
-        config = gateway_module.load_models_config(root / "config/models.yaml")
-        gateway = gateway_module.Gateway(config, observer=observer)
+            observer = get_observer()
+        config = load_models_config(root / "config/models.yaml")
+        gateway = Gateway(config, observer=observer)
         calls_by_layer: dict[str, Callable[[], Awaitable[Any]]] = {
             "litellm.acompletion": lambda: litellm.acompletion(
                 model="openai/fake-triage",

@@ -1,10 +1,11 @@
 """Lay out the eval-throughput workspace: the squad suite and the same cases for promptfoo.
 
-Runs with a rendered repo's interpreter. The squad side reuses that repo's own
-`benchmarks/eval_concurrency.py` (`build_repo`: a `bench` suite of N cases, one model call
-per case, cheap scorers, the `triage` alias pointed at `--base-url`). The promptfoo side gets
-the very same chat messages (rendered by the repo's prompt registry), model parameters and
-checks (JSON valid against the output schema, queue equals the expected one).
+Runs with a rendered repo's interpreter (it has squadkit). The squad side reuses the library
+benchmark `library/eval_concurrency.py` (`build_repo`: a `bench` suite of N cases from the
+repo's triage prompt and dataset, one model call per case, cheap scorers, the `triage` alias
+pointed at `--base-url`). The promptfoo side gets the very same chat messages (rendered by
+squadkit's prompt registry), model parameters and checks (JSON valid against the output
+schema, queue equals the expected one).
 
     <repo>/.venv/bin/python benchmarks/eval_workspace.py --repo R --out W --base-url URL
 """
@@ -15,21 +16,22 @@ import json
 import sys
 from pathlib import Path
 
+from squadkit.prompts import PromptRegistry
+
 MODEL = "fake-triage"
+LIBRARY_BENCHMARKS = Path(__file__).resolve().parent / "library"
 
 
-def squad_workspace(repo: Path, out: Path, base_url: str, cases: int, concurrency: int) -> str:
-    """Build the squad workspace with the repo's own benchmark code; return the package name."""
-    sys.path.insert(0, str(repo / "benchmarks"))
+def squad_workspace(repo: Path, out: Path, base_url: str, cases: int, concurrency: int) -> None:
+    """Build the squad workspace with the library benchmark's own builder."""
+    sys.path.insert(0, str(LIBRARY_BENCHMARKS))
     eval_concurrency = importlib.import_module("eval_concurrency")
-    eval_concurrency.build_repo(out, base_url, cases, concurrency)
-    return str(eval_concurrency.load_suite.__module__).split(".")[0]
+    eval_concurrency.build_repo(repo, out, base_url, cases, concurrency)
 
 
-def promptfoo_config(package: str, out: Path, base_url: str, concurrency: int) -> None:
+def promptfoo_config(out: Path, base_url: str, concurrency: int) -> None:
     """promptfoo config with one test per case: same messages, params and checks."""
-    prompts = importlib.import_module(f"{package}.prompts")
-    version = prompts.PromptRegistry.load(out / "prompts", label_overrides={}).get("triage")
+    version = PromptRegistry.load(out / "prompts", label_overrides={}).get("triage")
     folder = out / "promptfoo"
     folder.mkdir()
     # A JSON chat prompt; each message arrives as a variable, JSON-encoded by nunjucks' dump.
@@ -79,9 +81,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
-    package = squad_workspace(args.repo, args.out, args.base_url, args.cases, args.concurrency)
-    promptfoo_config(package, args.out, args.base_url, args.concurrency)
-    print(package)
+    squad_workspace(args.repo, args.out, args.base_url, args.cases, args.concurrency)
+    promptfoo_config(args.out, args.base_url, args.concurrency)
+    print(args.out)
 
 
 if __name__ == "__main__":

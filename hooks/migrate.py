@@ -47,6 +47,9 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hooks/ is no package
+import vendored
+
 PLAN = Path(__file__).resolve().parent / "migrations.yaml"
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -67,6 +70,15 @@ class Migration:
     renames: list[Rename] = field(default_factory=list)
     answer_renames: dict[str, str] = field(default_factory=dict)
     answer_values: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    # A release whose files squadkit took over (hooks/vendored.py says what each does).
+    retire: list[str] = field(default_factory=list)
+    reseed: list[str] = field(default_factory=list)
+    library_modules: list[str] = field(default_factory=list)
+
+    @property
+    def patch(self) -> str:
+        """Where `retire` keeps the squad's edits of files squadkit replaced."""
+        return f"docs/upgrade/{self.version}-edits-of-retired-files.patch"
 
 
 def _relative_path(value: object, where: str) -> str:
@@ -110,7 +122,7 @@ def load_plan(plan: Path) -> list[Migration]:
     for index, raw in enumerate(entries):
         where = f"{plan}: migrations[{index}]"
         entry = _mapping(raw, where)
-        unknown = set(entry) - {"version", "renames", "answers"}
+        unknown = set(entry) - {"version", "renames", "answers", *VENDORED_FIELDS}
         if unknown:
             raise MigrationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         version = entry.get("version")
@@ -146,8 +158,24 @@ def load_plan(plan: Path) -> list[Migration]:
         values = _mapping(answers.get("values"), f"{where}.answers.values")
         for question, mapping in values.items():
             _mapping(mapping, f"{where}.answers.values.{question}")
-        migrations.append(Migration(version, renames, dict(answer_renames), dict(values)))
+        vendored = {name: _patterns(entry.get(name), f"{where}.{name}") for name in VENDORED_FIELDS}
+        migrations.append(
+            Migration(version, renames, dict(answer_renames), dict(values), **vendored)
+        )
     return migrations
+
+
+VENDORED_FIELDS = ("retire", "reseed", "library_modules")
+
+
+def _patterns(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise MigrationError(f"{where}: expected a list of path patterns or names")
+    for pattern in value:
+        _relative_path(pattern, where)
+    return list(value)
 
 
 def _is_pep440(version: str) -> bool:
@@ -360,10 +388,37 @@ def migrate(dest: Path, version: str, plan: Path = PLAN, *, stage: str = "before
     migration = migrations[version]
     use_git = _git_work_tree(dest)
     if stage == "after":
-        return repair_moved_conflicts(dest, migration) if use_git else []
+        lines = repair_moved_conflicts(dest, migration) if use_git else []
+        if migration.library_modules:
+            lines += vendored.rewrite_imports(
+                dest, package=_package_name(dest), modules=migration.library_modules
+            )
+        return lines
     lines = [apply_rename(dest, rename, use_git=use_git) for rename in migration.renames]
     lines += apply_answers(dest, migration)
+    if (migration.retire or migration.reseed) and use_git:
+        lines += _retire_and_reseed(dest, migration)
     return lines or ["nothing to do"]
+
+
+def _package_name(dest: Path) -> str:
+    answers = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+    package = answers.get("package_name") if isinstance(answers, dict) else None
+    if not isinstance(package, str) or not package:
+        raise MigrationError(f"{ANSWERS_FILE}: no package_name answer to migrate the package")
+    return package
+
+
+def _retire_and_reseed(dest: Path, migration: Migration) -> list[str]:
+    """Compare the squad's files with the old release as rendered (see hooks/vendored.py)."""
+    package = _package_name(dest)
+    with tempfile.TemporaryDirectory(prefix="squad-migrate-") as scratch:
+        old_release = _render_old_release(dest, Path(scratch) / "old")
+        lines = vendored.retire(
+            dest, migration.retire, old_release, package=package, patch=migration.patch
+        )
+        lines += vendored.reseed(dest, migration.reseed, old_release, package=package)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

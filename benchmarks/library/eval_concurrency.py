@@ -1,12 +1,14 @@
 """Runner throughput against a provider with 100 ms latency: 1,000 cases at concurrency 50.
 
-A fake OpenAI-compatible server on 127.0.0.1 (tests/fakes/openai_server.py) answers every
-call after 100 ms, through the real gateway (litellm's Router). The ideal wall time is
+A fake OpenAI-compatible server on 127.0.0.1 (`squadkit.testing`) answers every call after
+100 ms, through the real gateway (litellm's Router). The cases and the `triage` prompt come
+from a squad workspace (a rendered repo: the current directory, or `--root`). The ideal wall time is
 cases / concurrency x latency = 1000 / 50 x 0.1 s = 2.0 s; the script prints the measured
 wall time next to it (litellm's import is reported separately). `--workers N` splits the
 run across N processes as `squad eval run --workers N` does (forked after the import).
 
-    uv run python benchmarks/eval_concurrency.py [--cases 1000] [--concurrency 50] [--workers 1]
+    cd <squad repo> && .venv/bin/python <template>/benchmarks/library/eval_concurrency.py \
+        [--root .] [--cases 1000] [--concurrency 50] [--workers 1]
 """
 
 import argparse
@@ -24,17 +26,26 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from squadkit.evals import RunOptions, load_suite, workflow
 from squadkit.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-
-from squadkit.testing import FakeOpenAIServer, Reply  # noqa: E402
+from squadkit.testing import FakeOpenAIServer, Reply
 
 ANSWER = json.dumps({"queue": "billing", "priority": "normal", "rationale": "mentions refund"})
 
 
-def build_repo(root: Path, base_url: str, cases: int, concurrency: int) -> None:
-    shutil.copytree(REPO / "prompts", root / "prompts")
+def squad_workspace(path: Path) -> Path:
+    """The squad repo whose prompts and cases are measured; exit 2 when it is not one."""
+    root = path.resolve()
+    for needed in ("prompts/triage", "evals/datasets/triage.jsonl"):
+        if not (root / needed).exists():
+            message = f"error: {root} has no {needed}: run from a squad repo or pass --root"
+            print(message, file=sys.stderr)
+            raise SystemExit(2)
+    return root
+
+
+def build_repo(source: Path, root: Path, base_url: str, cases: int, concurrency: int) -> None:
+    """A `bench` suite of `cases` cases in `root`, from `source`'s triage prompt and dataset,
+    its `triage` alias pointed at `base_url` (one model call per case, cheap scorers)."""
+    shutil.copytree(source / "prompts", root / "prompts")
     (root / "config").mkdir()
     models = {
         "aliases": {
@@ -52,11 +63,12 @@ def build_repo(root: Path, base_url: str, cases: int, concurrency: int) -> None:
         }
     }
     (root / "config" / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
-    source = (REPO / "evals" / "datasets" / "triage.jsonl").read_text(encoding="utf-8").splitlines()
+    dataset = source / "evals" / "datasets" / "triage.jsonl"
+    lines = dataset.read_text(encoding="utf-8").splitlines()
     (root / "evals" / "datasets").mkdir(parents=True)
     with (root / "evals" / "datasets" / "bench.jsonl").open("w", encoding="utf-8") as out:
         for i in range(cases):
-            case = json.loads(source[i % len(source)])
+            case = json.loads(lines[i % len(lines)])
             case["id"] = f"bench-{i:05d}"
             out.write(json.dumps(case) + "\n")
     suite = {
@@ -75,22 +87,24 @@ def build_repo(root: Path, base_url: str, cases: int, concurrency: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=1, help="processes (as --workers)")
     args = parser.parse_args()
+    source = squad_workspace(args.root)
     os.environ["FAKE_PROVIDER_KEY"] = "sk-fake"
     with FakeOpenAIServer() as server, tempfile.TemporaryDirectory() as tmp:
         server.default = Reply.ok(ANSWER, latency_s=args.latency)
         root = Path(tmp)
-        build_repo(root, server.base_url, args.cases, args.concurrency)
+        build_repo(source, root, server.base_url, args.cases, args.concurrency)
         settings = Settings(root=root)
         suite = load_suite(root / "evals" / "bench.yaml")
         options = RunOptions(mode="live", progress=False)
 
         started = time.perf_counter()
-        import litellm  # noqa: F401, PLC0415 - timed separately from the run
+        import litellm  # noqa: F401 - timed separately from the run
 
         imported = time.perf_counter() - started
         started = time.perf_counter()

@@ -2,9 +2,11 @@
 
 Writes a synthetic 10,000-case dataset and one recording per case (keys computed exactly as
 the runner does), then times `run_suite` in replay mode: render, key, read, score, report.
-No model is called and litellm is never imported.
+No model is called and litellm is never imported. Prompts, models and cases come from a
+squad workspace (a rendered repo: the current directory, or `--root`).
 
-    uv run python benchmarks/eval_replay.py [--cases 10000]
+    cd <squad repo> && .venv/bin/python <template>/benchmarks/library/eval_replay.py \
+        [--root .] [--cases 10000]
 """
 
 import argparse
@@ -30,17 +32,28 @@ from squadkit.gateway.config import load_models_config
 from squadkit.prompts import PromptRegistry
 from squadkit.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+
+def squad_workspace(path: Path) -> Path:
+    """The squad repo whose prompts and cases are measured; exit 2 when it is not one."""
+    root = path.resolve()
+    for needed in ("config/models.yaml", "prompts/triage", "evals/datasets/triage.jsonl"):
+        if not (root / needed).exists():
+            message = f"error: {root} has no {needed}: run from a squad repo or pass --root"
+            print(message, file=sys.stderr)
+            raise SystemExit(2)
+    return root
 
 
-def build_repo(root: Path, cases: int) -> None:
+def build_repo(source: Path, root: Path, cases: int) -> None:
+    """A `bench` suite of `cases` distinct cases in `root`, from `source`'s triage data."""
     for folder in ("prompts", "config"):
-        shutil.copytree(REPO / folder, root / folder)
-    source = (REPO / "evals" / "datasets" / "triage.jsonl").read_text(encoding="utf-8").splitlines()
+        shutil.copytree(source / folder, root / folder)
+    dataset = source / "evals" / "datasets" / "triage.jsonl"
+    lines = dataset.read_text(encoding="utf-8").splitlines()
     (root / "evals" / "datasets").mkdir(parents=True)
     with (root / "evals" / "datasets" / "bench.jsonl").open("w", encoding="utf-8") as out:
         for i in range(cases):
-            case = json.loads(source[i % len(source)])
+            case = json.loads(lines[i % len(lines)])
             case["id"] = f"bench-{i:05d}"
             case["inputs"]["subject"] = f"{case['inputs']['subject']} #{i}"  # distinct requests
             out.write(json.dumps(case) + "\n")
@@ -95,11 +108,13 @@ def record(root: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--cases", type=int, default=10_000)
     args = parser.parse_args()
+    source = squad_workspace(args.root)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build_repo(root, args.cases)
+        build_repo(source, root, args.cases)
         started = time.perf_counter()
         record(root)
         recorded = time.perf_counter() - started

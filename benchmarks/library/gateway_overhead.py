@@ -1,7 +1,7 @@
 """What the gateway costs per call, over a bare `litellm.acompletion`, at 0 ms provider latency.
 
 Each variant runs in a fresh process (litellm's settings are process-wide), against the fake
-OpenAI-compatible server from `tests/fakes/` answering at once, and prints:
+OpenAI-compatible server from `squadkit.testing` answering at once, and prints:
 
 - latency p50/p99 of sequential calls (one in flight: the per-call cost),
 - calls/s at concurrency 50 and CPU ms per call (process CPU, fake server included: it runs
@@ -17,7 +17,9 @@ The model is one litellm can price (`MODEL`): for a model missing from litellm's
 bare litellm takes a slower failed-pricing path while the Router prices from the deployment
 it registered, which would make the gateway look cheaper than it is.
 
-    uv run python benchmarks/gateway_overhead.py [--sequential 300] [--calls 1000]
+Needs no squad workspace: any interpreter with squadkit installed runs it.
+
+    .venv/bin/python benchmarks/library/gateway_overhead.py [--sequential 300] [--calls 1000]
 """
 
 import argparse
@@ -35,14 +37,11 @@ from typing import Any
 
 import yaml
 
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm's import
+
 from squadkit.gateway import Gateway, ModelsConfig, load_models_config
 from squadkit.gateway.router import build_router, tune_litellm
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from squadkit.testing import FakeOpenAIServer, Reply  # noqa: E402
+from squadkit.testing import FakeOpenAIServer, Reply
 
 VARIANTS = ("bare", "bare-tuned", "router", "gateway")
 MODEL = "openai/gpt-4o-mini-2024-07-18"  # in litellm's price map, as production models are
@@ -75,7 +74,7 @@ def _caller(variant: str, server: FakeOpenAIServer) -> Callable[[], Awaitable[An
         return lambda: router.acompletion(model="chat@0", messages=MESSAGES)
     if variant == "bare-tuned":
         tune_litellm()
-    import litellm  # noqa: PLC0415
+    import litellm
 
     return lambda: litellm.acompletion(
         model=MODEL,
@@ -134,7 +133,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--variant", variant]
         command += ["--sequential", str(args.sequential), "--calls", str(args.calls)]
         # Our own script with fixed arguments: nothing untrusted reaches the command line.
-        run = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+        run = subprocess.run(command, check=True, capture_output=True, text=True)
         output = run.stdout
         results[variant] = json.loads(output.strip().splitlines()[-1])
     print(f"{'variant':<12} {'p50 ms':>8} {'p99 ms':>8} {'calls/s @50':>12} {'CPU ms/call':>12}")

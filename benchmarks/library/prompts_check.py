@@ -3,9 +3,12 @@
 Builds the registry in a temporary folder (every version distinct, every version locked,
 production and staging labels gated with valid evidence), then prints the figures: the CLI
 end to end (a fresh process, as CI runs it) before and after the files were validated once
-(`prompts/.cache/`), and in-process checks with and without each cache.
+(`prompts/.cache/`), and in-process checks with and without each cache. Every prompt is
+derived from a squad workspace's `prompts/triage/v1.yaml` and `config/models.yaml` (a
+rendered repo: the current directory, or `--root`).
 
-    uv run python benchmarks/prompts_check.py [--prompts 200] [--versions 5]
+    cd <squad repo> && .venv/bin/python <template>/benchmarks/library/prompts_check.py \
+        [--root .] [--prompts 200] [--versions 5]
 """
 
 import argparse
@@ -31,14 +34,23 @@ from squadkit.prompts.labels import LabelsFile, write_labels
 from squadkit.prompts.loader import clear_cache
 from squadkit.prompts.registry import scan_prompts
 
-REPO = Path(__file__).resolve().parent.parent
+
+def squad_workspace(path: Path) -> Path:
+    """The squad repo the registry is derived from; exit 2 when it is not one."""
+    root = path.resolve()
+    for needed in ("config/models.yaml", "prompts/triage/v1.yaml"):
+        if not (root / needed).exists():
+            message = f"error: {root} has no {needed}: run from a squad repo or pass --root"
+            print(message, file=sys.stderr)
+            raise SystemExit(2)
+    return root
 
 
-def build(root: Path, prompts: int, versions: int) -> None:
-    """A registry of `prompts` x `versions` files derived from the shipped triage v1."""
+def build(source: Path, root: Path, prompts: int, versions: int) -> None:
+    """A registry of `prompts` x `versions` files derived from `source`'s triage v1."""
     (root / "config").mkdir()
-    shutil.copy(REPO / "config" / "models.yaml", root / "config" / "models.yaml")
-    template = yaml.safe_load((REPO / "prompts" / "triage" / "v1.yaml").read_text())
+    shutil.copy(source / "config" / "models.yaml", root / "config" / "models.yaml")
+    template = yaml.safe_load((source / "prompts" / "triage" / "v1.yaml").read_text())
     dataset = root / "evals" / "datasets" / "bench.jsonl"
     dataset.parent.mkdir(parents=True)
     dataset.write_text('{"id": "1"}\n')
@@ -79,12 +91,14 @@ def build(root: Path, prompts: int, versions: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--prompts", type=int, default=200)
     parser.add_argument("--versions", type=int, default=5)
     args = parser.parse_args()
+    source = squad_workspace(args.root)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        build(root, args.prompts, args.versions)
+        build(source, root, args.prompts, args.versions)
         files = args.prompts * args.versions
         print(f"registry: {args.prompts} prompts x {args.versions} versions = {files} files")
 
@@ -94,7 +108,7 @@ def main() -> None:
 
         def cli() -> float:
             start = time.perf_counter()
-            result = subprocess.run(  # noqa: S603 - our own CLI
+            result = subprocess.run(  # our own CLI
                 [*squad, "prompts", "check"], env=env, capture_output=True, text=True, check=False
             )
             assert result.returncode == 0, result.stdout + result.stderr
@@ -105,7 +119,7 @@ def main() -> None:
         first = cli()
         again = cli()
         start = time.perf_counter()
-        subprocess.run([*squad, "--help"], env=env, capture_output=True, check=True)  # noqa: S603
+        subprocess.run([*squad, "--help"], env=env, capture_output=True, check=True)
         startup = time.perf_counter() - start
         print(f"squad prompts check, fresh process, nothing validated yet: {first:.3f} s")
         print(f"squad prompts check, fresh process, files validated before: {again:.3f} s")

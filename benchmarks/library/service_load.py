@@ -1,6 +1,11 @@
 """Throughput and latency of POST /v1/triage (offline provider) next to a bare FastAPI app.
 
-    uv run python benchmarks/service_load.py [--duration 5] [--connections 16]
+    cd <squad repo> && .venv/bin/python <template>/benchmarks/library/service_load.py \
+        [--root .] [--duration 5] [--connections 16]
+
+The service is `squadkit.service:create_app` serving a squad workspace (a rendered repo
+with the service and its `triage` route, installed in this interpreter: the current
+directory, or `--root`), so its config/, prompts/ and features are the squad's own.
 
 Each server runs alone in its own process (uvicorn, one worker, no access log) on
 127.0.0.1; this process is the load generator: keep-alive HTTP/1.1 connections over raw
@@ -23,6 +28,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 TICKET = {
     "subject": "Charged twice this month",
@@ -34,7 +40,7 @@ TICKET = {
 
 def bare_app() -> object:
     """A FastAPI app answering the same request with a constant: the floor."""
-    from fastapi import FastAPI  # noqa: PLC0415
+    from fastapi import FastAPI
 
     app = FastAPI()
     answer = {"queue": "billing", "priority": "high", "rationale": "constant"}
@@ -57,17 +63,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(kind: str) -> Iterator[int]:
+def server(kind: str, root: Path) -> Iterator[int]:
     port = _free_port()
     target = (
         ["--factory", "squadkit.service:create_app"]
         if kind == "service"
         else ["--factory", "service_load:bare_app", "--app-dir", os.path.dirname(__file__)]
     )
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "SQUAD_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "SQUAD_LOG_LEVEL": "WARNING",
+        "SQUAD_ROOT": str(root),
+    }
     command = [sys.executable, "-m", "uvicorn", *target, "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter
+    process = subprocess.Popen(command, cwd=root, env=env)  # our own interpreter
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -132,12 +143,18 @@ async def load(port: int, duration_s: float, connections: int) -> dict[str, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per server")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     args = parser.parse_args()
+    root = args.root.resolve()
+    if not (root / "config").is_dir() or not (root / "prompts").is_dir():
+        message = f"error: {root} has no config/ or prompts/: run from a squad repo or pass --root"
+        print(message, file=sys.stderr)
+        raise SystemExit(2)
     results = {}
     for kind in ("bare", "service"):
-        with server(kind) as port:
+        with server(kind, root) as port:
             results[kind] = asyncio.run(load(port, args.duration, args.connections))
     print(
         f"POST /v1/triage, {args.connections} connections, {args.duration:g} s each, "

@@ -1,4 +1,4 @@
-"""Fixtures every test package shares: the fake providers and a models.yaml writer."""
+"""What every test package shares: the fixture squad, the fake providers, a models.yaml writer."""
 
 import os
 from collections.abc import Callable, Iterator
@@ -11,7 +11,17 @@ import yaml
 # Never let litellm fetch its cost map from the internet, whatever the test imports first.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from squadkit.testing import FakeOpenAIServer
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root: on sys.path, so `tests.library.squad` imports."""
+
+# The squad's code is the fixture squad's, in this process and in every `squad ...` a test
+# starts from another directory (plugins read SQUAD_PACKAGE once per process).
+os.environ["SQUAD_PACKAGE"] = "tests.library.squad"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
+from squadkit.testing import FakeOpenAIServer  # noqa: E402 - after the environment it reads
 
 # A key no test should ever see in a log line, exception text or repr.
 SENTINEL_KEY = "sk-test-SENTINEL-0123456789abcdef"
@@ -19,7 +29,7 @@ SENTINEL_KEY = "sk-test-SENTINEL-0123456789abcdef"
 
 @pytest.fixture
 def fake_openai() -> Iterator[FakeOpenAIServer]:
-    """A fake OpenAI-compatible provider on 127.0.0.1 (see tests/fakes/openai_server.py)."""
+    """A fake OpenAI-compatible provider on 127.0.0.1 (see squadkit/testing/openai_server.py)."""
     with FakeOpenAIServer() as server:
         yield server
 

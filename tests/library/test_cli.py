@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from squadkit.cli import app
+from tests.library.squad import ROOT as SQUAD
 
 runner = CliRunner()
 
@@ -30,7 +32,10 @@ def test_help_does_not_import_heavy_libraries() -> None:
     assert result.stdout.splitlines()[-1] == "HEAVY-IMPORTS:"
 
 
-def test_info_shows_resolved_paths() -> None:
+def test_info_shows_resolved_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SQUAD_ROOT", str(SQUAD))
+    monkeypatch.delenv("SQUAD_MODELS_FILE", raising=False)
     result = runner.invoke(app, ["info"])
     assert result.exit_code == 0
-    assert "prompts" in result.output
+    assert f"models:      {SQUAD / 'config' / 'models.yaml'}" in result.output
+    assert f"prompts:     {SQUAD / 'prompts'}" in result.output

@@ -18,7 +18,7 @@ from pathlib import Path
 import copier
 import pytest
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = Path(sys.executable).parent  # the template's .venv/bin: copier, uv
 
 # Copier runs the post-copy task in this process's environment: give it our pinned uv.
@@ -29,6 +29,9 @@ BASE_ANSWERS: dict[str, object] = {
     "author_name": "Acme AI Squad",
     "author_email": "ai-squad@acme.example",
 }
+# Renders of the working tree install squadkit from it (uncommitted changes included), not
+# from git at a commit: a hidden answer, never recorded in .copier-answers.yml.
+LIBRARY_FROM_WORKING_TREE: dict[str, object] = {"squadkit_path": str(TEMPLATE_ROOT)}
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def render(destination: Path, *, skip_tasks: bool = False, **answers: object) ->
     copier.run_copy(
         str(TEMPLATE_ROOT),
         str(destination),
-        data=data,
+        data={**data, **LIBRARY_FROM_WORKING_TREE},
         defaults=True,
         unsafe=True,
         vcs_ref="HEAD",

@@ -13,8 +13,8 @@ BAD_ANSWERS = [
     ("package_name", "my-package", "must be a valid lowercase Python identifier"),
     ("package_name", "class", "is a Python keyword or shadows a module"),
     ("package_name", "litellm", "is a Python keyword or shadows a module"),
-    ("package_name", "evals", "is a Python keyword or shadows a module"),
-    ("package_name", "a" * 33, "is 33 characters; keep it to 32 or fewer"),
+    ("package_name", "squadkit", "is a Python keyword or shadows a module"),
+    ("package_name", "a" * 61, "is 61 characters; keep it to 60 or fewer"),
     ("project_slug", "Support Triage", "must be kebab-case"),
     ("project_slug", "-triage", "must be kebab-case"),
     ("project_slug", "support--triage", "must be kebab-case"),
@@ -74,9 +74,11 @@ def test_good_answers_are_accepted(tmp_path: Path) -> None:
             "package_name=acme_support_v2",
             "--data",
             "author_email=team.ai+squad@acme.co.uk",
+            "--data",
+            f"squadkit_path={TEMPLATE_ROOT}",
             str(TEMPLATE_ROOT),
             str(destination),
         ],
         cwd=tmp_path,
     )
-    assert (destination / "src" / "acme_support_v2" / "cli.py").is_file()
+    assert (destination / "src" / "acme_support_v2" / "features" / "triage.py").is_file()

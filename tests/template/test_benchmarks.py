@@ -1,9 +1,10 @@
 """`make bench` works end to end at a small scale.
 
-The harness (`benchmarks/run.py`) renders the template, runs the rendered repo's own
-benchmark scripts and reads the figures they print. Speeds are not asserted here (they are
-the benchmark's business); what is asserted is that every figure of a section was read, so a
-change to a script's output or to the harness's parsing fails here, not in the next full run.
+The harness (`benchmarks/run.py`) renders the template, runs the library's benchmark scripts
+(`benchmarks/library/`) against the rendered repo and reads the figures they print. Speeds
+are not asserted here (they are the benchmark's business); what is asserted is that every
+figure of a section was read and judged, so a change to a script's output or to the
+harness's parsing fails here, not in the next full run.
 """
 
 from __future__ import annotations
@@ -13,25 +14,53 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+HARNESS = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 
 
-@pytest.fixture
-def bench() -> Iterator[ModuleType]:
+def load_harness() -> ModuleType:
     """A fresh copy of the harness module: its figures and notes are module-level lists."""
     spec = importlib.util.spec_from_file_location("bench_harness", HARNESS)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def bench() -> Iterator[ModuleType]:
     try:
-        spec.loader.exec_module(module)
-        yield module
+        yield load_harness()
     finally:
-        del sys.modules[spec.name]
+        sys.modules.pop("bench_harness", None)
+
+
+@pytest.fixture(scope="module")
+def synced_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One rendered, installed repo (as `make bench` makes) for the sections that need one."""
+    try:
+        return Path(load_harness().render_synced(tmp_path_factory.mktemp("bench")))
+    finally:
+        sys.modules.pop("bench_harness", None)
+
+
+def read_figures(bench: ModuleType) -> dict[str, Any]:
+    """The harness's figures that got a sample, by name (its `Figure` rows)."""
+    return {found.name: found for found in bench.FIGURES if found.samples}
+
+
+def assert_measured_and_judged(figures: dict[str, Any], *, unreferenced: set[str]) -> None:
+    """Every reference measured and every target judged, but for the `unreferenced` rows."""
+    for found in figures.values():
+        if found.reference and found.name not in unreferenced:
+            assert found.reference_samples, f"{found.name}: its reference was not measured"
+        if found.target and found.name not in unreferenced:
+            assert found.meets_target is not None, f"{found.name}: target not judged"
 
 
 def test_failed_steps_are_read_from_make_and_its_sub_make(bench: ModuleType) -> None:
@@ -43,17 +72,53 @@ def test_failed_steps_are_read_from_make_and_its_sub_make(bench: ModuleType) -> 
     assert bench.FAILED_TARGET.findall(output) == ["lint", "check"]
 
 
+def test_render_inventory_counts_files_and_python_lines_by_top_folder(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    (tmp_path / ".git" / "objects").mkdir(parents=True)
+    (tmp_path / ".git" / "objects" / "ab").write_text("not counted\n")
+    (tmp_path / "src" / "squad").mkdir(parents=True)
+    (tmp_path / "src" / "squad" / "feature.py").write_text("a = 1\nb = 2\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_feature.py").write_text("def test() -> None:\n    pass\n\n")
+    (tmp_path / "tests" / "data.json").write_text("{}\n")
+    (tmp_path / "Makefile").write_text("check:\n")
+
+    found = bench.inventory(tmp_path)
+
+    assert found["files"] == {"src": 1, "tests": 2, ".": 1}
+    assert found["python_lines"] == {"src": 2, "tests": 3}
+
+
+@pytest.mark.slow
+def test_quick_copier_section_reads_copy_times_and_the_size_of_a_render(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    bench.bench_copier(tmp_path, 1)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {
+        "copier copy, defaults (incl. git init + uv lock task)",
+        "copier copy --skip-tasks, defaults",
+        "files in a fresh default render",
+        "Python lines a squad owns or reads (src/ + tests/)",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=set())
+    inventory = bench.RAW["render_inventory"]
+    assert inventory["files"]["src"] >= 1, "the render has no src/: wrong folder counted"
+    assert inventory["python_lines"]["tests"] >= 1
+
+
 @pytest.mark.slow
 def test_quick_startup_and_gateway_sections_read_every_figure(
-    bench: ModuleType, tmp_path: Path
+    bench: ModuleType, synced_repo: Path
 ) -> None:
     bench.QUICK_GATEWAY_ARGS = ["--sequential", "5", "--calls", "50"]
     bench.QUICK_TRACING_ARGS = ["--calls", "200", "--gateway-calls", "5"]
-    repo = bench.render_synced(tmp_path)
-    bench.bench_startup(repo, 1)
-    bench.bench_gateway(repo, quick=True, repeats=1)
+    bench.bench_startup(synced_repo, 1)
+    bench.bench_gateway(synced_repo, quick=True, repeats=1)
     assert bench.NOTES == []
-    read = {found.name: found for found in bench.FIGURES if found.samples}
+    read = read_figures(bench)
     expected = {
         "squad --help start-up",
         "squad prompts check start-up",
@@ -65,7 +130,40 @@ def test_quick_startup_and_gateway_sections_read_every_figure(
     assert expected <= read.keys()
     assert any(name.startswith("tracing hooks per call") for name in read)
     assert any(name.startswith("gateway call p50 with tracing") for name in read)
-    for found in read.values():
-        assert found.reference_samples, f"{found.name}: its reference was not measured"
-        if found.target:
-            assert found.meets_target is not None, f"{found.name}: target not judged"
+    assert_measured_and_judged(read, unreferenced=set())
+
+
+@pytest.mark.slow
+def test_quick_service_section_reads_every_figure(bench: ModuleType, synced_repo: Path) -> None:
+    bench.bench_service(synced_repo, 1, 0.5)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {
+        "service POST /v1/triage requests/s",
+        "service p99 latency",
+        "peak RSS, service under load",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=set())
+
+
+@pytest.mark.slow
+def test_quick_eval_section_reads_every_figure_but_promptfoos(
+    bench: ModuleType, synced_repo: Path, tmp_path: Path
+) -> None:
+    bench.CASES, bench.CONCURRENCY = 40, 20
+    bench.bench_eval(synced_repo, tmp_path, 1, promptfoo=False, breakdown=True)
+    assert bench.NOTES == ["promptfoo skipped (--no-promptfoo)"]
+    read = read_figures(bench)
+    whole_runs = {
+        "squad eval run, 1,000 cases, end to end",
+        f"squad eval run --workers {bench.WORKERS}, 1,000 cases, end to end",
+    }
+    assert {
+        *whole_runs,
+        "peak RSS, squad eval run",
+        "eval runner (in-process, import excluded)",
+        "eval runner calls/s (in-process)",
+        "litellm import (first thing a live eval pays)",
+        "CPU per call: run_suite (1 call/case)",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=whole_runs)  # promptfoo is their reference

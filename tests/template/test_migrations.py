@@ -16,7 +16,14 @@ import copier
 import pytest
 import yaml
 
-from tests.template.conftest import BASE_ANSWERS, TEMPLATE_ROOT, commit_all, git, run, working_tree_repo
+from tests.template.conftest import (
+    BASE_ANSWERS,
+    TEMPLATE_ROOT,
+    commit_all,
+    git,
+    run,
+    working_tree_repo,
+)
 
 MIGRATE_PY = TEMPLATE_ROOT / "hooks" / "migrate.py"
 

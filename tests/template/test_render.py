@@ -6,11 +6,22 @@ import json
 import re
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
+import copier
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
-from tests.template.conftest import Rendered, render
+from tests.template.conftest import (
+    BASE_ANSWERS,
+    TEMPLATE_ROOT,
+    Rendered,
+    commit_all,
+    git,
+    render,
+    working_tree_repo,
+)
 
 PROVIDERS = ["local", "openai", "anthropic", "azure", "bedrock", "vertex_ai", "ollama"]
 LICENSES = ["MIT", "Apache-2.0", "Proprietary"]
@@ -90,18 +101,57 @@ def test_answers_file_records_every_answer(variant: Rendered) -> None:
     assert "_src_path" in recorded
 
 
-def test_service_package_follows_include_service(variant: Rendered) -> None:
-    service = variant.path / "src" / variant.package / "service"
+def _squadkit_requirement(variant: Rendered) -> Requirement:
     pyproject = tomllib.loads((variant.path / "pyproject.toml").read_text())
-    dependencies = " ".join(pyproject["project"]["dependencies"])
-    assert service.is_dir() == variant.answers["include_service"]
-    assert ("fastapi" in dependencies) == variant.answers["include_service"]
+    (requirement,) = [Requirement(d) for d in pyproject["project"]["dependencies"]]
+    assert requirement.name == "squadkit"
+    return requirement
 
 
-def test_opentelemetry_follows_observability(variant: Rendered) -> None:
+def test_routes_and_service_extra_follow_include_service(variant: Rendered) -> None:
+    routes = variant.path / "src" / variant.package / "routes"
+    assert routes.is_dir() == variant.answers["include_service"]
+    assert ("service" in _squadkit_requirement(variant).extras) == variant.answers[
+        "include_service"
+    ]
+
+
+def test_opentelemetry_extra_follows_observability(variant: Rendered) -> None:
+    extras = _squadkit_requirement(variant).extras
+    assert ("otlp" in extras) == (variant.answers["observability"] == "otlp")
+
+
+def test_squad_repo_pins_the_template_release_of_squadkit(variant: Rendered) -> None:
+    library = tomllib.loads((TEMPLATE_ROOT / "pyproject.toml").read_text())["project"]
+    assert library["name"] == "squadkit"
+    assert str(_squadkit_requirement(variant).specifier) == f"=={library['version']}"
     pyproject = tomllib.loads((variant.path / "pyproject.toml").read_text())
-    dependencies = " ".join(pyproject["project"]["dependencies"])
-    assert ("opentelemetry-sdk" in dependencies) == (variant.answers["observability"] == "otlp")
+    # The template's tests render the working tree, so squadkit comes from it too.
+    assert pyproject["tool"]["uv"]["sources"]["squadkit"] == {
+        "path": str(TEMPLATE_ROOT),
+        "editable": True,
+    }
+    entry_points = pyproject["project"]["entry-points"]["squadkit.squad"]
+    assert entry_points == {variant.package: variant.package}
+
+
+def test_render_of_a_release_installs_squadkit_from_git_at_that_commit(tmp_path: Path) -> None:
+    """Without `squadkit_path` (a team's `copier copy`), the source is the template's own git
+    repository at exactly the commit rendered."""
+    template = working_tree_repo(tmp_path / "template")
+    commit_all(template, "release")
+    commit = git("rev-parse", "HEAD", cwd=template).strip()
+    destination = tmp_path / "squad"
+    copier.run_copy(
+        str(template), str(destination), data=dict(BASE_ANSWERS), defaults=True, unsafe=True,
+        vcs_ref="HEAD", quiet=True, skip_tasks=True,
+    )  # fmt: skip
+    pyproject = tomllib.loads((destination / "pyproject.toml").read_text())
+    assert pyproject["tool"]["uv"]["sources"]["squadkit"] == {
+        "git": f"file://{template}",
+        "rev": commit,
+    }
+    assert "squadkit_path" not in (destination / ".copier-answers.yml").read_text()
 
 
 def test_python_version_sets_requires_python_and_tooling(variant: Rendered) -> None:

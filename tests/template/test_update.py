@@ -219,11 +219,12 @@ def test_conflicting_edit_leaves_visible_markers(template_repo: Path, tmp_path: 
 def test_update_with_changed_answer_adds_the_service(template_repo: Path, tmp_path: Path) -> None:
     repo = _render_old(template_repo, tmp_path / "squad", include_service=False)
     package = repo / "src" / "acme_support_triage"
-    assert not (package / "service").exists()
+    assert not (package / "routes").exists()
 
     _update(repo, include_service=True)
 
-    assert (package / "service").is_dir()
+    assert (package / "routes" / "triage.py").is_file()
+    assert "service" in (repo / "pyproject.toml").read_text().split("squadkit[", 1)[1]
     assert "include_service: true" in (repo / ".copier-answers.yml").read_text()
     assert _leftover_conflicts(repo) == []
 

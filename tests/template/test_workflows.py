@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_render import COVERING, _id
 
 from tests.template.conftest import Rendered, commit_all, run, tool_env
+from tests.template.test_render import COVERING, _id
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[^@]+)?@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
@@ -173,7 +173,7 @@ def test_pre_commit_passes_on_a_fresh_render(
 
 
 def test_template_repos_own_workflows_are_lint_clean() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     lint = run(["actionlint", "-no-color"], cwd=root, check=False)
     audit = run(
         ["zizmor", "--offline", "--no-progress", ".github/workflows"], cwd=root, check=False

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from . import local_models
 from .config import Deployment, ModelsConfig
 from .errors import DeploymentFailure
 
@@ -90,8 +91,14 @@ def tune_litellm() -> Any:
 
 
 def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> RouterBundle:
-    """A Router over every alias's usable deployments (those whose key variable is set)."""
+    """A Router over every alias's usable deployments (those whose key variable is set).
+
+    A squad's offline model that shadows a shipped one is a ConfigError here, at start-up,
+    not a failed call later (`local_models.known_models`).
+    """
     litellm = tune_litellm()
+    if any(d.is_local for a in config.aliases.values() for d in a.deployments):
+        local_models.known_models()
     from litellm import Router  # noqa: PLC0415
     from litellm.types.router import RetryPolicy  # noqa: PLC0415
 

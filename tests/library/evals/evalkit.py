@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-"""The repository root: its committed evals/ data is what the data tests check."""
+from tests.library.squad import ROOT as SQUAD
+
+__all__ = ["SQUAD", "keep_first_cases"]
 
 
 def keep_first_cases(evals_dir: Path, count: int) -> None:

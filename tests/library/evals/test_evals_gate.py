@@ -1,4 +1,4 @@
-"""The gate end to end with the offline models: the shipped prompts pass, a worse one fails."""
+"""The gate end to end with the offline models: the fixture's prompts pass, a worse one fails."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Repeats end to end: a case whose answer flips from sample to sample is flagged, not decisive.
 
-The suite runs the shipped triage prompt through the real gateway (litellm's Router, real
-HTTP) against the fake OpenAI-compatible server, which answers by the ticket's subject.
+The suite runs the fixture squad's triage prompt through the real gateway (litellm's Router,
+real HTTP) against the fake OpenAI-compatible server, which answers by the ticket's subject.
 Eight tickets, three samples each. Against a baseline where every answer was right, two
 tickets now fail every sample and one ticket is right in two samples out of three. That
 ticket is the one that would tip the gate. Left out, two misses in seven cases are too
@@ -28,7 +28,6 @@ from squadkit.evals import (
     workflow,
 )
 from squadkit.settings import Settings
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 TICKETS = {  # subject -> the queue it belongs to

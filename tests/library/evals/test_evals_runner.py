@@ -1,4 +1,4 @@
-"""The runner, reports and gate on the shipped suite, replayed from committed recordings."""
+"""The runner, reports and gate on the fixture squad's suite, replayed from its recordings."""
 
 from __future__ import annotations
 
@@ -26,8 +26,6 @@ from squadkit.evals.report import write_json
 from squadkit.prompts import read_evidence
 from squadkit.settings import Settings
 
-from tests.library.evals.evalkit import keep_first_cases
-
 
 def replay(settings: Settings, *, shard: tuple[int, int] | None = None) -> EvalReport:
     suite = load_suite(settings.evals_dir / "triage.yaml")
@@ -49,10 +47,10 @@ def test_replay_with_a_missing_recording_names_the_case(settings: Settings) -> N
     recordings = settings.evals_dir / "recordings" / "triage"
     for path in recordings.glob("*.json"):
         request = json.loads(path.read_text(encoding="utf-8"))["request"]
-        if request["case"] == "ticket-042" and request["alias"] == "triage":
+        if request["case"] == "ticket-041" and request["alias"] == "triage":
             path.unlink()
     with pytest.raises(
-        ReplayMiss, match="case 'ticket-042': no recording for model alias 'triage'"
+        ReplayMiss, match="case 'ticket-041': no recording for model alias 'triage'"
     ):
         replay(settings)
 
@@ -60,22 +58,28 @@ def test_replay_with_a_missing_recording_names_the_case(settings: Settings) -> N
 def test_refresh_with_nothing_changed_leaves_evals_untouched(
     settings: Settings, tmp_path: Path
 ) -> None:
+    """The fixture's recordings, baseline and evidence come from an earlier `squad eval refresh`
+    in another process: recording every answer again changes no file (a recording differing
+    only in latency is kept; the baseline and the evidence but for their dates)."""
+
     def snapshot() -> dict[str, bytes]:
         root = settings.evals_dir
         return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
-    # 24 cases keep it quick; the first refresh records them, the baseline and evidence.
-    keep_first_cases(settings.evals_dir, 24)
-    suite = load_suite(settings.evals_dir / "triage.yaml")
-    workflow.refresh(settings, suite, tmp_path / "first")
     before = snapshot()
+    suite = load_suite(settings.evals_dir / "triage.yaml")
 
-    # Records every answer again: the offline models give the same ones, so nothing may
-    # change (a recording differing only in latency is kept; the baseline but for its date).
     outcomes = workflow.refresh(settings, suite, tmp_path / "again")  # GateFailed if not
 
     assert all(outcome.evidence is not None for outcome in outcomes)  # every arm passed
-    assert snapshot() == before
+    after = snapshot()
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    assert changed == [], (
+        "refresh rewrote these files; if the offline models or the prompts changed on purpose, "
+        "regenerate the fixture squad's evals (see tests/library/squad/__init__.py)"
+    )
 
 
 def test_shards_merged_equal_an_unsharded_run(settings: Settings) -> None:
@@ -112,19 +116,21 @@ def test_reports_validate_against_their_schema(settings: Settings, tmp_path: Pat
     assert "<script src" not in page  # self-contained
 
 
-def test_passing_gate_writes_evidence_matching_the_shipped_one(
+def test_passing_gate_writes_evidence_matching_the_committed_one(
     settings: Settings, tmp_path: Path
 ) -> None:
     suite = load_suite(settings.evals_dir / "triage.yaml")
     evidence = settings.evals_dir / "evidence" / "triage" / "v1.json"
-    shipped = read_evidence(evidence)
+    committed = read_evidence(evidence)
     evidence.unlink()
     outcome = workflow.gate(
         settings, suite, RunOptions(mode="replay", progress=False), [suite.spec.target], tmp_path
     )
     assert outcome.evidence == evidence
     written = read_evidence(evidence)
-    assert written.model_dump(exclude={"created_at"}) == shipped.model_dump(exclude={"created_at"})
+    assert written.model_dump(exclude={"created_at"}) == committed.model_dump(
+        exclude={"created_at"}
+    )
     assert written.models == {
         "judge": ["local/judge-heuristic-v1"],
         "triage": ["local/triage-rules-v1"],

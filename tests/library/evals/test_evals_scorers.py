@@ -159,7 +159,7 @@ def keyword_scorer(ctx: ScoreContext) -> tuple[float, str]:
 
 
 def test_custom_scorer_is_loaded_by_dotted_path() -> None:
-    spec = {"type": "custom", "function": "test_evals_scorers:keyword_scorer"}
+    spec = {"type": "custom", "function": "tests.library.evals.test_evals_scorers:keyword_scorer"}
     assert score(spec, context(GOOD)).value == 1
     assert score(spec, context(BAD)).reason == "no billing"
 

@@ -24,9 +24,8 @@ from squadkit.evals import (
     workflow,
 )
 from squadkit.settings import Settings
-
-from tests.library.evals.evalkit import keep_first_cases
 from squadkit.testing import FakeOpenAIServer, Reply
+from tests.library.evals.evalkit import keep_first_cases
 
 SQUAD = str(Path(sys.executable).parent / "squad")
 TRIAGE_ANSWER = json.dumps(
@@ -102,14 +101,14 @@ def test_live_workers_forked_after_litellm_give_the_answers_of_one_process(
 
 def test_a_failing_worker_names_its_shard_and_exits_2(repo: Path) -> None:
     for path in (repo / "evals" / "recordings" / "triage").glob("*.json"):
-        if json.loads(path.read_text(encoding="utf-8"))["request"]["case"] == "ticket-042":
+        if json.loads(path.read_text(encoding="utf-8"))["request"]["case"] == "ticket-041":
             path.unlink()
     result = squad_eval(repo, "triage", "--workers", "2", "--out", "out")
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith("error: suite 'triage': shard ")
-    assert "/2 exited 2: case 'ticket-042': no recording" in errors[0]
+    assert "/2 exited 2: case 'ticket-041': no recording" in errors[0]
     assert "Traceback" not in result.stderr
 
 
@@ -117,8 +116,8 @@ CRASHING_SCORER = """\
 import os
 
 
-def crash_on_042(ctx):
-    if ctx.case.id == "ticket-042":
+def crash_on_041(ctx):
+    if ctx.case.id == "ticket-041":
         os._exit(3)  # a hard crash: no exception, no message, the process is gone
     return 1.0
 """
@@ -129,11 +128,17 @@ def test_a_crashing_worker_is_reported_not_lost(repo: Path) -> None:
     suite_file = repo / "evals" / "triage.yaml"
     suite = yaml.safe_load(suite_file.read_text(encoding="utf-8"))
     suite["scorers"].append(
-        {"name": "crash", "type": "custom", "function": "crashing_scorer.crash_on_042"}
+        {"name": "crash", "type": "custom", "function": "crashing_scorer.crash_on_041"}
     )
     suite_file.write_text(yaml.safe_dump(suite), encoding="utf-8")
     result = squad_eval(
-        repo, "triage", "--workers", "2", "--out", "out", env={"PYTHONPATH": str(repo)}
+        repo,
+        "triage",
+        "--workers",
+        "2",
+        "--out",
+        "out",
+        env={"PYTHONPATH": os.pathsep.join([str(repo), os.environ["PYTHONPATH"]])},
     )
     assert result.returncode == 2, result.stderr
     assert "error: suite 'triage': shard " in result.stderr
@@ -169,9 +174,9 @@ def test_gate_with_workers_passes_as_one_process_does(repo: Path) -> None:
     ("mode", "requested", "expected"),
     [
         ("replay", None, 1),  # recordings: no model call to share out
-        ("live", None, "cores"),  # 157 cases: enough calls for every core (up to one per 100)
+        ("live", None, "cores"),  # 40 cases: enough calls for every core (up to one per 20)
         ("live", 3, 3),
-        ("replay", 500, 157),  # never more processes than cases
+        ("replay", 500, 40),  # never more processes than cases
     ],
 )
 def test_auto_workers_use_the_cores_only_for_model_calls(
@@ -182,7 +187,7 @@ def test_auto_workers_use_the_cores_only_for_model_calls(
     expected: int | str,
 ) -> None:
     monkeypatch.setattr(workflow, "_cores", lambda: 2)
-    monkeypatch.setattr(workflow, "CALLS_PER_WORKER", 50)
+    monkeypatch.setattr(workflow, "CALLS_PER_WORKER", 20)
     suite = load_suite(settings.evals_dir / "triage.yaml")
     options = RunOptions(mode=mode, progress=False)  # type: ignore[arg-type]
     count = workflow.worker_count(requested, suite, options, [suite.spec.target])
@@ -201,5 +206,5 @@ def test_every_attempt_reaches_the_progress_hook(settings: Settings) -> None:
 def test_auto_workers_stay_one_for_a_small_live_run(settings: Settings) -> None:
     suite = load_suite(settings.evals_dir / "triage.yaml")
     options = RunOptions(mode="live", progress=False)
-    # 157 calls: not enough to pay for a second process.
+    # 40 calls: not enough to pay for a second process (one per 100).
     assert workflow.worker_count(None, suite, options, [suite.spec.target]) == 1

@@ -16,7 +16,6 @@ from squadkit.gateway import (
     ProviderUnavailable,
     load_models_config,
 )
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 MESSAGES = [{"role": "user", "content": "<ticket>I was charged twice, please refund</ticket>"}]

@@ -10,6 +10,7 @@ import pytest
 from squadkit.errors import ConfigError
 from squadkit.gateway import Gateway, ModelsConfig, load_models_config
 from squadkit.gateway.local_models import judge, triage
+from tests.library.squad import ROOT as SQUAD
 
 LOCAL = {
     "aliases": {
@@ -107,14 +108,18 @@ def test_a_pasted_key_is_rejected_without_echoing_it(
     assert "sk-live-abc" not in str(caught.value)
 
 
-def test_seeded_models_file_is_valid() -> None:
-    config = load_models_config(Path(__file__).parents[2] / "config" / "models.yaml")
+def test_commented_models_file_with_routing_and_descriptions_loads() -> None:
+    config = load_models_config(SQUAD / "config" / "models.yaml")
     assert isinstance(config, ModelsConfig)
-    assert {"triage", "judge"} <= set(config.aliases)
-    assert all(a.deployments[-1].model.startswith("local/") for a in config.aliases.values())
+    assert config.source == SQUAD / "config" / "models.yaml"
+    assert config.routing.cooldown_s == 30
+    assert config.aliases["triage"].description.startswith("Classify a support ticket")
+    assert config.deployment_chain("triage") == ["local/triage-rules-v1"]
+    assert config.deployment_chain("judge") == ["local/judge-heuristic-v1"]
+    assert config.aliases["judge"].deployments[0].timeout_s == 5
 
 
 def _quoted(rationale: str) -> str:
-    import re  # noqa: PLC0415
+    import re
 
     return ",".join(f'"{q}"' for q in re.findall(r'"([^"]+)"', rationale))

@@ -20,7 +20,6 @@ from squadkit.gateway import (
     ProviderUnavailable,
     load_models_config,
 )
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 MESSAGES = [{"role": "user", "content": "<ticket>My parcel never arrived</ticket>"}]

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from squadkit.gateway import Completion, Gateway, load_models_config
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 REQUESTS = 500

@@ -16,7 +16,6 @@ from squadkit.observability import (
     configure_logging,
 )
 from squadkit.observability.redaction import secret_env_values
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 MESSAGES = [{"role": "user", "content": "I was charged twice"}]

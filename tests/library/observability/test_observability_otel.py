@@ -25,7 +25,6 @@ from squadkit.observability import (
 from squadkit.observability.config import QualityConfig, RedactionConfig
 from squadkit.observability.otel import for_tests
 from squadkit.observability.redaction import secret_env_values
-
 from squadkit.testing import FakeOpenAIServer, Reply
 
 TICKET = "Subject: double charge\nI was charged twice for order 1234, mail me at ann@example.com"

@@ -19,6 +19,7 @@ from squadkit.observability.quality import (
     quoted_phrases,
     read_baseline_means,
 )
+from tests.library.squad import ROOT as SQUAD
 
 SCHEMA = {"type": "object", "required": ["queue"], "properties": {"queue": {"enum": ["billing"]}}}
 TICKET = "I was charged twice for my order"
@@ -121,9 +122,9 @@ def test_baseline_means_read_flat_or_nested_scores(tmp_path: Path) -> None:
     assert read_baseline_means(path) == {}
 
 
-def test_shipped_eval_baseline_gives_the_online_scorers_their_means() -> None:
+def test_eval_baseline_gives_the_online_scorers_their_means() -> None:
     """Drift compares online scores with the eval baseline under the same scorer names."""
-    baseline = Path(__file__).resolve().parents[2] / "evals" / "baselines" / "triage.json"
+    baseline = SQUAD / "evals" / "baselines" / "triage.json"
     means = read_baseline_means(baseline)
     assert means["schema_valid"] == 1.0
     assert 0.0 < means["grounding"] <= 1.0

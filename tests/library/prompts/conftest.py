@@ -16,7 +16,6 @@ from squadkit.prompts import (
     file_hash,
     write_evidence,
 )
-
 from tests.library.prompts.promptkit import DATASET, Squad
 
 # A fixed registry, not the repo's live prompts/: the team's own prompt versions, labels and

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from squadkit.settings import Settings
 from squadkit.testing.service import RunningService, running
+from tests.library.squad import ROOT as SQUAD
 
-__all__ = ["TICKET", "VALID_ANSWER", "RunningService", "fake_models", "running", "settings_with"]
+__all__ = [
+    "SQUAD",
+    "TICKET",
+    "VALID_ANSWER",
+    "RunningService",
+    "fake_models",
+    "running",
+    "settings_with",
+]
 
-REPO = Path(__file__).resolve().parents[2]
 TICKET = {
     "subject": "Charged twice this month",
     "body": "My invoice shows two charges for the same plan. Please refund one.",
@@ -24,8 +31,8 @@ VALID_ANSWER = json.dumps(
 
 
 def settings_with(**values: Any) -> Settings:
-    """The repo's own settings (offline provider by default) plus `values`."""
-    return Settings(root=REPO, environment="test", **values)
+    """The fixture squad's settings (its offline models unless overridden) plus `values`."""
+    return Settings(root=SQUAD, environment="test", **values)
 
 
 def fake_models(base_url: str) -> dict[str, Any]:

@@ -13,7 +13,13 @@ import httpx
 import pytest
 
 from squadkit.testing import FakeOpenAIServer, Reply
-from tests.library.service.servicekit import TICKET, VALID_ANSWER, fake_models, running, settings_with
+from tests.library.service.servicekit import (
+    TICKET,
+    VALID_ANSWER,
+    fake_models,
+    running,
+    settings_with,
+)
 
 PROBLEM = "application/problem+json"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from squadkit.gateway import InvalidOutput
 
 if TYPE_CHECKING:

@@ -1,0 +1,30 @@
+"""The fixture squad: the code and data of a small squad repo that squadkit's tests run on.
+
+The library's tests never read a real squad's files. This folder is one squad repo in
+miniature, seen through the seams a squad uses (`squadkit.plugins`):
+
+- the package `tests.library.squad` (`SQUAD_PACKAGE`, set in `tests/library/conftest.py`):
+  `triage.py` a triage feature, `routes/` its service operation `POST /v1/triage`,
+  `offline.py` one offline model of the squad's own;
+- the data a squad owns, as `Settings.root`: `config/` (the offline `local` models),
+  `prompts/` (triage v1 and v2, labels, lock), `evals/` (the triage suite on a 40-case
+  subset of the template's dataset, its recordings, baseline and evidence) and
+  `contracts/openapi.json` (the contract of this package's routes).
+
+After a change to the offline models, the prompts, the dataset or the routes, regenerate the
+derived files the way a squad does (from the repository root):
+
+    cd tests/library/squad
+    SQUAD_PACKAGE=tests.library.squad PYTHONPATH=../../.. ../../../.venv/bin/squad \
+        eval refresh triage --out /tmp/refresh
+    SQUAD_PACKAGE=tests.library.squad PYTHONPATH=../../.. \
+        ../../../.venv/bin/python -m squadkit.service.contract write
+
+While they are stale, `test_refresh_with_nothing_changed_leaves_evals_untouched` (evals) and
+`test_committed_contract_matches_the_app` (service) fail and say so.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+"""The fixture squad's repository root: the `Settings.root` of the tests that need one."""
