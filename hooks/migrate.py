@@ -308,12 +308,16 @@ def _moved_files(dest: Path, rename: Rename) -> list[tuple[str, str]]:
     return pairs
 
 
-def _render_old_release(dest: Path, scratch: Path) -> Path:
-    """The old release as Copier rendered it for this update: same source, ref and answers."""
-    raw = _git_output(dest, "show", f"HEAD:{ANSWERS_FILE}")
+def _render_old_release(dest: Path, scratch: Path, *, new: bool = False) -> Path:
+    """The old release as Copier rendered it for this update: same source, ref and answers.
+
+    `new=True` renders the new release instead, from the answers Copier just wrote.
+    """
+    where = ANSWERS_FILE if new else f"HEAD:{ANSWERS_FILE}"
+    raw = (dest / ANSWERS_FILE).read_bytes() if new else _git_output(dest, "show", where)
     answers = yaml.safe_load(raw) if raw else None
     if not isinstance(answers, dict) or "_src_path" not in answers or "_commit" not in answers:
-        raise MigrationError(f"HEAD:{ANSWERS_FILE}: no _src_path/_commit to render the old release")
+        raise MigrationError(f"{where}: no _src_path/_commit to render the release")
     import copier  # only here: this stage runs under Copier's interpreter
 
     data = {k: v for k, v in answers.items() if not str(k).startswith("_")}
@@ -389,6 +393,8 @@ def migrate(dest: Path, version: str, plan: Path = PLAN, *, stage: str = "before
     use_git = _git_work_tree(dest)
     if stage == "after":
         lines = repair_moved_conflicts(dest, migration) if use_git else []
+        if migration.reseed and use_git:
+            lines += _seed_missing(dest, migration)
         if migration.library_modules:
             lines += vendored.rewrite_imports(
                 dest, package=_package_name(dest), modules=migration.library_modules
@@ -407,6 +413,16 @@ def _package_name(dest: Path) -> str:
     if not isinstance(package, str) or not package:
         raise MigrationError(f"{ANSWERS_FILE}: no package_name answer to migrate the package")
     return package
+
+
+def _seed_missing(dest: Path, migration: Migration) -> list[str]:
+    """Write the new release's version of every reseeded file Copier left missing: Copier
+    seeds a missing file only when the new release changed it."""
+    with tempfile.TemporaryDirectory(prefix="squad-migrate-") as scratch:
+        new_release = _render_old_release(dest, Path(scratch) / "new", new=True)
+        return vendored.seed_missing(
+            dest, migration.reseed, new_release, package=_package_name(dest)
+        )
 
 
 def _retire_and_reseed(dest: Path, migration: Migration) -> list[str]:

@@ -10,8 +10,9 @@ steps make that update lose nothing:
   in `patch` (committed with the update, listed by path), and is reset to the old release's
   content, so Copier removes it without a conflict.
 - `reseed` ("before"): a seeded, team-owned file whose new release differs (its imports
-  moved to squadkit) is deleted when unedited, so Copier seeds the new version; an edited
-  one is kept, its imports rewritten below.
+  moved to squadkit) is deleted when unedited, so the new version is seeded; an edited one
+  is kept, its imports rewritten below. Copier seeds a missing file only when the new
+  release changed it, so `seed_missing` ("after") writes the rest from the new release.
 - `rewrite_imports` ("after"): in every Python file of the squad repo, imports of a retired
   module of the package (`<package>.gateway`, or `..gateway` inside it) become imports of
   the same module of squadkit.
@@ -22,6 +23,7 @@ standing for the answer `package_name`. Standard library only.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 import subprocess
@@ -49,18 +51,11 @@ def _git(dest: Path, *args: str) -> None:
 
 
 def _diff(old: Path, new: Path, relative: str) -> str:
-    """The squad's edits of `relative` as a diff that `git apply` takes in the squad repo."""
-    result = subprocess.run(
-        ["git", "diff", "--no-index", "--no-color", f"--src-prefix=a/{relative}//",
-         f"--dst-prefix=b/{relative}//", "--", str(old), str(new)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
-    # `--no-index` names the files by their absolute paths; name them by the repo's.
-    return result.stdout.replace(f"a/{relative}//{old}", f"a/{relative}").replace(
-        f"b/{relative}//{new}", f"b/{relative}"
-    )
+    """The squad's edits of `relative`: a unified diff `git apply` takes in the squad repo."""
+    before = old.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    after = new.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def retire(
@@ -97,6 +92,19 @@ def reseed(dest: Path, patterns: list[str], old_release: Path, *, package: str) 
         if mine.is_file() and mine.read_bytes() == (old_release / relative).read_bytes():
             _git(dest, "rm", "--quiet", "--force", "--", relative)
             lines.append(f"{relative}: unedited, replaced by the new release's version")
+    return lines
+
+
+def seed_missing(dest: Path, patterns: list[str], new_release: Path, *, package: str) -> list[str]:
+    """Copy the new release's version of each reseeded file that is missing in `dest`."""
+    lines = []
+    for relative in _matching(_files(new_release), patterns, package):
+        mine = dest / relative
+        if not mine.exists():
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            mine.write_bytes((new_release / relative).read_bytes())
+            _git(dest, "add", "--force", "--", relative)
+            lines.append(f"{relative}: seeded from the new release")
     return lines
 
 

@@ -11,6 +11,7 @@ import pytest
 from squadkit.errors import ConfigError
 from squadkit.gateway import Gateway, load_models_config
 from squadkit.plugins import squad_local_models, squad_package
+from squadkit.service import create_app
 
 SquadMaker = Callable[[dict[str, str]], str]
 
@@ -82,8 +83,6 @@ def test_the_same_model_in_two_offline_modules_is_a_config_error(
 
 
 def test_route_module_without_a_router_is_refused(make_squad: SquadMaker) -> None:
-    from squadkit.service import create_app
-
     name = make_squad(
         {
             "routes/__init__.py": 'API_VERSION = "2.0.0"\n',
@@ -96,8 +95,6 @@ def test_route_module_without_a_router_is_refused(make_squad: SquadMaker) -> Non
 
 
 def test_every_route_module_of_the_squad_is_served(make_squad: SquadMaker) -> None:
-    from squadkit.service import create_app
-
     route = (
         "from fastapi import APIRouter\n\n"
         'router = APIRouter(prefix="/v1")\n\n\n'

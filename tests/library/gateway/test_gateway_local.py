@@ -120,6 +120,6 @@ def test_commented_models_file_with_routing_and_descriptions_loads() -> None:
 
 
 def _quoted(rationale: str) -> str:
-    import re
+    import re  # noqa: PLC0415
 
     return ",".join(f'"{q}"' for q in re.findall(r'"([^"]+)"', rationale))

@@ -35,7 +35,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway redis-server on a free 127.0.0.1 port, no persistence, stopped after."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)")
-    import redis
+    import redis  # noqa: PLC0415 - dev dependency, only where a server runs
 
     port = _free_port()
     folder = tmp_path_factory.mktemp("redis")

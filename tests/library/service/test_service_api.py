@@ -1,4 +1,4 @@
-"""The service's contract through a real uvicorn on 127.0.0.1, with the offline provider."""
+"""The fixture squad's service through a real uvicorn on 127.0.0.1, with the offline provider."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_chunked_body_over_the_limit_is_413(http: httpx.Client) -> None:
     assert response.status_code == 413
 
 
-def test_health_and_readiness_pass_with_the_rendered_defaults(http: httpx.Client) -> None:
+def test_health_and_readiness_pass_with_the_offline_models(http: httpx.Client) -> None:
     assert http.get("/healthz").json() == {"status": "ok"}
     ready = http.get("/readyz")
     assert ready.status_code == 200, ready.text

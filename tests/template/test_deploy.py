@@ -1,14 +1,17 @@
-"""deploy/: Docker cannot run in CI here, so check the files' syntax and wiring instead."""
+"""A render's deploy/: Docker cannot run in CI here, so check syntax and wiring instead."""
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-# The metrics the app exports, in Prometheus spelling (see observability/prometheus.py).
+from tests.template.conftest import Rendered
+
+# The metrics squadkit exports, in Prometheus spelling (squadkit/observability/prometheus.py).
 EXPORTED = {
     "gen_ai_client_operation_duration_seconds",
     "gen_ai_client_token_usage",
@@ -26,8 +29,13 @@ _NAME = re.compile(r"\b(?:gen_ai|squad)_[a-z_]+\b")
 _SERIES = re.compile(r"_(?:bucket|sum|count)$")
 
 
-def _yaml(name: str) -> Any:
-    return yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def deploy(render_once: Callable[..., Rendered]) -> Path:
+    return render_once().path / "deploy"
+
+
+def _yaml(deploy: Path, name: str) -> Any:
+    return yaml.safe_load((deploy / name).read_text(encoding="utf-8"))
 
 
 def _metrics_in(expr: str) -> set[str]:
@@ -35,8 +43,8 @@ def _metrics_in(expr: str) -> set[str]:
     return {_SERIES.sub("", name) for name in _NAME.findall(_LABELS.sub("", expr))}
 
 
-def test_alert_rules_cover_the_signals_and_are_well_formed() -> None:
-    groups = _yaml("prometheus/alerts.yml")["groups"]
+def test_alert_rules_cover_the_signals_and_are_well_formed(deploy: Path) -> None:
+    groups = _yaml(deploy, "prometheus/alerts.yml")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     assert {rule["alert"] for rule in rules} >= {
         "GenAIHighErrorRate",
@@ -56,15 +64,15 @@ def test_alert_rules_cover_the_signals_and_are_well_formed() -> None:
         assert used <= EXPORTED, f"{rule['alert']}: unknown metrics {used - EXPORTED}"
 
 
-def test_prometheus_scrapes_the_service_and_loads_the_rules() -> None:
-    config = _yaml("prometheus/prometheus.yml")
+def test_prometheus_scrapes_the_service_and_loads_the_rules(deploy: Path) -> None:
+    config = _yaml(deploy, "prometheus/prometheus.yml")
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["squad"]["metrics_path"] == "/metrics"
 
 
-def test_collector_pipelines_use_only_defined_components() -> None:
-    config = _yaml("otel-collector.yaml")
+def test_collector_pipelines_use_only_defined_components(deploy: Path) -> None:
+    config = _yaml(deploy, "otel-collector.yaml")
     for pipeline in config["service"]["pipelines"].values():
         for kind in ("receivers", "processors", "exporters"):
             for component in pipeline.get(kind, []):
@@ -72,23 +80,23 @@ def test_collector_pipelines_use_only_defined_components() -> None:
     assert "otlp/jaeger" in config["service"]["pipelines"]["traces"]["exporters"]
 
 
-def test_grafana_dashboard_queries_exported_metrics() -> None:
-    dashboard = json.loads((DEPLOY / "grafana/dashboards/squad-genai.json").read_text())
+def test_grafana_dashboard_queries_exported_metrics(deploy: Path) -> None:
+    dashboard = json.loads((deploy / "grafana/dashboards/squad-genai.json").read_text())
     assert dashboard["uid"] == "squad-genai"
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     assert len(exprs) >= 10
     assert set().union(*(_metrics_in(expr) for expr in exprs)) == EXPORTED
 
 
-def test_compose_starts_the_stack_with_mounted_configs() -> None:
-    compose = _yaml("compose.yaml")
+def test_compose_starts_the_stack_with_mounted_configs(deploy: Path) -> None:
+    compose = _yaml(deploy, "compose.yaml")
     services = compose["services"]
     assert {"otel-collector", "jaeger", "prometheus", "grafana"} <= set(services)
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
-                assert (DEPLOY / source).exists(), source
+                assert (deploy / source).exists(), source
     for service in services.values():
         for dependency in service.get("depends_on", []):
             assert dependency in services
