@@ -74,6 +74,7 @@ class Migration:
     retire: list[str] = field(default_factory=list)
     reseed: list[str] = field(default_factory=list)
     library_modules: list[str] = field(default_factory=list)
+    pack_recordings: bool = False  # 0.2.0: one recordings file per suite
 
     @property
     def patch(self) -> str:
@@ -122,7 +123,13 @@ def load_plan(plan: Path) -> list[Migration]:
     for index, raw in enumerate(entries):
         where = f"{plan}: migrations[{index}]"
         entry = _mapping(raw, where)
-        unknown = set(entry) - {"version", "renames", "answers", *VENDORED_FIELDS}
+        unknown = set(entry) - {
+            "version",
+            "renames",
+            "answers",
+            "pack_recordings",
+            *VENDORED_FIELDS,
+        }
         if unknown:
             raise MigrationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         version = entry.get("version")
@@ -160,7 +167,14 @@ def load_plan(plan: Path) -> list[Migration]:
             _mapping(mapping, f"{where}.answers.values.{question}")
         vendored = {name: _patterns(entry.get(name), f"{where}.{name}") for name in VENDORED_FIELDS}
         migrations.append(
-            Migration(version, renames, dict(answer_renames), dict(values), **vendored)
+            Migration(
+                version,
+                renames,
+                dict(answer_renames),
+                dict(values),
+                **vendored,
+                pack_recordings=entry.get("pack_recordings") is True,
+            )
         )
     return migrations
 
@@ -395,6 +409,8 @@ def migrate(dest: Path, version: str, plan: Path = PLAN, *, stage: str = "before
         lines = repair_moved_conflicts(dest, migration) if use_git else []
         if migration.reseed and use_git:
             lines += _seed_missing(dest, migration)
+        if migration.pack_recordings:
+            lines += vendored.pack_recordings(dest)
         if migration.library_modules:
             lines += vendored.rewrite_imports(
                 dest, package=_package_name(dest), modules=migration.library_modules

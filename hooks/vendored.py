@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -105,6 +107,37 @@ def seed_missing(dest: Path, patterns: list[str], new_release: Path, *, package:
             mine.write_bytes((new_release / relative).read_bytes())
             _git(dest, "add", "--force", "--", relative)
             lines.append(f"{relative}: seeded from the new release")
+    return lines
+
+
+def pack_recordings(dest: Path) -> list[str]:
+    """`evals/recordings/<suite>/<key>.json` (0.1.0) -> `evals/recordings/<suite>.jsonl`:
+    one compact line per recording, sorted by key, as squadkit writes them."""
+    lines = []
+    root = dest / "evals" / "recordings"
+    for folder in sorted(p for p in root.glob("*") if p.is_dir()):
+        recordings = {}
+        for path in sorted(folder.glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            recordings[data["key"]] = json.dumps(
+                {"key": data["key"], "request": data["request"], "response": data["response"]},
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        if not recordings:
+            continue
+        packed = root / f"{folder.name}.jsonl"
+        packed.write_text("".join(recordings[k] + "\n" for k in sorted(recordings)), "utf-8")
+        if (dest / ".git").exists():
+            _git(dest, "rm", "-r", "--quiet", "--force", "--", folder.relative_to(dest).as_posix())
+            _git(dest, "add", "--force", "--", packed.relative_to(dest).as_posix())
+        else:
+            shutil.rmtree(folder)
+        lines.append(
+            f"{folder.relative_to(dest)}/: {len(recordings)} recordings packed into "
+            f"{packed.relative_to(dest)}"
+        )
     return lines
 
 

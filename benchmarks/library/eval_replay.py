@@ -79,12 +79,12 @@ def build_repo(source: Path, root: Path, cases: int) -> None:
 
 
 def record(root: Path) -> None:
-    """One recording per case, keyed as the runner keys it."""
+    """One recording per case, keyed as the runner keys it, flushed to the suite's file."""
     settings = Settings(root=root)
     suite = load_suite(root / "evals" / "bench.yaml")
     version = PromptRegistry.load(settings.prompts_dir, label_overrides={}).get("triage")
     chain = load_models_config(settings.models_file).deployment_chain(version.model)
-    cache = ResponseCache(suite.recordings_dir)
+    cache = ResponseCache(suite.recordings_path)
     for line in suite.dataset_path.read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
         rendered = version.render(case["inputs"])
@@ -104,6 +104,7 @@ def record(root: Path) -> None:
             latency_s=0.05,
         )
         cache.put(key, {"case": case["id"]}, response)
+    cache.flush()
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def test_second_feature_by_the_docs_passes_make_check(
     install: Callable[[Rendered], dict[str, str]],
     tmp_path: Path,
 ) -> None:
-    rendered = render_once(project_name="Docs Walk")
+    rendered = render_once(project_name="Docs Walk", package_name="docs_walk")
     repo, env = rendered.path, install(rendered)
     page_steps = steps((repo / "docs" / "adding-a-feature.md").read_text(), rendered.package)
     commit_all(repo, "fresh render")

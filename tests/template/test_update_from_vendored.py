@@ -140,3 +140,12 @@ def test_migrated_repo_passes_make_check(
     run(["uv", "run", "squad", "prompts", "lock"], cwd=migrated.repo, env=env)
     run(["make", "eval-refresh"], cwd=migrated.repo, env=env)
     run(["make", "check"], cwd=migrated.repo, env=env)
+
+
+def test_recordings_are_packed_into_one_file_per_suite(migrated: Migrated) -> None:
+    recordings = migrated.repo / "evals" / "recordings"
+    assert not (recordings / "triage").exists()
+    lines = (recordings / "triage.jsonl").read_text().splitlines()
+    shipped = git("ls-tree", "-r", "--name-only", RELEASE_0_1_0, "template/evals/recordings/", cwd=TEMPLATE_ROOT)
+    assert len(lines) == len(shipped.split())
+    assert "evals/recordings/triage/: 471 recordings packed" in migrated.output

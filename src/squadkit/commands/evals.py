@@ -287,7 +287,7 @@ def refresh(
             if outcome.evidence is not None:
                 typer.echo(f"  evidence: {outcome.evidence}")
         typer.echo(
-            f"{suite.name}: baseline {suite.baseline_path}, recordings {suite.recordings_dir}"
+            f"{suite.name}: baseline {suite.baseline_path}, recordings {suite.recordings_path}"
         )
 
 

@@ -3,8 +3,8 @@
 The key is a hash of everything that decides an answer: the alias, its chain of pinned
 deployment model strings (so a model upgrade is a cache miss, never a stale hit), the
 messages, the params, the output schema and the sample number of a repeat. Recordings are
-plain JSON files under `evals/recordings/<suite>/`, committed so that a pull request without
-an API key (a fork, a laptop offline) still gets a real, reproducible gate.
+one JSON Lines file per suite, `evals/recordings/<suite>.jsonl`, committed so that a pull
+request without an API key (a fork, a laptop offline) still gets a real, reproducible gate.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,80 +70,140 @@ def request_key(
 
 
 class ResponseCache:
-    """A folder of `<key>.json` files; writes are atomic so concurrent shards never clash.
+    """The recordings of one suite: `evals/recordings/<suite>.jsonl`, one line a recording.
 
-    `previous` is where the recordings were before a refresh moved them aside: an answer
-    recorded there again is copied back byte for byte rather than rewritten.
+    Lines are compact JSON sorted by key, so a diff shows exactly the answers that changed
+    and a merge of two branches rarely conflicts. Reads index the file once. Writes collect
+    in memory until `flush()`, which merges them into the file under a lock on its folder
+    and replaces it atomically (written beside, fsynced, renamed): concurrent shards keep
+    each other's lines, and a crash leaves the old file or the new one, never half of one.
+
+    `fresh=True` (a refresh) flushes exactly what this run recorded, dropping stale lines.
+    Either way an answer recorded again unchanged but for its latency keeps its old line
+    byte for byte, so re-recording a deterministic model leaves git clean.
     """
 
-    def __init__(self, directory: Path, *, previous: Path | None = None) -> None:
-        self.directory = directory
-        self.previous = previous
-
-    def path_for(self, key: str) -> Path:
-        return self.directory / f"{key}.json"
+    def __init__(self, path: Path, *, fresh: bool = False) -> None:
+        self.path = path
+        self.fresh = fresh
+        self._recorded: dict[str, str] | None = None
+        self._new: dict[str, str] = {}
 
     def get(self, key: str) -> RecordedResponse | None:
-        path = self.path_for(key)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, json.JSONDecodeError) as error:
-            raise EvalConfigError(
-                f"{display_path(path)}: unreadable recording ({error}); delete it and record again"
-            ) from None
-        try:
-            return RecordedResponse.model_validate(data["response"])
-        except (KeyError, TypeError, ValidationError):
-            raise EvalConfigError(
-                f"{display_path(path)}: recording has no valid 'response'; "
-                "delete it and record again"
-            ) from None
+        line = self._new.get(key) or self._lines().get(key)
+        return None if line is None else self._parse(line)[1]
 
     def put(
         self, key: str, request: dict[str, Any], response: RecordedResponse
     ) -> RecordedResponse:
-        """Store `response` under `key`; `request` is a short, human-readable summary.
+        """Keep `response` under `key` until `flush()`; `request` is a readable summary.
 
-        Returns what is recorded now. A recording of the same answer that differs only in
-        latency is kept as it is (and returned), so re-recording a deterministic model
-        leaves git clean and the run reports what a replay will.
+        Returns what will be recorded: the earlier recording when only the latency differs,
+        so the run reports what a replay will.
         """
-        path = self.path_for(key)
-        kept = self._same_answer(path, request, response)
-        if kept is not None:
-            return kept[0]
-        if self.previous is not None:
-            kept = self._same_answer(self.previous / path.name, request, response)
-            if kept is not None:
-                self._write(path, kept[1])
-                return kept[0]
+        old = self._lines().get(key)
+        if old is not None:
+            recorded_request, recorded = self._parse(old)
+            same = recorded.model_copy(update={"latency_s": response.latency_s}) == response
+            if same and recorded_request == request:
+                self._new[key] = old
+                return recorded
         body = {"key": key, "request": request, "response": response.model_dump(mode="json")}
-        self._write(path, json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        self._new[key] = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return response
 
-    def _write(self, path: Path, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+    def flush(self) -> None:
+        """Write what `put` collected (nothing to do when nothing was put)."""
+        if not self._new and not self.fresh:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path.parent):
+            lines = {} if self.fresh else self._read()
+            lines.update(self._new)
+            text = "".join(lines[key] + "\n" for key in sorted(lines))
+            atomic_write(self.path, text)
+        self._recorded = lines
+        self._new = {}
+
+    def _lines(self) -> dict[str, str]:
+        if self._recorded is None:
+            self._recorded = self._read()
+        return self._recorded
+
+    def _read(self) -> dict[str, str]:
+        try:
+            handle = self.path.open(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            raise EvalConfigError(
+                f"{display_path(self.path)}: unreadable recordings ({error.strerror})"
+            ) from None
+        lines: dict[str, str] = {}
+        with handle:
+            try:
+                for number, raw in enumerate(handle, start=1):
+                    line = raw.rstrip("\n")
+                    if line.strip():
+                        lines[self._key_of(line, number)] = line
+            except UnicodeDecodeError:
+                raise EvalConfigError(
+                    f"{display_path(self.path)}: not UTF-8 text; restore it from git "
+                    "or record again"
+                ) from None
+        return lines
+
+    def _key_of(self, line: str, number: int) -> str:
+        # Lines are written key first (`{"key":"<64 hex>",...`): read it without a parse.
+        if line.startswith('{"key":"') and line[72:74] == '",':
+            return line[8:72]
+        try:
+            key = json.loads(line)["key"]
+        except (ValueError, KeyError, TypeError):
+            key = None
+        if not isinstance(key, str):
+            raise EvalConfigError(
+                f"{display_path(self.path)}:{number}: not a recording (a JSON object with "
+                "'key', 'request' and 'response'); delete the line and record again"
+            )
+        return key
+
+    def _parse(self, line: str) -> tuple[Any, RecordedResponse]:
+        try:
+            data = json.loads(line)
+            return data.get("request"), RecordedResponse.model_validate(data["response"])
+        except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+            raise EvalConfigError(
+                f"{display_path(self.path)}: recording {line[8:20]}... has no valid "
+                "'response'; delete its line and record again"
+            ) from None
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text`: written beside it, fsynced, then renamed over it."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
         Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
-    @staticmethod
-    def _same_answer(
-        path: Path, request: dict[str, Any], response: RecordedResponse
-    ) -> tuple[RecordedResponse, str] | None:
-        """The recording at `path` (and its text) when it holds this request and answer,
-        latency aside."""
-        try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text)
-            recorded = RecordedResponse.model_validate(data["response"])
-        except (OSError, ValueError, KeyError, TypeError):  # absent or unreadable: rewrite
-            return None
-        if data.get("request") != request:
-            return None
-        if recorded.model_copy(update={"latency_s": response.latency_s}) != response:
-            return None
-        return recorded, text
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on `folder` (POSIX `flock`; elsewhere a no-op)."""
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)

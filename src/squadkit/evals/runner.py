@@ -45,8 +45,6 @@ from .stats import is_unstable
 from .suite import Suite, Target
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ..gateway import Gateway, PromptRef
     from ..prompts import PromptVersion
     from ..settings import Settings
@@ -64,8 +62,8 @@ class RunOptions:
     repeats: int | None = None
     progress: bool | None = None  # None: only on an interactive terminal outside CI
     on_attempt: Callable[[], None] | None = None  # after each attempt (a worker's progress)
-    # Record mode: recordings moved aside by a refresh; unchanged answers are kept from there.
-    previous_recordings: Path | None = None
+    # Record mode: write only what this run records, dropping stale recordings (a refresh).
+    fresh_recordings: bool = False
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -138,7 +136,7 @@ class ModelCaller:
             if hit is None:
                 raise ReplayMiss(
                     f"case '{case_id}': no recording for model alias '{alias}' "
-                    f"({', '.join(chain)}) in {display_path(self.cache.directory)}; "
+                    f"({', '.join(chain)}) in {display_path(self.cache.path)}; "
                     f"record it with `squad eval run {self.suite_name} --mode record`"
                 )
             return hit
@@ -274,7 +272,7 @@ async def run_suite(
     caller = ModelCaller(
         settings=settings,
         models=models,
-        cache=ResponseCache(suite.recordings_dir, previous=options.previous_recordings),
+        cache=ResponseCache(suite.recordings_path, fresh=options.fresh_recordings),
         mode=options.mode,
         suite_name=suite.name,
     )
@@ -284,39 +282,47 @@ async def run_suite(
         ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
     ]
     arms = []
-    progress = RunProgress(options.progress, options.on_attempt)
-    for target in targets or [suite.spec.target]:
-        if target.version is not None:
-            version = registry.get(target.prompt, version=target.version)
-        else:
-            version = registry.get(target.prompt, label=target.label or "production")
-        arm = _Arm(target=target, version=version)
-        with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
-            cases = await _run_arm(
-                suite=suite,
-                arm=arm,
-                selected=selected,
-                caller=caller,
-                repeats=repeats,
-                concurrency=concurrency,
-                scorers=scorer_infos,
-                progress=progress,
+    try:
+        progress = RunProgress(options.progress, options.on_attempt)
+        for target in targets or [suite.spec.target]:
+            if target.version is not None:
+                version = registry.get(target.prompt, version=target.version)
+            else:
+                version = registry.get(target.prompt, label=target.label or "production")
+            arm = _Arm(target=target, version=version)
+            with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
+                cases = await _run_arm(
+                    suite=suite,
+                    arm=arm,
+                    selected=selected,
+                    caller=caller,
+                    repeats=repeats,
+                    concurrency=concurrency,
+                    scorers=scorer_infos,
+                    progress=progress,
+                )
+            arms.append(
+                ArmResult(
+                    name=target.arm_name,
+                    prompt=PromptInfo(
+                        name=version.name,
+                        version=version.version,
+                        label=version.label,
+                        hash=version.content_hash,
+                        alias=target.model or version.model,
+                    ),
+                    models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
+                    cases=cases,
+                    summary=summarize(cases, scorer_infos),
+                )
             )
-        arms.append(
-            ArmResult(
-                name=target.arm_name,
-                prompt=PromptInfo(
-                    name=version.name,
-                    version=version.version,
-                    label=version.label,
-                    hash=version.content_hash,
-                    alias=target.model or version.model,
-                ),
-                models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
-                cases=cases,
-                summary=summarize(cases, scorer_infos),
-            )
-        )
+    except BaseException:
+        # A failed record keeps what it recorded, a failed refresh leaves the file alone.
+        if options.mode == "record" and not options.fresh_recordings:
+            caller.cache.flush()
+        raise
+    if options.mode == "record":
+        caller.cache.flush()
     return EvalReport(
         suite=suite.name,
         suite_file=display_path(suite.path),

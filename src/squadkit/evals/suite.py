@@ -147,8 +147,8 @@ class Suite:
         return self.evals_dir / "baselines" / f"{self.name}.json"
 
     @property
-    def recordings_dir(self) -> Path:
-        return self.evals_dir / "recordings" / self.name
+    def recordings_path(self) -> Path:
+        return self.evals_dir / "recordings" / f"{self.name}.jsonl"
 
     @property
     def evidence_dir(self) -> Path:

@@ -14,7 +14,6 @@ import logging
 import math
 import multiprocessing
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -401,38 +400,21 @@ def refresh(
     """Re-record every arm (target + matrix), rewrite the baseline, gate every arm.
 
     The one command to run after a prompt, dataset or model change: stale recordings are
-    dropped (restored if recording fails), the baseline comes from the suite's target, and
-    each arm that passes the gate gets its evidence.
+    dropped, the baseline comes from the suite's target, and each arm that passes the gate
+    gets its evidence. The recordings file is replaced in one atomic rename once every arm
+    is recorded, so an interrupted refresh leaves the old recordings whole.
     """
     targets = _unique([suite.spec.target, *suite.spec.matrix])
-    recordings = suite.recordings_dir
-    previous = recordings.with_name(recordings.name + ".previous")
-    if previous.exists():
-        shutil.rmtree(previous)
-    if recordings.exists():
-        recordings.rename(previous)
-    try:
-        recorded = asyncio.run(
-            run_suite(
-                suite,
-                settings=settings,
-                options=RunOptions(
-                    mode="record",
-                    concurrency=concurrency,
-                    progress=None,
-                    previous_recordings=previous,
-                ),
-                targets=targets,
-            )
+    recorded = asyncio.run(
+        run_suite(
+            suite,
+            settings=settings,
+            options=RunOptions(
+                mode="record", concurrency=concurrency, progress=None, fresh_recordings=True
+            ),
+            targets=targets,
         )
-    except BaseException:
-        if recordings.exists():
-            shutil.rmtree(recordings)
-        if previous.exists():
-            previous.rename(recordings)
-        raise
-    if previous.exists():
-        shutil.rmtree(previous)
+    )
     outcomes = []
     first = recorded.model_copy(update={"arms": recorded.arms[:1]})
     if not _baseline_unchanged(first, suite.baseline_path):

@@ -25,6 +25,7 @@ from squadkit.evals import (
 from squadkit.evals.report import write_json
 from squadkit.prompts import read_evidence
 from squadkit.settings import Settings
+from tests.library.evals.evalkit import drop_recordings
 
 
 def replay(settings: Settings, *, shard: tuple[int, int] | None = None) -> EvalReport:
@@ -44,11 +45,8 @@ def test_replay_reproduces_the_committed_baseline(settings: Settings) -> None:
 
 
 def test_replay_with_a_missing_recording_names_the_case(settings: Settings) -> None:
-    recordings = settings.evals_dir / "recordings" / "triage"
-    for path in recordings.glob("*.json"):
-        request = json.loads(path.read_text(encoding="utf-8"))["request"]
-        if request["case"] == "ticket-041" and request["alias"] == "triage":
-            path.unlink()
+    recordings = settings.evals_dir / "recordings" / "triage.jsonl"
+    drop_recordings(recordings, case="ticket-041", alias="triage")
     with pytest.raises(
         ReplayMiss, match="case 'ticket-041': no recording for model alias 'triage'"
     ):

@@ -25,7 +25,7 @@ from squadkit.evals import (
 )
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
-from tests.library.evals.evalkit import keep_first_cases
+from tests.library.evals.evalkit import drop_recordings, keep_first_cases
 
 SQUAD = str(Path(sys.executable).parent / "squad")
 TRIAGE_ANSWER = json.dumps(
@@ -100,9 +100,7 @@ def test_live_workers_forked_after_litellm_give_the_answers_of_one_process(
 
 
 def test_a_failing_worker_names_its_shard_and_exits_2(repo: Path) -> None:
-    for path in (repo / "evals" / "recordings" / "triage").glob("*.json"):
-        if json.loads(path.read_text(encoding="utf-8"))["request"]["case"] == "ticket-041":
-            path.unlink()
+    drop_recordings(repo / "evals" / "recordings" / "triage.jsonl", case="ticket-041")
     result = squad_eval(repo, "triage", "--workers", "2", "--out", "out")
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

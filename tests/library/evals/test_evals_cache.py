@@ -1,0 +1,110 @@
+"""The recordings file of a suite: one sorted line per answer, merged and replaced atomically."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from squadkit.evals import EvalConfigError, RecordedResponse, ResponseCache, request_key
+
+
+def _key(case: str) -> str:
+    return request_key(
+        alias="triage",
+        chain=["local/triage-rules-v1"],
+        messages=[{"role": "user", "content": case}],
+        params=None,
+        output_schema=None,
+    )
+
+
+def _answer(text: str, latency_s: float = 0.1) -> RecordedResponse:
+    return RecordedResponse(text=text, alias="triage", latency_s=latency_s)
+
+
+def _record(path: Path, cases: list[str]) -> None:
+    cache = ResponseCache(path)
+    for case in cases:
+        cache.put(_key(case), {"case": case}, _answer(case))
+    cache.flush()
+
+
+def test_recordings_are_one_sorted_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["b", "a", "c"])
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    assert lines == sorted(lines)
+    assert ResponseCache(path).get(_key("a")) == _answer("a")
+
+
+def test_nothing_is_written_before_flush(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    cache = ResponseCache(path)
+    cache.put(_key("a"), {"case": "a"}, _answer("a"))
+    assert not path.exists()
+
+
+def test_concurrent_recorders_keep_each_others_lines(tmp_path: Path) -> None:
+    """Shards record in separate processes into the same file: a flush merges under a lock."""
+    path = tmp_path / "suite.jsonl"
+    shards = [[f"case-{shard}-{n}" for n in range(40)] for shard in range(4)]
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_record, args=(path, cases)) for cases in shards]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+
+    cache = ResponseCache(path)
+    assert all(cache.get(_key(case)) is not None for cases in shards for case in cases)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 160
+
+
+def test_fresh_recording_drops_stale_lines_and_keeps_unchanged_ones_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["kept", "stale"])
+    kept_line = next(line for line in path.read_text().splitlines() if '"kept"' in line)
+
+    fresh = ResponseCache(path, fresh=True)
+    again = fresh.put(_key("kept"), {"case": "kept"}, _answer("kept", latency_s=9.9))
+    fresh.flush()
+
+    assert again.latency_s == 0.1  # what a replay will report
+    assert path.read_text().splitlines() == [kept_line]
+
+
+def test_an_interrupted_fresh_recording_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a", "b"])
+    before = path.read_bytes()
+
+    fresh = ResponseCache(path, fresh=True)
+    fresh.put(_key("a"), {"case": "a"}, _answer("changed"))
+    del fresh  # the run died before its flush
+
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_line_that_is_not_a_recording_is_named_by_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a"])
+    path.write_text(path.read_text() + "not json\n", encoding="utf-8")
+
+    with pytest.raises(EvalConfigError, match=r"suite\.jsonl:2: not a recording"):
+        ResponseCache(path).get(_key("a"))
+
+
+def test_recordings_that_are_not_utf8_are_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    path.write_bytes(b'{"key":"\xff\xfe"}\n')
+
+    with pytest.raises(EvalConfigError, match="not UTF-8 text"):
+        ResponseCache(path).get(_key("a"))
