@@ -21,7 +21,7 @@ bootstrap: $(VENV)/.synced ## Install the template's own tooling into .venv
 demo: bootstrap ## Render a squad repo with all defaults into build/demo and run its full check
 	rm -rf $(DEMO)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/copier copy --trust --defaults --vcs-ref=HEAD \
-		--data project_name="Demo Squad" . $(DEMO)
+		--data project_name="Demo Squad" --data squadkit_path=$(CURDIR) . $(DEMO)
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
 test: lint types ## Lint, type-check, then the library's and the template's tests
