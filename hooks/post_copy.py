@@ -5,15 +5,24 @@ to do by hand when it cannot run, because a render with `--skip-tasks` must also
   1. `git init` unless the destination is already inside a git work tree;
   2. `uv lock` when uv is on PATH and the package index answers, so the first commit
      pins every dependency; otherwise a note to run `make setup` later.
-Only the standard library is used: this runs under Copier's interpreter.
+Before either, every rendered TOML, YAML and JSON file must parse: an answer that slipped
+past the validators and broke one fails the copy here (exit 2, naming file and line)
+rather than in the squad's first `make check`. Uses the standard library and PyYAML (a
+Copier dependency): this runs under Copier's interpreter.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+import yaml
+
+DATA_SUFFIXES = {".toml", ".yaml", ".yml", ".json", ".jsonl"}
 
 
 def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -54,8 +63,47 @@ def lock_dependencies(path: Path) -> str:
     return "locked dependencies in uv.lock"
 
 
+def unparsable(root: Path) -> list[str]:
+    """`path:line: reason` for every rendered data file that does not parse."""
+    problems = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or path.suffix not in DATA_SUFFIXES or ".git" in relative.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        try:
+            if path.suffix == ".toml":
+                tomllib.loads(text)
+            elif path.suffix == ".json":
+                json.loads(text)
+            elif path.suffix == ".jsonl":
+                for number, line in enumerate(text.splitlines(), start=1):
+                    if line.strip():
+                        try:
+                            json.loads(line)
+                        except ValueError as error:
+                            raise ValueError(f"line {number}: {error}") from None
+            else:
+                list(yaml.safe_load_all(text))
+        except (ValueError, yaml.YAMLError) as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 1 if mark else getattr(error, "lineno", None)
+            reason = str(error).splitlines()[0]
+            problems.append(f"{relative}{f':{line}' if line else ''}: {reason}")
+    return problems
+
+
 def main() -> int:
     destination = Path.cwd()
+    problems = unparsable(destination)
+    if problems:
+        for problem in problems:
+            print(f"error: rendered file does not parse: {problem}", file=sys.stderr)
+        print(
+            "error: an answer broke the files above; copy again with another answer",
+            file=sys.stderr,
+        )
+        return 2
     for step, outcome in (
         ("git", init_git(destination)),
         ("uv", lock_dependencies(destination)),

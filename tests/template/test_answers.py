@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,11 @@ BAD_ANSWERS = [
     ("author_email", "squad@localhost", "is not an email address"),
     ("python_version", "3.10", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ("project_name", "   ", "project_name must not be empty"),
+    ("description", "line one\nline two", "description must be one line"),
+    ("author_name", "Tab\tTeam", "author_name must be one line"),
+    ("author_email", 'a"b@example.com', "is not an email address"),
+    ("author_email", "a\\b@example.com", "is not an email address"),
+    ("include_service", "maybe", "include_service 'maybe' must be true or false"),
 ]
 
 
@@ -57,6 +64,42 @@ def test_bad_answer_is_refused_with_validator_message(
     assert f"'{question}'" in last_line
     assert message in last_line
     assert not (destination / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("description", 'Triage "hard" tickets, trailing backslash \\'),
+        ("author_name", 'Back\\slash "Q" Team'),
+    ],
+)
+def test_quotes_and_backslashes_are_escaped_in_pyproject(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    destination = tmp_path / "squad"
+    run(
+        [str(TOOLS_BIN / "copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD",
+         "--skip-tasks", "--data", "project_name=Acme Support", "--data", f"{question}={value}",
+         "--data", f"squadkit_path={TEMPLATE_ROOT}", str(TEMPLATE_ROOT), str(destination)],
+        cwd=tmp_path,
+    )  # fmt: skip
+    project = tomllib.loads((destination / "pyproject.toml").read_text())["project"]
+    found = project["description"] if question == "description" else project["authors"][0]["name"]
+    assert found == value
+
+
+def test_post_copy_refuses_a_render_whose_data_file_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "broken.yaml").write_text("a: [1, 2\n")
+    (tmp_path / "pyproject.toml").write_text('name = "ok"\n')
+
+    result = run([sys.executable, str(TEMPLATE_ROOT / "hooks" / "post_copy.py")], cwd=tmp_path,
+                 check=False)  # fmt: skip
+
+    assert result.returncode == 2
+    assert "error: rendered file does not parse: config/broken.yaml:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".git").exists()
 
 
 def test_good_answers_are_accepted(tmp_path: Path) -> None:
