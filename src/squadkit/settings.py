@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     service_shutdown_timeout_s: float = Field(
         default=30.0, ge=0, description="How long shutdown waits for in-flight requests."
     )
+    service_trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of the proxies whose X-Forwarded-For names "
+        "the client (per-client limits, logs). Empty: the peer address is the client, "
+        "whatever headers a request sends.",
+    )
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [item.strip() for item in self.service_trusted_proxies.split(",") if item.strip()]
 
     @property
     def config_dir(self) -> Path:

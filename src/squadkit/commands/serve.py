@@ -43,4 +43,7 @@ def serve(
         access_log=access_log,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=math.ceil(settings.service_shutdown_timeout_s),
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: only configured proxies.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )

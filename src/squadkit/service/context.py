@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
 from ..observability import setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
+from ..prompts.labels import LABEL_ENV_PREFIX
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,18 @@ class ServiceContext:
         for problem in problems:
             log.warning("readiness: prompts: %s", problem)
         checks["prompts"] = "ok" if not problems else f"{len(problems)} problem(s)"
+        for name, label in sorted(self.registry.label_overrides.items()):
+            # A pinned label this process cannot serve fails every request for the prompt.
+            served = name in self.registry.names() and self.registry.labels.version_for(name, label)
+            checks[f"pin:{name}"] = "ok" if served else f"no label '{label}' of '{name}'"
+            if not served:
+                log.warning(
+                    "readiness: %s%s=%s names no label of prompt '%s'",
+                    LABEL_ENV_PREFIX,
+                    name.upper(),
+                    label,
+                    name,
+                )
         for name, alias in sorted(models.aliases.items()):
             results = await asyncio.gather(*(_deployment_ready(d) for d in alias.deployments))
             checks[f"alias:{name}"] = "ok" if any(results) else "no deployment reachable"

@@ -40,6 +40,8 @@ def running(settings: Settings) -> Iterator[RunningService]:
         port=0,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

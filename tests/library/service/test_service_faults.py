@@ -130,6 +130,57 @@ def test_client_over_its_concurrency_limit_gets_429(
     assert results == [200, 200]
 
 
+def _concurrent_statuses(url: str, headers: list[dict[str, str]]) -> list[int]:
+    statuses: list[int] = []
+
+    def call(extra: dict[str, str]) -> None:
+        statuses.append(httpx.post(url, json=TICKET, headers=extra, timeout=30).status_code)
+
+    threads = [threading.Thread(target=call, args=(extra,)) for extra in headers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_a_forwarded_for_header_does_not_walk_around_the_client_limit(
+    fake_openai: FakeOpenAIServer, fake_service: Any
+) -> None:
+    """No trusted proxy configured: every request from this peer counts against one limit,
+    whatever X-Forwarded-For each one claims."""
+    fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=1.0)
+    headers = [{"X-Forwarded-For": f"203.0.113.{n}"} for n in range(6)]
+    with fake_service(service_max_concurrency_per_client=2) as service:
+        statuses = _concurrent_statuses(f"{service.base_url}/v1/triage", headers)
+
+    assert sorted(statuses) == [200, 200, 429, 429, 429, 429]
+
+
+def test_a_trusted_proxy_forwards_the_client_address(
+    fake_openai: FakeOpenAIServer, fake_service: Any
+) -> None:
+    fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=1.0)
+    headers = [{"X-Forwarded-For": f"203.0.113.{n}"} for n in range(4)]
+    with fake_service(
+        service_max_concurrency_per_client=1, service_trusted_proxies="127.0.0.1"
+    ) as service:
+        statuses = _concurrent_statuses(f"{service.base_url}/v1/triage", headers)
+
+    assert statuses == [200, 200, 200, 200]  # four clients, one request each
+
+
+def test_readiness_fails_when_a_pinned_label_does_not_exist(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SQUAD_PROMPT_LABEL__TRIAGE", "nolabel")
+    with running(settings_with()) as service:
+        response = httpx.get(f"{service.base_url}/readyz", timeout=30)
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"pin:triage": "no label 'nolabel' of 'triage'"}
+
+
 def test_shutdown_finishes_in_flight_requests_and_refuses_new_ones(
     fake_openai: FakeOpenAIServer, fake_service: Any
 ) -> None:
