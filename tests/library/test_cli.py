@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -39,3 +40,38 @@ def test_info_shows_resolved_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0
     assert f"models:      {SQUAD / 'config' / 'models.yaml'}" in result.output
     assert f"prompts:     {SQUAD / 'prompts'}" in result.output
+
+
+SQUAD_COMMAND = str(Path(sys.executable).with_name("squad"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--repeats", "100000"],
+            "Invalid value for '--repeats': Input should be less than or equal to 50",
+        ),
+        (["--concurrency", "5000"], "Invalid value for '--concurrency': Input should be less"),
+        (["--shard", ""], "--shard '': expected i/n with 1 <= i <= n"),
+        (["--shard", "3/2"], "--shard '3/2': expected i/n with 1 <= i <= n"),
+        (["--workers", "lots"], "--workers 'lots': give a number of processes, or auto"),
+        (["--workers", "999"], "--workers 999: this machine has"),
+        (["--mode", "guess"], "--mode 'guess': choose one of"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_out_of_bounds_eval_arguments_exit_2_before_any_work(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [SQUAD_COMMAND, "eval", "run", "triage", "--out", str(tmp_path / "out"), *args],
+        cwd=SQUAD,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -46,10 +46,12 @@ ModelOpt = Annotated[
     list[str] | None, typer.Option("--model", help="Model alias override (repeatable).")
 ]
 ConcurrencyOpt = Annotated[
-    int | None, typer.Option("--concurrency", min=1, help="Parallel calls (default: suite's).")
+    int | None,
+    typer.Option("--concurrency", min=1, max=1000, help="Parallel calls (default: suite's)."),
 ]
 RepeatsOpt = Annotated[
-    int | None, typer.Option("--repeats", min=1, help="Samples per case (default: suite's).")
+    int | None,
+    typer.Option("--repeats", min=1, max=50, help="Samples per case (default: suite's)."),
 ]
 WorkersOpt = Annotated[
     str,
@@ -84,7 +86,7 @@ def _options(
         raise EvalConfigError(f"--mode '{mode}': choose one of {', '.join(MODES)}")
     return RunOptions(
         mode=mode,  # checked against MODES just above
-        shard=parse_shard(shard) if shard else None,
+        shard=parse_shard(shard) if shard is not None else None,
         concurrency=concurrency,
         repeats=repeats,
     )
@@ -173,9 +175,16 @@ def _workers(text: str) -> int | None:
 
     if text in ("auto", "0"):
         return None
-    if text.isdigit():
-        return int(text)
-    raise EvalConfigError(f"--workers '{text}': give a number of processes, or auto")
+    if not text.isdigit():
+        raise EvalConfigError(f"--workers '{text}': give a number of processes, or auto")
+    cores = os.cpu_count() or 1
+    if int(text) > cores and os.environ.get("SQUAD_EVAL_OVERSUBSCRIBE") != "1":
+        raise EvalConfigError(
+            f"--workers {text}: this machine has {cores} core(s) and each worker is a process "
+            f"with its own litellm (about 250 MB); use at most {cores}, or set "
+            "SQUAD_EVAL_OVERSUBSCRIBE=1 to run more anyway"
+        )
+    return int(text)
 
 
 @app.command()
