@@ -105,6 +105,17 @@ def evaluate_gate(
             reasons.append(f"{scorer}: mean {stats.mean:.3f} is below the threshold {minimum:.3f}")
     if summary.errors:
         reasons.append(f"{summary.errors} call(s) failed; see the report's errors")
+    fallback = [c.id for c in result.cases if any(a.fallback_used for a in c.attempts)]
+    if fallback:
+        # Only the model under test earns evidence: a fallback's answers say nothing of it.
+        answered = sorted(
+            {a.deployment or "?" for c in result.cases for a in c.attempts if a.fallback_used}
+        )
+        reasons.append(
+            f"{len(fallback)} of {len(result.cases)} case(s) were answered by a fallback "
+            f"({', '.join(answered)}), not the chain's first deployment: its calls failed "
+            f"(first: {fallback[0]}); fix the provider or key and record again"
+        )
     regressions: list[RegressionCheck] = []
     unstable: list[str] = []
     confidence = gate.regression.confidence if gate.regression else 0.95
@@ -133,6 +144,7 @@ def evaluate_gate(
         thresholds=thresholds,
         regressions=regressions,
         excluded_unstable=unstable,
+        answered_by_fallback=fallback,
         reasons=reasons,
     )
 

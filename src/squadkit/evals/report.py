@@ -148,6 +148,10 @@ class GateResult(_Model):
     thresholds: list[ThresholdCheck]
     regressions: list[RegressionCheck]
     excluded_unstable: list[str] = Field(default_factory=list)
+    answered_by_fallback: list[str] = Field(
+        default_factory=list,
+        description="Cases a later deployment of the chain answered, not the model under test.",
+    )
     reasons: list[str] = Field(default_factory=list, description="Why it failed, one per line.")
 
 

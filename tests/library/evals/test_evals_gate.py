@@ -15,6 +15,7 @@ from squadkit.evals import (
     workflow,
 )
 from squadkit.settings import Settings
+from squadkit.testing import FakeOpenAIServer, Reply
 
 
 def test_staging_prompt_passes_the_gate_in_replay(settings: Settings, tmp_path: Path) -> None:
@@ -51,3 +52,39 @@ def test_a_deliberately_worse_prompt_fails_the_gate(settings: Settings, tmp_path
     assert "regressed by" in message
     assert "queue" in message
     assert not (settings.evals_dir / "evidence" / "triage" / "v3.json").exists()
+
+
+def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
+    settings: Settings,
+    tmp_path: Path,
+    fake_openai: FakeOpenAIServer,
+    sentinel_key: str,
+) -> None:
+    """The primary rejects the key (401 on every call) and the offline last resort answers
+    every case: scores of the fallback say nothing of the model under test."""
+    fake_openai.default = Reply.error(401)
+    models = yaml.safe_load(settings.models_file.read_text(encoding="utf-8"))
+    models["aliases"]["triage"]["deployments"] = [
+        {
+            "model": "openai/fake-triage",
+            "api_base": fake_openai.base_url,
+            "api_key_env": "FAKE_PROVIDER_KEY",
+            "max_retries": 0,
+        },
+        {"model": "local/triage-rules-v1"},
+    ]
+    settings.models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+    evidence = settings.evals_dir / "evidence" / "triage" / "v1.json"
+    before = evidence.read_bytes()
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+
+    with pytest.raises(GateFailed) as caught:
+        workflow.gate(
+            settings, suite, RunOptions(mode="live", progress=False), [suite.spec.target], tmp_path
+        )
+
+    message = str(caught.value)
+    assert "40 of 40 case(s) were answered by a fallback (local/triage-rules-v1)" in message
+    assert sentinel_key not in message
+    assert evidence.read_bytes() == before
+    assert fake_openai.request_count >= 1  # tried, then cooled down by the Router
