@@ -409,8 +409,6 @@ def migrate(dest: Path, version: str, plan: Path = PLAN, *, stage: str = "before
         lines = repair_moved_conflicts(dest, migration) if use_git else []
         if migration.reseed and use_git:
             lines += _seed_missing(dest, migration)
-        if migration.pack_recordings:
-            lines += vendored.pack_recordings(dest)
         if migration.library_modules:
             lines += vendored.rewrite_imports(
                 dest, package=_package_name(dest), modules=migration.library_modules
@@ -420,6 +418,10 @@ def migrate(dest: Path, version: str, plan: Path = PLAN, *, stage: str = "before
     lines += apply_answers(dest, migration)
     if (migration.retire or migration.reseed) and use_git:
         lines += _retire_and_reseed(dest, migration)
+    if migration.pack_recordings:
+        # Before Copier's snapshot: left for later, Copier would delete every recording file
+        # the old release shipped (by name, even re-recorded) along with the old folder.
+        lines += vendored.pack_recordings(dest)
     return lines or ["nothing to do"]
 
 

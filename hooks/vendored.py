@@ -13,6 +13,8 @@ steps make that update lose nothing:
   moved to squadkit) is deleted when unedited, so the new version is seeded; an edited one
   is kept, its imports rewritten below. Copier seeds a missing file only when the new
   release changed it, so `seed_missing` ("after") writes the rest from the new release.
+- `pack_recordings` ("before"): `evals/recordings/<suite>/*.json` become one
+  `evals/recordings/<suite>.jsonl` each, staged before Copier's snapshot.
 - `rewrite_imports` ("after"): in every Python file of the squad repo, imports of a retired
   module of the package (`<package>.gateway`, or `..gateway` inside it) become imports of
   the same module of squadkit.

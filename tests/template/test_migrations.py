@@ -8,6 +8,7 @@ and checks with the real `copier update` that a squad's edit travels with the fi
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -243,13 +244,16 @@ def _release_with_a_move(repo: Path) -> None:
         )
     )
     config = repo / "copier.yml"
+    text = config.read_text()
+    shipped = re.search(r"^_migrations:\n(?:[ #].*\n)*", text, flags=re.MULTILINE)
+    assert shipped is not None
     config.write_text(
-        config.read_text().replace(
-            "_migrations: []",
+        text.replace(
+            shipped[0],
             f'_migrations:\n  - version: "{NEW}"\n'
             '    command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrate.py",'
             f' "{NEW}", "--stage", "{{{{ _stage }}}}"]\n'
-            '    when: "{{ true }}"',
+            '    when: "{{ true }}"\n',
         )
     )
 

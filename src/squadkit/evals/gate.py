@@ -1,10 +1,12 @@
 """The eval gate: absolute thresholds plus a regression check against the committed baseline.
 
-A threshold fails when a scorer's mean is below it. A regression fails only when a paired
-bootstrap over per-case scores says, at the configured confidence and after Holm's
-correction across the gated scorers, that the mean dropped by more than the allowed margin.
-Cases that are unstable across repeats (in either run) are left out of the regression check
-and listed instead, so a flaky case cannot flip the gate.
+A threshold fails when a scorer's mean is below it. The regression check bootstraps the
+paired per-case deltas of each gated scorer and applies the suite's rule (`stats.Rule`):
+by default non-inferiority, which passes only when the data show any drop stays within the
+margin. Each row of a report carries the interval and p-value that decided and one sentence
+saying why. Cases that are unstable across repeats (in either run) are left out of the
+regression check and listed instead, so a flaky case cannot flip the gate. Cases a fallback
+answered fail the gate: only the model under test earns evidence.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pydantic import BaseModel
 from ..errors import SquadError
 from ..prompts.evidence import Evidence, evidence_path, read_evidence, write_evidence
 from .report import ArmResult, EvalReport, GateResult, RegressionCheck, ThresholdCheck
-from .stats import holm, mean, paired_bootstrap
+from .stats import DeltaEstimate, Rule, mean, paired_bootstrap
 from .suite import Gate
 
 
@@ -31,15 +33,15 @@ def compare_arms(
     confidence: float,
     resamples: int,
     seed: int,
+    rule: Rule = "non-inferiority",
 ) -> tuple[list[RegressionCheck], list[str]]:
-    """Paired bootstrap per scorer on the cases both runs share; Holm across `scorers`."""
+    """Paired bootstrap per scorer on the cases both runs share, decided by `rule`."""
     base_cases = {c.id: c for c in baseline.cases}
     shared = [c for c in new.cases if c.id in base_cases]
     unstable = sorted(
         {c.id for c in shared if c.unstable} | {c.id for c in shared if base_cases[c.id].unstable}
     )
-    estimates = {}
-    means = {}
+    checks = []
     for scorer in scorers:
         pairs = [
             (base_cases[c.id].scores[scorer], c.scores[scorer])
@@ -48,31 +50,69 @@ def compare_arms(
         ]
         old = [a for a, _ in pairs]
         now = [b for _, b in pairs]
-        means[scorer] = (mean(old), mean(now))
-        estimates[scorer] = paired_bootstrap(
-            old, now, margin=margin, confidence=confidence, resamples=resamples, seed=seed
+        estimate = paired_bootstrap(
+            old,
+            now,
+            margin=margin,
+            confidence=confidence,
+            resamples=resamples,
+            seed=seed,
+            rule=rule,
+            comparisons=len(scorers),
         )
-    decisions = holm({s: e.p_value for s, e in estimates.items()}, alpha=1 - confidence)
-    checks = []
-    for scorer in scorers:
-        estimate = estimates[scorer]
-        adjusted, reject = decisions[scorer]
         checks.append(
             RegressionCheck(
                 scorer=scorer,
-                baseline_mean=round(means[scorer][0], 6),
-                new_mean=round(means[scorer][1], 6),
+                baseline_mean=round(mean(old), 6),
+                new_mean=round(mean(now), 6),
                 delta=round(estimate.delta, 6),
                 ci_low=round(estimate.ci_low, 6),
                 ci_high=round(estimate.ci_high, 6),
                 p_value=round(estimate.p_value, 6),
-                p_adjusted=round(adjusted, 6),
+                p_adjusted=round(estimate.p_value, 6),
                 margin=margin,
                 n=estimate.n,
-                regressed=reject and estimate.delta < -margin,
+                regressed=not estimate.passed,
+                rule=rule,
+                decision=_decision(
+                    scorer,
+                    estimate,
+                    margin=margin,
+                    confidence=confidence,
+                    rule=rule,
+                    k=len(scorers),
+                ),
             )
         )
     return checks, unstable
+
+
+def _decision(
+    scorer: str, estimate: DeltaEstimate, *, margin: float, confidence: float, rule: Rule, k: int
+) -> str:
+    """One sentence a reviewer can check against the row: which end decided, and why."""
+    interval = f"{estimate.ci_low:+.3f}..{estimate.ci_high:+.3f}"
+    if rule == "non-inferiority":
+        level = f"{1 - 2 * (1 - confidence):.0%} interval"
+        if estimate.passed:
+            return (
+                f"{scorer} passes: the {level} of the change ({interval}) starts above "
+                f"-{margin:.3f}, so any drop is within the allowed margin"
+            )
+        return (
+            f"{scorer} fails: the {level} of the change ({interval}) reaches below "
+            f"-{margin:.3f}, so the data do not show the drop is within the allowed margin"
+        )
+    level = f"{1 - 2 * (1 - confidence) / k:.1%} interval (Bonferroni over {k} scorer(s))"
+    if estimate.passed:
+        return (
+            f"{scorer} passes: the {level} of the change ({interval}) does not lie wholly "
+            f"below -{margin:.3f}, so no drop beyond the margin is shown"
+        )
+    return (
+        f"{scorer} fails: the {level} of the change ({interval}) lies wholly below "
+        f"-{margin:.3f}, a drop beyond the allowed margin"
+    )
 
 
 def evaluate_gate(
@@ -129,13 +169,9 @@ def evaluate_gate(
             confidence=gate.regression.confidence,
             resamples=gate.regression.resamples,
             seed=gate.regression.seed,
+            rule=gate.regression.rule,
         )
-        reasons.extend(
-            f"{c.scorer}: regressed by {-c.delta:.3f} (CI {c.ci_low:+.3f}..{c.ci_high:+.3f}, "
-            f"Holm p={c.p_adjusted:.4f}) beyond the allowed margin {c.margin:.3f}"
-            for c in regressions
-            if c.regressed
-        )
+        reasons.extend(c.decision for c in regressions if c.regressed)
     return GateResult(
         verdict="fail" if reasons else "pass",
         arm=result.name,

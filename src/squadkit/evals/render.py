@@ -108,6 +108,13 @@ def markdown_summary(report: EvalReport, baseline: EvalReport | None = None) -> 
             f"| {delta} | {mark} |"
         )
     lines.append("")
+    if regressions:
+        rule = next(iter(regressions.values())).rule
+        lines.append(
+            f"Regression rule `{rule}`, margin {gate.regressions[0].margin:.3f}:" if gate else ""
+        )
+        lines.extend(f"- {check.decision}" for check in regressions.values() if check.decision)
+        lines.append("")
     s = arm.summary
     lines.append(
         f"Overall {_pct(s.overall)}; latency p50 {s.latency_p50_s * 1000:.0f} ms, "

@@ -137,7 +137,9 @@ class RegressionCheck(_Model):
     p_adjusted: float
     margin: float
     n: int
-    regressed: bool
+    regressed: bool = Field(description="The rule failed this scorer (see `decision`).")
+    rule: Literal["non-inferiority", "confidently-worse"] = "confidently-worse"
+    decision: str = Field(default="", description="Why it passed or failed, in one sentence.")
 
 
 class GateResult(_Model):

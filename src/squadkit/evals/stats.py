@@ -1,11 +1,8 @@
 """The statistics behind the gate, in pure Python (datasets are hundreds of cases, not millions).
 
 - `paired_bootstrap`: resample cases (with replacement, fixed seed) and look at the mean
-  per-case delta new - baseline. A regression is claimed only when even the optimistic end
-  of the interval is a drop larger than `margin`; a one-sided bootstrap p-value says how
-  compatible the data are with "no drop beyond the margin".
-- `holm`: Holm-Bonferroni step-down over the gated scorers, so adding scorers does not add
-  false alarms.
+  per-case delta new - baseline, then apply the gate's rule (`Rule`) to its interval.
+- `holm`: Holm-Bonferroni step-down (kept for callers comparing many arms).
 - `wilson`: the Wilson score interval of a pass rate over a case's repeats, to flag cases
   whose verdict flips from run to run.
 """
@@ -17,6 +14,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Literal
 
 
 def mean(values: Sequence[float]) -> float:
@@ -54,15 +52,35 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
     return (max(0.0, m - half), min(1.0, m + half))
 
 
+Rule = Literal["non-inferiority", "confidently-worse"]
+"""How the gate reads a change against its baseline (the suite's `gate.regression.rule`):
+
+- `non-inferiority` (the default): pass only when the data show the drop stays within the
+  margin: the lower end of the one-sided interval at `confidence` is at least `-margin`.
+  Every gated scorer must pass on its own, an intersection-union test that needs no
+  multiplicity adjustment.
+- `confidently-worse`: fail only when the data show a drop beyond the margin: the upper end
+  of the one-sided interval, Bonferroni-adjusted across the gated scorers, is below
+  `-margin`.
+"""
+
+
 @dataclass(frozen=True)
 class DeltaEstimate:
-    """Mean per-case delta (new - baseline) with its bootstrap interval and p-value."""
+    """Mean per-case delta (new - baseline), the interval the verdict reads, and its p-value.
+
+    `ci_low..ci_high` is the two-sided interval whose relevant end decides: each end at one-
+    sided level `alpha` (`alpha / comparisons` for `confidently-worse`), so a 95% gate shows
+    a 90% interval. `p_value` tests the rule's null hypothesis (a drop beyond the margin for
+    non-inferiority, no such drop for confidently-worse), adjusted where the rule adjusts.
+    """
 
     delta: float
     ci_low: float
     ci_high: float
     p_value: float
     n: int
+    passed: bool
 
 
 def paired_bootstrap(
@@ -73,19 +91,16 @@ def paired_bootstrap(
     confidence: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
+    rule: Rule = "non-inferiority",
+    comparisons: int = 1,
 ) -> DeltaEstimate:
-    """Bootstrap the mean of paired deltas.
-
-    The interval is the two-sided percentile interval at `confidence`. The p-value is the
-    one-sided bootstrap probability that the mean delta is at least `-margin` (no regression
-    beyond the margin): small means a real drop.
-    """
+    """Bootstrap the mean of paired deltas and apply `rule` at `confidence`."""
     if len(baseline) != len(new):
         raise ValueError("paired samples must have the same length")
     deltas = [b - a for a, b in zip(baseline, new, strict=True)]
     n = len(deltas)
     if n == 0:
-        return DeltaEstimate(delta=0.0, ci_low=0.0, ci_high=0.0, p_value=1.0, n=0)
+        return DeltaEstimate(delta=0.0, ci_low=0.0, ci_high=0.0, p_value=1.0, n=0, passed=True)
     observed = mean(deltas)
     if all(delta == deltas[0] for delta in deltas):
         # Every resample of a constant vector is that vector (the usual case: a replay of
@@ -96,12 +111,22 @@ def paired_bootstrap(
         rng = random.Random(seed)  # noqa: S311 - reproducible resampling, not secrets
         means = sorted(math.fsum(rng.choices(deltas, k=n)) / n for _ in range(resamples))
     alpha = 1 - confidence
-    low = means[max(0, math.floor(alpha / 2 * resamples))]
-    high = means[min(resamples - 1, math.ceil((1 - alpha / 2) * resamples) - 1)]
-    # Tolerance for float noise: an exact -margin counts as "not beyond the margin".
-    compatible = sum(1 for m in means if m >= -margin - 1e-12)
-    p_value = (compatible + 1) / (resamples + 1)
-    return DeltaEstimate(delta=observed, ci_low=low, ci_high=high, p_value=p_value, n=n)
+    if rule == "confidently-worse":
+        alpha /= max(1, comparisons)
+    low = means[max(0, math.floor(alpha * resamples))]
+    high = means[min(resamples - 1, math.ceil((1 - alpha) * resamples) - 1)]
+    bound = -margin - 1e-12  # float noise: an exact -margin counts as within the margin
+    if rule == "non-inferiority":
+        beyond = sum(1 for m in means if m < bound)
+        p_value = (beyond + 1) / (resamples + 1)
+        passed = low >= bound
+    else:
+        within = sum(1 for m in means if m >= bound)
+        p_value = min(1.0, (within + 1) / (resamples + 1) * max(1, comparisons))
+        passed = high >= bound
+    return DeltaEstimate(
+        delta=observed, ci_low=low, ci_high=high, p_value=p_value, n=n, passed=passed
+    )
 
 
 def holm(p_values: dict[str, float], alpha: float) -> dict[str, tuple[float, bool]]:

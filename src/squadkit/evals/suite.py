@@ -16,6 +16,7 @@ from ..yaml_lines import line_in_text
 from .errors import EvalConfigError
 from .paths import display_path
 from .scorers import ScorerSpec
+from .stats import Rule
 
 SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 
@@ -60,6 +61,11 @@ class Regression(BaseModel):
 
     scorers: list[str] | None = Field(
         default=None, description="Scorers checked for regression; default: all thresholded."
+    )
+    rule: Rule = Field(
+        default="non-inferiority",
+        description="non-inferiority: pass only when the data show any drop is within the "
+        "margin; confidently-worse: fail only when they show a drop beyond it.",
     )
     margin: float = Field(default=0.02, ge=0, le=1, description="Allowed drop in mean score.")
     confidence: float = Field(default=0.95, gt=0.5, lt=1)

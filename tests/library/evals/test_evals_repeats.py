@@ -4,9 +4,11 @@ The suite runs the fixture squad's triage prompt through the real gateway (litel
 real HTTP) against the fake OpenAI-compatible server, which answers by the ticket's subject.
 Eight tickets, three samples each. Against a baseline where every answer was right, two
 tickets now fail every sample and one ticket is right in two samples out of three. That
-ticket is the one that would tip the gate. Left out, two misses in seven cases are too
-little evidence at 95% (about (5/7)**7, 9.5%, of bootstrap resamples draw neither miss);
-counted once with a single wrong sample, three misses in eight are enough (p about 0.02).
+ticket is the one that would tip the gate under the lenient `confidently-worse` rule (the
+default rule, non-inferiority, fails two real misses outright). Left out, two misses in
+seven cases are too little evidence at 95% (about (5/7)**7, 9.5%, of bootstrap resamples
+draw neither miss); counted once with a single wrong sample, three misses in eight are
+enough (p about 0.02).
 """
 
 from __future__ import annotations
@@ -56,7 +58,13 @@ SUITE = {
     ],
     "gate": {
         "thresholds": {"schema": 1.0, "queue": 0.5},
-        "regression": {"scorers": ["queue"], "margin": 0.02, "confidence": 0.95, "seed": 7},
+        "regression": {
+            "rule": "confidently-worse",
+            "scorers": ["queue"],
+            "margin": 0.02,
+            "confidence": 0.95,
+            "seed": 7,
+        },
     },
 }
 LIVE = RunOptions(mode="live", progress=False)
@@ -167,6 +175,6 @@ def test_the_same_flaky_case_sampled_once_fails_the_gate(
     (wrong) counts like a stable regression and decides the verdict."""
     suite = _suite(settings)
     once = RunOptions(mode="live", progress=False, repeats=1)
-    with pytest.raises(GateFailed, match="queue: regressed by"):
+    with pytest.raises(GateFailed, match=r"queue fails: the 90.0% interval .* lies wholly below"):
         workflow.gate(settings, suite, once, [suite.spec.target], tmp_path, evidence=False)
     assert desk.calls[FLAKY] == 1
