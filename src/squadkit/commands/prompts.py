@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SquadError
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
-    from ..prompts import PromptRegistry, PromptVersion
+    from ..prompts import PromptRegistry, PromptVersion, RegressionPolicy
     from ..settings import Settings
 
 app = typer.Typer(
@@ -154,6 +154,7 @@ def promote(
 
     settings = _settings()
     number = _version_number(version)
+    policy = _regression_policy(settings, name, number)
     move = promote_label(
         settings.prompts_dir,
         name,
@@ -164,13 +165,48 @@ def promote(
         root=settings.root,
         force=force,
         reason=reason,
+        policy=policy,
     )
     if move is None:
         typer.echo(f"{name}:{label} already points to v{number}")
         return
     was = "unset" if move.from_version is None else f"v{move.from_version}"
-    forced = " (forced: evidence not valid)" if move.forced else ""
+    forced = " (forced: evidence not valid or below the served version)" if move.forced else ""
     typer.echo(f"{name}:{label} -> v{number} (was {was}){forced}")
+    if policy is not None and move.from_version is not None:
+        _echo_comparison(settings, name, number, move.from_version, policy)
+
+
+def _regression_policy(settings: Settings, name: str, version: int) -> RegressionPolicy | None:
+    """The candidate's suite's regression scorers and margin (None without evidence/suite)."""
+    from ..evals import load_suite  # noqa: PLC0415
+    from ..prompts import RegressionPolicy, evidence_path, read_evidence  # noqa: PLC0415
+
+    try:
+        evidence = read_evidence(evidence_path(settings.evals_dir / "evidence", name, version))
+        suite = load_suite(settings.evals_dir / f"{evidence.suite}.yaml")
+    except SquadError:
+        return None  # promote itself says what is missing
+    if suite.spec.gate.regression is None:
+        return None
+    scorers = tuple(suite.spec.gate.regression_scorers())
+    return RegressionPolicy(scorers=scorers, margin=suite.spec.gate.regression.margin)
+
+
+def _echo_comparison(
+    settings: Settings, name: str, version: int, served: int, policy: RegressionPolicy
+) -> None:
+    from ..prompts import compare_with_served, evidence_path, read_evidence  # noqa: PLC0415
+
+    evidence_dir = settings.evals_dir / "evidence"
+    try:
+        candidate = read_evidence(evidence_path(evidence_dir, name, version))
+        before = read_evidence(evidence_path(evidence_dir, name, served))
+    except SquadError:
+        return
+    changes = compare_with_served(candidate, before, policy)
+    if changes:
+        typer.echo(f"  vs v{served}: " + "; ".join(str(change) for change in changes))
 
 
 @app.command()

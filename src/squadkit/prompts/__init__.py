@@ -22,7 +22,7 @@ from .errors import (
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence, write_evidence
 from .hashing import content_hash, file_hash
 from .labels import LabelMove, LabelsFile, read_labels
-from .promotion import promote, rollback
+from .promotion import RegressionPolicy, ScoreChange, compare_with_served, promote, rollback
 from .registry import DEFAULT_LABEL, PromptRegistry, scan_prompts
 from .version import PromptSpec, PromptVersion, RenderedPrompt
 
@@ -41,8 +41,11 @@ __all__ = [
     "PromptRenderError",
     "PromptSpec",
     "PromptVersion",
+    "RegressionPolicy",
     "RenderedPrompt",
+    "ScoreChange",
     "check_prompts",
+    "compare_with_served",
     "content_hash",
     "diff_versions",
     "evidence_path",

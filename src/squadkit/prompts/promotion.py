@@ -7,13 +7,14 @@ rollback pops the last move of that label and restores where it pointed before.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .errors import PromotionRefused, PromptFileError, PromptNotFound
-from .evidence import evidence_problems
+from .evidence import Evidence, evidence_path, evidence_problems, read_evidence
 from .hashing import file_hash
 from .labels import LABEL_PATTERN, LABELS_FILE, LabelMove, LabelsFile, read_labels, write_labels
 from .lock import LOCK_FILE, lock_key, read_lock
@@ -21,6 +22,78 @@ from .registry import scan_prompts
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
+
+
+@dataclass(frozen=True)
+class RegressionPolicy:
+    """What `promote` compares between a candidate and the version its label serves now:
+    the suite's regression scorers and margin (the CLI reads them from the suite)."""
+
+    scorers: tuple[str, ...]
+    margin: float
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    scorer: str
+    served: float
+    candidate: float
+    margin: float
+
+    @property
+    def regressed(self) -> bool:
+        return self.candidate - self.served < -self.margin - 1e-12
+
+    def __str__(self) -> str:
+        change = self.candidate - self.served
+        return f"{self.scorer} {self.candidate:.3f} vs {self.served:.3f} ({change:+.3f})"
+
+
+def compare_with_served(
+    candidate: Evidence, served: Evidence, policy: RegressionPolicy
+) -> list[ScoreChange]:
+    """Each policy scorer's mean in both evidence files (both made on the same dataset)."""
+    changes = []
+    for scorer in policy.scorers:
+        old = served.scores.get(scorer, {}).get("mean")
+        new = candidate.scores.get(scorer, {}).get("mean")
+        if isinstance(old, int | float) and isinstance(new, int | float):
+            changes.append(ScoreChange(scorer, float(old), float(new), policy.margin))
+    return changes
+
+
+def _regression_against_served(
+    evidence_dir: Path,
+    name: str,
+    label: str,
+    *,
+    current: int,
+    version: int,
+    policy: RegressionPolicy,
+) -> str | None:
+    """Why promoting `version` over the served `current` is refused, or None."""
+    candidate = read_evidence(evidence_path(evidence_dir, name, version))
+    served_path = evidence_path(evidence_dir, name, current)
+    if not served_path.is_file():
+        return (
+            f"{served_path}: no evidence for v{current}, which {name}:{label} serves now, so "
+            f"v{version} cannot be compared with it; gate it with "
+            f"`squad eval gate {candidate.suite} --version {current}`"
+        )
+    served = read_evidence(served_path)
+    if served.dataset_hash != candidate.dataset_hash:
+        return (
+            f"{served_path}: evidence of v{current} was made on another version of "
+            f"{served.dataset}; gate it again (`squad eval gate {candidate.suite} --version "
+            f"{current}`) to compare it with v{version}"
+        )
+    drops = [str(c) for c in compare_with_served(candidate, served, policy) if c.regressed]
+    if not drops:
+        return None
+    return (
+        f"{name}@v{version} scores below v{current}, which {name}:{label} serves now, by more "
+        f"than the suite's margin {policy.margin}: {'; '.join(drops)}"
+    )
 
 
 def promote(
@@ -35,11 +108,13 @@ def promote(
     force: bool = False,
     reason: str | None = None,
     now: datetime | None = None,
+    policy: RegressionPolicy | None = None,
 ) -> LabelMove | None:
     """Point `name:label` at `version`; returns the recorded move (None if already there).
 
-    The version must be locked. A gated label also needs valid passing evidence, unless
-    `force` is given with a `reason`, both recorded in the history.
+    The version must be locked. A gated label also needs valid passing evidence and, with a
+    `policy`, evidence that scores no lower than the version the label serves now by more
+    than the policy's margin, unless `force` is given with a `reason` (both recorded).
     """
     if force and not (reason and reason.strip()):
         raise ConfigError('--force needs --reason "why"; the reason is kept in labels.yaml')
@@ -79,7 +154,14 @@ def promote(
                 f"{problems[0]}{more}; refusing to point gated label {name}:{label} at "
                 f'v{version} (override with --force --reason "...")'
             )
-        forced = bool(problems)
+        refused = None
+        if not problems and policy is not None and current is not None:
+            refused = _regression_against_served(
+                evidence_dir, name, label, current=current, version=version, policy=policy
+            )
+            if refused and not force:
+                raise PromotionRefused(f'{refused}; override with --force --reason "..."')
+        forced = bool(problems) or refused is not None
     move = LabelMove(
         prompt=name,
         label=label,

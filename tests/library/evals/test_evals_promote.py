@@ -1,0 +1,63 @@
+"""`squad prompts promote` compares the candidate with the version its label serves now."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+SQUAD_COMMAND = str(Path(sys.executable).with_name("squad"))
+
+
+def _promote(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SQUAD_COMMAND, "prompts", "promote", "triage", "2", "--label", "production", *args],
+        cwd=repo,
+        env={**os.environ, "SQUAD_ROOT": str(repo)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _lower_queue_of_v2(repo: Path, by: float) -> None:
+    path = repo / "evals" / "evidence" / "triage" / "v2.json"
+    evidence = json.loads(path.read_text(encoding="utf-8"))
+    evidence["scores"]["queue"]["mean"] -= by
+    path.write_text(json.dumps(evidence, indent=2), encoding="utf-8")
+
+
+def test_a_candidate_within_the_margin_is_promoted_and_compared(repo: Path) -> None:
+    result = _promote(repo)
+
+    assert result.returncode == 0, result.stderr
+    assert "triage:production -> v2 (was v1)" in result.stdout
+    assert "vs v1: queue " in result.stdout
+
+
+def test_a_candidate_below_the_served_version_beyond_the_margin_is_refused(repo: Path) -> None:
+    _lower_queue_of_v2(repo, 0.1)
+    labels = (repo / "prompts" / "labels.yaml").read_bytes()
+
+    result = _promote(repo)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "triage@v2 scores below v1, which triage:production serves now" in result.stderr
+    assert "queue" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (repo / "prompts" / "labels.yaml").read_bytes() == labels
+
+
+def test_force_with_a_reason_promotes_and_records_it(repo: Path) -> None:
+    _lower_queue_of_v2(repo, 0.1)
+
+    result = _promote(repo, "--force", "--reason", "accepted: v2 fixes a security miss")
+
+    assert result.returncode == 0, result.stderr
+    history = yaml.safe_load((repo / "prompts" / "labels.yaml").read_text())["history"]
+    assert history[-1]["forced"] is True
+    assert history[-1]["reason"] == "accepted: v2 fixes a security miss"
