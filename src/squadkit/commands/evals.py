@@ -108,16 +108,20 @@ def _override(
     )
 
 
-def _show(outcome: Outcome) -> None:
-    """Print the short summary; append it to the GitHub job summary when there is one."""
-    from ..evals.render import markdown_summary  # noqa: PLC0415
-
-    text = markdown_summary(outcome.report)
+def _echo_summary(text: str) -> None:
+    """Print a gate's Markdown summary; append it to the GitHub job summary when there is one."""
     typer.echo(text)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with Path(step_summary).open("a", encoding="utf-8") as file:
             file.write(text + "\n")
+
+
+def _show(outcome: Outcome) -> None:
+    """Print the short summary; append it to the GitHub job summary when there is one."""
+    from ..evals.render import markdown_summary  # noqa: PLC0415
+
+    _echo_summary(markdown_summary(outcome.report))
     for name, path in outcome.paths.items():
         typer.echo(f"{name}: {path}")
     for note in outcome.notes:
@@ -211,7 +215,7 @@ def gate(
     workers: WorkersOpt = "auto",
 ) -> None:
     """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
-    from ..evals import workflow  # noqa: PLC0415
+    from ..evals import GateFailed, workflow  # noqa: PLC0415
 
     settings = _settings()
     options = _options(mode, None, concurrency, repeats)
@@ -219,17 +223,21 @@ def gate(
     requested = _workers(workers)
     for suite in workflow.suites(settings, suites or []):
         targets = override.targets(suite)
-        outcome = workflow.gate(
-            settings,
-            suite,
-            options,
-            targets,
-            out,
-            report_path=report,
-            evidence=evidence,
-            workers=1 if report else workflow.worker_count(requested, suite, options, targets),
-            on_shard=_echo_err,
-        )
+        try:
+            outcome = workflow.gate(
+                settings,
+                suite,
+                options,
+                targets,
+                out,
+                report_path=report,
+                evidence=evidence,
+                workers=1 if report else workflow.worker_count(requested, suite, options, targets),
+                on_shard=_echo_err,
+            )
+        except GateFailed as failed:
+            _echo_summary(failed.summary)  # the table a pass prints, then the one-line error
+            raise
         _show(outcome)
         if outcome.evidence is not None:
             typer.echo(f"evidence: {outcome.evidence}")

@@ -18,7 +18,14 @@ class ReplayMiss(ConfigError):
 
 
 class GateFailed(CheckFailed):
-    """The eval gate ran and failed a threshold or found a regression (exit 1)."""
+    """The eval gate ran and failed a threshold or found a regression (exit 1).
+
+    `summary` is the same Markdown table a pass prints, so a failing gate shows its numbers.
+    """
+
+    def __init__(self, message: str, *, summary: str = "") -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class ShardFailed(SquadError):

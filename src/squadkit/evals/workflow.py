@@ -347,7 +347,8 @@ def gate(
         raise GateFailed(
             f"eval gate failed for suite '{suite.name}' ({result.arm}): "
             + "; ".join(result.reasons)
-            + f". Report: {display_path(paths['html'])}"
+            + f". Report: {display_path(paths['html'])}",
+            summary=markdown_summary(report, baseline),
         )
     arm = report.arm(result.arm)
     if evidence and arm.prompt.alias != _prompt_alias(

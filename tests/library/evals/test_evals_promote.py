@@ -61,3 +61,28 @@ def test_force_with_a_reason_promotes_and_records_it(repo: Path) -> None:
     history = yaml.safe_load((repo / "prompts" / "labels.yaml").read_text())["history"]
     assert history[-1]["forced"] is True
     assert history[-1]["reason"] == "accepted: v2 fixes a security miss"
+
+
+def test_a_failing_gate_prints_the_table_a_pass_prints(repo: Path) -> None:
+    """v3 is v1 without the ticket's body (the regression of the issue that set the rule):
+    recorded with the offline model, the gate fails and still shows every scorer's row."""
+    prompts = repo / "prompts" / "triage"
+    v3 = (prompts / "v1.yaml").read_text(encoding="utf-8").replace("{{ body }}", "")
+    (prompts / "v3.yaml").write_text(v3.replace("version: 1", "version: 3"), encoding="utf-8")
+
+    result = subprocess.run(
+        [SQUAD_COMMAND, "eval", "gate", "triage", "--version", "3", "--mode", "record"],
+        cwd=repo,
+        env={**os.environ, "SQUAD_ROOT": str(repo), "CI": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "## Eval `triage` - gate FAIL" in result.stdout
+    assert "| queue |" in result.stdout
+    assert "- queue fails: the 90% interval of the change" in result.stdout
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "eval gate failed for suite 'triage'" in error
+    assert not (repo / "evals" / "evidence" / "triage" / "v3.json").exists()
