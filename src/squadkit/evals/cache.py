@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..files import atomic_write, folder_lock
 from .errors import EvalConfigError
 from .paths import display_path
 
@@ -117,7 +114,7 @@ class ResponseCache:
         if not self._new and not self.fresh:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(self.path.parent):
+        with folder_lock(self.path.parent):
             lines = {} if self.fresh else self._read()
             lines.update(self._new)
             text = "".join(lines[key] + "\n" for key in sorted(lines))
@@ -177,33 +174,3 @@ class ResponseCache:
                 f"{display_path(self.path)}: recording {line[8:20]}... has no valid "
                 "'response'; delete its line and record again"
             ) from None
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text`: written beside it, fsynced, then renamed over it."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on `folder` (POSIX `flock`; elsewhere a no-op)."""
-    try:
-        import fcntl  # noqa: PLC0415 - POSIX only
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..files import atomic_write
 from .errors import EvalConfigError
 from .paths import display_path
 from .stats import mean, mean_interval, percentile
@@ -244,7 +245,7 @@ def read_report(path: Path) -> EvalReport:
 
 def write_json(report: EvalReport, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, report.model_dump_json(indent=1) + "\n")
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..files import serialised_in_folder
 from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
 from .evidence import evidence_problems
@@ -140,6 +141,7 @@ def _evidence_problems(
     return problems
 
 
+@serialised_in_folder
 def lock_prompts(prompts_dir: Path) -> list[str]:
     """Lock every valid, unlocked version; returns the lock keys added.
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..files import atomic_write
 from .errors import Problem, PromptFileError
 from .hashing import file_hash
 
@@ -55,7 +56,7 @@ def write_evidence(evidence_dir: Path, evidence: Evidence) -> Path:
     """Write `evidence` to its place under `evidence_dir`; returns the file written."""
     path = evidence_path(evidence_dir, evidence.prompt, evidence.version)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(evidence.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    atomic_write(path, evidence.model_dump_json(indent=2) + "\n")
     return path
 
 

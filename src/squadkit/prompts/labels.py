@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..files import atomic_write
 from .errors import Problem, PromptFileError
 from .loader import SAFE_LOADER
 
@@ -111,7 +112,7 @@ def write_labels(path: Path, labels: LabelsFile) -> None:
         ],
     }
     text = yaml.safe_dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True)
-    path.write_text(_HEADER + text, encoding="utf-8")
+    atomic_write(path, _HEADER + text)
 
 
 def label_overrides_from_env(environ: Mapping[str, str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from ..files import atomic_write
 from .errors import Problem, PromptFileError
 from .loader import SAFE_LOADER
 
@@ -73,7 +74,7 @@ def read_lock(path: Path) -> dict[str, str]:
 def write_lock(path: Path, entries: dict[str, str]) -> None:
     """Write the lock sorted by prompt and version, so diffs show only what changed."""
     lines = [f"{key}: {entries[key]}\n" for key in sorted(entries, key=_sort_key)]
-    path.write_text(_HEADER + "".join(lines), encoding="utf-8")
+    atomic_write(path, _HEADER + "".join(lines))
 
 
 def lock_key(name: str, version: int) -> str:

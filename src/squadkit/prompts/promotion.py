@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..files import serialised_in_folder
 from .errors import PromotionRefused, PromptFileError, PromptNotFound
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence
 from .hashing import file_hash
@@ -96,6 +97,7 @@ def _regression_against_served(
     )
 
 
+@serialised_in_folder
 def promote(
     prompts_dir: Path,
     name: str,
@@ -183,6 +185,7 @@ def promote(
     return move
 
 
+@serialised_in_folder
 def rollback(prompts_dir: Path, name: str, label: str) -> LabelMove:
     """Undo the last recorded move of `name:label`; returns the move undone."""
     labels_path = prompts_dir / LABELS_FILE

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
+
 CONTRACT_FILE = Path("contracts") / "openapi.json"
 METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(current), encoding="utf-8")
+    atomic_write(path, render(current))
     print(f"wrote {path}")
     return 0
 

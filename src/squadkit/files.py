@@ -1,0 +1,87 @@
+"""Writing the files a squad commits: atomically, and one command at a time per folder.
+
+Every command that rewrites a committed file (labels, the prompt lock, evidence, baselines,
+recordings, the contract) writes beside it, fsyncs and renames over it, so a crash leaves
+the old file or the new one, never half of either. Commands that read, change and write
+(a promotion, a lock) hold `folder_lock` on the folder meanwhile: two engineers or two CI
+jobs promoting at once take turns instead of one silently dropping the other's label.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from .errors import ConfigError
+
+LOCK_WAIT_S = 30.0
+"""How long a command waits for another to release a folder before it gives up."""
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text`: written beside it, fsynced, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def folder_lock(folder: Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (POSIX `flock`; elsewhere a no-op).
+
+    Waits up to `wait_s` for another holder, then fails with a `ConfigError` naming it.
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConfigError(
+                        f"{folder}: another squad command has been changing this folder for "
+                        f"{wait_s:.0f} s; let it finish, then run this one again"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def serialised_in_folder(
+    function: Callable[Concatenate[Path, P], R],
+) -> Callable[Concatenate[Path, P], R]:
+    """Run `function(folder, ...)` holding `folder_lock(folder)`: one command at a time."""
+
+    @functools.wraps(function)
+    def locked(folder: Path, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with folder_lock(folder):
+            return function(folder, *args, **kwargs)
+
+    return locked
