@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -45,7 +46,9 @@ def test_actionlint_reports_nothing(variant: Rendered) -> None:
 
 def test_zizmor_reports_nothing(variant: Rendered) -> None:
     result = run(
-        ["zizmor", "--offline", "--no-progress", ".github/workflows"], cwd=variant.path, check=False
+        ["zizmor", "--offline", "--persona=auditor", "--no-progress", ".github/workflows"],
+        cwd=variant.path,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -180,3 +183,33 @@ def test_template_repos_own_workflows_are_lint_clean() -> None:
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def _jobs(variant: Rendered) -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path in sorted((variant.path / ".github" / "workflows").glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found += [(path.name, name, job) for name, job in workflow["jobs"].items()]
+    return found
+
+
+def test_secrets_reach_only_environment_jobs_without_write_tokens(variant: Rendered) -> None:
+    """Provider keys live in the `evals` environment and reach only the jobs that call a
+    model; no job that holds a write token sees a secret."""
+    for workflow, name, job in _jobs(variant):
+        text = yaml.safe_dump(job)
+        uses_secrets = "secrets." in text
+        writes = "write" in (job.get("permissions") or {}).values()
+        where = f"{workflow}: job {name}"
+        assert not uses_secrets or job.get("environment") == "evals", where
+        assert not (uses_secrets and writes), where
+
+
+def test_no_job_with_a_write_token_runs_code_the_update_rewrote(variant: Rendered) -> None:
+    jobs = {name: job for file, name, job in _jobs(variant) if file == "template-update.yml"}
+    updating = [name for name, job in jobs.items() if "make template-update" in yaml.safe_dump(job)]
+    assert updating == ["update"]
+    assert "write" not in jobs["update"]["permissions"].values()
+    opener = yaml.safe_dump(jobs["open-pr"]["steps"])
+    assert "make " not in opener  # the Makefile in that checkout is about to be patched
+    assert opener.index("RUNNER_TEMP/open_pr.sh") < opener.index("git apply")

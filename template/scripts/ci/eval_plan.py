@@ -2,10 +2,11 @@
 
 Prints GitHub output lines (`mode=...`, `shards=[1, 2]`, `count=2`) for `$GITHUB_OUTPUT`.
 
-- mode: `live` only when config/models.yaml names at least one `api_key_env` and every one
-  of them is set in the environment (the workflow maps repository secrets to them);
-  otherwise `replay` from the committed recordings, so a pull request from a fork, or a
-  repo on the offline provider, still gets a real, reproducible gate.
+- mode: `EVAL_MODE` when set (CI passes the repository variable SQUAD_EVAL_MODE, so the
+  plan job never sees a secret); otherwise `live` only when config/models.yaml names at
+  least one `api_key_env` and every one of them is set in the environment (a laptop with
+  its keys exported), else `replay` from the committed recordings, so a pull request from
+  a fork, or a repo on the offline provider, still gets a real, reproducible gate.
 - shards: one per `EVAL_CASES_PER_SHARD` dataset cases (default 200), at most
   `EVAL_MAX_SHARDS` (default 4).
 
