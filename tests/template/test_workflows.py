@@ -76,8 +76,8 @@ def test_every_remote_action_is_pinned_by_full_sha_with_its_version(
 def test_workflows_grant_nothing_by_default_and_jobs_ask_for_least(
     render_once: Callable[..., Rendered],
 ) -> None:
-    writers = {"comment": {"pull-requests"}, "promote": {"contents", "pull-requests"}}
-    writers["update"] = writers["promote"]
+    # Only the jobs that open a pull request write; they call no model and run no update.
+    writers = {"comment": {"pull-requests"}, "open-pr": {"contents", "pull-requests"}}
     for name, workflow in _workflows(render_once()).items():
         assert workflow["permissions"] == {}, name
         assert "pull_request_target" not in _on(workflow), name
