@@ -159,6 +159,6 @@ def test_prompt_version_below_the_gate_fails_eval_gate_job_under_act(
     # ... and the gate itself said no: `squad eval gate` exited 1 (a config or data error
     # would be 2) with its verdict, and that failed the job and act.
     assert "error: eval gate failed for suite 'triage' (triage@production)" in output
-    assert "regressed by" in output
+    assert "fails: the 90% interval of the change" in output
     assert re.search(r"make(\[\d+\])?: \*\*\* \[Makefile:\d+: gate\] Error 1$", output, re.M)
     assert "Job 'eval gate' failed" in output

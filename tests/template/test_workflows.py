@@ -108,7 +108,9 @@ def test_every_run_step_is_a_make_target(render_once: Callable[..., Rendered]) -
     makefile = (rendered.path / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.MULTILINE))
     for name, workflow in _workflows(rendered).items():
-        for job in workflow["jobs"].values():
+        for job_id, job in workflow["jobs"].items():
+            if (name, job_id) == ("template-update.yml", "open-pr"):
+                continue  # after the patch, this job must not run the (patched) Makefile
             for step in job["steps"]:
                 if "run" in step:
                     words = step["run"].split()
