@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,17 @@ class RecordedResponse(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+
+
+def scrub(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` (JSON-like) with `redact` applied to every string in it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: scrub(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, redact) for item in value]
+    return value
 
 
 def request_key(
@@ -80,9 +92,14 @@ class ResponseCache:
     byte for byte, so re-recording a deterministic model leaves git clean.
     """
 
-    def __init__(self, path: Path, *, fresh: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, fresh: bool = False, redact: Callable[[str], str] | None = None
+    ) -> None:
         self.path = path
         self.fresh = fresh
+        # Answers are scrubbed before they are kept: a key or an email a model repeats must
+        # not land in a committed recording (`observability.persistence_redactor`).
+        self.redact = redact
         self._recorded: dict[str, str] | None = None
         self._new: dict[str, str] = {}
 
@@ -98,6 +115,11 @@ class ResponseCache:
         Returns what will be recorded: the earlier recording when only the latency differs,
         so the run reports what a replay will.
         """
+        if self.redact is not None:
+            request = scrub(request, self.redact)
+            response = RecordedResponse.model_validate(
+                scrub(response.model_dump(mode="json"), self.redact)
+            )
         old = self._lines().get(key)
         if old is not None:
             recorded_request, recorded = self._parse(old)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
 from ..gateway.config import ModelsConfig, load_models_config
+from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
-from .cache import RecordedResponse, ResponseCache, request_key
+from .cache import RecordedResponse, ResponseCache, request_key, scrub
 from .dataset import Case, load_dataset
 from .errors import EvalConfigError, ReplayMiss
 from .paths import display_path
@@ -269,10 +270,11 @@ async def run_suite(
     selected = shard_cases(dataset.cases, options.shard)
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     models = load_models_config(settings.models_file)
+    redact = persistence_redactor(settings)
     caller = ModelCaller(
         settings=settings,
         models=models,
-        cache=ResponseCache(suite.recordings_path, fresh=options.fresh_recordings),
+        cache=ResponseCache(suite.recordings_path, fresh=options.fresh_recordings, redact=redact),
         mode=options.mode,
         suite_name=suite.name,
     )
@@ -323,7 +325,7 @@ async def run_suite(
         raise
     if options.mode == "record":
         caller.cache.flush()
-    return EvalReport(
+    report = EvalReport(
         suite=suite.name,
         suite_file=display_path(suite.path),
         dataset=_repo_relative(suite, settings),
@@ -334,6 +336,8 @@ async def run_suite(
         scorers=scorer_infos,
         arms=arms,
     )
+    # Scores are computed; what is written from here on (reports, baselines) is scrubbed.
+    return EvalReport.model_validate(scrub(report.model_dump(mode="json"), redact))
 
 
 def _repo_relative(suite: Suite, settings: Settings) -> str:

@@ -15,6 +15,7 @@ from .runtime import (
     get_observer,
     metrics_exposition,
     otel_available,
+    persistence_redactor,
     setup_observability,
     shutdown_observability,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "load_observability_config",
     "metrics_exposition",
     "otel_available",
+    "persistence_redactor",
     "setup_observability",
     "shutdown_observability",
 ]

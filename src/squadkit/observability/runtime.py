@@ -56,6 +56,18 @@ def build_telemetry(*, prometheus: bool = False) -> Telemetry:
     return module.from_environment(service_name=service_name(), prometheus=prometheus)
 
 
+def persistence_redactor(settings: Settings) -> Redactor:
+    """What scrubs model answers before they are written to a committed or shared file
+    (recordings, baselines, reports): every secret-looking environment value always, and
+    the patterns of `config/observability.yaml` (emails by default)."""
+    config = load_observability_config(settings.config_dir / "observability.yaml")
+    return Redactor(
+        config.redaction.patterns,
+        replacement=config.redaction.replacement,
+        secrets=secret_env_values(),
+    )
+
+
 def setup_observability(settings: Settings, *, prometheus: bool = False) -> GenAIObserver:
     """Configure logs, traces, metrics and online quality scoring for this process.
 
