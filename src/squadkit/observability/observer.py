@@ -32,8 +32,8 @@ from .quality import Answer, DriftMonitor, QualitySampler, Scorer
 from .redaction import Redactor
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
+    from ..gateway.calls import Attempt, CallContext, Completion, PromptRef
     from ..gateway.errors import DeploymentFailure
-    from ..gateway.gateway import Attempt, CallContext, Completion, PromptRef
 
 logger = logging.getLogger(__name__)
 
