@@ -1,12 +1,88 @@
-"""Where in a YAML file a validation error points: shared by every config loader.
+"""Every YAML file the library reads is read here: one loader, one error, line numbers.
 
-Pydantic reports an error's location as a path (`aliases.triage.deployments.0.timeout_s`);
-users need a line number. Each loader composes the YAML node tree once and asks here.
+`load_yaml` is PyYAML's safe loader (libyaml's when PyYAML was built with it, as the wheels
+are: about ten times faster) that also refuses a mapping key given twice. PyYAML would keep
+the last one silently, so an alias defined twice in `config/models.yaml` or a label set
+twice in `prompts/labels.yaml` would change what runs without anyone seeing it. Every
+problem is one `InvalidYaml` naming the file and line.
+
+Pydantic reports a validation error's location as a path
+(`aliases.triage.deployments.0.timeout_s`); users need a line number: `line_of` and
+`line_in_text` find it in the composed node tree.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
+from yaml.constructor import ConstructorError
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's parser when PyYAML was built with it; the constructor is Python either way
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class InvalidYaml(ConfigError):
+    """A YAML file does not parse, or gives one mapping key twice (exit 2)."""
+
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        self.line = line
+        super().__init__(f"{path}{f':{line}' if line else ''}: invalid YAML: {problem}")
+
+
+class UniqueKeyLoader(_SafeLoader):
+    """The safe loader, refusing a key that appears twice in one mapping.
+
+    Keys brought in by a merge (`<<: *defaults`) may be overridden, as YAML intends.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    seen = first.get(key)
+                except TypeError:  # an unhashable key: the constructor names it below
+                    continue
+                if seen is not None:
+                    raise ConstructorError(
+                        None,
+                        None,
+                        f"key '{key}' appears twice in one mapping (first on line {seen}); "
+                        "keep one",
+                        key_node.start_mark,
+                    )
+                first[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, path: Path) -> Any:
+    """The data of the YAML `text` read from `path`; `InvalidYaml` names file and line."""
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        raise _invalid(path, error) from None
+
+
+def _invalid(path: Path, error: yaml.YAMLError) -> InvalidYaml:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and context_mark is not None:
+        problem += f" ({context} started on line {context_mark.line + 1})"
+    return InvalidYaml(path, problem, mark.line + 1 if mark is not None else None)
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -36,7 +112,7 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 def line_in_text(text: str, loc: tuple[Any, ...]) -> int | None:
     """`line_of` for YAML text that has not been composed yet (error paths only)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return None
     return line_of(node, loc)

@@ -2,19 +2,24 @@
 
 `write_reports` writes all four files (JSON included) into an output folder:
 `report.json`, `summary.md` (fit for `$GITHUB_STEP_SUMMARY` and a PR comment),
-`junit.xml` (one testcase per case x scorer) and `report.html`.
+`junit.xml` (one testcase per case x scorer) and `report.html` (its markup is the Jinja
+template `templates/report.html.j2`, autoescaped, so nothing a model answers becomes markup).
 """
 
 from __future__ import annotations
 
-import html
 import json
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from .report import ArmResult, CaseResult, EvalReport, write_json
 from .stats import mean
+
+if TYPE_CHECKING:
+    import jinja2
 
 _PASS, _FAIL = "PASS", "FAIL"
 
@@ -251,32 +256,6 @@ def junit_xml(report: EvalReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-_STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1f24}
-h1{font-size:1.3rem}table{border-collapse:collapse;width:100%}
-th,td{border:1px solid #d0d7de;padding:4px 6px;vertical-align:top;text-align:left}
-th{background:#f6f8fa;position:sticky;top:0}
-.ok{background:#e6f4ea}.bad{background:#fde7e9}.mid{background:#fff4ce}
-pre{white-space:pre-wrap;margin:0;max-width:32rem;font-size:12px}
-.controls{margin:1rem 0;display:flex;gap:1rem;flex-wrap:wrap}
-.pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}
-small{color:#57606a}
-"""
-
-_SCRIPT = """
-const rows=[...document.querySelectorAll('tbody.cases tr')];
-const failing=document.getElementById('failing'),search=document.getElementById('search'),
-changed=document.getElementById('changed'),count=document.getElementById('count');
-function apply(){let shown=0;const want=failing.value,text=search.value.toLowerCase();
-for(const row of rows){const fails=row.dataset.fails.split(' ');
-let ok=(want==='' )||(want==='*'?row.dataset.fails!=='':fails.includes(want));
-if(ok&&text)ok=row.textContent.toLowerCase().includes(text);
-if(ok&&changed.checked)ok=row.dataset.changed==='1';
-row.hidden=!ok;if(ok)shown++;}count.textContent=shown+' of '+rows.length+' cases';}
-for(const el of [failing,search,changed])el.addEventListener('input',apply);apply();
-"""
-
-
 def _cell_class(value: float, pass_score: float) -> str:
     if value >= max(pass_score, 0.999):
         return "ok"
@@ -284,96 +263,112 @@ def _cell_class(value: float, pass_score: float) -> str:
 
 
 def _pre(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
-    return f"<pre>{html.escape(text)}</pre>"
+    """A value as the page shows it in a `<pre>`: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
 
 
-def _answer(case: CaseResult | None) -> Any:
-    if case is None:
-        return "(not in baseline)"
+def _answer(case: CaseResult) -> Any:
     first = case.attempts[0]
     if first.error:
         return f"ERROR: {first.error}"
     return first.output if first.output is not None else first.text
 
 
+@dataclass(frozen=True)
+class _Cell:
+    css: str
+    reason: str
+    value: float
+    was: float | None
+    unstable: bool
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One case of the page's table, with what the filters read (`fails`, `changed`)."""
+
+    id: str
+    tags: list[str]
+    inputs: str
+    expected: str
+    answer: str
+    baseline_answer: str | None  # None: no baseline run at all
+    fails: list[str]
+    changed: bool
+    cells: list[_Cell]
+
+
+def _row(
+    case: CaseResult, base_case: CaseResult | None, pass_scores: dict[str, float], baseline: bool
+) -> _Row:
+    names = list(pass_scores)
+    first = case.attempts[0]
+    return _Row(
+        id=case.id,
+        tags=list(case.tags),
+        inputs=_pre(case.inputs),
+        expected=_pre(case.expected),
+        answer=_pre(_answer(case)),
+        baseline_answer=(
+            None
+            if not baseline
+            else _pre(_answer(base_case) if base_case is not None else "(not in baseline)")
+        ),
+        fails=[n for n in names if case.scores.get(n, 0.0) < pass_scores[n]],
+        changed=base_case is not None
+        and any(abs(case.scores.get(n, 0.0) - base_case.scores.get(n, 0.0)) > 1e-9 for n in names),
+        cells=[
+            _Cell(
+                css=_cell_class(case.scores.get(name, 0.0), pass_scores[name]),
+                reason=first.scores[name].reason if name in first.scores else "",
+                value=case.scores.get(name, 0.0),
+                was=(
+                    base_case.scores[name]
+                    if base_case is not None and name in base_case.scores
+                    else None
+                ),
+                unstable=name in case.unstable,
+            )
+            for name in names
+        ],
+    )
+
+
+@cache
+def _page_template() -> jinja2.Template:
+    """`templates/report.html.j2`, package data of this subpackage, loaded once."""
+    import jinja2  # noqa: PLC0415 - only when a page is rendered
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__ or "squadkit.evals", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template("report.html.j2")
+
+
 def html_page(report: EvalReport, baseline: EvalReport | None = None) -> str:
-    """One self-contained page: summary and a filterable per-case table beside the baseline."""
-    e = html.escape
+    """One self-contained page: summary and a filterable per-case table beside the baseline.
+
+    The markup is `templates/report.html.j2`; this function only decides what each row says.
+    """
     arm = report.arm(report.gate.arm if report.gate else None)
     base_arm = baseline.arm() if baseline else None
     base_cases = {c.id: c for c in base_arm.cases} if base_arm else {}
     pass_scores = {info.name: info.pass_score for info in report.scorers}
-    names = list(pass_scores)
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Eval {e(report.suite)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>Eval <code>{e(report.suite)}</code> - arm <code>{e(arm.name)}</code>",
-    ]
-    if report.gate:
-        css = "pass" if report.gate.verdict == "pass" else "fail"
-        parts.append(f" <span class='{css}'>gate {e(report.gate.verdict.upper())}</span>")
-    parts.append("</h1>")
-    parts.append(
-        f"<p><small>prompt {e(arm.prompt.name)}@v{arm.prompt.version} "
-        f"({e(arm.prompt.label or 'no label')}, {e(_short_hash(arm.prompt.hash))}), alias "
-        f"{e(arm.prompt.alias)}, dataset {e(report.dataset)}, mode {e(report.mode)}, "
-        f"created {e(report.created_at.isoformat(timespec='seconds'))}"
-        + (", baseline shown beside each answer" if base_arm else "")
-        + "</small></p>"
+    return _page_template().render(
+        report=report,
+        gate=report.gate,
+        arm=arm,
+        base_arm=base_arm,
+        prompt_hash=_short_hash(arm.prompt.hash),
+        created=report.created_at.isoformat(timespec="seconds"),
+        scorers=list(pass_scores),
+        rows=[
+            _row(case, base_cases.get(case.id), pass_scores, base_arm is not None)
+            for case in arm.cases
+        ],
     )
-    if report.gate and report.gate.reasons:
-        parts.append("<ul>" + "".join(f"<li>{e(r)}</li>" for r in report.gate.reasons) + "</ul>")
-    parts.append("<table><thead><tr><th>Scorer</th><th>Mean</th><th>CI</th><th>Passed</th>")
-    parts.append("<th>Baseline</th></tr></thead><tbody>")
-    for name, stats in arm.summary.scorers.items():
-        base = base_arm.summary.scorers.get(name) if base_arm else None
-        parts.append(
-            f"<tr><td>{e(name)}</td><td>{stats.mean:.3f}</td>"
-            f"<td>{stats.ci_low:.3f}..{stats.ci_high:.3f}</td><td>{stats.passed}/{stats.n}</td>"
-            f"<td>{f'{base.mean:.3f}' if base else '-'}</td></tr>"
-        )
-    parts.append("</tbody></table>")
-    options = "".join(f"<option value='{e(n)}'>failing {e(n)}</option>" for n in names)
-    parts.append(
-        "<div class='controls'><label>Show <select id='failing'><option value=''>all cases"
-        f"</option><option value='*'>failing any scorer</option>{options}</select></label>"
-        "<label>Search <input id='search' type='search'></label>"
-        "<label><input id='changed' type='checkbox'> changed vs baseline</label>"
-        "<span id='count'></span></div>"
-    )
-    header = "".join(f"<th>{e(n)}</th>" for n in names)
-    parts.append(
-        "<table><thead><tr><th>Case</th><th>Inputs</th><th>Expected</th><th>Answer</th>"
-        f"<th>Baseline answer</th>{header}</tr></thead><tbody class='cases'>"
-    )
-    for case in arm.cases:
-        base_case = base_cases.get(case.id)
-        fails = [n for n in names if case.scores.get(n, 0.0) < pass_scores[n]]
-        changed = base_case is not None and any(
-            abs(case.scores.get(n, 0.0) - base_case.scores.get(n, 0.0)) > 1e-9 for n in names
-        )
-        cells = []
-        for name in names:
-            value = case.scores.get(name, 0.0)
-            reason = case.attempts[0].scores[name].reason if name in case.attempts[0].scores else ""
-            before = (
-                f"<br><small>was {base_case.scores[name]:.2f}</small>"
-                if base_case is not None and name in base_case.scores
-                else ""
-            )
-            flag = " <small>unstable</small>" if name in case.unstable else ""
-            cells.append(
-                f"<td class='{_cell_class(value, pass_scores[name])}' title='{e(reason)}'>"
-                f"{value:.2f}{before}{flag}</td>"
-            )
-        tags = " ".join(case.tags)
-        parts.append(
-            f"<tr data-fails='{e(' '.join(fails))}' data-changed='{int(changed)}'>"
-            f"<td>{e(case.id)}<br><small>{e(tags)}</small></td><td>{_pre(case.inputs)}</td>"
-            f"<td>{_pre(case.expected)}</td><td>{_pre(_answer(case))}</td>"
-            f"<td>{_pre(_answer(base_case)) if base_arm else '-'}</td>{''.join(cells)}</tr>"
-        )
-    parts.append("</tbody></table>")
-    parts.append(f"<script>{_SCRIPT}</script></body></html>\n")
-    return "".join(parts)

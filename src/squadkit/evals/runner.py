@@ -1,34 +1,29 @@
 """The eval runner: every case of a suite through the real feature path, scored, in parallel.
 
-Calls go through `ModelCaller`, which applies the mode:
-
-- `live`: call the models through the gateway; nothing is read from or written to disk.
-- `record`: call the models and store every answer under `evals/recordings/<suite>/`.
-- `replay`: answer from the recordings only; a miss is a `ReplayMiss` naming the case. No
-  gateway is built and litellm is never imported, so a replayed gate takes seconds.
-
-Concurrency is bounded by a semaphore (the suite's `concurrency`); a progress bar shows on
-an interactive terminal and stays quiet in CI (`CI` set) or when output is piped.
+For each arm (a prompt version and model), each case is rendered by the prompt registry,
+answered through `ModelCaller` (which applies the mode: live, record or replay, see
+`caller`) and scored by the suite's scorers; repeats of a case are summarised with a
+stability check. Concurrency is bounded by a semaphore (the suite's `concurrency`); the
+progress bar is `RunProgress`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
-from ..gateway.config import ModelsConfig, load_models_config
+from ..gateway.config import load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
-from .cache import RecordedResponse, ResponseCache, request_key, scrub
+from .cache import RecordedResponse, ResponseCache, scrub
+from .caller import ModelCaller
 from .dataset import Case, load_dataset
-from .errors import EvalConfigError, ReplayMiss
+from .errors import EvalConfigError
 from .paths import display_path
+from .progress import RunProgress
 from .report import (
     ArmResult,
     Attempt,
@@ -46,7 +41,6 @@ from .stats import is_unstable
 from .suite import Suite, Target
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway, PromptRef
     from ..prompts import PromptVersion
     from ..settings import Settings
 
@@ -85,120 +79,6 @@ def shard_cases(cases: list[Case], shard: tuple[int, int] | None) -> list[tuple[
 
 
 @dataclass
-class ModelCaller:
-    """Model calls through the response cache, according to the run mode."""
-
-    settings: Settings
-    models: ModelsConfig
-    cache: ResponseCache
-    mode: Mode
-    suite_name: str
-    _gateway: Gateway | None = field(default=None, init=False)
-
-    def gateway(self) -> Gateway:
-        if self._gateway is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            from ..gateway import Gateway  # noqa: PLC0415 - litellm only when calling live
-
-            self._gateway = Gateway.from_settings(self.settings)
-        return self._gateway
-
-    async def call(
-        self,
-        alias: str,
-        messages: list[dict[str, str]],
-        *,
-        case_id: str,
-        params: dict[str, Any] | None = None,
-        output_schema: dict[str, Any] | None = None,
-        prompt: PromptRef | None = None,
-        deadline_s: float | None = None,
-        sample: int = 0,
-    ) -> RecordedResponse:
-        chain = self.models.deployment_chain(alias)
-        # What a reviewer needs to recognise the recording; the key covers the rest.
-        users = [m["content"] for m in messages if m.get("role") == "user"]
-        request: dict[str, Any] = {
-            "alias": alias,
-            "chain": chain,
-            "case": case_id,
-            "last_user_message": users[-1][:2000] if users else "",
-        }
-        key = request_key(
-            alias=alias,
-            chain=chain,
-            messages=messages,
-            params=params,
-            output_schema=output_schema,
-            sample=sample,
-        )
-        if self.mode == "replay":
-            hit = self.cache.get(key)
-            if hit is None:
-                raise ReplayMiss(
-                    f"case '{case_id}': no recording for model alias '{alias}' "
-                    f"({', '.join(chain)}) in {display_path(self.cache.path)}; "
-                    f"record it with `squad eval run {self.suite_name} --mode record`"
-                )
-            return hit
-        response, recordable = await self._live(
-            alias=alias,
-            messages=messages,
-            params=params,
-            output_schema=output_schema,
-            prompt=prompt,
-            deadline_s=deadline_s,
-        )
-        if self.mode == "record" and recordable:
-            summary = request if not sample else {**request, "sample": sample}
-            response = self.cache.put(key, summary, response)
-        return response
-
-    async def _live(
-        self,
-        *,
-        alias: str,
-        messages: list[dict[str, str]],
-        params: dict[str, Any] | None,
-        output_schema: dict[str, Any] | None,
-        prompt: PromptRef | None,
-        deadline_s: float | None,
-    ) -> tuple[RecordedResponse, bool]:
-        from ..gateway import InvalidOutput  # noqa: PLC0415
-        from ..gateway.errors import GatewayError  # noqa: PLC0415
-
-        try:
-            completion = await self.gateway().acomplete(
-                alias,
-                messages,
-                params=params,
-                output_schema=output_schema,
-                prompt=prompt,
-                deadline_s=deadline_s,
-            )
-        except InvalidOutput as error:
-            # The model answered badly: that is its behaviour, recorded like an answer.
-            failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
-            return failed, True
-        except GatewayError as error:
-            # Outages and deadlines are not the model's answer: never recorded.
-            return RecordedResponse(alias=alias, error=str(error)), False
-        response = RecordedResponse(
-            text=completion.text,
-            output=completion.output,
-            alias=completion.alias,
-            deployment=completion.deployment,
-            fallback_used=completion.fallback_used,
-            attempts=completion.attempts,
-            latency_s=round(completion.latency_s, 6),
-            input_tokens=completion.input_tokens or 0,
-            output_tokens=completion.output_tokens or 0,
-            cost_usd=completion.cost_usd or 0.0,
-        )
-        return response, True
-
-
-@dataclass
 class _Arm:
     """One arm's state while it runs."""
 
@@ -209,52 +89,6 @@ class _Arm:
     def saw(self, response: RecordedResponse) -> None:
         if response.deployment and response.error is None:
             self.answered.setdefault(response.alias, set()).add(response.deployment)
-
-
-class RunProgress:
-    """A rich progress bar, or nothing (CI, pipes, `progress=False`).
-
-    `on_advance` is called on every step whether or not a bar shows: a `--workers` child
-    counts its attempts there, and the parent's bar shows the sum (`show`).
-    """
-
-    def __init__(self, enabled: bool | None, on_advance: Callable[[], None] | None = None) -> None:
-        if enabled is None:
-            enabled = sys.stderr.isatty() and not os.environ.get("CI")
-        self.enabled = enabled
-        self.on_advance = on_advance
-        self._advance: Callable[[int], None] = lambda _: None
-        self._show: Callable[[int], None] = lambda _: None
-
-    @contextmanager
-    def running(self, description: str, total: int) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        from rich.console import Console  # noqa: PLC0415 - only on a terminal
-        from rich.progress import (  # noqa: PLC0415
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TimeElapsedColumn,
-        )
-
-        columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(description, total=total)
-            self._advance = lambda steps: bar.advance(task, steps)
-            self._show = lambda completed: bar.update(task, completed=completed)
-            yield
-        self._advance = self._show = lambda _: None
-
-    def advance(self) -> None:
-        self._advance(1)
-        if self.on_advance is not None:
-            self.on_advance()
-
-    def show(self, completed: int) -> None:
-        """Set the bar to `completed` steps (the parent of `--workers` children)."""
-        self._show(completed)
 
 
 async def run_suite(

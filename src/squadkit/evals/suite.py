@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..yaml_lines import line_in_text
+from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
 from .paths import display_path
 from .scorers import ScorerSpec
@@ -191,13 +190,10 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise EvalConfigError(
-            f"{where}{line}: {getattr(error, 'problem', None) or error}"
-        ) from None
+        data = load_yaml(text, path)
+    except InvalidYaml as error:
+        line = f":{error.line}" if error.line else ""
+        raise EvalConfigError(f"{where}{line}: invalid YAML: {error.problem}") from None
     if not isinstance(data, dict):
         raise EvalConfigError(f"{where}: expected a mapping with 'name', 'target', 'scorers'")
     data.setdefault("name", path.stem)

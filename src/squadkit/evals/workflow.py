@@ -2,42 +2,46 @@
 
 run -> reports; gate -> run (or read a merged report) + verdict + evidence; baseline ->
 `evals/baselines/<suite>.json`; compare -> a Markdown diff of two reports; merge -> one report
-from shards. run, gate and baseline get their report from `run_report`: in this process, or
-from `--workers` child processes, one shard each, merged.
+from shards. run, gate and baseline get their report from `workers.run_report`: in this
+process, or from `--workers` child processes, one shard each, merged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
-import math
-import multiprocessing
-import os
-import sys
-import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from multiprocessing.connection import wait
-from multiprocessing.process import BaseProcess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ..errors import SquadError
-from .dataset import load_dataset
-from .errors import EvalConfigError, GateFailed, ShardFailed
+from .errors import EvalConfigError, GateFailed
 from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
 from .paths import display_path
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
-from .runner import RunOptions, RunProgress, run_suite
+from .runner import RunOptions, run_suite
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
+from .workers import run_report, worker_count
 
 if TYPE_CHECKING:
-    from multiprocessing.sharedctypes import Synchronized
-
     from ..settings import Settings
+
+__all__ = [  # run_report and worker_count are the commands' too; they live in `workers`
+    "Outcome",
+    "TargetOverride",
+    "baseline",
+    "compare",
+    "gate",
+    "merge",
+    "refresh",
+    "run",
+    "run_report",
+    "suites",
+    "summary_text",
+    "worker_count",
+]
 
 
 @dataclass(frozen=True)
@@ -109,181 +113,6 @@ def run(
     report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
     paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
     return Outcome(suite=suite, report=report, paths=paths)
-
-
-# Below this many model calls per process, a worker's start and the merge cost more than
-# the CPU it takes off the parent (litellm spends ~5 ms of CPU per call).
-CALLS_PER_WORKER = 100
-
-# Linux forks: the parent imports litellm once (seconds) and every child starts with it
-# loaded. macOS and Windows spawn (fork is unsafe there once system frameworks are loaded):
-# each child imports what it needs, like a fresh `squad` process.
-START_METHOD = "fork" if sys.platform == "linux" else "spawn"
-
-
-def worker_count(
-    requested: int | None, suite: Suite, options: RunOptions, targets: list[Target]
-) -> int:
-    """Processes for a run: `requested`, or for `None` (auto) one per core when the run makes
-    enough model calls to share, and one in replay mode, where no model is called."""
-    cases = len(load_dataset(suite.dataset_path).cases)
-    if requested is not None:
-        return max(1, min(requested, cases))
-    if options.mode == "replay" or options.shard is not None:
-        return 1
-    calls = cases * (options.repeats or suite.spec.repeats) * len(targets)
-    return max(1, min(_cores(), calls // CALLS_PER_WORKER))
-
-
-def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
-    if START_METHOD == "fork":
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def run_report(
-    settings: Settings,
-    suite: Suite,
-    options: RunOptions,
-    targets: list[Target],
-    *,
-    workers: int = 1,
-    on_shard: Callable[[str], None] = lambda _: None,
-) -> EvalReport:
-    """The report of one run, made in this process or split across `workers` processes.
-
-    The runner spends its CPU in one process (litellm costs milliseconds of CPU per call),
-    so a large live run only scales with cores as several processes. Child `i` runs shard
-    `i/n` and the reports are merged as `squad eval merge` does, so the result is the one
-    report a single process would have written; a crash stays in its shard and is reported
-    as `ShardFailed` naming it. The suite's concurrency is divided across the children.
-    """
-    cases = len(load_dataset(suite.dataset_path).cases)
-    count = max(1, min(workers, cases))
-    if count == 1:
-        return asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
-    if options.shard is not None:
-        raise EvalConfigError("--workers shards the run itself: give --workers or --shard")
-    concurrency = math.ceil((options.concurrency or suite.spec.concurrency) / count)
-    if START_METHOD == "fork" and options.mode != "replay":
-        from ..gateway.router import tune_litellm  # noqa: PLC0415 - once, before the fork
-
-        tune_litellm()
-    # A spawned child starts with nothing configured: it sets up logs like this process.
-    log_level = None if START_METHOD == "fork" else logging.getLevelName(logging.root.level)
-    attempts = _context().Value("q", 0)  # every child's attempts so far, for the bar
-    total = cases * (options.repeats or suite.spec.repeats) * len(targets)
-    progress = RunProgress(options.progress)
-    started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory(prefix="squad-eval-workers-") as tmp,
-        progress.running(f"{suite.name} ({count} workers)", total),
-    ):
-        jobs = [
-            _ShardJob(
-                settings=settings,
-                suite=suite,
-                options=replace(
-                    options, shard=(index, count), concurrency=concurrency, progress=False
-                ),
-                targets=targets,
-                report_path=Path(tmp) / f"shard-{index}.json",
-                error_path=Path(tmp) / f"shard-{index}.error",
-                log_level=log_level,
-                attempts=attempts,
-            )
-            for index in range(1, count + 1)
-        ]
-        running: dict[int, tuple[_ShardJob, BaseProcess]] = {}
-        try:
-            for job in jobs:
-                process = _context().Process(
-                    target=_run_shard, args=(job,), name=f"squad-eval-{job.label}"
-                )
-                process.start()
-                running[process.sentinel] = (job, process)
-            while running:
-                finished = wait(list(running), timeout=0.2 if progress.enabled else None)
-                progress.show(attempts.value)
-                for sentinel in finished:
-                    job, done = running.pop(cast(int, sentinel))
-                    done.join()
-                    if done.exitcode != 0:
-                        raise ShardFailed(
-                            f"suite '{suite.name}': shard {job.label} exited {done.exitcode}"
-                            + (f": {job.error()}" if job.error() else "")
-                        )
-                    on_shard(
-                        f"{suite.name}: shard {job.label} done "
-                        f"({time.perf_counter() - started:.1f} s)"
-                    )
-        finally:
-            for _, left in running.values():
-                left.kill()
-                left.join()
-        return merge_reports([read_report(job.report_path) for job in jobs])
-
-
-@dataclass(frozen=True)
-class _ShardJob:
-    """What one worker process runs, and where it leaves its report or its error."""
-
-    settings: Settings
-    suite: Suite
-    options: RunOptions
-    targets: list[Target]
-    report_path: Path
-    error_path: Path
-    log_level: str | None  # set when the child is spawned rather than forked
-    attempts: Synchronized[int]  # shared with the parent: attempts made by all children
-
-    @property
-    def label(self) -> str:
-        index, count = self.options.shard or (1, 1)
-        return f"{index}/{count}"
-
-    def error(self) -> str:
-        """The child's one-line error, as the CLI would have printed it."""
-        try:
-            return self.error_path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return ""
-
-
-def _run_shard(job: _ShardJob) -> None:
-    """A worker process: run one shard and write its report; on failure, one line and the
-    exit code the CLI gives that error (a traceback would be lost in a child)."""
-    from ..observability import setup_observability, shutdown_observability  # noqa: PLC0415
-
-    def attempted() -> None:
-        with job.attempts.get_lock():
-            job.attempts.value += 1
-
-    code = 0
-    try:
-        if job.log_level is not None:
-            setup_observability(job.settings.model_copy(update={"log_level": job.log_level}))
-        options = replace(job.options, on_attempt=attempted)
-        report = asyncio.run(
-            run_suite(job.suite, settings=job.settings, options=options, targets=job.targets)
-        )
-        write_json(report, job.report_path)
-    except SquadError as error:
-        job.error_path.write_text(str(error), encoding="utf-8")
-        code = error.exit_code
-    except BaseException as error:  # reported by the parent, naming the shard
-        job.error_path.write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
-        code = 1
-    finally:
-        shutdown_observability()  # a child exits without atexit hooks: flush telemetry now
-    sys.exit(code)
 
 
 def gate(

@@ -6,6 +6,7 @@ one repair attempt, typed errors and one small typed result per call. litellm is
 only when the first call is made.
 """
 
+from .calls import Attempt, CallContext, Completion, GatewayObserver, NoopObserver, PromptRef
 from .config import AliasConfig, Deployment, ModelsConfig, RoutingConfig, load_models_config
 from .errors import (
     ConfigError,
@@ -15,15 +16,7 @@ from .errors import (
     InvalidOutput,
     ProviderUnavailable,
 )
-from .gateway import (
-    Attempt,
-    CallContext,
-    Completion,
-    Gateway,
-    GatewayObserver,
-    NoopObserver,
-    PromptRef,
-)
+from .gateway import Gateway
 
 __all__ = [
     "AliasConfig",

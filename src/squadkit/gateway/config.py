@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..yaml_lines import line_in_text
+from ..yaml_lines import line_in_text, load_yaml
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
@@ -158,13 +157,7 @@ def load_models_config(path: Path) -> ModelsConfig:
         ) from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read models file: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{where}: {problem}") from None
+    data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with an 'aliases' key")
     try:

@@ -1,9 +1,11 @@
 """The gateway: `acomplete(alias, messages)` -> `Completion`, through litellm's Router.
 
 What it adds to the Router, and nothing else: an overall deadline per call, structured
-output (parse JSON, validate against the output schema, one repair attempt, then
-`InvalidOutput`), typed errors listing every deployment's failure, one small result, and
-calls that skip the deployments litellm has cooled down instead of sleeping their retries.
+output (`structured`: parse, validate, one repair attempt, then `InvalidOutput`), typed
+errors listing every deployment's failure, one small result (`calls`), a bound on calls in
+flight, and calls that skip the deployments litellm has cooled down instead of sleeping
+their retries. This module is the call itself: those steps in order, and the Router's
+answer or failure turned into the gateway's terms.
 """
 
 from __future__ import annotations
@@ -11,122 +13,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import os
-import re
 import threading
 import time
 import uuid
 import weakref
 from collections import Counter
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..errors import ConfigError
+from .calls import (
+    Attempt,
+    CallContext,
+    Completion,
+    GatewayObserver,
+    Message,
+    NoopObserver,
+    PromptRef,
+)
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
+from .structured import parse_output, repair_messages
 
 if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
-
     from ..settings import Settings
     from .router import Link, RouterBundle
 
+__all__ = [  # the call's types are defined in `calls` and importable from here too
+    "Attempt",
+    "CallContext",
+    "Completion",
+    "Gateway",
+    "GatewayObserver",
+    "NoopObserver",
+    "PromptRef",
+]
+
 T = TypeVar("T")
-Message = Mapping[str, Any]
-
-# Part of the gateway's structured-output protocol (not a feature prompt): what the model
-# is told when its first answer did not parse or validate.
-REPAIR_INSTRUCTION = (
-    "Your previous answer was not valid: {problem}. Reply again with only a JSON value "
-    "that satisfies this JSON Schema, and no other text:\n{schema}"
-)
-
-
-@dataclass(frozen=True)
-class PromptRef:
-    """Which prompt version produced a call's messages (the prompt registry builds it)."""
-
-    name: str
-    version: int
-    label: str | None
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One answered call. `deployment` is the pinned model string that actually answered."""
-
-    text: str
-    output: Any
-    alias: str
-    deployment: str
-    fallback_used: bool
-    attempts: int
-    latency_s: float
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    prompt: PromptRef | None = None
-    # Why the model stopped, as the provider said: "stop", "length" (hit max_tokens, so the
-    # text may be cut), "content_filter", "tool_calls"; None when it did not say.
-    finish_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """What an observer learns when a call starts. Content is there; recording it is opt-in."""
-
-    call_id: str
-    alias: str
-    chain: tuple[str, ...]
-    messages: Sequence[Message]
-    prompt: PromptRef | None
-    started_at: float = field(default_factory=time.time)
-    # The first deployment's defaults merged with the call's params, and the output schema:
-    # observability records the request params and scores sampled answers against the schema.
-    params: Mapping[str, Any] = field(default_factory=dict)
-    output_schema: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One Router call of a gateway call: the answer, or the structured-output repair."""
-
-    purpose: Literal["answer", "repair"]
-    deployment: str | None
-    latency_s: float
-    input_tokens: int
-    output_tokens: int
-    failures: tuple[DeploymentFailure, ...]
-
-
-class GatewayObserver(Protocol):
-    """Hook for tracing/metrics: the gateway calls these; they must not raise."""
-
-    def on_call_start(self, call: CallContext) -> None: ...
-
-    def on_attempt(self, call: CallContext, attempt: Attempt) -> None: ...
-
-    def on_call_end(
-        self, call: CallContext, completion: Completion | None, error: BaseException | None
-    ) -> None: ...
-
-
-class NoopObserver:
-    """The default observer: does nothing."""
-
-    def on_call_start(self, call: CallContext) -> None:
-        return None
-
-    def on_attempt(self, call: CallContext, attempt: Attempt) -> None:
-        return None
-
-    def on_call_end(
-        self, call: CallContext, completion: Completion | None, error: BaseException | None
-    ) -> None:
-        return None
 
 
 class Gateway:
@@ -266,21 +190,12 @@ class Gateway:
             messages = [dict(m) for m in call.messages]
             first = await attempt(messages=messages, purpose="answer")
             attempts = [first]
-            output, problem = _parse(first.text, output_schema)
+            output, problem = parse_output(first.text, output_schema)
             if problem is not None:
-                repair = [
-                    *messages,
-                    {"role": "assistant", "content": first.text},
-                    {
-                        "role": "user",
-                        "content": REPAIR_INSTRUCTION.format(
-                            problem=problem, schema=json.dumps(output_schema)
-                        ),
-                    },
-                ]
+                repair = repair_messages(messages, first.text, problem, output_schema)
                 second = await attempt(messages=repair, purpose="repair")
                 attempts.append(second)
-                output, problem = _parse(second.text, output_schema)
+                output, problem = parse_output(second.text, output_schema)
                 if problem is not None:
                     raise InvalidOutput(call.alias, second.link.deployment.model, problem)
             last = attempts[-1]
@@ -460,46 +375,3 @@ def _merge(
             )
         )
     return merged
-
-
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
-
-
-@functools.lru_cache(maxsize=64)
-def _output_validator(schema_json: str) -> Validator:
-    """A checked validator per distinct output schema, built once.
-
-    `jsonschema.validate` re-checks the schema itself on every call (about 1.5 ms, a
-    fifth of litellm's own cost per call); jsonschema is imported only when first needed.
-    """
-    from jsonschema import SchemaError, validators  # noqa: PLC0415
-
-    schema = json.loads(schema_json)
-    validator_class = validators.validator_for(schema)
-    try:
-        validator_class.check_schema(schema)
-    except SchemaError as error:
-        raise ConfigError(f"the output schema itself is invalid: {error.message}") from None
-    return validator_class(schema)
-
-
-def _parse(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
-    """(parsed JSON, None) or (None, what is wrong). No schema: no parsing at all."""
-    if schema is None:
-        return None, None
-    candidate = text.strip()
-    fenced = _FENCE.match(candidate)
-    if fenced:
-        candidate = fenced.group(1)
-    try:
-        value = json.loads(candidate)
-    except json.JSONDecodeError as error:
-        return None, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
-    from jsonschema.exceptions import best_match  # noqa: PLC0415 - cached after first use
-
-    validator = _output_validator(json.dumps(schema, sort_keys=True))
-    problem = best_match(validator.iter_errors(value))
-    if problem is not None:
-        where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
-        return None, f"{where}: {problem.message}"
-    return value, None

@@ -8,7 +8,7 @@ imports the OpenTelemetry SDK until `setup_observability` runs.
 
 from .config import ObservabilityConfig, capture_content, load_observability_config
 from .logs import configure_logging
-from .observer import CallRecord, GenAIObserver, NoTelemetry, Telemetry
+from .observer import CallRecord, GenAIObserver
 from .quality import DriftMonitor, DriftStatus, QualitySampler, QualityScore, build_scorers
 from .redaction import Redactor
 from .runtime import (
@@ -20,6 +20,7 @@ from .runtime import (
     shutdown_observability,
 )
 from .semconv import SEMCONV_VERSION
+from .telemetry import NoTelemetry, Telemetry
 
 __all__ = [
     "SEMCONV_VERSION",

@@ -19,10 +19,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
+from ..yaml_lines import line_in_text, load_yaml
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _TRUE = {"1", "true", "yes", "on"}
@@ -98,18 +98,16 @@ def load_observability_config(path: Path) -> ObservabilityConfig:
     """Read the file if it exists (defaults otherwise); problems are one-line `ConfigError`s."""
     if not path.is_file():
         return ObservabilityConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: invalid YAML") from None
+    text = path.read_text(encoding="utf-8")
+    data = load_yaml(text, path) or {}
     try:
         return ObservabilityConfig.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: field '{field}': {first['msg']}") from None
+        line = line_in_text(text, tuple(first["loc"]))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: field '{field}': {first['msg']}") from None
 
 
 def capture_content(environ: Mapping[str, str] | None = None) -> bool:

@@ -3,7 +3,8 @@
 It implements the gateway's `GatewayObserver` hook: `on_call_start`, `on_attempt` after
 each Router call (its failed tries, i.e. retries and fallbacks, and the answer), and
 `on_call_end` with the completion or the error. From that the observer produces, in one
-place and following the GenAI semantic conventions (see `semconv.py`):
+place and following the GenAI semantic conventions (see `semconv.py`; the attribute
+mapping is `attributes.py`):
 
 - a `chat {model}` span with the request, response, usage, prompt and routing attributes,
   one `squad.gateway.attempt` event per attempt, and `gen_ai.evaluation.result` events for
@@ -12,8 +13,9 @@ place and following the GenAI semantic conventions (see `semconv.py`):
   invalid outputs, quality scores, grounding failures and drift;
 - one structured log line per call (and per failed attempt).
 
-Telemetry backends are pluggable (`Telemetry`): the OpenTelemetry one when the SDK is
-installed and enabled, otherwise `NoTelemetry` and the observer degrades to logs only.
+Telemetry backends are pluggable (`Telemetry`, in `telemetry.py`): the OpenTelemetry one
+when the SDK is installed and enabled, otherwise `NoTelemetry` and the observer degrades to
+logs only.
 Content (messages, answers) is recorded only when `capture_content` is on, and redacted.
 """
 
@@ -21,90 +23,39 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from . import semconv as sc
+from .attributes import (
+    deployment_model,
+    failure_type,
+    inputs_text,
+    messages_json,
+    prompt_attributes,
+    prompt_fields,
+    request_attributes,
+)
 from .quality import Answer, DriftMonitor, QualitySampler, Scorer
 from .redaction import Redactor
+from .telemetry import Attributes, AttributeValue, NoTelemetry, SpanHandle, Telemetry
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
-    from ..gateway.errors import DeploymentFailure
-    from ..gateway.gateway import Attempt, CallContext, Completion, PromptRef
+    from ..gateway.calls import Attempt, CallContext, Completion, PromptRef
+
+__all__ = [  # the telemetry seam is defined in `telemetry` and importable from here too
+    "AttributeValue",
+    "Attributes",
+    "CallRecord",
+    "GenAIObserver",
+    "NoTelemetry",
+    "SpanHandle",
+    "Telemetry",
+]
 
 logger = logging.getLogger(__name__)
-
-AttributeValue = str | bool | int | float | Sequence[str]
-Attributes = dict[str, AttributeValue]
-
-_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# Request params the conventions name, by litellm/OpenAI param name.
-_PARAM_ATTRIBUTES = {
-    "temperature": sc.REQUEST_TEMPERATURE,
-    "max_tokens": sc.REQUEST_MAX_TOKENS,
-    "max_completion_tokens": sc.REQUEST_MAX_TOKENS,
-    "top_p": sc.REQUEST_TOP_P,
-    "top_k": sc.REQUEST_TOP_K,
-    "seed": sc.REQUEST_SEED,
-    "frequency_penalty": sc.REQUEST_FREQUENCY_PENALTY,
-    "presence_penalty": sc.REQUEST_PRESENCE_PENALTY,
-}
-
-
-class SpanHandle(Protocol):
-    """The part of a span the observer uses."""
-
-    def add_event(self, name: str, attributes: Attributes) -> None: ...
-
-    def set_attributes(self, attributes: Attributes) -> None: ...
-
-    def end(self, error_type: str | None) -> None: ...
-
-    def trace_ids(self) -> tuple[str, str] | None: ...
-
-
-class Telemetry(Protocol):
-    """A traces+metrics backend; metrics are named by the constants in `semconv`."""
-
-    def start_span(self, name: str, attributes: Attributes) -> SpanHandle: ...
-
-    def record(self, metric: str, value: float, attributes: Attributes) -> None: ...
-
-    def shutdown(self) -> None: ...
-
-
-class _NoSpan:
-    def add_event(self, name: str, attributes: Attributes) -> None:
-        return None
-
-    def set_attributes(self, attributes: Attributes) -> None:
-        return None
-
-    def end(self, error_type: str | None) -> None:
-        return None
-
-    def trace_ids(self) -> tuple[str, str] | None:
-        return None
-
-
-_NO_SPAN = _NoSpan()
-
-
-class NoTelemetry:
-    """No traces, no metrics: the observer still logs (observability=none, OTEL_SDK_DISABLED)."""
-
-    def start_span(self, name: str, attributes: Attributes) -> SpanHandle:
-        return _NO_SPAN
-
-    def record(self, metric: str, value: float, attributes: Attributes) -> None:
-        return None
-
-    def shutdown(self) -> None:
-        return None
 
 
 @dataclass
@@ -120,67 +71,6 @@ class CallRecord:
     started: float
     attempts: int = 0
     base: Attributes = field(default_factory=dict)
-
-
-def _prompt_attributes(prompt: PromptRef | None) -> Attributes:
-    if prompt is None:
-        return {}
-    attributes: Attributes = {
-        sc.PROMPT_NAME: prompt.name,
-        sc.PROMPT_VERSION: str(prompt.version),
-        sc.PROMPT_HASH: prompt.content_hash,
-    }
-    if prompt.label:
-        attributes[sc.PROMPT_LABEL] = prompt.label
-    return attributes
-
-
-def _request_attributes(params: Mapping[str, Any]) -> Attributes:
-    attributes: Attributes = {}
-    for param, value in params.items():
-        name = _PARAM_ATTRIBUTES.get(param)
-        if name is not None and isinstance(value, int | float) and not isinstance(value, bool):
-            attributes[name] = value
-        elif param == "stop" and value:
-            attributes[sc.REQUEST_STOP_SEQUENCES] = (
-                [value] if isinstance(value, str) else [str(item) for item in value]
-            )
-    return attributes
-
-
-def _messages_json(messages: Sequence[Mapping[str, Any]], redact: Redactor) -> str:
-    """Messages in the conventions' `gen_ai.input.messages` shape, redacted, as JSON."""
-    shaped = [
-        {
-            "role": str(message.get("role", "user")),
-            "parts": [{"type": "text", "content": redact(str(message.get("content", "")))}],
-        }
-        for message in messages
-    ]
-    return json.dumps(shaped, ensure_ascii=False)
-
-
-def _inputs_text(messages: Sequence[Mapping[str, Any]]) -> str:
-    """What the grounding scorer checks quotes against: the user's messages."""
-    return "\n".join(
-        str(message.get("content", "")) for message in messages if message.get("role") == "user"
-    )
-
-
-def _failure_type(failure: DeploymentFailure) -> str:
-    """`RateLimitError 429: ...` -> `RateLimitError` (low cardinality, key-free)."""
-    match = _ERROR_NAME.match(failure.reason)
-    if match and match.group(0) != "skipped":
-        return match.group(0)
-    return str(failure.status_code) if failure.status_code else "_OTHER"
-
-
-def _deployment_model(deployment: str, chain: Sequence[str]) -> str:
-    """Router group `triage@1` -> the chain's pinned model string; model strings pass."""
-    alias, _, index = deployment.rpartition("@")
-    if alias and index.isdigit() and int(index) < len(chain):
-        return chain[int(index)]
-    return deployment
 
 
 class GenAIObserver:
@@ -254,13 +144,13 @@ class GenAIObserver:
             sc.PROVIDER_NAME: sc.provider_name(model),
             sc.REQUEST_MODEL: sc.model_name(model),
             sc.ALIAS: call.alias,
-            **_prompt_attributes(call.prompt),
+            **prompt_attributes(call.prompt),
         }
-        attributes = base | _request_attributes(params)
+        attributes = base | request_attributes(params)
         if output_schema is not None:
             attributes[sc.OUTPUT_TYPE] = "json"
         if self.capture_content and call.messages:
-            attributes[sc.INPUT_MESSAGES] = _messages_json(call.messages, self._redact)
+            attributes[sc.INPUT_MESSAGES] = messages_json(call.messages, self._redact)
         span = self.telemetry.start_span(f"{self._operation} {sc.model_name(model)}", attributes)
         return CallRecord(
             alias=call.alias,
@@ -276,8 +166,8 @@ class GenAIObserver:
     def _attempt(self, record: CallRecord, call: CallContext, attempt: Attempt) -> None:
         """Failed tries first (the Router's retries and fallbacks), then the answer."""
         for failure in attempt.failures:
-            deployment = _deployment_model(failure.deployment, call.chain)
-            error_type = _failure_type(failure)
+            deployment = deployment_model(failure.deployment, call.chain)
+            error_type = failure_type(failure)
             tries = max(failure.attempts, 1)
             record.attempts += tries
             record.span.add_event(
@@ -367,7 +257,7 @@ class GenAIObserver:
         answer = Answer(
             completion.text,
             completion.output,
-            _inputs_text(record.messages),
+            inputs_text(record.messages),
             record.output_schema,
         )
         self._score(record, answer)
@@ -379,7 +269,7 @@ class GenAIObserver:
             deployment,
             completion.latency_s,
             extra=_ids(record)
-            | _prompt_fields(record.prompt)
+            | prompt_fields(record.prompt)
             | {
                 "event": "gen_ai.call",
                 "alias": record.alias,
@@ -412,7 +302,7 @@ class GenAIObserver:
             record.attempts,
             error_type,
             extra=_ids(record)
-            | _prompt_fields(record.prompt)
+            | prompt_fields(record.prompt)
             | {
                 "event": "gen_ai.call",
                 "alias": record.alias,
@@ -455,14 +345,3 @@ class GenAIObserver:
 def _ids(call: CallRecord) -> dict[str, Any]:
     ids = call.span.trace_ids()
     return {} if ids is None else {"trace_id": ids[0], "span_id": ids[1]}
-
-
-def _prompt_fields(prompt: PromptRef | None) -> dict[str, Any]:
-    if prompt is None:
-        return {}
-    return {
-        "prompt": prompt.name,
-        "prompt_version": str(prompt.version),
-        "prompt_label": prompt.label,
-        "prompt_hash": prompt.content_hash,
-    }

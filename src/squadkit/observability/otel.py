@@ -32,8 +32,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, Trac
 from . import semconv as sc
 from .config import otlp_endpoints
 from .logs import set_trace_ids_provider
-from .observer import Attributes, SpanHandle
 from .prometheus import CONTENT_TYPE, render_prometheus
+from .telemetry import Attributes, SpanHandle
 
 _INSTRUMENTATION = __name__.rsplit(".", 1)[0]
 

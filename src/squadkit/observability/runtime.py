@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from ..plugins import squad_package
 from .config import capture_content, load_observability_config, sdk_disabled
 from .logs import configure_logging
-from .observer import GenAIObserver, NoTelemetry, Telemetry
+from .observer import GenAIObserver
 from .quality import DriftMonitor, QualitySampler, build_scorers
 from .redaction import Redactor, secret_env_values
+from .telemetry import NoTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from ..settings import Settings

@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..files import atomic_write
+from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
-from .loader import SAFE_LOADER
 
 LABELS_FILE = "labels.yaml"
 LABEL_PATTERN = r"^[a-z][a-z0-9_\-]*$"
@@ -71,16 +71,10 @@ def read_labels(path: Path) -> LabelsFile:
     except FileNotFoundError:
         return LabelsFile()
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        data = load_yaml(text, path)
+    except InvalidYaml as error:
         raise PromptFileError(
-            Problem(
-                path,
-                f"invalid YAML: {getattr(error, 'problem', None) or error}",
-                line=mark.line + 1 if mark is not None else None,
-                kind="invalid",
-            )
+            Problem(path, f"invalid YAML: {error.problem}", line=error.line, kind="invalid")
         ) from None
     if data is None:
         return LabelsFile()
@@ -93,8 +87,9 @@ def read_labels(path: Path) -> LabelsFile:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
+        line = line_in_text(text, tuple(first["loc"]))
         raise PromptFileError(
-            Problem(path, f"field '{where}': {first['msg']}", kind="invalid")
+            Problem(path, f"field '{where}': {first['msg']}", line=line, kind="invalid")
         ) from None
 
 

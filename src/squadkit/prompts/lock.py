@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from ..files import atomic_write
+from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
-from .loader import SAFE_LOADER
 
 LOCK_FILE = "prompts.lock"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*/v[1-9][0-9]*\.yaml$")
@@ -31,15 +29,13 @@ def read_lock(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        data = load_yaml(text, path)
+    except InvalidYaml as error:
         raise PromptFileError(
             Problem(
                 path,
-                f"invalid YAML: {getattr(error, 'problem', None) or error}; "
-                "regenerate it with `squad prompts lock`",
-                line=mark.line + 1 if mark is not None else None,
+                f"invalid YAML: {error.problem}; regenerate it with `squad prompts lock`",
+                line=error.line,
                 kind="invalid",
             )
         ) from None
@@ -55,7 +51,7 @@ def read_lock(path: Path) -> dict[str, str]:
                 Problem(
                     path,
                     f"entry '{key}' is not '<name>/v<N>.yaml'",
-                    line=_line_of_key(text, str(key)),
+                    line=line_in_text(text, (key,)),
                     kind="invalid",
                 )
             )
@@ -64,7 +60,7 @@ def read_lock(path: Path) -> dict[str, str]:
                 Problem(
                     path,
                     f"entry '{key}': '{value}' is not a 'sha256:<64 hex digits>' hash",
-                    line=_line_of_key(text, key),
+                    line=line_in_text(text, (key,)),
                     kind="invalid",
                 )
             )
@@ -84,10 +80,3 @@ def lock_key(name: str, version: int) -> str:
 def _sort_key(key: str) -> tuple[str, int]:
     name, _, file = key.partition("/")
     return name, int(file[1:].removesuffix(".yaml"))
-
-
-def _line_of_key(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return None

@@ -21,7 +21,7 @@ from squadkit.evals import (
     load_suite,
     read_report,
     run_suite,
-    workflow,
+    workers,
 )
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
@@ -184,11 +184,11 @@ def test_auto_workers_use_the_cores_only_for_model_calls(
     requested: int | None,
     expected: int | str,
 ) -> None:
-    monkeypatch.setattr(workflow, "_cores", lambda: 2)
-    monkeypatch.setattr(workflow, "CALLS_PER_WORKER", 20)
+    monkeypatch.setattr(workers, "_cores", lambda: 2)
+    monkeypatch.setattr(workers, "CALLS_PER_WORKER", 20)
     suite = load_suite(settings.evals_dir / "triage.yaml")
     options = RunOptions(mode=mode, progress=False)  # type: ignore[arg-type]
-    count = workflow.worker_count(requested, suite, options, [suite.spec.target])
+    count = workers.worker_count(requested, suite, options, [suite.spec.target])
     assert count == (2 if expected == "cores" else expected)
 
 
@@ -205,4 +205,4 @@ def test_auto_workers_stay_one_for_a_small_live_run(settings: Settings) -> None:
     suite = load_suite(settings.evals_dir / "triage.yaml")
     options = RunOptions(mode="live", progress=False)
     # 40 calls: not enough to pay for a second process (one per 100).
-    assert workflow.worker_count(None, suite, options, [suite.spec.target]) == 1
+    assert workers.worker_count(None, suite, options, [suite.spec.target]) == 1

@@ -6,9 +6,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from prometheus_client.parser import text_string_to_metric_families
 
 from squadkit.observability import semconv as sc
-from squadkit.observability.observer import Attributes
 from squadkit.observability.otel import for_tests
 from squadkit.observability.prometheus import CONTENT_TYPE
+from squadkit.observability.telemetry import Attributes
 
 ATTRIBUTES: Attributes = {
     sc.OPERATION_NAME: "chat",

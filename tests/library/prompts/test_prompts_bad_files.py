@@ -132,7 +132,7 @@ def test_malformed_labels_file_is_one_line(repo: Path, squad: Callable[..., Squa
     result = squad("prompts", "check")
 
     assert result.code == 2
-    assert result.err.startswith("error: prompts/labels.yaml: field 'labels.triage.production'")
+    assert result.err.startswith("error: prompts/labels.yaml:3: field 'labels.triage.production'")
 
 
 def test_malformed_lock_file_is_one_line(repo: Path, squad: Callable[..., Squad]) -> None:

@@ -1,0 +1,139 @@
+"""`ModelCaller`: every model call of an eval run, answered according to the run's mode.
+
+- `live`: call the models through the gateway; nothing is read from or written to disk.
+- `record`: call the models and store every answer in the suite's recordings file.
+- `replay`: answer from the recordings only; a miss is a `ReplayMiss` naming the case. No
+  gateway is built and litellm is never imported, so a replayed gate takes seconds.
+
+The target's calls and the judge's go through the same caller, so a replay replays both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..gateway.config import ModelsConfig
+from .cache import RecordedResponse, ResponseCache, request_key
+from .errors import ReplayMiss
+from .paths import display_path
+from .report import Mode
+
+if TYPE_CHECKING:
+    from ..gateway import Gateway, PromptRef
+    from ..settings import Settings
+
+
+@dataclass
+class ModelCaller:
+    """Model calls through the response cache, according to the run mode."""
+
+    settings: Settings
+    models: ModelsConfig
+    cache: ResponseCache
+    mode: Mode
+    suite_name: str
+    _gateway: Gateway | None = field(default=None, init=False)
+
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            from ..gateway import Gateway  # noqa: PLC0415 - litellm only when calling live
+
+            self._gateway = Gateway.from_settings(self.settings)
+        return self._gateway
+
+    async def call(
+        self,
+        alias: str,
+        messages: list[dict[str, str]],
+        *,
+        case_id: str,
+        params: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        prompt: PromptRef | None = None,
+        deadline_s: float | None = None,
+        sample: int = 0,
+    ) -> RecordedResponse:
+        chain = self.models.deployment_chain(alias)
+        # What a reviewer needs to recognise the recording; the key covers the rest.
+        users = [m["content"] for m in messages if m.get("role") == "user"]
+        request: dict[str, Any] = {
+            "alias": alias,
+            "chain": chain,
+            "case": case_id,
+            "last_user_message": users[-1][:2000] if users else "",
+        }
+        key = request_key(
+            alias=alias,
+            chain=chain,
+            messages=messages,
+            params=params,
+            output_schema=output_schema,
+            sample=sample,
+        )
+        if self.mode == "replay":
+            hit = self.cache.get(key)
+            if hit is None:
+                raise ReplayMiss(
+                    f"case '{case_id}': no recording for model alias '{alias}' "
+                    f"({', '.join(chain)}) in {display_path(self.cache.path)}; "
+                    f"record it with `squad eval run {self.suite_name} --mode record`"
+                )
+            return hit
+        response, recordable = await self._live(
+            alias=alias,
+            messages=messages,
+            params=params,
+            output_schema=output_schema,
+            prompt=prompt,
+            deadline_s=deadline_s,
+        )
+        if self.mode == "record" and recordable:
+            summary = request if not sample else {**request, "sample": sample}
+            response = self.cache.put(key, summary, response)
+        return response
+
+    async def _live(
+        self,
+        *,
+        alias: str,
+        messages: list[dict[str, str]],
+        params: dict[str, Any] | None,
+        output_schema: dict[str, Any] | None,
+        prompt: PromptRef | None,
+        deadline_s: float | None,
+    ) -> tuple[RecordedResponse, bool]:
+        from ..gateway import InvalidOutput  # noqa: PLC0415
+        from ..gateway.errors import GatewayError  # noqa: PLC0415
+
+        try:
+            completion = await self.gateway().acomplete(
+                alias,
+                messages,
+                params=params,
+                output_schema=output_schema,
+                prompt=prompt,
+                deadline_s=deadline_s,
+            )
+        except InvalidOutput as error:
+            # The model answered badly: that is its behaviour, recorded like an answer.
+            failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
+            return failed, True
+        except GatewayError as error:
+            # Outages and deadlines are not the model's answer: never recorded.
+            return RecordedResponse(alias=alias, error=str(error)), False
+        response = RecordedResponse(
+            text=completion.text,
+            output=completion.output,
+            alias=completion.alias,
+            deployment=completion.deployment,
+            fallback_used=completion.fallback_used,
+            attempts=completion.attempts,
+            latency_s=round(completion.latency_s, 6),
+            input_tokens=completion.input_tokens or 0,
+            output_tokens=completion.output_tokens or 0,
+            cost_usd=completion.cost_usd or 0.0,
+        )
+        return response, True
