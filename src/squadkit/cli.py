@@ -95,6 +95,29 @@ def main() -> None:
             raise
         typer.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
+    except ValueError as error:  # pydantic's ValidationError of the SQUAD_* settings
+        if _debug or type(error).__name__ != "ValidationError":
+            raise
+        message = settings_error(error)
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(2)
+
+
+def settings_error(error: ValueError) -> str | None:
+    """One line naming the environment variable of an invalid setting, else None."""
+    title = getattr(error, "title", None)
+    errors = getattr(error, "errors", None)
+    if title != "Settings" or errors is None:
+        return None
+    first = errors()[0]
+    field = "_".join(str(part) for part in first["loc"]).upper()
+    variable = field if field.startswith("SQUAD_") else f"SQUAD_{field}"
+    return (
+        f"{variable}={first.get('input')!r}: {first['msg']}; fix it in the environment or "
+        ".env (docs: squadkit.settings.Settings)"
+    )
 
 
 def entry_point() -> None:

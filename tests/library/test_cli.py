@@ -1,5 +1,6 @@
 """The CLI's contract: fast help, one-line errors, documented exit codes."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,30 @@ def test_out_of_bounds_eval_arguments_exit_2_before_any_work(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SQUAD_SERVICE_PORT", "abc", "SQUAD_SERVICE_PORT='abc': Input should be a valid integer"),
+        ("SQUAD_LOG_LEVEL", "LOUD", "SQUAD_LOG_LEVEL='LOUD': Input should be 'DEBUG'"),
+        ("SQUAD_SERVICE_DEADLINE_S", "-1", "SQUAD_SERVICE_DEADLINE_S='-1': Input should be"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    result = subprocess.run(
+        [SQUAD_COMMAND, "eval", "gate", "triage", "--no-evidence"],
+        cwd=SQUAD,
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if line.startswith("error:")
+    ]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
