@@ -1,6 +1,7 @@
 """The CLI's contract: fast help, one-line errors, documented exit codes."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,29 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
     ]
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["models", "check"], ["eval", "run", "triage", "--mode", "record", "--out", "out"]],
+    ids=["models check", "eval run --mode record"],
+)
+def test_an_unknown_local_model_is_refused_before_any_call(
+    command: list[str], tmp_path: Path
+) -> None:
+    for folder in ("config", "prompts", "evals"):
+        shutil.copytree(SQUAD / folder, tmp_path / folder)
+    models = tmp_path / "config" / "models.yaml"
+    models.write_text(models.read_text().replace("local/triage-rules-v1", "local/nope-v9"))
+
+    result = subprocess.run(
+        [SQUAD_COMMAND, *command], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "local/nope-v9 is not a known local model (known: local/judge-heuristic-v1" in (
+        result.stderr
+    )
+    assert f"{models}:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

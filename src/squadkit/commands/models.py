@@ -41,12 +41,13 @@ def check_models() -> None:
     """
     from ..errors import ConfigError  # noqa: PLC0415
     from ..gateway import load_models_config  # noqa: PLC0415
+    from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     path = Settings().models_file
     config = load_models_config(path)
     warnings: list[str] = []
-    errors: list[str] = []
+    errors: list[str] = unknown_local_models(config)
     today = dt.date.today()
     for alias, alias_config in config.aliases.items():
         deployments = alias_config.deployments

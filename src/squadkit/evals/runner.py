@@ -104,6 +104,13 @@ async def run_suite(
     selected = shard_cases(dataset.cases, options.shard)
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     models = load_models_config(settings.models_file)
+    if options.mode != "replay":
+        # A model nobody can answer fails the run here, not case by case mid-run.
+        from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
+
+        unknown = unknown_local_models(models)
+        if unknown:
+            raise EvalConfigError(unknown[0])
     redact = persistence_redactor(settings)
     caller = ModelCaller(
         settings=settings,

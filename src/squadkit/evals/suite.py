@@ -189,6 +189,10 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
+    except UnicodeDecodeError as error:
+        raise EvalConfigError(
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     try:
         data = load_yaml(text, path)
     except InvalidYaml as error:

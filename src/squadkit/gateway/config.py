@@ -157,6 +157,10 @@ def load_models_config(path: Path) -> ModelsConfig:
         ) from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read models file: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with an 'aliases' key")

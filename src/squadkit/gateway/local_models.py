@@ -24,10 +24,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..plugins import LocalModel, squad_local_models
+from ..yaml_lines import line_in_text
+
+if TYPE_CHECKING:
+    from .config import ModelsConfig
 
 
 def _phrases(text: str) -> tuple[str, ...]:
@@ -221,6 +225,35 @@ def known_models() -> dict[str, LocalModel]:
             "give yours another name"
         )
     return {**LOCAL_MODELS, **squad}
+
+
+def unknown_local_models(config: ModelsConfig) -> list[str]:
+    """One line per `local/...` deployment that names no known model (file:line first)."""
+    known: dict[str, LocalModel] | None = None
+    problems = []
+    for alias, alias_config in config.aliases.items():
+        for index, deployment in enumerate(alias_config.deployments):
+            if not deployment.is_local:
+                continue
+            known = known if known is not None else known_models()
+            name = deployment.model.split("/", 1)[1]
+            if name not in known:
+                where = _where(config, ("aliases", alias, "deployments", index, "model"))
+                problems.append(
+                    f"{where}alias '{alias}' deployment {index + 1}: {deployment.model} is not "
+                    f"a known local model (known: {', '.join(f'local/{m}' for m in sorted(known))})"
+                )
+    return problems
+
+
+def _where(config: ModelsConfig, loc: tuple[Any, ...]) -> str:
+    if config.source is None:
+        return ""
+    try:
+        line = line_in_text(config.source.read_text(encoding="utf-8"), loc)
+    except (OSError, UnicodeDecodeError):
+        line = None
+    return f"{config.source}{f':{line}' if line else ''}: "
 
 
 def answer(model: str, messages: list[dict[str, Any]]) -> LocalAnswer:

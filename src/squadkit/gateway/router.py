@@ -97,8 +97,9 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
     not a failed call later (`local_models.known_models`).
     """
     litellm = tune_litellm()
-    if any(d.is_local for a in config.aliases.values() for d in a.deployments):
-        local_models.known_models()
+    unknown = local_models.unknown_local_models(config)
+    if unknown:
+        raise ConfigError(unknown[0])
     from litellm import Router  # noqa: PLC0415
     from litellm.types.router import RetryPolicy  # noqa: PLC0415
 

@@ -16,10 +16,11 @@ names, so the same image runs unchanged under any collector:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
 from ..yaml_lines import line_in_text, load_yaml
@@ -83,6 +84,16 @@ class RedactionConfig(BaseModel):
     )
     replacement: str = "[REDACTED]"
 
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"pattern {pattern!r} is not a valid regex: {error}") from None
+        return patterns
+
 
 class ObservabilityConfig(BaseModel):
     """The whole of `config/observability.yaml` (every section optional)."""
@@ -98,7 +109,12 @@ def load_observability_config(path: Path) -> ObservabilityConfig:
     """Read the file if it exists (defaults otherwise); problems are one-line `ConfigError`s."""
     if not path.is_file():
         return ObservabilityConfig()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     data = load_yaml(text, path) or {}
     try:
         return ObservabilityConfig.model_validate(data)

@@ -68,6 +68,10 @@ def read_labels(path: Path) -> LabelsFile:
     """Read and validate the labels file; an absent file has no labels."""
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PromptFileError(
+            Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")
+        ) from None
     except FileNotFoundError:
         return LabelsFile()
     try:

@@ -26,6 +26,10 @@ def read_lock(path: Path) -> dict[str, str]:
     """`{"<name>/v<N>.yaml": "sha256:<hex>"}`; an absent lock file locks nothing."""
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PromptFileError(
+            Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")
+        ) from None
     except FileNotFoundError:
         return {}
     try:
