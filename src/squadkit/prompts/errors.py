@@ -6,6 +6,7 @@ the prompt's `input_schema`) exit 2; a check or a refused promotion exits 1.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,12 @@ from ..errors import CheckFailed, ConfigError, SquadError
 
 
 def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it is below it, so messages stay short."""
+    """`path` relative to the working directory when it is below it, so messages stay short.
+
+    Symlinks are not followed: a message names the file the user has, not its target.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return Path(os.path.abspath(path)).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return path.as_posix()
 

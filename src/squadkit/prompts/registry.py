@@ -33,6 +33,21 @@ class PromptScan:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _outside(path: Path, inside: Path) -> bool:
+    """A symlink (or one on the way) that leads out of `prompts/`: locked and loaded, its
+    target could change outside the review that the lock stands for."""
+    return not path.resolve().is_relative_to(inside)
+
+
+def _symlink_out(path: Path) -> Problem:
+    return Problem(
+        path,
+        "is a symlink that leads out of prompts/; copy the file in (prompts are reviewed "
+        "and locked where they live)",
+        kind="invalid",
+    )
+
+
 def scan_prompts(prompts_dir: Path) -> PromptScan:
     """Read every `prompts/<name>/v<N>.yaml`; unusable files become problems, not exceptions."""
     if not prompts_dir.is_dir():
@@ -42,8 +57,12 @@ def scan_prompts(prompts_dir: Path) -> PromptScan:
         )
     scan = PromptScan()
     validated = ValidatedCache(prompts_dir)
+    inside = prompts_dir.resolve()
     for folder in sorted(prompts_dir.iterdir()):
         if not folder.is_dir() or folder.name.startswith((".", "_")):
+            continue
+        if _outside(folder, inside):
+            scan.problems.append(_symlink_out(folder))
             continue
         if not _NAME.match(folder.name):
             scan.problems.append(
@@ -65,6 +84,9 @@ def scan_prompts(prompts_dir: Path) -> PromptScan:
                         kind="invalid",
                     )
                 )
+                continue
+            if _outside(path, inside):
+                scan.problems.append(_symlink_out(path))
                 continue
             number = int(match.group(1))
             scan.files[lock_key(folder.name, number)] = path

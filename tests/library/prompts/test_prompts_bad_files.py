@@ -142,3 +142,42 @@ def test_malformed_lock_file_is_one_line(repo: Path, squad: Callable[..., Squad]
 
     assert result.code == 2
     assert "prompts/prompts.lock:1: entry 'triage/v1.yaml'" in result.err
+
+
+def test_a_prompt_file_that_links_out_of_the_repo_is_refused(
+    repo: Path, squad: Callable[..., Squad], tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.yaml"  # the repo is tmp_path
+    outside.write_text(GOOD.replace("version: 2", "version: 3"))
+    (repo / "prompts" / "triage" / "v3.yaml").symlink_to(outside)
+
+    result = squad("prompts", "check")
+
+    assert result.code == 2
+    assert "prompts/triage/v3.yaml: is a symlink that leads out of prompts/" in result.err
+
+
+def test_a_prompt_folder_that_links_out_of_the_repo_is_refused(
+    repo: Path, squad: Callable[..., Squad], tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-summaries"  # the repo is tmp_path
+    outside.mkdir()
+    (repo / "prompts" / "summaries").symlink_to(outside)
+
+    result = squad("prompts", "check")
+
+    assert result.code == 2
+    assert "prompts/summaries: is a symlink that leads out of prompts/" in result.err
+
+
+@pytest.mark.parametrize("name", ["labels.yaml", "prompts.lock"])
+def test_a_registry_file_that_is_not_utf8_is_one_line(
+    repo: Path, squad: Callable[..., Squad], name: str
+) -> None:
+    (repo / "prompts" / name).write_bytes(b"\xff\xfe not text\n")
+
+    result = squad("prompts", "check")
+
+    assert result.code == 2
+    assert f"prompts/{name}: not UTF-8 text (byte 0); save it as UTF-8" in result.err
+    assert "Traceback" not in result.err
