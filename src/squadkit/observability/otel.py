@@ -33,7 +33,7 @@ from . import semconv as sc
 from .config import otlp_endpoints
 from .logs import set_trace_ids_provider
 from .prometheus import CONTENT_TYPE, render_prometheus
-from .telemetry import Attributes, SpanHandle
+from .telemetry import NO_SPAN, Attributes, SpanHandle
 
 _INSTRUMENTATION = __name__.rsplit(".", 1)[0]
 
@@ -117,23 +117,6 @@ class _OTelSpan:
         return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
 
-class _NoSpan:
-    def add_event(self, name: str, attributes: Attributes) -> None:
-        return None
-
-    def set_attributes(self, attributes: Attributes) -> None:
-        return None
-
-    def end(self, error_type: str | None) -> None:
-        return None
-
-    def trace_ids(self) -> tuple[str, str] | None:
-        return None
-
-
-_NO_SPAN = _NoSpan()
-
-
 def _current_trace_ids() -> tuple[str, str] | None:
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
@@ -168,7 +151,7 @@ class OTelTelemetry:
 
     def start_span(self, name: str, attributes: Attributes) -> SpanHandle:
         if self._tracer is None:
-            return _NO_SPAN
+            return NO_SPAN
         return _OTelSpan(self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
 
     def record(self, metric: str, value: float, attributes: Attributes) -> None:

@@ -51,14 +51,15 @@ class _NoSpan:
         return None
 
 
-_NO_SPAN = _NoSpan()
+NO_SPAN = _NoSpan()
+"""The span of a call no backend records: every method does nothing."""
 
 
 class NoTelemetry:
     """No traces, no metrics: the observer still logs (observability=none, OTEL_SDK_DISABLED)."""
 
     def start_span(self, name: str, attributes: Attributes) -> SpanHandle:
-        return _NO_SPAN
+        return NO_SPAN
 
     def record(self, metric: str, value: float, attributes: Attributes) -> None:
         return None
