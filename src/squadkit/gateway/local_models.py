@@ -5,6 +5,9 @@ Router path as a real provider (see `local_provider.py`). They are deliberately 
 honest: keyword rules any reviewer can read, mediocre but useful, never tuned to a dataset.
 A real model should beat them; the eval suite's baseline shows by how much.
 
+- `triage-rubric-v1` follows the prompt: its queues, priority levels and rules are read from
+  the rendered instructions (`rubric_model.py`), so a prompt change shows in the evals
+  with no API key. The template's squads use it.
 - `triage-rules-v1` reads the ticket and answers JSON
   `{"queue", "priority", "rationale"}`; the rationale quotes the phrases that decided.
   The ticket is the text inside `<ticket>...</ticket>` if the messages have that tag
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..plugins import LocalModel, squad_local_models
 from ..yaml_lines import line_in_text
+from .rubric_model import rubric_model
 
 if TYPE_CHECKING:
     from .config import ModelsConfig
@@ -208,8 +212,13 @@ def _judge_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return judge(" ".join(filter(None, (rubric, reference))), answer)
 
 
+def _rubric_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return rubric_model(messages, _text, _tagged)
+
+
 LOCAL_MODELS: dict[str, LocalModel] = {
     "triage-rules-v1": _triage_model,
+    "triage-rubric-v1": _rubric_model,
     "judge-heuristic-v1": _judge_model,
 }
 """The models squadkit ships; a squad adds its own in `<package>.offline` (see plugins)."""
