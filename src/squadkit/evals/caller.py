@@ -76,10 +76,12 @@ class ModelCaller:
         if self.mode == "replay":
             hit = self.cache.get(key)
             if hit is None:
+                which = f" --version {prompt.version}" if prompt is not None else ""
                 raise ReplayMiss(
                     f"case '{case_id}': no recording for model alias '{alias}' "
-                    f"({', '.join(chain)}) in {display_path(self.cache.path)}; "
-                    f"record it with `squad eval run {self.suite_name} --mode record`"
+                    f"({', '.join(chain)}) in {display_path(self.cache.path)}; record it with "
+                    f"`squad eval run {self.suite_name}{which} --mode record` (or every "
+                    "version at once: `make eval-refresh`)"
                 )
             return hit
         response, recordable = await self._live(

@@ -243,7 +243,7 @@ async def _attempt(
         case_id=case.id,
         params=rendered.params,
         output_schema=rendered.output_schema,
-        prompt=rendered.ref if caller.mode != "replay" else None,
+        prompt=rendered.ref,
         deadline_s=suite.spec.deadline_s,
         sample=repeat,
     )

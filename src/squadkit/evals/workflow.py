@@ -227,14 +227,17 @@ def baseline(
 def refresh(
     settings: Settings, suite: Suite, out_dir: Path, *, concurrency: int | None = None
 ) -> list[Outcome]:
-    """Re-record every arm (target + matrix), rewrite the baseline, gate every arm.
+    """Re-record every version worth gating, rewrite the baseline, gate each of them.
 
-    The one command to run after a prompt, dataset or model change: stale recordings are
-    dropped, the baseline comes from the suite's target, and each arm that passes the gate
-    gets its evidence. The recordings file is replaced in one atomic rename once every arm
-    is recorded, so an interrupted refresh leaves the old recordings whole.
+    The one command to run after a prompt, dataset or model change. It records the suite's
+    target and matrix arms, every version a label of the target's prompt points to, and
+    every version newer than those (a change in review), so each can be gated in replay and
+    promoted afterwards. Stale recordings are dropped, the baseline comes from the suite's
+    target, and each arm that passes the gate gets its evidence. The recordings file is
+    replaced in one atomic rename once every arm is recorded, so an interrupted refresh
+    leaves the old recordings whole.
     """
-    targets = _unique([suite.spec.target, *suite.spec.matrix])
+    targets = _refresh_targets(settings, suite)
     recorded = asyncio.run(
         run_suite(
             suite,
@@ -263,20 +266,33 @@ def _baseline_unchanged(report: EvalReport, path: Path) -> bool:
         return False
 
 
-def _unique(targets: list[Target]) -> list[Target]:
-    seen: set[tuple[str, str | None, int | None, str | None]] = set()
-    unique = []
-    for target in targets:
-        key = (
-            target.prompt,
-            target.label or (None if target.version else "production"),
-            target.version,
-            target.model,
+def _refresh_targets(settings: Settings, suite: Suite) -> list[Target]:
+    """Target, matrix, each labelled version and each newer one, each version once."""
+    from ..prompts import PromptRegistry  # noqa: PLC0415
+
+    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
+    prompt = suite.spec.target.prompt
+    labelled = sorted(set(registry.labels.labels_of(prompt).values()))
+    # Unreleased: newer than every version a label serves (in review, locked or not).
+    unreleased = [
+        v.version for v in registry.versions(prompt) if v.version > max(labelled, default=0)
+    ]
+    candidates = [
+        suite.spec.target,
+        *suite.spec.matrix,
+        *(Target(prompt=prompt, version=number) for number in [*labelled, *unreleased]),
+    ]
+    seen: set[tuple[str, int | str | None, str | None]] = set()
+    chosen = []
+    for target in candidates:
+        number = target.version or registry.labels.version_for(
+            target.prompt, target.label or "production"
         )
+        key = (target.prompt, number or target.label, target.model)
         if key not in seen:
             seen.add(key)
-            unique.append(target)
-    return unique
+            chosen.append(target)
+    return chosen
 
 
 def compare(

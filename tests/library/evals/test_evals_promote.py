@@ -86,3 +86,31 @@ def test_a_failing_gate_prints_the_table_a_pass_prints(repo: Path) -> None:
     (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert "eval gate failed for suite 'triage'" in error
     assert not (repo / "evals" / "evidence" / "triage" / "v3.json").exists()
+
+
+def test_refresh_records_an_unreleased_version_so_its_gate_replays(repo: Path) -> None:
+    """The prompt-change path: a new v3, then `make eval-refresh`, then the gate of v3."""
+    prompts = repo / "prompts" / "triage"
+    v3 = (prompts / "v2.yaml").read_text(encoding="utf-8").replace("version: 2", "version: 3")
+    v3 = v3.replace("You triage", "Be concise. You triage")  # new messages: not yet recorded
+    assert "Be concise." in v3
+    (prompts / "v3.yaml").write_text(v3, encoding="utf-8")
+    env = {**os.environ, "SQUAD_ROOT": str(repo), "CI": "1"}
+    gate = [SQUAD_COMMAND, "eval", "gate", "triage", "--version", "3"]
+
+    before = subprocess.run(gate, cwd=repo, env=env, capture_output=True, text=True, check=False)
+    refresh = subprocess.run(
+        [SQUAD_COMMAND, "eval", "refresh", "triage", "--out", "out"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    after = subprocess.run(gate, cwd=repo, env=env, capture_output=True, text=True, check=False)
+
+    assert before.returncode == 2
+    assert "record it with `squad eval run triage --version 3 --mode record`" in before.stderr
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert (repo / "evals" / "evidence" / "triage" / "v3.json").is_file()
