@@ -286,6 +286,19 @@ class Gateway:
         """
         self._router()
 
+    async def cooled_down(self) -> dict[str, list[str]]:
+        """Alias -> the pinned models litellm has cooled down now, in chain order (only the
+        aliases that have one; nothing before the first call or `warm_up`)."""
+        if self._bundle is None:
+            return {}
+        cooled: dict[str, list[str]] = {}
+        for alias, chain in self._bundle.chains.items():
+            live = {link.group for link in await self._bundle.live_links(chain)}
+            down = [link.deployment.model for link in chain if link.group not in live]
+            if down:
+                cooled[alias] = down
+        return cooled
+
     def _router(self) -> RouterBundle:
         if self._bundle is None:
             with self._bundle_lock:

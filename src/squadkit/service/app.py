@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..gateway import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from ..plugins import squad_modules, squad_package
 from ..settings import Settings
-from .context import ServiceContext
+from .context import DEGRADED, ServiceContext
 from .guard import RequestGuard, request_id_of
 from .metrics import metrics_exposition
 from .problems import (
@@ -66,7 +66,11 @@ async def healthz() -> Health:
 )
 async def readyz(request: Request, context: Context) -> Response | Readiness:
     checks = await context.readiness()
-    failed = {name: status for name, status in checks.items() if status != "ok"}
+    failed = {
+        name: status
+        for name, status in checks.items()
+        if status != "ok" and not status.startswith(DEGRADED)
+    }
     if failed:
         return problem_response(
             NOT_READY, request_id=request_id_of(request.scope), instance="/readyz", checks=failed

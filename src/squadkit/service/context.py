@@ -16,6 +16,8 @@ from ..settings import Settings
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 1.0
+DEGRADED = "degraded"
+"""A check that starts with this still passes: the service answers, from a fallback."""
 
 
 @dataclass
@@ -91,6 +93,11 @@ class ServiceContext:
         for name, alias in sorted(models.aliases.items()):
             results = await asyncio.gather(*(_deployment_ready(d) for d in alias.deployments))
             checks[f"alias:{name}"] = "ok" if any(results) else "no deployment reachable"
+        for name, down in sorted((await self.gateway.cooled_down()).items()):
+            if checks.get(f"alias:{name}") == "ok":
+                # Still serving, from a later link of the chain: ready, but say so.
+                checks[f"alias:{name}"] = f"{DEGRADED}: {', '.join(down)} cooled down"
+                log.warning("readiness: alias %s degraded: %s cooled down", name, down)
         return checks
 
 

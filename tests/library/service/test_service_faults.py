@@ -208,3 +208,27 @@ def test_shutdown_finishes_in_flight_requests_and_refuses_new_ones(
 
     assert results == [200]
     assert not service.thread.is_alive()
+
+
+def test_readiness_reports_degraded_while_the_fallback_answers(
+    fake_openai: FakeOpenAIServer,
+    sentinel_key: str,
+    write_models: Callable[[dict[str, Any]], Path],
+) -> None:
+    """The primary fails and litellm cools it down; the offline fallback keeps answering, so
+    the service stays ready (200) but says which deployment is down."""
+    fake_openai.default = Reply.error(500)
+    models = fake_models(fake_openai.base_url)
+    models["routing"] = {"allowed_fails": 1, "cooldown_s": 60}
+    models["aliases"]["triage"]["deployments"].append({"model": "local/triage-rules-v1"})
+    with running(settings_with(SQUAD_MODELS_FILE=str(write_models(models)))) as service:
+        ready_before = httpx.get(f"{service.base_url}/readyz", timeout=30).json()["checks"]
+        for _ in range(3):
+            answered = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+            assert answered.status_code == 200
+            assert answered.json()["metadata"]["fallback_used"] is True
+        response = httpx.get(f"{service.base_url}/readyz", timeout=30)
+
+    assert ready_before["alias:triage"] == "ok"
+    assert response.status_code == 200
+    assert response.json()["checks"]["alias:triage"] == "degraded: openai/fake-model cooled down"
