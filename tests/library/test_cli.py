@@ -130,3 +130,39 @@ def test_an_unknown_local_model_is_refused_before_any_call(
     assert f"{models}:" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _squad_copy(tmp_path: Path) -> Path:
+    for folder in ("config", "prompts", "evals"):
+        shutil.copytree(SQUAD / folder, tmp_path / folder)
+    return tmp_path
+
+
+def test_a_new_prompt_on_an_unknown_alias_is_refused(tmp_path: Path) -> None:
+    repo = _squad_copy(tmp_path)
+    result = subprocess.run(
+        [SQUAD_COMMAND, "prompts", "new", "summarise", "--model", "nope"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--model nope: no such alias in" in result.stderr
+    assert not (repo / "prompts" / "summarise").exists()
+
+
+def test_an_empty_gated_labels_list_is_said_out_loud(tmp_path: Path) -> None:
+    repo = _squad_copy(tmp_path)
+    labels = repo / "prompts" / "labels.yaml"
+    text = labels.read_text(encoding="utf-8")
+    labels.write_text(text.replace(":\n- production\n- staging\n", ": []\n"), encoding="utf-8")
+    assert "gated_labels: []" in labels.read_text(encoding="utf-8")
+
+    result = subprocess.run(
+        [SQUAD_COMMAND, "prompts", "check"], cwd=repo, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "note: " in result.stderr
+    assert "gated_labels is empty, so no label needs eval evidence" in result.stderr

@@ -88,7 +88,15 @@ def new(
     """Copy the latest version into the next version file, unlocked, ready to edit."""
     from ..prompts import new_version  # noqa: PLC0415
 
-    path = new_version(_settings().prompts_dir, name, model=model)
+    settings = _settings()
+    if model is not None:
+        aliases = _models(settings).aliases
+        if model not in aliases:
+            raise ConfigError(
+                f"--model {model}: no such alias in {settings.models_file} "
+                f"(aliases: {', '.join(sorted(aliases))}); add it there first"
+            )
+    path = new_version(settings.prompts_dir, name, model=model)
     typer.echo(f"created {path}; edit it, review it, then `squad prompts lock`")
 
 
@@ -120,9 +128,18 @@ def check() -> None:
     )
     if problems:
         raise PromptCheckError(problems)
+    from ..prompts import read_labels  # noqa: PLC0415
+    from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
+
     scan = scan_prompts(settings.prompts_dir)
     count = sum(len(versions) for versions in scan.versions.values())
     typer.echo(f"ok: {len(scan.versions)} prompts, {count} versions, all locked and labelled")
+    if not read_labels(settings.prompts_dir / LABELS_FILE).gated_labels:
+        typer.echo(
+            f"note: {settings.prompts_dir / LABELS_FILE}: gated_labels is empty, so no label "
+            "needs eval evidence to move; list production (and staging) there to gate them",
+            err=True,
+        )
 
 
 @app.command()
