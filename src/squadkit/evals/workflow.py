@@ -309,21 +309,23 @@ def compare(
     checks, unstable = compare_arms(
         base.arm(), new.arm(), scorers, margin=margin, confidence=confidence, resamples=2000, seed=0
     )
+    # compare_arms applies the gate's default rule: the interval and p it shows decided.
+    level = f"{1 - 2 * (1 - confidence):.0%}"
     lines = [
         f"## Compare `{base.suite}`: {base.arm().name} -> {new.arm().name}",
         "",
         f"Base {display_path(base_path)}, new {display_path(new_path)}; "
         f"{checks[0].n if checks else 0} shared cases, margin {margin}, "
-        f"confidence {confidence}.",
+        f"confidence {confidence}, rule {checks[0].rule if checks else 'non-inferiority'}.",
         "",
-        "| Scorer | Base | New | Delta | CI | Holm p | |",
+        f"| Scorer | Base | New | Delta | {level} CI | p | |",
         "| --- | ---: | ---: | ---: | --- | ---: | --- |",
     ]
     for c in checks:
         lines.append(
             f"| {c.scorer} | {c.baseline_mean:.3f} | {c.new_mean:.3f} | {c.delta:+.3f} | "
-            f"{c.ci_low:+.3f}..{c.ci_high:+.3f} | {c.p_adjusted:.4f} | "
-            f"{'REGRESSED' if c.regressed else ''} |"
+            f"{c.ci_low:+.3f}..{c.ci_high:+.3f} | {c.p_value:.4f} | "
+            f"{'FAIL' if c.regressed else ''} |"
         )
     if unstable:
         lines += ["", f"Unstable cases left out: {', '.join(unstable)}"]
