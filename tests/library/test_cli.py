@@ -1,7 +1,6 @@
 """The CLI's contract: fast help, one-line errors, documented exit codes."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from squadkit.cli import app
+from tests.library.squad import COMMAND, copy_data
 from tests.library.squad import ROOT as SQUAD
 
 runner = CliRunner()
@@ -44,9 +44,6 @@ def test_info_shows_resolved_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert f"prompts:     {SQUAD / 'prompts'}" in result.output
 
 
-SQUAD_COMMAND = str(Path(sys.executable).with_name("squad"))
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -67,7 +64,7 @@ def test_out_of_bounds_eval_arguments_exit_2_before_any_work(
     args: list[str], message: str, tmp_path: Path
 ) -> None:
     result = subprocess.run(
-        [SQUAD_COMMAND, "eval", "run", "triage", "--out", str(tmp_path / "out"), *args],
+        [COMMAND, "eval", "run", "triage", "--out", str(tmp_path / "out"), *args],
         cwd=SQUAD,
         capture_output=True,
         text=True,
@@ -91,7 +88,7 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
     variable: str, value: str, message: str
 ) -> None:
     result = subprocess.run(
-        [SQUAD_COMMAND, "eval", "gate", "triage", "--no-evidence"],
+        [COMMAND, "eval", "gate", "triage", "--no-evidence"],
         cwd=SQUAD,
         env={**os.environ, variable: value},
         capture_output=True,
@@ -114,13 +111,12 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
 def test_an_unknown_local_model_is_refused_before_any_call(
     command: list[str], tmp_path: Path
 ) -> None:
-    for folder in ("config", "prompts", "evals"):
-        shutil.copytree(SQUAD / folder, tmp_path / folder)
+    copy_data(tmp_path)
     models = tmp_path / "config" / "models.yaml"
     models.write_text(models.read_text().replace("local/triage-rules-v1", "local/nope-v9"))
 
     result = subprocess.run(
-        [SQUAD_COMMAND, *command], cwd=tmp_path, capture_output=True, text=True, check=False
+        [COMMAND, *command], cwd=tmp_path, capture_output=True, text=True, check=False
     )
 
     assert result.returncode == 2, result.stdout + result.stderr
@@ -132,16 +128,10 @@ def test_an_unknown_local_model_is_refused_before_any_call(
     assert not (tmp_path / "out").exists()
 
 
-def _squad_copy(tmp_path: Path) -> Path:
-    for folder in ("config", "prompts", "evals"):
-        shutil.copytree(SQUAD / folder, tmp_path / folder)
-    return tmp_path
-
-
 def test_a_new_prompt_on_an_unknown_alias_is_refused(tmp_path: Path) -> None:
-    repo = _squad_copy(tmp_path)
+    repo = copy_data(tmp_path)
     result = subprocess.run(
-        [SQUAD_COMMAND, "prompts", "new", "summarise", "--model", "nope"],
+        [COMMAND, "prompts", "new", "summarise", "--model", "nope"],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -153,14 +143,14 @@ def test_a_new_prompt_on_an_unknown_alias_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_empty_gated_labels_list_is_said_out_loud(tmp_path: Path) -> None:
-    repo = _squad_copy(tmp_path)
+    repo = copy_data(tmp_path)
     labels = repo / "prompts" / "labels.yaml"
     text = labels.read_text(encoding="utf-8")
     labels.write_text(text.replace(":\n- production\n- staging\n", ": []\n"), encoding="utf-8")
     assert "gated_labels: []" in labels.read_text(encoding="utf-8")
 
     result = subprocess.run(
-        [SQUAD_COMMAND, "prompts", "check"], cwd=repo, capture_output=True, text=True, check=False
+        [COMMAND, "prompts", "check"], cwd=repo, capture_output=True, text=True, check=False
     )
 
     assert result.returncode == 0, result.stderr

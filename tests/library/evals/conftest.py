@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from squadkit.settings import Settings
-from tests.library.evals.evalkit import SQUAD
+from tests.library.squad import copy_data
 
 
 @pytest.fixture
@@ -17,9 +16,7 @@ def repo(tmp_path: Path) -> Path:
 
     Its models are the offline `local/...` ones the recordings were made with.
     """
-    for folder in ("config", "prompts", "evals"):
-        shutil.copytree(SQUAD / folder, tmp_path / folder)
-    return tmp_path
+    return copy_data(tmp_path)
 
 
 @pytest.fixture

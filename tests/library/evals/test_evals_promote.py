@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-SQUAD_COMMAND = str(Path(sys.executable).with_name("squad"))
+from tests.library.squad import COMMAND
 
 
 def _promote(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [SQUAD_COMMAND, "prompts", "promote", "triage", "2", "--label", "production", *args],
+        [COMMAND, "prompts", "promote", "triage", "2", "--label", "production", *args],
         cwd=repo,
         env={**os.environ, "SQUAD_ROOT": str(repo)},
         capture_output=True,
@@ -71,7 +70,7 @@ def test_a_failing_gate_prints_the_table_a_pass_prints(repo: Path) -> None:
     (prompts / "v3.yaml").write_text(v3.replace("version: 1", "version: 3"), encoding="utf-8")
 
     result = subprocess.run(
-        [SQUAD_COMMAND, "eval", "gate", "triage", "--version", "3", "--mode", "record"],
+        [COMMAND, "eval", "gate", "triage", "--version", "3", "--mode", "record"],
         cwd=repo,
         env={**os.environ, "SQUAD_ROOT": str(repo), "CI": "1"},
         capture_output=True,
@@ -96,11 +95,11 @@ def test_refresh_records_an_unreleased_version_so_its_gate_replays(repo: Path) -
     assert "Be concise." in v3
     (prompts / "v3.yaml").write_text(v3, encoding="utf-8")
     env = {**os.environ, "SQUAD_ROOT": str(repo), "CI": "1"}
-    gate = [SQUAD_COMMAND, "eval", "gate", "triage", "--version", "3"]
+    gate = [COMMAND, "eval", "gate", "triage", "--version", "3"]
 
     before = subprocess.run(gate, cwd=repo, env=env, capture_output=True, text=True, check=False)
     refresh = subprocess.run(
-        [SQUAD_COMMAND, "eval", "refresh", "triage", "--out", "out"],
+        [COMMAND, "eval", "refresh", "triage", "--out", "out"],
         cwd=repo,
         env=env,
         capture_output=True,

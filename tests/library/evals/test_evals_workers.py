@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,8 @@ from squadkit.evals import (
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.library.evals.evalkit import drop_recordings, keep_first_cases
+from tests.library.squad import COMMAND
 
-SQUAD = str(Path(sys.executable).parent / "squad")
 TRIAGE_ANSWER = json.dumps(
     {"queue": "billing", "priority": "normal", "rationale": "mentions a refund"}
 )
@@ -37,7 +36,7 @@ def squad_eval(
     repo: Path, *args: str, command: str = "run", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [SQUAD, "eval", command, *args],
+        [COMMAND, "eval", command, *args],
         cwd=repo,
         env={**os.environ, "CI": "1", **(env or {})},
         capture_output=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import yaml
 
 from squadkit.gateway import load_models_config
 from squadkit.prompts import promote, rollback
-from tests.library.squad import ROOT as SQUAD
+from tests.library.squad import copy_data
 
 ROUNDS = 50
 
@@ -33,9 +32,7 @@ def _move(prompts: str, label: str, version: int, start: Any) -> None:
 
 @pytest.fixture
 def squad(tmp_path: Path) -> Path:
-    for folder in ("config", "prompts", "evals"):
-        shutil.copytree(SQUAD / folder, tmp_path / folder)
-    return tmp_path
+    return copy_data(tmp_path)
 
 
 def test_concurrent_promotions_never_drop_a_label(squad: Path) -> None:

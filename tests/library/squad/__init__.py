@@ -24,7 +24,19 @@ While they are stale, `test_refresh_with_nothing_changed_leaves_evals_untouched`
 `test_committed_contract_matches_the_app` (service) fail and say so.
 """
 
+import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 """The fixture squad's repository root: the `Settings.root` of the tests that need one."""
+
+COMMAND = str(Path(sys.executable).with_name("squad"))
+"""This environment's `squad` console script, for tests that run it as a user would."""
+
+
+def copy_data(destination: Path) -> Path:
+    """Copy the squad's `config/`, `prompts/` and `evals/` into `destination` (returned)."""
+    for folder in ("config", "prompts", "evals"):
+        shutil.copytree(ROOT / folder, destination / folder)
+    return destination
