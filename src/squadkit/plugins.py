@@ -68,7 +68,13 @@ def _squad_modules(package: str | None, kind: str) -> tuple[ModuleType, ...]:
     try:
         parent = importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name in (name, package):
+        if error.name == package:
+            raise ConfigError(
+                f"the squad's package '{package}' cannot be imported (named by "
+                f"{PACKAGE_ENV} or the '{ENTRY_POINT_GROUP}' entry point); run `uv sync` "
+                "or fix the name"
+            ) from None
+        if error.name == name:
             return ()
         raise
     modules = [parent]

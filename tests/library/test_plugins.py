@@ -114,3 +114,19 @@ def test_every_route_module_of_the_squad_is_served(make_squad: SquadMaker) -> No
 
     assert document["info"]["version"] == "2.0.0"
     assert {"/v1/orders", "/v1/refunds", "/healthz", "/readyz"} <= set(document["paths"])
+
+
+def test_a_squad_package_that_cannot_be_imported_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A renamed package or a stale install must not silently serve no routes or models."""
+    monkeypatch.setenv("SQUAD_PACKAGE", "no_such_squad_package")
+
+    with pytest.raises(ConfigError, match="'no_such_squad_package' cannot be imported"):
+        squad_local_models()
+
+
+def test_a_squad_without_offline_models_has_none(make_squad: SquadMaker) -> None:
+    make_squad({})
+
+    assert squad_local_models() == {}
