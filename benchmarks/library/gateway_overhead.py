@@ -40,7 +40,7 @@ import yaml
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm's import
 
 from squadkit.gateway import Gateway, ModelsConfig, load_models_config
-from squadkit.gateway.router import build_router, tune_litellm
+from squadkit.gateway.router import build_router, plan_chains, tune_litellm
 from squadkit.testing import FakeOpenAIServer, Reply
 
 VARIANTS = ("bare", "bare-tuned", "router", "gateway")
@@ -70,7 +70,8 @@ def _caller(variant: str, server: FakeOpenAIServer) -> Callable[[], Awaitable[An
         gateway = Gateway(_models_config(server))
         return lambda: gateway.acomplete("chat", MESSAGES)
     if variant == "router":
-        router = build_router(_models_config(server)).router
+        config = _models_config(server)
+        router = build_router(plan_chains(config), config).router
         return lambda: router.acompletion(model="chat@0", messages=MESSAGES)
     if variant == "bare-tuned":
         tune_litellm()

@@ -1,4 +1,5 @@
-"""The gateway: `acomplete(alias, messages)` -> `Completion`, through litellm's Router.
+"""The gateway: `acomplete(alias, messages)` -> `Completion`, through litellm's Router
+(or in-process, for a chain of offline models only: `offline.py`).
 
 What it adds to the Router, and nothing else: an overall deadline per call, structured
 output (`structured`: parse, validate, one repair attempt, then `InvalidOutput`), typed
@@ -34,11 +35,12 @@ from .calls import (
 )
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
+from .offline import answer_offline
 from .structured import parse_output, repair_messages
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .router import Link, RouterBundle
+    from .router import ChainPlan, Link, RouterBundle
 
 __all__ = [  # the call's types are defined in `calls` and importable from here too
     "Attempt",
@@ -66,6 +68,7 @@ class Gateway:
         self.config = config
         self.observer: GatewayObserver = observer or NoopObserver()
         self._redis_url = redis_url
+        self._plan: ChainPlan | None = None
         self._bundle: RouterBundle | None = None
         self._bundle_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -110,12 +113,12 @@ class Gateway:
     ) -> Completion:
         """Ask `alias` to answer `messages`; see the module doc for what can be raised."""
         alias_config = self.config.alias(alias)  # ConfigError for an unknown alias
-        bundle = self._router()
-        chain = bundle.chains.get(alias, [])
+        plan = self._chains()
+        chain = plan.chains.get(alias, [])
         if not chain:
             from .router import missing_key_error  # noqa: PLC0415
 
-            raise missing_key_error(alias, bundle.skipped.get(alias, []))
+            raise missing_key_error(alias, plan.skipped.get(alias, []))
         deadline = deadline_s if deadline_s is not None else self.config.routing.deadline_s
         call = CallContext(
             call_id=uuid.uuid4().hex,
@@ -132,7 +135,6 @@ class Gateway:
             try:
                 completion = await asyncio.wait_for(
                     self._answer(
-                        bundle=bundle,
                         chain=chain,
                         call=call,
                         params=dict(params or {}),
@@ -142,7 +144,8 @@ class Gateway:
                     timeout=deadline,
                 )
             except TimeoutError:
-                bundle.recorder.pop(call.call_id)
+                if self._bundle is not None:
+                    self._bundle.recorder.pop(call.call_id)
                 raise DeadlineExceeded(alias, deadline) from None
         except BaseException as error:
             self.observer.on_call_end(call, None, error)
@@ -176,7 +179,6 @@ class Gateway:
     async def _answer(
         self,
         *,
-        bundle: RouterBundle,
         chain: list[Link],
         call: CallContext,
         params: dict[str, Any],
@@ -184,9 +186,10 @@ class Gateway:
         started: float,
     ) -> Completion:
         async with self._slot():
-            attempt = functools.partial(
-                self._attempt, bundle=bundle, chain=chain, call=call, params=params
-            )
+            if all(link.deployment.is_local for link in chain):
+                attempt = functools.partial(self._offline_attempt, chain=chain, call=call)
+            else:
+                attempt = functools.partial(self._attempt, chain=chain, call=call, params=params)
             messages = [dict(m) for m in call.messages]
             first = await attempt(messages=messages, purpose="answer")
             attempts = [first]
@@ -228,7 +231,6 @@ class Gateway:
     async def _attempt(
         self,
         *,
-        bundle: RouterBundle,
         chain: list[Link],
         call: CallContext,
         messages: list[dict[str, Any]],
@@ -237,6 +239,7 @@ class Gateway:
     ) -> _RouterAnswer:
         from .router import fallback_routes  # noqa: PLC0415
 
+        bundle = self._router()
         started = time.perf_counter()
         call_params = {**chain[0].deployment.params, **params}
         # The call walks only the deployments litellm has not cooled down: it starts at the
@@ -279,12 +282,43 @@ class Gateway:
         )
         return answer
 
+    async def _offline_attempt(
+        self,
+        *,
+        chain: list[Link],
+        call: CallContext,
+        messages: list[dict[str, Any]],
+        purpose: Literal["answer", "repair"],
+    ) -> _RouterAnswer:
+        """`_attempt` for a chain of offline models only: answered in-process (`offline`)."""
+        started = time.perf_counter()
+        found = answer_offline(chain, messages)
+        if isinstance(found, tuple):
+            attempt = Attempt(purpose, None, time.perf_counter() - started, 0, 0, found)
+            self.observer.on_attempt(call, attempt)
+            raise ProviderUnavailable(call.alias, list(found))
+        model, answer = found.link.deployment.model, found.answer
+        latency = time.perf_counter() - started
+        tokens = (answer.input_tokens, answer.output_tokens)
+        self.observer.on_attempt(call, Attempt(purpose, model, latency, *tokens, found.failures))
+        return _RouterAnswer(
+            text=answer.text,
+            link=found.link,
+            tries=len(found.failures) + 1,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+            cost_usd=found.cost_usd,
+            finish_reason="stop",
+        )
+
     def warm_up(self) -> None:
-        """Import litellm and build the Router now (seconds), not on the first call.
+        """Check the chains now and, if one reaches a provider, import litellm and build the
+        Router (seconds), not on the first call.
 
         A service calls this at start-up so its first request is not the slow one.
         """
-        self._router()
+        if self._chains().needs_router():
+            self._router()
 
     async def cooled_down(self) -> dict[str, list[str]]:
         """Alias -> the pinned models litellm has cooled down now, in chain order (only the
@@ -299,13 +333,23 @@ class Gateway:
                 cooled[alias] = down
         return cooled
 
+    def _chains(self) -> ChainPlan:
+        if self._plan is None:
+            with self._bundle_lock:
+                if self._plan is None:
+                    from .router import plan_chains  # noqa: PLC0415
+
+                    self._plan = plan_chains(self.config)
+        return self._plan
+
     def _router(self) -> RouterBundle:
         if self._bundle is None:
+            plan = self._chains()
             with self._bundle_lock:
                 if self._bundle is None:
                     from .router import build_router  # noqa: PLC0415 - imports litellm
 
-                    self._bundle = build_router(self.config, redis_url=self._redis_url)
+                    self._bundle = build_router(plan, self.config, redis_url=self._redis_url)
         return self._bundle
 
     def _run_sync(self, coroutine: Coroutine[Any, Any, T]) -> T:

@@ -1,7 +1,8 @@
 """The offline `local/...` models: readable rules standing in for an LLM.
 
-They exist so tests, CI and `make demo` run with no API key and no network, through the same
-Router path as a real provider (see `local_provider.py`). They are deliberately simple and
+They exist so tests, CI and `make demo` run with no API key and no network: in-process when
+a chain has only offline models (`offline.py`), through the Router as a provider when they are
+a provider chain's last resort (`local_provider.py`). They are deliberately simple and
 honest: keyword rules any reviewer can read, mediocre but useful, never tuned to a dataset.
 A real model should beat them; the eval suite's baseline shows by how much.
 

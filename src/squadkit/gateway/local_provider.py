@@ -1,8 +1,9 @@
 """Registers the offline `local/...` models with litellm as a custom provider.
 
-Going through litellm (rather than short-circuiting in the gateway) means the local models
-take the same Router path as a real provider: retries, fallbacks, cooldowns, usage and cost
-accounting all behave the same in tests, CI and `make demo` as in production.
+A chain that mixes providers and offline models (the usual production chain, ending in a
+`local/` last resort) goes through the Router, so its offline link takes the same path as a
+real provider: retries, fallbacks, cooldowns, usage and cost accounting. A chain of offline
+models only is answered in-process instead (`offline.py`), without importing litellm.
 Only imported once litellm is needed (see `router.py`).
 """
 

@@ -38,13 +38,24 @@ class Link:
     deployment: Deployment
 
 
+@dataclass(frozen=True)
+class ChainPlan:
+    """What each alias can call in this process, decided from the config and the environment."""
+
+    chains: dict[str, list[Link]]  # alias -> usable deployments, in chain order
+    skipped: dict[str, list[str]]  # alias -> env var names of deployments left out
+
+    def needs_router(self) -> bool:
+        """True when some chain reaches a provider; offline-only chains need no litellm."""
+        return any(not link.deployment.is_local for chain in self.chains.values() for link in chain)
+
+
 @dataclass
 class RouterBundle:
     """The Router plus what the gateway needs to interpret its answers."""
 
     router: Any
     chains: dict[str, list[Link]]
-    skipped: dict[str, list[str]]  # alias -> env var names of deployments left out
     secrets: list[str] = field(repr=False, default_factory=list)
     recorder: Any = field(repr=False, default=None)
 
@@ -90,25 +101,18 @@ def tune_litellm() -> Any:
     return litellm
 
 
-def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> RouterBundle:
-    """A Router over every alias's usable deployments (those whose key variable is set).
+def plan_chains(config: ModelsConfig) -> ChainPlan:
+    """Each alias's usable deployments (those whose key variable is set), in chain order.
 
-    A squad's offline model that shadows a shipped one is a ConfigError here, at start-up,
-    not a failed call later (`local_models.known_models`).
+    No litellm here: a chain of offline deployments is answered without it (`offline.py`).
+    A `local/` model nobody defines is a ConfigError now, at start-up, not a failed call
+    later; so is a squad's offline model that shadows a shipped one (`known_models`).
     """
-    litellm = tune_litellm()
     unknown = local_models.unknown_local_models(config)
     if unknown:
         raise ConfigError(unknown[0])
-    from litellm import Router  # noqa: PLC0415
-    from litellm.types.router import RetryPolicy  # noqa: PLC0415
-
-    model_list: list[dict[str, Any]] = []
-    fallbacks: list[dict[str, list[str]]] = []
-    retry_policies: dict[str, Any] = {}
     chains: dict[str, list[Link]] = {}
     skipped: dict[str, list[str]] = defaultdict(list)
-    secrets: list[str] = []
     for alias, alias_config in config.aliases.items():
         links = []
         for index, deployment in enumerate(alias_config.deployments):
@@ -121,10 +125,27 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
                     deployment.api_key_env,
                 )
                 continue
-            link = Link(group=f"{alias}@{index}", index=index, deployment=deployment)
-            links.append(link)
+            links.append(Link(group=f"{alias}@{index}", index=index, deployment=deployment))
+        chains[alias] = links
+    return ChainPlan(chains=chains, skipped=dict(skipped))
+
+
+def build_router(
+    plan: ChainPlan, config: ModelsConfig, *, redis_url: str | None = None
+) -> RouterBundle:
+    """A Router over every planned deployment; each alias's chain becomes its fallbacks."""
+    litellm = tune_litellm()
+    from litellm import Router  # noqa: PLC0415
+    from litellm.types.router import RetryPolicy  # noqa: PLC0415
+
+    model_list: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, list[str]]] = []
+    retry_policies: dict[str, Any] = {}
+    secrets: list[str] = []
+    for links in plan.chains.values():
+        for link in links:
             model_list.append(_router_deployment(link, secrets))
-            retries = deployment.max_retries
+            retries = link.deployment.max_retries
             retry_policies[link.group] = RetryPolicy(
                 BadRequestErrorRetries=0,
                 AuthenticationErrorRetries=0,
@@ -136,7 +157,6 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
                 ServiceUnavailableErrorRetries=retries,
                 DefaultRetries=retries,
             )
-        chains[alias] = links
         # Each call passes its own fallbacks (without cooled-down links), but these are needed
         # too: litellm never cools down a one-deployment group that has no fallbacks.
         fallbacks.extend(fallback_routes(links))
@@ -156,9 +176,7 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
         routing_strategy="simple-shuffle",
         **redis,
     )
-    return RouterBundle(
-        router=router, chains=chains, skipped=dict(skipped), secrets=secrets, recorder=recorder
-    )
+    return RouterBundle(router=router, chains=plan.chains, secrets=secrets, recorder=recorder)
 
 
 def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:

@@ -10,4 +10,9 @@ def count_words(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"words": len(str(messages[-1]["content"]).split())}
 
 
-LOCAL_MODELS = {"word-count-v1": count_words}
+def broken(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Raises, as a squad's offline model with a bug would: the chain falls back past it."""
+    raise RuntimeError("this offline model always fails")
+
+
+LOCAL_MODELS = {"word-count-v1": count_words, "raising-v1": broken}
