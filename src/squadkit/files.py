@@ -1,4 +1,5 @@
-"""Writing the files a squad commits: atomically, and one command at a time per folder.
+"""The files a squad commits: written atomically, one command at a time per folder, and
+named in messages the way the user sees them.
 
 Every command that rewrites a committed file (labels, the prompt lock, evidence, baselines,
 recordings, the contract) writes beside it, fsyncs and renames over it, so a crash leaves
@@ -22,6 +23,17 @@ from .errors import ConfigError
 
 LOCK_WAIT_S = 30.0
 """How long a command waits for another to release a folder before it gives up."""
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it is below it, so messages stay short.
+
+    Symlinks are not followed: a message names the file the user has, not its target.
+    """
+    try:
+        return Path(os.path.abspath(path)).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -17,9 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..files import atomic_write, folder_lock
+from ..files import atomic_write, display_path, folder_lock
 from .errors import EvalConfigError
-from .paths import display_path
 
 
 class RecordedResponse(BaseModel):

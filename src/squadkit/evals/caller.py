@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..files import display_path
 from ..gateway.config import ModelsConfig
 from .cache import RecordedResponse, ResponseCache, request_key
 from .errors import ReplayMiss
-from .paths import display_path
 from .report import Mode
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..files import display_path
 from ..prompts.hashing import file_hash
 from .errors import EvalConfigError
-from .paths import display_path
 
 
 class Case(BaseModel):

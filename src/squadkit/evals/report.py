@@ -14,9 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..files import atomic_write
+from ..files import atomic_write, display_path
 from .errors import EvalConfigError
-from .paths import display_path
 from .stats import mean, mean_interval, percentile
 
 REPORT_SCHEMA_VERSION = 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
+from ..files import display_path
 from ..gateway.config import load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
@@ -22,7 +23,6 @@ from .cache import RecordedResponse, ResponseCache, scrub
 from .caller import ModelCaller
 from .dataset import Case, load_dataset
 from .errors import EvalConfigError
-from .paths import display_path
 from .progress import RunProgress
 from .report import (
     ArmResult,

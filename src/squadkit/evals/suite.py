@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..files import display_path
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
-from .paths import display_path
 from .scorers import ScorerSpec
 from .stats import Rule
 

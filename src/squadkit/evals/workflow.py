@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SquadError
+from ..files import display_path
 from .errors import EvalConfigError, GateFailed
 from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
-from .paths import display_path
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite

@@ -6,24 +6,13 @@ the prompt's `input_schema`) exit 2; a check or a refused promotion exits 1.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import CheckFailed, ConfigError, SquadError
-
-
-def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it is below it, so messages stay short.
-
-    Symlinks are not followed: a message names the file the user has, not its target.
-    """
-    try:
-        return Path(os.path.abspath(path)).relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
+from ..files import display_path
 
 
 @dataclass(frozen=True)
