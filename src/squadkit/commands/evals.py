@@ -216,11 +216,15 @@ def gate(
 ) -> None:
     """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
     from ..evals import GateFailed, workflow  # noqa: PLC0415
+    from ..prompts.evidence import NOT_RECORDED, never_recorded  # noqa: PLC0415
 
     settings = _settings()
     options = _options(mode, None, concurrency, repeats)
     override = _override(label, version, model)
     requested = _workers(workers)
+    if mode == "replay" and report is None and never_recorded(settings.evals_dir):
+        typer.echo(NOT_RECORDED, err=True)  # a fresh repo for a keyed provider: see the note
+        return
     for suite in workflow.suites(settings, suites or []):
         targets = override.targets(suite)
         try:

@@ -134,6 +134,10 @@ def check() -> None:
     scan = scan_prompts(settings.prompts_dir)
     count = sum(len(versions) for versions in scan.versions.values())
     typer.echo(f"ok: {len(scan.versions)} prompts, {count} versions, all locked and labelled")
+    from ..prompts.evidence import NOT_RECORDED, never_recorded  # noqa: PLC0415
+
+    if never_recorded(settings.evals_dir):
+        typer.echo(NOT_RECORDED, err=True)
     if not read_labels(settings.prompts_dir / LABELS_FILE).gated_labels:
         typer.echo(
             f"note: {settings.prompts_dir / LABELS_FILE}: gated_labels is empty, so no label "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..files import serialised_in_folder
 from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
-from .evidence import evidence_problems
+from .evidence import evidence_problems, never_recorded
 from .hashing import file_hash
 from .labels import LABELS_FILE, LabelsFile, read_labels
 from .lock import LOCK_FILE, lock_key, read_lock, write_lock
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 def check_prompts(
     prompts_dir: Path, *, models: ModelsConfig, evidence_dir: Path, root: Path
 ) -> list[Problem]:
-    """Every problem in the prompts folder; an empty list means the check passes."""
+    """Every problem in the prompts folder; an empty list means the check passes.
+
+    Evidence is not required while nothing is recorded yet (`never_recorded`).
+    """
     scan = scan_prompts(prompts_dir)
     lock = read_lock(prompts_dir / LOCK_FILE)
     labels_path = prompts_dir / LABELS_FILE
@@ -37,7 +40,11 @@ def check_prompts(
         *_lock_problems(scan, lock, prompts_dir),
         *label_problems,
         *_alias_problems(scan, models),
-        *_evidence_problems(scan, gated, models, evidence_dir, root),
+        *(
+            []
+            if never_recorded(evidence_dir.parent)
+            else _evidence_problems(scan, gated, models, evidence_dir, root)
+        ),
     ]
 
 

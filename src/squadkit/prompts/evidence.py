@@ -80,6 +80,29 @@ def read_evidence(path: Path) -> Evidence:
         ) from None
 
 
+NOT_RECORDED = (
+    "note: nothing is recorded in evals/ yet, so no label is gated: with the provider key "
+    "in .env, run `make eval-refresh`, then commit evals/ (docs/evals.md)"
+)
+"""What `prompts check` and a replayed gate say while `never_recorded` holds."""
+
+
+def never_recorded(evals_dir: Path) -> bool:
+    """True while a squad has recorded nothing: no recordings, baselines or evidence in `evals/`.
+
+    A repo rendered for a provider that needs a key starts so: the offline model's answers
+    must not stand in for the provider's, so it ships no recordings. Until the first
+    `make eval-refresh` with a key, `squad prompts check` and a replayed gate pass and say
+    that nothing is gated; once anything is recorded, every rule applies.
+    """
+    recorded = (
+        (evals_dir / "recordings").glob("*.jsonl"),
+        (evals_dir / "baselines").glob("*.json"),
+        (evals_dir / "evidence").glob("*/v*.json"),
+    )
+    return not any(next(found, None) is not None for found in recorded)
+
+
 def evidence_problems(
     version: PromptVersion,
     *,
@@ -90,8 +113,10 @@ def evidence_problems(
     """Why `version` has no valid passing evidence; an empty list means it has.
 
     Valid means: the file exists and parses, its verdict is `pass`, its prompt hash is the
-    version file's current hash, the dataset file still has the recorded hash, and every
-    deployment that answered is still in its alias's chain in `config/models.yaml`.
+    version file's current hash, the dataset file still has the recorded hash, the prompt's
+    alias was answered by the first deployment of its chain in `config/models.yaml` (the
+    model under test: a fallback's answers, the offline last resort's above all, say nothing
+    about it), and every other deployment that answered is still in its alias's chain.
     """
     path = evidence_path(evidence_dir, version.name, version.version)
     rerun = f"rerun the eval gate for {version.ident}"
@@ -125,10 +150,31 @@ def evidence_problems(
         problems.append(Problem(path, f"dataset {evidence.dataset} no longer exists; {rerun}"))
     elif file_hash(dataset) != evidence.dataset_hash:
         problems.append(Problem(path, f"dataset {evidence.dataset} changed since; {rerun}"))
+    problems.extend(_model_problems(evidence, version, models, path, rerun))
+    return problems
+
+
+def _model_problems(
+    evidence: Evidence, version: PromptVersion, models: ModelsConfig, path: Path, rerun: str
+) -> list[Problem]:
+    """Who answered: the alias's first deployment only, and nobody outside its chain."""
+    problems: list[Problem] = []
     if version.model not in evidence.models:
         problems.append(
             Problem(path, f"records no deployment for the prompt's alias '{version.model}'")
         )
+    elif version.model in models.aliases:
+        primary = models.aliases[version.model].deployments[0].model
+        answered = evidence.models[version.model]
+        if answered != [primary]:
+            problems.append(
+                Problem(
+                    path,
+                    f"alias '{version.model}' was answered by {', '.join(answered) or 'nothing'}, "
+                    f"not only by its first deployment {primary} (the model under test); "
+                    f"{rerun} with {primary} reachable",
+                )
+            )
     for alias, answered in sorted(evidence.models.items()):
         chain = models.aliases[alias].deployments if alias in models.aliases else None
         if chain is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from squadkit.evals import (
 )
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
+from tests.library.squad import COMMAND, copy_data
 
 
 def test_staging_prompt_passes_the_gate_in_replay(settings: Settings, tmp_path: Path) -> None:
@@ -88,3 +91,21 @@ def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
     assert sentinel_key not in message
     assert evidence.read_bytes() == before
     assert fake_openai.request_count >= 1  # tried, then cooled down by the Router
+
+
+def test_replayed_gate_of_a_repo_with_nothing_recorded_passes_and_says_so(tmp_path: Path) -> None:
+    copy_data(tmp_path)
+    for folder in ("recordings", "baselines", "evidence"):
+        shutil.rmtree(tmp_path / "evals" / folder)
+
+    result = subprocess.run(
+        [COMMAND, "eval", "gate", "triage"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "nothing is recorded in evals/ yet, so no label is gated" in result.stderr
+    assert not (tmp_path / "evals" / "evidence").exists()

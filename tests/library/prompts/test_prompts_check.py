@@ -202,3 +202,51 @@ def test_each_problem_is_one_line_naming_its_file(squad: Callable[..., Squad]) -
     header, *problems = result.err.strip().splitlines()
     assert header == "error: 2 prompt problems; fix each, then rerun `squad prompts check`"
     assert all(line.startswith("evals/evidence/triage/") for line in problems)
+
+
+def test_evidence_answered_by_a_fallback_fails_check(
+    squad: Callable[..., Squad], add_evidence: Callable[..., Path], repo: Path
+) -> None:
+    models = repo / "config" / "models.yaml"
+    chain = "      - model: openai/gpt-4o-mini-2024-07-18\n        api_key_env: OPENAI_API_KEY\n"
+    models.write_text(
+        models.read_text().replace(
+            "  triage:\n    deployments:\n", "  triage:\n    deployments:\n" + chain
+        )
+    )
+    add_evidence(1, models={"triage": ["local/triage-rules-v1"]})
+    add_evidence(2, models={"triage": ["openai/gpt-4o-mini-2024-07-18"]})
+
+    result = squad("prompts", "check")
+
+    assert result.code == 1
+    assert (
+        "evals/evidence/triage/v1.json: alias 'triage' was answered by local/triage-rules-v1, "
+        "not only by its first deployment openai/gpt-4o-mini-2024-07-18 (the model under test)"
+    ) in result.err
+    assert "evidence/triage/v2.json" not in result.err
+
+
+def test_nothing_recorded_yet_passes_check_and_says_so(
+    squad: Callable[..., Squad], repo: Path
+) -> None:
+    (repo / "evals" / "recordings" / "triage.jsonl").unlink()
+
+    result = squad("prompts", "check")
+
+    assert result.code == 0, result.err
+    assert "nothing is recorded in evals/ yet, so no label is gated" in result.err
+    assert "make eval-refresh" in result.err
+
+
+def test_one_recording_file_turns_the_evidence_rule_back_on(
+    squad: Callable[..., Squad], repo: Path
+) -> None:
+    (repo / "evals" / "recordings" / "triage.jsonl").unlink()
+    (repo / "evals" / "baselines").mkdir(parents=True)
+    (repo / "evals" / "baselines" / "triage.json").write_text("{}")
+
+    result = squad("prompts", "check")
+
+    assert result.code == 1
+    assert "no eval evidence for triage@v1" in result.err
