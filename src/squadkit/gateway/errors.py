@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from ..errors import ConfigError, SquadError
 
@@ -10,6 +12,7 @@ __all__ = [
     "ConfigError",
     "DeadlineExceeded",
     "DeploymentFailure",
+    "FailureCause",
     "GatewayError",
     "InvalidOutput",
     "ProviderUnavailable",
@@ -20,14 +23,88 @@ class GatewayError(SquadError):
     """A model call failed after everything the gateway is allowed to try."""
 
 
+FailureCause = Literal[
+    "rate_limited",
+    "timeout",
+    "auth",
+    "bad_request",
+    "not_found",
+    "server_error",
+    "connection",
+    "cooling_down",
+    "other",
+]
+"""Why a deployment failed, in a closed set metrics and spans can group by."""
+
+# Exception class names (anywhere in the exception's MRO, so litellm's and openai's both
+# count) -> cause, checked in order: a litellm `Timeout` is also an `APIConnectionError`.
+_CAUSE_BY_TYPE: tuple[tuple[frozenset[str], FailureCause], ...] = (
+    (frozenset({"RouterRateLimitError", "RouterRateLimitErrorBasic"}), "cooling_down"),
+    (frozenset({"Timeout", "APITimeoutError", "TimeoutError"}), "timeout"),
+    (frozenset({"RateLimitError"}), "rate_limited"),
+    (frozenset({"AuthenticationError", "PermissionDeniedError"}), "auth"),
+    (frozenset({"NotFoundError"}), "not_found"),
+    (frozenset({"BadRequestError", "UnprocessableEntityError"}), "bad_request"),
+    (frozenset({"APIConnectionError", "ConnectionError"}), "connection"),
+)
+
+
 @dataclass(frozen=True)
 class DeploymentFailure:
-    """Why one deployment of a chain did not answer (keys are never part of `reason`)."""
+    """Why one deployment of a chain did not answer, in fields set where the gateway knew them.
+
+    `deployment` is the pinned model string (never a Router group), `cause` one of
+    `FailureCause`, `error_type` the exception's class name (`RateLimitError`; None when
+    nothing was raised, as for a cooled-down deployment the call skipped), `status_code` the
+    provider's HTTP status, and `reason` the one key-free line a person reads.
+    """
 
     deployment: str
+    cause: FailureCause
     reason: str
+    error_type: str | None = None
     status_code: int | None = None
     attempts: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        deployment: str,
+        error: BaseException | None,
+        *,
+        attempts: int = 1,
+        secrets: Sequence[str] = (),
+    ) -> DeploymentFailure:
+        """`deployment` failed with `error`: its type, status, cause and first line.
+
+        `secrets` (the keys the gateway read) are replaced by `***` in the reason.
+        """
+        if error is None:
+            return cls(deployment, "other", "failed (no exception reported)", attempts=attempts)
+        name = type(error).__name__
+        status = getattr(error, "status_code", None)
+        status = status if isinstance(status, int) and not isinstance(status, bool) else None
+        text = str(getattr(error, "message", None) or error)
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        for prefix in ("litellm.", name + ":", " "):
+            first = first.removeprefix(prefix)
+        first = first.removeprefix(name + ":").strip()[:200]
+        for secret in secrets:
+            if secret:
+                first = first.replace(secret, "***")
+        return cls(
+            deployment=deployment,
+            cause=_cause(error, status),
+            reason=f"{name}{f' {status}' if status else ''}: {first}",
+            error_type=name,
+            status_code=status,
+            attempts=attempts,
+        )
+
+    @classmethod
+    def cooling_down(cls, deployment: str) -> DeploymentFailure:
+        """`deployment` was left out of the call: litellm had cooled it down."""
+        return cls(deployment, "cooling_down", "skipped: cooling down after recent failures")
 
     @property
     def retryable(self) -> bool:
@@ -38,6 +115,28 @@ class DeploymentFailure:
         times = f" ({self.attempts} attempts)" if self.attempts > 1 else ""
         note = "" if self.retryable else " [not retried]"
         return f"{self.deployment}: {self.reason}{times}{note}"
+
+
+def _cause(error: BaseException, status: int | None) -> FailureCause:
+    names = {klass.__name__ for klass in type(error).__mro__}
+    for types, cause in _CAUSE_BY_TYPE:
+        if names & types:
+            return cause
+    by_status: dict[int, FailureCause] = {
+        408: "timeout",
+        429: "rate_limited",
+        401: "auth",
+        403: "auth",
+        404: "not_found",
+        400: "bad_request",
+        413: "bad_request",
+        422: "bad_request",
+    }
+    if status in by_status:
+        return by_status[status]
+    if status is not None and status >= 500:
+        return "server_error"
+    return "other"
 
 
 class ProviderUnavailable(GatewayError):

@@ -20,17 +20,18 @@ import uuid
 import weakref
 from collections import Counter
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .calls import (
-    Attempt,
     CallContext,
+    CallResult,
     Completion,
     GatewayObserver,
     Message,
     NoopObserver,
     PromptRef,
+    RouterCall,
 )
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
@@ -38,16 +39,17 @@ from .structured import parse_output, repair_messages
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .router import Link, RouterBundle
+    from .router import FailedTry, Link, RouterBundle
 
 __all__ = [  # the call's types are defined in `calls` and importable from here too
-    "Attempt",
     "CallContext",
+    "CallResult",
     "Completion",
     "Gateway",
     "GatewayObserver",
     "NoopObserver",
     "PromptRef",
+    "RouterCall",
 ]
 
 T = TypeVar("T")
@@ -261,20 +263,27 @@ class Gateway:
             )
             self.observer.on_attempt(
                 call,
-                Attempt(purpose, None, time.perf_counter() - started, 0, 0, tuple(failures)),
+                RouterCall(
+                    purpose=purpose,
+                    deployment=None,
+                    latency_s=time.perf_counter() - started,
+                    input_tokens=0,
+                    output_tokens=0,
+                    failures=tuple(failures),
+                ),
             )
             raise ProviderUnavailable(call.alias, failures) from None
-        failures = bundle.recorder.pop(call.call_id)
+        failures = [tried.failure for tried in bundle.recorder.pop(call.call_id)]
         answer = _RouterAnswer.of(response, live, failures)
         self.observer.on_attempt(
             call,
-            Attempt(
-                purpose,
-                answer.link.deployment.model,
-                time.perf_counter() - started,
-                answer.input_tokens,
-                answer.output_tokens,
-                tuple(failures),
+            RouterCall(
+                purpose=purpose,
+                deployment=answer.link.deployment.model,
+                latency_s=time.perf_counter() - started,
+                input_tokens=answer.input_tokens,
+                output_tokens=answer.output_tokens,
+                failures=tuple(failures),
             ),
         )
         return answer
@@ -357,7 +366,7 @@ class _RouterAnswer:
 
 
 def _merge(
-    recorded: list[DeploymentFailure],
+    recorded: list[FailedTry],
     chain: list[Link],
     head: Link,
     final: BaseException,
@@ -365,26 +374,18 @@ def _merge(
 ) -> list[DeploymentFailure]:
     """One failure per deployment of the chain, in chain order, with attempt counts.
 
-    `head` is the deployment the Router was asked for and `final` what it raised.
+    `head` is the deployment the Router was asked for and `final` what it raised; a
+    deployment with no failed try was left out of the call, cooling down.
     """
-    from .router import describe_failure, scrub  # noqa: PLC0415
-
-    by_group = {failure.deployment: failure for failure in recorded}  # the last one wins
-    counts = Counter(failure.deployment for failure in recorded)
+    last = {tried.group: tried.failure for tried in recorded}  # the last one wins
+    counts = Counter(tried.group for tried in recorded)
     merged = []
     for link in chain:
-        if link.group in by_group:
-            reason = by_group[link.group]
+        model = link.deployment.model
+        if link.group in last:
+            merged.append(replace(last[link.group], attempts=counts[link.group]))
         elif link is head and not recorded:
-            reason = describe_failure(link.group, final)
+            merged.append(DeploymentFailure.of(model, final, secrets=secrets))
         else:
-            reason = DeploymentFailure(link.group, "skipped: cooling down after recent failures")
-        merged.append(
-            DeploymentFailure(
-                deployment=link.deployment.model,
-                reason=scrub(reason.reason, secrets),
-                status_code=reason.status_code,
-                attempts=max(counts.get(link.group, 0), 1),
-            )
-        )
+            merged.append(DeploymentFailure.cooling_down(model))
     return merged

@@ -141,7 +141,7 @@ def build_router(config: ModelsConfig, *, redis_url: str | None = None) -> Route
         # too: litellm never cools down a one-deployment group that has no fallbacks.
         fallbacks.extend(fallback_routes(links))
 
-    recorder = _failure_recorder(litellm)
+    recorder = _failure_recorder(litellm, secrets)
     redis: dict[str, Any] = {"redis_url": redis_url} if redis_url else {}
     router = Router(
         model_list=model_list,
@@ -181,22 +181,34 @@ def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
     if deployment.is_local:
         params.setdefault("input_cost_per_token", 0.0)
         params.setdefault("output_cost_per_token", 0.0)
-    return {"model_name": link.group, "litellm_params": params, "model_info": {"id": link.group}}
+    # `squad_model` lets the failure recorder name the pinned model, not the Router group.
+    model_info = {"id": link.group, "squad_model": deployment.model}
+    return {"model_name": link.group, "litellm_params": params, "model_info": model_info}
 
 
-def _failure_recorder(litellm: Any) -> Any:
+@dataclass(frozen=True)
+class FailedTry:
+    """One failed provider request of a gateway call: its Router group and why it failed."""
+
+    group: str  # e.g. "triage@0": which link of the chain (a model may be in a chain twice)
+    failure: DeploymentFailure  # names the pinned model string
+
+
+def _failure_recorder(litellm: Any, secrets: list[str]) -> Any:
     """A failure-only litellm callback noting why each attempt failed, per gateway call.
 
     The Router raises only one exception when a whole chain fails; this records every
-    attempt's reason so `ProviderUnavailable` can list them. It is registered for failures
-    only, so successful calls pay nothing for it.
+    attempt's failure (typed, key-free: `secrets` are scrubbed) so `ProviderUnavailable`
+    can list them and observers can count them. It is registered for failures only, so
+    successful calls pay nothing for it.
     """
     from litellm.integrations.custom_logger import CustomLogger  # noqa: PLC0415
 
     class FailureRecorder(CustomLogger):  # type: ignore[misc]  # litellm is Any here
         def __init__(self) -> None:
             super().__init__()
-            self.failures: dict[str, list[DeploymentFailure]] = defaultdict(list)
+            self.failures: dict[str, list[FailedTry]] = defaultdict(list)
+            self.secrets: set[str] = set()
 
         async def async_log_failure_event(
             self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -216,10 +228,13 @@ def _failure_recorder(litellm: Any) -> Any:
                 return
             model_info = litellm_params.get("model_info") or {}
             group = str(model_info.get("id") or metadata.get("model_group") or "?")
-            exception = kwargs.get("exception")
-            self.failures[call_id].append(describe_failure(group, exception))
+            model = str(model_info.get("squad_model") or group)
+            failure = DeploymentFailure.of(
+                model, kwargs.get("exception"), secrets=sorted(self.secrets)
+            )
+            self.failures[call_id].append(FailedTry(group, failure))
 
-        def pop(self, call_id: str) -> list[DeploymentFailure]:
+        def pop(self, call_id: str) -> list[FailedTry]:
             return self.failures.pop(call_id, [])
 
     recorder = FailureRecorder()
@@ -230,30 +245,8 @@ def _failure_recorder(litellm: Any) -> Any:
         recorder = next(
             cb for cb in litellm._async_failure_callback if type(cb).__name__ == "FailureRecorder"
         )
+    recorder.secrets.update(secrets)
     return recorder
-
-
-def describe_failure(group: str, exception: BaseException | None) -> DeploymentFailure:
-    """A short, key-free reason: exception type, status and the provider's first line."""
-    if exception is None:
-        return DeploymentFailure(deployment=group, reason="failed (no exception reported)")
-    status = getattr(exception, "status_code", None)
-    status = status if isinstance(status, int) else None
-    text = str(getattr(exception, "message", None) or exception)
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    for prefix in ("litellm.", type(exception).__name__ + ":", " "):
-        first = first.removeprefix(prefix)
-    first = first.removeprefix(type(exception).__name__ + ":").strip()
-    reason = f"{type(exception).__name__}{f' {status}' if status else ''}: {first[:200]}"
-    return DeploymentFailure(deployment=group, reason=reason, status_code=status)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Remove any key the gateway read from the environment (belt and braces)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def missing_key_error(alias: str, variables: list[str]) -> ConfigError:
