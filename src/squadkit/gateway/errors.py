@@ -36,8 +36,9 @@ FailureCause = Literal[
 ]
 """Why a deployment failed, in a closed set metrics and spans can group by."""
 
-# Exception class names (anywhere in the exception's MRO, so litellm's and openai's both
-# count) -> cause, checked in order: a litellm `Timeout` is also an `APIConnectionError`.
+# Exception class names (anywhere in the MRO of the exception or of what it was raised from,
+# so litellm's, openai's and the stdlib's all count) -> cause, checked in order: a litellm
+# `Timeout` is also an `APIConnectionError`. Then the HTTP status decides.
 _CAUSE_BY_TYPE: tuple[tuple[frozenset[str], FailureCause], ...] = (
     (frozenset({"RouterRateLimitError", "RouterRateLimitErrorBasic"}), "cooling_down"),
     (frozenset({"Timeout", "APITimeoutError", "TimeoutError"}), "timeout"),
@@ -118,10 +119,11 @@ class DeploymentFailure:
 
 
 def _cause(error: BaseException, status: int | None) -> FailureCause:
-    names = {klass.__name__ for klass in type(error).__mro__}
-    for types, cause in _CAUSE_BY_TYPE:
-        if names & types:
-            return cause
+    for link in _chain(error):
+        names = {klass.__name__ for klass in type(link).__mro__}
+        for types, cause in _CAUSE_BY_TYPE:
+            if names & types:
+                return cause
     by_status: dict[int, FailureCause] = {
         408: "timeout",
         429: "rate_limited",
@@ -137,6 +139,23 @@ def _cause(error: BaseException, status: int | None) -> FailureCause:
     if status is not None and status >= 500:
         return "server_error"
     return "other"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and what it was raised from, down to the next error litellm mapped.
+
+    litellm raises a refused connection as a 500 `InternalServerError` whose context holds
+    the `APIConnectionError`; an earlier litellm error in the context is another try's (a
+    fallback runs while the Router handles the failure before it), so the walk stops there.
+    """
+    chain = [error]
+    link = error.__cause__ or error.__context__
+    while link is not None and len(chain) < 10:
+        if type(link).__module__.startswith("litellm.exceptions") or link in chain:
+            break
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
 
 
 class ProviderUnavailable(GatewayError):
