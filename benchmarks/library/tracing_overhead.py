@@ -34,10 +34,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm'
 
 from squadkit.gateway import Gateway, PromptRef, load_models_config
 from squadkit.gateway.calls import (
-    Attempt,
     CallContext,
     Completion,
     NoopObserver,
+    RouterCall,
 )
 from squadkit.gateway.errors import DeploymentFailure
 from squadkit.observability import GenAIObserver
@@ -94,7 +94,13 @@ def hooks_only(make: Callable[[], Any], calls: int) -> float:
     """Microseconds per call for start + failed attempt + fallback answer + end."""
     observer = make()
     chain = ("openai/primary-2025-01-01", "openai/backup-2025-01-01")
-    failure = DeploymentFailure("triage@0", "RateLimitError 429: slow down", 429)
+    failure = DeploymentFailure(
+        deployment=chain[0],
+        cause="rate_limited",
+        reason="RateLimitError 429: slow down",
+        error_type="RateLimitError",
+        status_code=429,
+    )
     completion = Completion(
         text=ANSWER,
         output={"queue": "billing", "rationale": 'says "charged twice"'},
@@ -108,7 +114,14 @@ def hooks_only(make: Callable[[], Any], calls: int) -> float:
         cost_usd=0.00003,
         prompt=PROMPT,
     )
-    answered = Attempt("answer", chain[1], 0.01, 12, 9, (failure,))
+    answered = RouterCall(
+        purpose="answer",
+        deployment=chain[1],
+        latency_s=0.01,
+        input_tokens=12,
+        output_tokens=9,
+        failures=(failure,),
+    )
     started = time.perf_counter()
     for index in range(calls):
         call = CallContext(str(index), "triage", chain, MESSAGES, PROMPT)

@@ -15,32 +15,34 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from ..files import atomic_write, display_path, folder_lock
+from ..gateway.calls import CallResult, Completion
 from .errors import EvalConfigError
 
 
-class RecordedResponse(BaseModel):
-    """What one model call returned, as the runner and the scorers see it.
+class RecordedResponse(CallResult):
+    """What one model call returned, as the runner and the scorers see it: the gateway's
+    `CallResult` plus the alias asked, the provider requests made and an unusable answer.
 
     `error` is set when the model answered but the answer was unusable (invalid output):
     that is the model's behaviour, so it is recorded and replayed like an answer.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    text: str = ""
-    output: Any = None
     error: str | None = None
     alias: str
-    deployment: str | None = None
-    fallback_used: bool = False
     attempts: int = 1
-    latency_s: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
+
+    @classmethod
+    def answered(cls, completion: Completion) -> RecordedResponse:
+        """The recording of an answered call (latency to the microsecond, for stable files)."""
+        return cls.of(
+            completion,
+            alias=completion.alias,
+            attempts=completion.attempts,
+            latency_s=round(completion.latency_s, 6),
+        )
 
 
 def scrub(value: Any, redact: Callable[[str], str]) -> Any:

@@ -126,16 +126,5 @@ class ModelCaller:
         except GatewayError as error:
             # Outages and deadlines are not the model's answer: never recorded.
             return RecordedResponse(alias=alias, error=str(error)), False
-        response = RecordedResponse(
-            text=completion.text,
-            output=completion.output,
-            alias=completion.alias,
-            deployment=completion.deployment,
-            fallback_used=completion.fallback_used,
-            attempts=completion.attempts,
-            latency_s=round(completion.latency_s, 6),
-            input_tokens=completion.input_tokens or 0,
-            output_tokens=completion.output_tokens or 0,
-            cost_usd=completion.cost_usd or 0.0,
-        )
+        response = RecordedResponse.answered(completion)
         return response, True

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..files import atomic_write, display_path
+from ..gateway.calls import CallResult
 from .errors import EvalConfigError
 from .stats import mean, mean_interval, percentile
 
@@ -32,19 +33,12 @@ class ScoreResult(_Model):
     reason: str
 
 
-class Attempt(_Model):
-    """One call of the target for one case (one of `repeats`)."""
+class RepeatResult(CallResult):
+    """One call of the target for one case (one of `repeats`): the gateway's `CallResult`
+    (built from the recorded response with `RepeatResult.of`), its error and its scores."""
 
     repeat: int = Field(ge=0)
-    text: str
-    output: Any = None
     error: str | None = None
-    deployment: str | None = None
-    fallback_used: bool = False
-    latency_s: float = Field(ge=0)
-    input_tokens: int = Field(ge=0)
-    output_tokens: int = Field(ge=0)
-    cost_usd: float = Field(ge=0)
     scores: dict[str, ScoreResult]
 
 
@@ -54,7 +48,7 @@ class CaseResult(_Model):
     tags: list[str]
     inputs: dict[str, Any]
     expected: dict[str, Any]
-    attempts: list[Attempt] = Field(min_length=1)
+    attempts: list[RepeatResult] = Field(min_length=1)
     scores: dict[str, float] = Field(description="Scorer -> mean score over the repeats.")
     unstable: list[str] = Field(
         default_factory=list, description="Scorers whose verdict flips across repeats."

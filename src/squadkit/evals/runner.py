@@ -26,11 +26,11 @@ from .errors import EvalConfigError
 from .progress import RunProgress
 from .report import (
     ArmResult,
-    Attempt,
     CaseResult,
     EvalReport,
     Mode,
     PromptInfo,
+    RepeatResult,
     ScoreResult,
     ScorerInfo,
     Shard,
@@ -202,7 +202,7 @@ async def _run_arm(
 ) -> list[CaseResult]:
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(case: Case, repeat: int) -> Attempt:
+    async def one(case: Case, repeat: int) -> RepeatResult:
         async with semaphore:
             attempt = await _attempt(suite, arm, case, repeat, caller)
         progress.advance()
@@ -229,7 +229,7 @@ async def _run_arm(
 
 async def _attempt(
     suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
-) -> Attempt:
+) -> RepeatResult:
     try:
         rendered = arm.version.render(case.inputs)
     except PromptInputError as error:
@@ -268,19 +268,7 @@ async def _attempt(
         else:
             result = await _score(scorer.name, scorer.score, context)
         scores[scorer.name] = ScoreResult(score=result.value, reason=result.reason)
-    return Attempt(
-        repeat=repeat,
-        text=response.text,
-        output=response.output,
-        error=response.error,
-        deployment=response.deployment,
-        fallback_used=response.fallback_used,
-        latency_s=response.latency_s,
-        input_tokens=response.input_tokens,
-        output_tokens=response.output_tokens,
-        cost_usd=response.cost_usd,
-        scores=scores,
-    )
+    return RepeatResult.of(response, repeat=repeat, error=response.error, scores=scores)
 
 
 async def _score(name: str, scorer: Callable[[ScoreContext], Any], context: ScoreContext) -> Score:
@@ -298,7 +286,7 @@ async def _score(name: str, scorer: Callable[[ScoreContext], Any], context: Scor
 
 
 def _case_result(
-    index: int, case: Case, attempts: list[Attempt], scorers: list[ScorerInfo]
+    index: int, case: Case, attempts: list[RepeatResult], scorers: list[ScorerInfo]
 ) -> CaseResult:
     means: dict[str, float] = {}
     unstable: list[str] = []

@@ -6,7 +6,15 @@ one repair attempt, typed errors and one small typed result per call. litellm is
 only when the first call is made.
 """
 
-from .calls import Attempt, CallContext, Completion, GatewayObserver, NoopObserver, PromptRef
+from .calls import (
+    CallContext,
+    CallResult,
+    Completion,
+    GatewayObserver,
+    NoopObserver,
+    PromptRef,
+    RouterCall,
+)
 from .config import AliasConfig, Deployment, ModelsConfig, RoutingConfig, load_models_config
 from .errors import (
     ConfigError,
@@ -20,8 +28,8 @@ from .gateway import Gateway
 
 __all__ = [
     "AliasConfig",
-    "Attempt",
     "CallContext",
+    "CallResult",
     "Completion",
     "ConfigError",
     "DeadlineExceeded",
@@ -35,6 +43,7 @@ __all__ = [
     "NoopObserver",
     "PromptRef",
     "ProviderUnavailable",
+    "RouterCall",
     "RoutingConfig",
     "load_models_config",
 ]

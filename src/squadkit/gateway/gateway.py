@@ -19,37 +19,46 @@ import threading
 import time
 import uuid
 import weakref
-from collections import Counter
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .calls import (
-    Attempt,
     CallContext,
+    CallResult,
     Completion,
     GatewayObserver,
     Message,
     NoopObserver,
     PromptRef,
+    RouterCall,
 )
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
+from .router import (
+    ChainPlan,
+    Link,
+    RouterAnswer,
+    RouterBundle,
+    fallback_routes,
+    merge_failures,
+    missing_key_error,
+    plan_chains,
+)
 from .structured import parse_output, repair_messages
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .router import ChainPlan, Link, RouterBundle
 
 __all__ = [  # the call's types are defined in `calls` and importable from here too
-    "Attempt",
     "CallContext",
+    "CallResult",
     "Completion",
     "Gateway",
     "GatewayObserver",
     "NoopObserver",
     "PromptRef",
+    "RouterCall",
 ]
 
 T = TypeVar("T")
@@ -116,8 +125,6 @@ class Gateway:
         plan = self._chains()
         chain = plan.chains.get(alias, [])
         if not chain:
-            from .router import missing_key_error  # noqa: PLC0415
-
             raise missing_key_error(alias, plan.skipped.get(alias, []))
         deadline = deadline_s if deadline_s is not None else self.config.routing.deadline_s
         call = CallContext(
@@ -236,9 +243,7 @@ class Gateway:
         messages: list[dict[str, Any]],
         params: dict[str, Any],
         purpose: Literal["answer", "repair"],
-    ) -> _RouterAnswer:
-        from .router import fallback_routes  # noqa: PLC0415
-
+    ) -> RouterAnswer:
         bundle = self._router()
         started = time.perf_counter()
         call_params = {**chain[0].deployment.params, **params}
@@ -259,27 +264,14 @@ class Gateway:
                 **call_params,
             )
         except Exception as error:
-            failures = _merge(
+            failures = merge_failures(
                 bundle.recorder.pop(call.call_id), chain, live[0], error, bundle.secrets
             )
-            self.observer.on_attempt(
-                call,
-                Attempt(purpose, None, time.perf_counter() - started, 0, 0, tuple(failures)),
-            )
+            self._observe(call, purpose, started, None, failures)
             raise ProviderUnavailable(call.alias, failures) from None
-        failures = bundle.recorder.pop(call.call_id)
-        answer = _RouterAnswer.of(response, live, failures)
-        self.observer.on_attempt(
-            call,
-            Attempt(
-                purpose,
-                answer.link.deployment.model,
-                time.perf_counter() - started,
-                answer.input_tokens,
-                answer.output_tokens,
-                tuple(failures),
-            ),
-        )
+        failures = [tried.failure for tried in bundle.recorder.pop(call.call_id)]
+        answer = RouterAnswer.of(response, live, failures)
+        self._observe(call, purpose, started, answer, failures)
         return answer
 
     async def _offline_attempt(
@@ -289,26 +281,33 @@ class Gateway:
         call: CallContext,
         messages: list[dict[str, Any]],
         purpose: Literal["answer", "repair"],
-    ) -> _RouterAnswer:
+    ) -> RouterAnswer:
         """`_attempt` for a chain of offline models only: answered in-process (`offline`)."""
         started = time.perf_counter()
-        found = answer_offline(chain, messages)
-        if isinstance(found, tuple):
-            attempt = Attempt(purpose, None, time.perf_counter() - started, 0, 0, found)
-            self.observer.on_attempt(call, attempt)
-            raise ProviderUnavailable(call.alias, list(found))
-        model, answer = found.link.deployment.model, found.answer
-        latency = time.perf_counter() - started
-        tokens = (answer.input_tokens, answer.output_tokens)
-        self.observer.on_attempt(call, Attempt(purpose, model, latency, *tokens, found.failures))
-        return _RouterAnswer(
-            text=answer.text,
-            link=found.link,
-            tries=len(found.failures) + 1,
-            input_tokens=answer.input_tokens,
-            output_tokens=answer.output_tokens,
-            cost_usd=found.cost_usd,
-            finish_reason="stop",
+        answer, failures = answer_offline(chain, messages)
+        self._observe(call, purpose, started, answer, failures)
+        if answer is None:
+            raise ProviderUnavailable(call.alias, failures)
+        return answer
+
+    def _observe(
+        self,
+        call: CallContext,
+        purpose: Literal["answer", "repair"],
+        started: float,
+        answer: RouterAnswer | None,
+        failures: list[DeploymentFailure],
+    ) -> None:
+        self.observer.on_attempt(
+            call,
+            RouterCall(
+                purpose=purpose,
+                deployment=answer.link.deployment.model if answer else None,
+                latency_s=time.perf_counter() - started,
+                input_tokens=answer.input_tokens if answer else 0,
+                output_tokens=answer.output_tokens if answer else 0,
+                failures=tuple(failures),
+            ),
         )
 
     def warm_up(self) -> None:
@@ -337,8 +336,6 @@ class Gateway:
         if self._plan is None:
             with self._bundle_lock:
                 if self._plan is None:
-                    from .router import plan_chains  # noqa: PLC0415
-
                     self._plan = plan_chains(self.config)
         return self._plan
 
@@ -359,76 +356,3 @@ class Gateway:
                 threading.Thread(target=loop.run_forever, name="gateway-loop", daemon=True).start()
                 self._loop = loop
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-
-@dataclass(frozen=True)
-class _RouterAnswer:
-    text: str
-    link: Link
-    tries: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    finish_reason: str | None
-
-    @classmethod
-    def of(
-        cls, response: Any, chain: list[Link], failures: list[DeploymentFailure]
-    ) -> _RouterAnswer:
-        hidden = getattr(response, "_hidden_params", None) or {}
-        group = str(hidden.get("model_id") or chain[0].group)
-        link = next((link for link in chain if link.group == group), chain[0])
-        usage = getattr(response, "usage", None)
-        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        cost = hidden.get("response_cost")
-        if cost is None:
-            deployment = link.deployment
-            cost = input_tokens * (deployment.input_cost_per_token or 0.0) + output_tokens * (
-                deployment.output_cost_per_token or 0.0
-            )
-        choice = response.choices[0] if response.choices else None
-        content = choice.message.content if choice is not None else None
-        return cls(
-            text=content or "",
-            link=link,
-            tries=len(failures) + 1,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=float(cost),
-            finish_reason=getattr(choice, "finish_reason", None) or None,
-        )
-
-
-def _merge(
-    recorded: list[DeploymentFailure],
-    chain: list[Link],
-    head: Link,
-    final: BaseException,
-    secrets: list[str],
-) -> list[DeploymentFailure]:
-    """One failure per deployment of the chain, in chain order, with attempt counts.
-
-    `head` is the deployment the Router was asked for and `final` what it raised.
-    """
-    from .router import describe_failure, scrub  # noqa: PLC0415
-
-    by_group = {failure.deployment: failure for failure in recorded}  # the last one wins
-    counts = Counter(failure.deployment for failure in recorded)
-    merged = []
-    for link in chain:
-        if link.group in by_group:
-            reason = by_group[link.group]
-        elif link is head and not recorded:
-            reason = describe_failure(link.group, final)
-        else:
-            reason = DeploymentFailure(link.group, "skipped: cooling down after recent failures")
-        merged.append(
-            DeploymentFailure(
-                deployment=link.deployment.model,
-                reason=scrub(reason.reason, secrets),
-                status_code=reason.status_code,
-                attempts=max(counts.get(link.group, 0), 1),
-            )
-        )
-    return merged

@@ -17,51 +17,35 @@ deployment answers, and the answer carries the same tokens and cost as through l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import local_models
 from .errors import DeploymentFailure
-
-if TYPE_CHECKING:
-    from .router import Link
-
-
-@dataclass(frozen=True)
-class OfflineAnswer:
-    """Which deployment answered, what it said, and why the ones before it did not."""
-
-    link: Link
-    answer: local_models.LocalAnswer
-    failures: tuple[DeploymentFailure, ...]
-
-    @property
-    def cost_usd(self) -> float:
-        deployment = self.link.deployment
-        return self.answer.input_tokens * (
-            deployment.input_cost_per_token or 0.0
-        ) + self.answer.output_tokens * (deployment.output_cost_per_token or 0.0)
+from .router import Link, RouterAnswer
 
 
 def answer_offline(
     chain: Sequence[Link], messages: list[dict[str, Any]]
-) -> OfflineAnswer | tuple[DeploymentFailure, ...]:
-    """The first deployment of `chain` that answers, or every deployment's failure."""
+) -> tuple[RouterAnswer | None, list[DeploymentFailure]]:
+    """The first answer along `chain` (None if none answered) and the failures before it."""
     failures: list[DeploymentFailure] = []
     for link in chain:
-        name = link.deployment.model.split("/", 1)[1]
+        deployment = link.deployment
         try:
-            answer = local_models.answer(name, messages)
+            answer = local_models.answer(deployment.model.split("/", 1)[1], messages)
         except Exception as error:  # a squad's offline model may raise anything
-            failures.append(_failure(link, error))
+            failures.append(DeploymentFailure.of(deployment.model, error))
             continue
-        return OfflineAnswer(link=link, answer=answer, failures=tuple(failures))
-    return tuple(failures)
-
-
-def _failure(link: Link, error: Exception) -> DeploymentFailure:
-    text = str(error).strip()
-    first = text.splitlines()[0][:200] if text else "no message"
-    return DeploymentFailure(
-        deployment=link.deployment.model, reason=f"{type(error).__name__}: {first}"
-    )
+        cost = answer.input_tokens * (deployment.input_cost_per_token or 0.0)
+        cost += answer.output_tokens * (deployment.output_cost_per_token or 0.0)
+        routed = RouterAnswer(
+            text=answer.text,
+            link=link,
+            tries=len(failures) + 1,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+            cost_usd=cost,
+            finish_reason="stop",
+        )
+        return routed, failures
+    return None, failures

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigError
@@ -161,7 +161,7 @@ def build_router(
         # too: litellm never cools down a one-deployment group that has no fallbacks.
         fallbacks.extend(fallback_routes(links))
 
-    recorder = _failure_recorder(litellm)
+    recorder = _failure_recorder(litellm, secrets)
     redis: dict[str, Any] = {"redis_url": redis_url} if redis_url else {}
     router = Router(
         model_list=model_list,
@@ -199,22 +199,34 @@ def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
     if deployment.is_local:
         params.setdefault("input_cost_per_token", 0.0)
         params.setdefault("output_cost_per_token", 0.0)
-    return {"model_name": link.group, "litellm_params": params, "model_info": {"id": link.group}}
+    # `squad_model` lets the failure recorder name the pinned model, not the Router group.
+    model_info = {"id": link.group, "squad_model": deployment.model}
+    return {"model_name": link.group, "litellm_params": params, "model_info": model_info}
 
 
-def _failure_recorder(litellm: Any) -> Any:
+@dataclass(frozen=True)
+class FailedTry:
+    """One failed provider request of a gateway call: its Router group and why it failed."""
+
+    group: str  # e.g. "triage@0": which link of the chain (a model may be in a chain twice)
+    failure: DeploymentFailure  # names the pinned model string
+
+
+def _failure_recorder(litellm: Any, secrets: list[str]) -> Any:
     """A failure-only litellm callback noting why each attempt failed, per gateway call.
 
     The Router raises only one exception when a whole chain fails; this records every
-    attempt's reason so `ProviderUnavailable` can list them. It is registered for failures
-    only, so successful calls pay nothing for it.
+    attempt's failure (typed, key-free: `secrets` are scrubbed) so `ProviderUnavailable`
+    can list them and observers can count them. It is registered for failures only, so
+    successful calls pay nothing for it.
     """
     from litellm.integrations.custom_logger import CustomLogger  # noqa: PLC0415
 
     class FailureRecorder(CustomLogger):  # type: ignore[misc]  # litellm is Any here
         def __init__(self) -> None:
             super().__init__()
-            self.failures: dict[str, list[DeploymentFailure]] = defaultdict(list)
+            self.failures: dict[str, list[FailedTry]] = defaultdict(list)
+            self.secrets: set[str] = set()
 
         async def async_log_failure_event(
             self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -234,10 +246,13 @@ def _failure_recorder(litellm: Any) -> Any:
                 return
             model_info = litellm_params.get("model_info") or {}
             group = str(model_info.get("id") or metadata.get("model_group") or "?")
-            exception = kwargs.get("exception")
-            self.failures[call_id].append(describe_failure(group, exception))
+            model = str(model_info.get("squad_model") or group)
+            failure = DeploymentFailure.of(
+                model, kwargs.get("exception"), secrets=sorted(self.secrets)
+            )
+            self.failures[call_id].append(FailedTry(group, failure))
 
-        def pop(self, call_id: str) -> list[DeploymentFailure]:
+        def pop(self, call_id: str) -> list[FailedTry]:
             return self.failures.pop(call_id, [])
 
     recorder = FailureRecorder()
@@ -248,30 +263,8 @@ def _failure_recorder(litellm: Any) -> Any:
         recorder = next(
             cb for cb in litellm._async_failure_callback if type(cb).__name__ == "FailureRecorder"
         )
+    recorder.secrets.update(secrets)
     return recorder
-
-
-def describe_failure(group: str, exception: BaseException | None) -> DeploymentFailure:
-    """A short, key-free reason: exception type, status and the provider's first line."""
-    if exception is None:
-        return DeploymentFailure(deployment=group, reason="failed (no exception reported)")
-    status = getattr(exception, "status_code", None)
-    status = status if isinstance(status, int) else None
-    text = str(getattr(exception, "message", None) or exception)
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    for prefix in ("litellm.", type(exception).__name__ + ":", " "):
-        first = first.removeprefix(prefix)
-    first = first.removeprefix(type(exception).__name__ + ":").strip()
-    reason = f"{type(exception).__name__}{f' {status}' if status else ''}: {first[:200]}"
-    return DeploymentFailure(deployment=group, reason=reason, status_code=status)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Remove any key the gateway read from the environment (belt and braces)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def missing_key_error(alias: str, variables: list[str]) -> ConfigError:
@@ -280,3 +273,70 @@ def missing_key_error(alias: str, variables: list[str]) -> ConfigError:
         f"model alias '{alias}': no usable deployment: set {names} (see .env.example) "
         "or add a deployment without a key to its chain in config/models.yaml"
     )
+
+
+@dataclass(frozen=True)
+class RouterAnswer:
+    """What one Router call (or one in-process offline answer) said, in the gateway's terms."""
+
+    text: str
+    link: Link
+    tries: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    finish_reason: str | None
+
+    @classmethod
+    def of(
+        cls, response: Any, chain: list[Link], failures: list[DeploymentFailure]
+    ) -> RouterAnswer:
+        hidden = getattr(response, "_hidden_params", None) or {}
+        group = str(hidden.get("model_id") or chain[0].group)
+        link = next((link for link in chain if link.group == group), chain[0])
+        usage = getattr(response, "usage", None)
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = hidden.get("response_cost")
+        if cost is None:
+            deployment = link.deployment
+            cost = input_tokens * (deployment.input_cost_per_token or 0.0) + output_tokens * (
+                deployment.output_cost_per_token or 0.0
+            )
+        choice = response.choices[0] if response.choices else None
+        content = choice.message.content if choice is not None else None
+        return cls(
+            text=content or "",
+            link=link,
+            tries=len(failures) + 1,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=float(cost),
+            finish_reason=getattr(choice, "finish_reason", None) or None,
+        )
+
+
+def merge_failures(
+    recorded: list[FailedTry],
+    chain: list[Link],
+    head: Link,
+    final: BaseException,
+    secrets: list[str],
+) -> list[DeploymentFailure]:
+    """One failure per deployment of the chain, in chain order, with attempt counts.
+
+    `head` is the deployment the Router was asked for and `final` what it raised; a
+    deployment with no failed try was left out of the call, cooling down.
+    """
+    last = {tried.group: tried.failure for tried in recorded}  # the last one wins
+    counts = Counter(tried.group for tried in recorded)
+    merged = []
+    for link in chain:
+        model = link.deployment.model
+        if link.group in last:
+            merged.append(replace(last[link.group], attempts=counts[link.group]))
+        elif link is head and not recorded:
+            merged.append(DeploymentFailure.of(model, final, secrets=secrets))
+        else:
+            merged.append(DeploymentFailure.cooling_down(model))
+    return merged

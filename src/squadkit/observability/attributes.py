@@ -8,7 +8,6 @@ mapping to the conventions (`semconv`) is in one place.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +18,6 @@ from .telemetry import Attributes
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
     from ..gateway.calls import PromptRef
     from ..gateway.errors import DeploymentFailure
-
-_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Request params the conventions name, by litellm/OpenAI param name.
 _PARAM_ATTRIBUTES = {
@@ -80,20 +77,14 @@ def inputs_text(messages: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def failure_type(failure: DeploymentFailure) -> str:
-    """`RateLimitError 429: ...` -> `RateLimitError` (low cardinality, key-free)."""
-    match = _ERROR_NAME.match(failure.reason)
-    if match and match.group(0) != "skipped":
-        return match.group(0)
-    return str(failure.status_code) if failure.status_code else "_OTHER"
-
-
-def deployment_model(deployment: str, chain: Sequence[str]) -> str:
-    """Router group `triage@1` -> the chain's pinned model string; model strings pass."""
-    alias, _, index = deployment.rpartition("@")
-    if alias and index.isdigit() and int(index) < len(chain):
-        return chain[int(index)]
-    return deployment
+def failure_attributes(failure: DeploymentFailure) -> Attributes:
+    """Which pinned model failed and how, read from the failure's typed fields."""
+    return {
+        sc.PROVIDER_NAME: sc.provider_name(failure.deployment),
+        sc.REQUEST_MODEL: sc.model_name(failure.deployment),
+        sc.ERROR_TYPE: failure.error_type or "_OTHER",  # None: skipped, nothing was raised
+        sc.FAILURE_CAUSE: failure.cause,
+    }
 
 
 def prompt_fields(prompt: PromptRef | None) -> dict[str, Any]:

@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import semconv as sc
 from .attributes import (
-    deployment_model,
-    failure_type,
+    failure_attributes,
     inputs_text,
     messages_json,
     prompt_attributes,
@@ -43,7 +42,7 @@ from .redaction import Redactor
 from .telemetry import Attributes, AttributeValue, NoTelemetry, SpanHandle, Telemetry
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
-    from ..gateway.calls import Attempt, CallContext, Completion, PromptRef
+    from ..gateway.calls import CallContext, Completion, PromptRef, RouterCall
 
 __all__ = [  # the telemetry seam is defined in `telemetry` and importable from here too
     "AttributeValue",
@@ -108,12 +107,12 @@ class GenAIObserver:
         except Exception:  # pragma: no cover - defensive: never fail the call
             logger.debug("observer: on_call_start failed", exc_info=True)
 
-    def on_attempt(self, call: CallContext, attempt: Attempt) -> None:
+    def on_attempt(self, call: CallContext, attempt: RouterCall) -> None:
         record = self._calls.get(call.call_id)
         if record is None:
             return
         try:
-            self._attempt(record, call, attempt)
+            self._attempt(record, attempt)
         except Exception:  # pragma: no cover - defensive
             logger.debug("observer: on_attempt failed", exc_info=True)
 
@@ -163,11 +162,10 @@ class GenAIObserver:
             base=base,
         )
 
-    def _attempt(self, record: CallRecord, call: CallContext, attempt: Attempt) -> None:
+    def _attempt(self, record: CallRecord, attempt: RouterCall) -> None:
         """Failed tries first (the Router's retries and fallbacks), then the answer."""
         for failure in attempt.failures:
-            deployment = deployment_model(failure.deployment, call.chain)
-            error_type = failure_type(failure)
+            failed = failure_attributes(failure)
             tries = max(failure.attempts, 1)
             record.attempts += tries
             record.span.add_event(
@@ -175,31 +173,29 @@ class GenAIObserver:
                 {
                     sc.ATTEMPT_NUMBER: record.attempts,
                     sc.ATTEMPT_PURPOSE: attempt.purpose,
-                    sc.REQUEST_MODEL: sc.model_name(deployment),
-                    sc.PROVIDER_NAME: sc.provider_name(deployment),
+                    **failed,
                     sc.OUTCOME: "error",
-                    sc.ERROR_TYPE: error_type,
                     sc.ATTEMPT_TRIES: tries,
                 },
             )
             self.telemetry.record(
-                sc.METRIC_PROVIDER_ERRORS,
-                tries,
-                {
-                    sc.PROVIDER_NAME: sc.provider_name(deployment),
-                    sc.REQUEST_MODEL: sc.model_name(deployment),
-                    sc.ALIAS: record.alias,
-                    sc.ERROR_TYPE: error_type,
-                },
+                sc.METRIC_PROVIDER_ERRORS, tries, failed | {sc.ALIAS: record.alias}
             )
             logger.info(
-                "alias '%s': %s failed %d time(s): %s",
+                "alias '%s': %s failed %d time(s): %s (%s)",
                 record.alias,
-                deployment,
+                failure.deployment,
                 tries,
-                error_type,
+                failed[sc.ERROR_TYPE],
+                failure.cause,
                 extra=_ids(record)
-                | {"event": "gen_ai.attempt", "deployment": deployment, "error_type": error_type},
+                | {
+                    "event": "gen_ai.attempt",
+                    "deployment": failure.deployment,
+                    "error_type": failed[sc.ERROR_TYPE],
+                    "cause": failure.cause,
+                    "status_code": failure.status_code,
+                },
             )
         if attempt.deployment is not None:
             record.attempts += 1

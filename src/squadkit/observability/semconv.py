@@ -58,6 +58,7 @@ ATTEMPT_NUMBER: Final = "squad.attempt.number"
 ATTEMPT_PURPOSE: Final = "squad.attempt.purpose"
 ATTEMPT_TRIES: Final = "squad.attempt.tries"
 ATTEMPT_LATENCY: Final = "squad.attempt.latency_s"
+FAILURE_CAUSE: Final = "squad.failure.cause"  # gateway.errors.FailureCause: rate_limited, ...
 SCORER: Final = "squad.quality.scorer"
 
 # -- metrics --------------------------------------------------------------------------------

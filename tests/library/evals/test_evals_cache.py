@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from squadkit.evals import EvalConfigError, RecordedResponse, ResponseCache, request_key
+from squadkit.evals.report import RepeatResult
+from squadkit.gateway import CallResult, Completion
 
 
 def _key(case: str) -> str:
@@ -108,3 +110,24 @@ def test_recordings_that_are_not_utf8_are_refused_in_one_line(tmp_path: Path) ->
 
     with pytest.raises(EvalConfigError, match="not UTF-8 text"):
         ResponseCache(path).get(_key("a"))
+
+
+def test_every_call_result_field_reaches_the_recording_and_the_report_repeat() -> None:
+    answered = {
+        "text": '{"queue": "billing"}',
+        "output": {"queue": "billing"},
+        "deployment": "openai/backup-2025-01-01",
+        "fallback_used": True,
+        "latency_s": 0.25,
+        "input_tokens": 12,
+        "output_tokens": 7,
+        "cost_usd": 0.00003,
+    }
+    assert set(answered) == set(CallResult.model_fields)  # a new field: give it a value here
+    completion = Completion(**answered, alias="triage", attempts=2)
+
+    recorded = RecordedResponse.answered(completion)
+    repeat = RepeatResult.of(recorded, repeat=0, error=None, scores={})
+
+    assert CallResult.of(recorded) == CallResult.of(repeat) == CallResult(**answered)
+    assert (recorded.alias, recorded.attempts) == ("triage", 2)

@@ -10,6 +10,7 @@ import pytest
 
 from squadkit.gateway import (
     DeadlineExceeded,
+    DeploymentFailure,
     Gateway,
     InvalidOutput,
     PromptRef,
@@ -153,6 +154,57 @@ async def test_all_down_lists_each_deployments_reason(
     assert failures[0].status_code == 500
     assert failures[1].status_code == 403
     assert "not retried" in str(caught.value)
+
+
+async def test_each_failed_deployment_carries_its_cause_error_type_and_pinned_model(
+    make_gateway: Callable[..., Gateway],
+    fake_openai: FakeOpenAIServer,
+    fake_openai_backup: FakeOpenAIServer,
+) -> None:
+    gateway = make_gateway(primary_retries=0)
+    fake_openai.default = Reply.error(429)
+    fake_openai_backup.default = Reply.error(404)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await gateway.acomplete("chat", MESSAGES)
+    typed = [(f.deployment, f.cause, f.error_type, f.status_code) for f in caught.value.failures]
+    assert typed == [
+        ("openai/primary-2025-01-01", "rate_limited", "RateLimitError", 429),
+        ("openai/backup-2025-01-01", "not_found", "NotFoundError", 404),
+    ]
+
+
+async def test_a_hung_and_an_unreachable_provider_fail_as_timeout_and_connection(
+    sentinel_key: str,
+    fake_openai: FakeOpenAIServer,
+    write_models: Callable[[dict[str, Any]], Path],
+) -> None:
+    fake_openai.default = Reply.broken("hang")
+    with FakeOpenAIServer() as closed:
+        unreachable = closed.base_url  # nothing listens there once it has stopped
+    hung = _deployment(fake_openai, "hung-2025-01-01", max_retries=0) | {"timeout_s": 0.5}
+    gone = _deployment(fake_openai, "gone-2025-01-01", max_retries=0) | {"api_base": unreachable}
+    path = write_models({"aliases": {"chat": {"deployments": [hung, gone]}}})
+    with pytest.raises(ProviderUnavailable) as caught:
+        await Gateway(load_models_config(path)).acomplete("chat", MESSAGES)
+    typed = [(f.deployment, f.cause, f.error_type) for f in caught.value.failures]
+    assert typed == [
+        ("openai/hung-2025-01-01", "timeout", "Timeout"),
+        ("openai/gone-2025-01-01", "connection", "InternalServerError"),  # as litellm maps it
+    ]
+
+
+def test_a_failure_without_http_status_is_typed_by_its_exception_and_key_free() -> None:
+    # What an in-process (local/) model's exception becomes: no litellm involved.
+    failure = DeploymentFailure.of(
+        "local/triage-rules-v1", ConnectionResetError("peer reset, key sk-123"), secrets=["sk-123"]
+    )
+    assert (failure.cause, failure.error_type, failure.status_code) == (
+        "connection",
+        "ConnectionResetError",
+        None,
+    )
+    assert str(failure) == "local/triage-rules-v1: ConnectionResetError: peer reset, key ***"
+    assert DeploymentFailure.of("local/x", ValueError("no rule")).cause == "other"
 
 
 async def test_invalid_output_is_repaired_once(

@@ -139,8 +139,9 @@ async def test_failure_past_a_cooled_down_primary_lists_it_as_skipped(
     primary, backup = caught.value.failures
     assert primary.deployment == "openai/primary-2025-01-01"
     assert primary.reason == "skipped: cooling down after recent failures"
+    assert (primary.cause, primary.error_type) == ("cooling_down", None)
     assert backup.deployment == "openai/backup-2025-01-01"
-    assert backup.status_code == 500
+    assert (backup.cause, backup.status_code) == ("server_error", 500)
 
 
 async def test_primary_is_tried_again_once_its_cooldown_ends(

@@ -209,6 +209,31 @@ async def test_fallback_call_shows_both_attempts(
     assert errors.attributes["error.type"] == "InternalServerError"
 
 
+async def test_rate_limited_deployment_is_recorded_with_its_error_type_cause_and_model(
+    make_gateway: Callable[..., tuple[Gateway, Telemetry]], fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.default = Reply.error(429)
+    gateway, telemetry = make_gateway()
+    await gateway.acomplete("triage", MESSAGES, prompt=PROMPT)
+
+    failed = {
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "primary-2025-01-01",
+        "error.type": "RateLimitError",
+        "squad.failure.cause": "rate_limited",
+    }
+    events = [dict(e.attributes or {}) for e in telemetry.span().events]
+    assert events[0] == failed | {
+        "squad.attempt.number": 1,
+        "squad.attempt.purpose": "answer",
+        "squad.outcome": "error",
+        "squad.attempt.tries": 1,
+    }
+    (errors,) = telemetry.points("squad.gen_ai.provider_errors")
+    assert dict(errors.attributes) == failed | {"squad.model.alias": "triage"}
+    assert errors.value == 1
+
+
 async def test_failed_call_marks_span_error_with_error_type(
     make_gateway: Callable[..., tuple[Gateway, Telemetry]],
     fake_openai: FakeOpenAIServer,
