@@ -15,8 +15,8 @@ provider down unregisters it, so a second set-up does not serve every metric twi
 follow OpenTelemetry's Prometheus compatibility rules, applied by the exporter: dots become
 underscores, the unit is appended (`_seconds`, `_usd`; annotations like `{token}` and the
 unit `1` add nothing) and counters end in `_total`: `gen_ai.client.operation.duration` is
-`gen_ai_client_operation_duration_seconds`. Scope labels (`otel_scope_*`) are left off: every
-instrument here has the one scope, so they would only lengthen every series.
+`gen_ai_client_operation_duration_seconds`. Scope labels (`otel_scope_*`) are left off: all
+of squadkit's instruments share one scope, so they would only lengthen every series.
 
 The SDK reads the rest itself: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_METRIC_EXPORT_INTERVAL`.
