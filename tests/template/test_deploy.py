@@ -11,7 +11,8 @@ import yaml
 
 from tests.template.conftest import Rendered
 
-# The metrics squadkit exports, in Prometheus spelling (squadkit/observability/prometheus.py).
+# The metrics squadkit exports, in Prometheus spelling (OpenTelemetry's Prometheus reader;
+# tests/library/observability/test_observability_prometheus.py pins the same names).
 EXPORTED = {
     "gen_ai_client_operation_duration_seconds",
     "gen_ai_client_token_usage",
@@ -23,6 +24,7 @@ EXPORTED = {
     "squad_gen_ai_quality_samples_total",
     "squad_gen_ai_grounding_failures_total",
     "squad_gen_ai_quality_drift",
+    "squad_gen_ai_degraded",
 }
 _LABELS = re.compile(r"\bby\s*\([^)]*\)|\{[^}]*\}")
 _NAME = re.compile(r"\b(?:gen_ai|squad)_[a-z_]+\b")
@@ -52,6 +54,7 @@ def test_alert_rules_cover_the_signals_and_are_well_formed(deploy: Path) -> None
         "GenAIHighP95Latency",
         "GenAICostPerHourHigh",
         "GenAIQualityDrift",
+        "GenAIAliasDegraded",
     }
     for rule in rules:
         assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}, rule["alert"]

@@ -13,7 +13,6 @@ from .quality import DriftMonitor, DriftStatus, QualitySampler, QualityScore, bu
 from .redaction import Redactor
 from .runtime import (
     get_observer,
-    metrics_exposition,
     otel_available,
     persistence_redactor,
     setup_observability,
@@ -39,7 +38,6 @@ __all__ = [
     "configure_logging",
     "get_observer",
     "load_observability_config",
-    "metrics_exposition",
     "otel_available",
     "persistence_redactor",
     "setup_observability",

@@ -11,6 +11,8 @@ mapping is `attributes.py`):
   sampled online quality scores;
 - the client metrics (duration, token usage), cost, fallbacks, provider errors by type,
   invalid outputs, quality scores, grounding failures and drift;
+- the degraded gauge, per alias, whenever the service reads the gateway's cooldowns
+  (`on_degraded`: each `/metrics` scrape and `/readyz` probe);
 - one structured log line per call (and per failed attempt).
 
 Telemetry backends are pluggable (`Telemetry`, in `telemetry.py`): the OpenTelemetry one
@@ -130,6 +132,16 @@ class GenAIObserver:
         except Exception:  # pragma: no cover - defensive
             logger.debug("observer: on_call_end failed", exc_info=True)
             record.span.end("_OTHER")
+
+    # -- the gateway's cooldowns, as the service reads them -----------------------------------
+
+    def on_degraded(self, alias: str, degraded: bool) -> None:
+        """Set `squad.gen_ai.degraded` for `alias`: 1 while its first deployment is cooled
+        down (answers come from a fallback, or from nowhere), 0 otherwise."""
+        try:
+            self.telemetry.record(sc.METRIC_DEGRADED, 1 if degraded else 0, {sc.ALIAS: alias})
+        except Exception:  # pragma: no cover - defensive: never fail a probe or a scrape
+            logger.debug("observer: on_degraded failed", exc_info=True)
 
     # -- internals --------------------------------------------------------------------------
 

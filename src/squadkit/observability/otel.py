@@ -6,7 +6,17 @@
   `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set. Without one, no span is created at all (the
   observer's spans are free no-ops), and nothing touches the network.
 - metrics: a `MeterProvider` with a periodic OTLP/HTTP reader when an endpoint is set, and
-  an in-process pull reader when `prometheus=True` (the service's `/metrics`).
+  OpenTelemetry's `PrometheusMetricReader` when `prometheus=True` (the service's `/metrics`).
+
+The Prometheus reader (opentelemetry-exporter-prometheus) registers a collector on
+prometheus_client's process-wide registry, beside its process and GC metrics; each scrape of
+that registry reads the instruments, so `/metrics` and OTLP carry the same ones. Shutting the
+provider down unregisters it, so a second set-up does not serve every metric twice. Names
+follow OpenTelemetry's Prometheus compatibility rules, applied by the exporter: dots become
+underscores, the unit is appended (`_seconds`, `_usd`; annotations like `{token}` and the
+unit `1` add nothing) and counters end in `_total`: `gen_ai.client.operation.duration` is
+`gen_ai_client_operation_duration_seconds`. Scope labels (`otel_scope_*`) are left off: all
+of squadkit's instruments share one scope, so they would only lengthen every series.
 
 The SDK reads the rest itself: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_METRIC_EXPORT_INTERVAL`.
@@ -18,12 +28,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricReader
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -32,8 +42,10 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, Trac
 from . import semconv as sc
 from .config import otlp_endpoints
 from .logs import set_trace_ids_provider
-from .prometheus import CONTENT_TYPE, render_prometheus
 from .telemetry import NO_SPAN, Attributes, SpanHandle
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 _INSTRUMENTATION = __name__.rsplit(".", 1)[0]
 
@@ -53,7 +65,8 @@ INSTRUMENTS: dict[str, Instrument] = {
     sc.METRIC_TOKENS: Instrument(
         "histogram", "{token}", "Number of input and output tokens used.", sc.TOKEN_BUCKETS
     ),
-    sc.METRIC_COST: Instrument("counter", "USD", "Cost of model calls in US dollars."),
+    # Lower-case: a unit becomes the Prometheus name's suffix as it is (`_usd`, not `_USD`).
+    sc.METRIC_COST: Instrument("counter", "usd", "Cost of model calls in US dollars."),
     sc.METRIC_FALLBACKS: Instrument(
         "counter", "{call}", "Calls answered by a fallback deployment."
     ),
@@ -77,6 +90,11 @@ INSTRUMENTS: dict[str, Instrument] = {
     ),
     sc.METRIC_DRIFT: Instrument(
         "gauge", "1", "Rolling online mean minus the eval baseline mean, per scorer."
+    ),
+    sc.METRIC_DEGRADED: Instrument(
+        "gauge",
+        "1",
+        "1 while the alias's first deployment is cooled down (calls go to its fallbacks), else 0.",
     ),
 }
 
@@ -131,8 +149,6 @@ class OTelTelemetry:
         self,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
-        *,
-        pull_reader: InMemoryMetricReader | None = None,
     ) -> None:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
@@ -141,7 +157,6 @@ class OTelTelemetry:
             if tracer_provider is not None
             else None
         )
-        self._pull_reader = pull_reader
         self._instruments: dict[str, Any] = {}
         if meter_provider is not None:
             meter = meter_provider.get_meter(_INSTRUMENTATION, schema_url=sc.SCHEMA_URL)
@@ -166,12 +181,6 @@ class OTelTelemetry:
         else:
             instrument.set(value, attributes)
 
-    def exposition(self) -> tuple[bytes, str]:
-        """The pull reader's metrics in the Prometheus text format (empty without one)."""
-        if self._pull_reader is None:
-            return b"", CONTENT_TYPE
-        return render_prometheus(self._pull_reader.get_metrics_data()), CONTENT_TYPE
-
     def shutdown(self) -> None:
         for provider in (self._tracer_provider, self._meter_provider):
             shutdown = getattr(provider, "shutdown", None)
@@ -185,6 +194,17 @@ def _create(meter: Meter, name: str, spec: Instrument) -> Any:
     if spec.kind == "histogram":
         return meter.create_histogram(name, unit=spec.unit, description=spec.description)
     return meter.create_gauge(name, unit=spec.unit, description=spec.description)
+
+
+def prometheus_reader(registry: CollectorRegistry | None = None) -> MetricReader:
+    """OpenTelemetry's Prometheus reader, collected by `registry` (prometheus_client's
+    process-wide one by default, which the service's `/metrics` serves)."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader  # noqa: PLC0415
+    from prometheus_client import REGISTRY  # noqa: PLC0415
+
+    return PrometheusMetricReader(
+        scope_info_enabled=False, registry=REGISTRY if registry is None else registry
+    )
 
 
 def _resource(default_service_name: str) -> Resource:
@@ -221,9 +241,8 @@ def from_environment(
         )
 
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-    pull_reader = InMemoryMetricReader() if prometheus else None
-    if pull_reader is not None:
-        readers.append(pull_reader)
+    if prometheus:
+        readers.append(prometheus_reader())
     meter_provider = (
         SdkMeterProvider(metric_readers=readers, resource=resource, views=metric_views())
         if readers
@@ -237,18 +256,21 @@ def from_environment(
         from opentelemetry import metrics  # noqa: PLC0415
 
         metrics.set_meter_provider(meter_provider)
-    return OTelTelemetry(tracer_provider, meter_provider, pull_reader=pull_reader)
+    return OTelTelemetry(tracer_provider, meter_provider)
 
 
 def for_tests(
     tracer_provider: TracerProvider | None,
     metric_readers: Sequence[MetricReader] = (),
     *,
-    pull_reader: InMemoryMetricReader | None = None,
+    prometheus_registry: CollectorRegistry | None = None,
 ) -> OTelTelemetry:
-    """Telemetry over caller-made providers (in-memory exporters), never global."""
-    readers = [*metric_readers, *([pull_reader] if pull_reader else [])]
+    """Telemetry over caller-made providers (in-memory exporters), never global; with
+    `prometheus_registry`, a Prometheus reader collected by that registry (a test's own)."""
+    readers = [*metric_readers]
+    if prometheus_registry is not None:
+        readers.append(prometheus_reader(prometheus_registry))
     meter_provider = (
         SdkMeterProvider(metric_readers=readers, views=metric_views()) if readers else None
     )
-    return OTelTelemetry(tracer_provider, meter_provider, pull_reader=pull_reader)
+    return OTelTelemetry(tracer_provider, meter_provider)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ..plugins import squad_package
 from .config import capture_content, load_observability_config, sdk_disabled
@@ -23,7 +23,6 @@ from .telemetry import NoTelemetry, Telemetry
 if TYPE_CHECKING:
     from ..settings import Settings
 
-_PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _OTEL_MODULE = f"{__package__}.otel"
 
 
@@ -72,8 +71,8 @@ def persistence_redactor(settings: Settings) -> Redactor:
 def setup_observability(settings: Settings, *, prometheus: bool = False) -> GenAIObserver:
     """Configure logs, traces, metrics and online quality scoring for this process.
 
-    `prometheus=True` keeps the metrics in-process for `metrics_exposition()` (the service's
-    `/metrics`). Calling it again replaces the previous set-up.
+    `prometheus=True` also puts the metrics on prometheus_client's process-wide registry,
+    which the service's `/metrics` serves. Calling it again replaces the previous set-up.
     """
     global _observer  # noqa: PLW0603 - one observer per process, like the OTel providers
     config = load_observability_config(settings.config_dir / "observability.yaml")
@@ -105,15 +104,6 @@ def get_observer() -> GenAIObserver:
     if _observer is None:
         _observer = GenAIObserver()
     return _observer
-
-
-def metrics_exposition() -> tuple[bytes, str]:
-    """(body, content type) for a Prometheus scrape; empty without OpenTelemetry metrics."""
-    exposition: Any = getattr(get_observer().telemetry, "exposition", None)
-    if exposition is None:
-        return b"", _PROMETHEUS_CONTENT_TYPE
-    body, content_type = exposition()
-    return cast(bytes, body), cast(str, content_type)
 
 
 def shutdown_observability() -> None:

@@ -72,6 +72,7 @@ METRIC_QUALITY: Final = "squad.gen_ai.quality.score"
 METRIC_GROUNDING_FAILURES: Final = "squad.gen_ai.grounding.failures"
 METRIC_QUALITY_SAMPLES: Final = "squad.gen_ai.quality.samples"
 METRIC_DRIFT: Final = "squad.gen_ai.quality.drift"
+METRIC_DEGRADED: Final = "squad.gen_ai.degraded"
 
 # Explicit bucket boundaries the GenAI conventions advise for the two client histograms.
 DURATION_BUCKETS: Final = (

@@ -85,8 +85,9 @@ async def readyz(request: Request, context: Context) -> Response | Readiness:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics() -> Response:
-    body, media_type = metrics_exposition()
+async def metrics(request: Request, context: Context) -> Response:
+    await context.cooled_down()  # sets the degraded gauge from the cooldowns of this moment
+    body, media_type = metrics_exposition(request.headers.get("accept"))
     return Response(body, media_type=media_type)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
-from ..observability import setup_observability, shutdown_observability
+from ..observability import GenAIObserver, setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
 from ..settings import Settings
@@ -22,12 +22,13 @@ DEGRADED = "degraded"
 
 @dataclass
 class ServiceContext:
-    """Settings, models config, prompt registry and gateway, built once per process."""
+    """Settings, models config, prompt registry, gateway and observer, built once per process."""
 
     settings: Settings
     models: ModelsConfig
     registry: PromptRegistry
     gateway: Gateway
+    observer: GenAIObserver
 
     @classmethod
     def start(cls, settings: Settings) -> ServiceContext:
@@ -37,7 +38,9 @@ class ServiceContext:
         observer = setup_observability(settings, prometheus=True)
         gateway = Gateway.from_settings(settings, observer=observer)
         gateway.warm_up()
-        return cls(settings=settings, models=models, registry=registry, gateway=gateway)
+        return cls(
+            settings=settings, models=models, registry=registry, gateway=gateway, observer=observer
+        )
 
     def close(self) -> None:
         """Flush telemetry exporters (after uvicorn has finished in-flight requests)."""
@@ -47,6 +50,21 @@ class ServiceContext:
     def retry_after_s(self) -> int:
         """What a 503 tells callers: when cooled-down deployments are tried again."""
         return max(1, round(self.models.routing.cooldown_s))
+
+    async def cooled_down(self) -> dict[str, list[str]]:
+        """Alias -> the pinned models litellm has cooled down now (`Gateway.cooled_down`).
+
+        Reading it also sets the degraded gauge of every alias: 1 while the alias's first
+        deployment is among them, else 0. `/metrics` reads it before each scrape and
+        `/readyz` on each probe, so the gauge is as fresh as the last of the two (OTLP
+        exports included).
+        """
+        down = await self.gateway.cooled_down()
+        for name, alias in self.models.aliases.items():
+            models = down.get(name, [])
+            primary = alias.deployments[0].model
+            self.observer.on_degraded(name, bool(models) and models[0] == primary)
+        return down
 
     async def readiness(self) -> dict[str, str]:
         """Each check's name -> 'ok' or a short reason; details of failures go to the log."""
@@ -93,7 +111,7 @@ class ServiceContext:
         for name, alias in sorted(models.aliases.items()):
             results = await asyncio.gather(*(_deployment_ready(d) for d in alias.deployments))
             checks[f"alias:{name}"] = "ok" if any(results) else "no deployment reachable"
-        for name, down in sorted((await self.gateway.cooled_down()).items()):
+        for name, down in sorted((await self.cooled_down()).items()):
             if checks.get(f"alias:{name}") == "ok":
                 # Still serving, from a later link of the chain: ready, but say so.
                 checks[f"alias:{name}"] = f"{DEGRADED}: {', '.join(down)} cooled down"

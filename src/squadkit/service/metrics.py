@@ -1,24 +1,19 @@
-"""`/metrics`: Prometheus text exposition of the process's metrics.
+"""`/metrics`: prometheus_client's process-wide registry, in the format the scraper asks for.
 
-The GenAI metrics come from observability (OpenTelemetry's Prometheus reader, set up with
-`prometheus=True` at start-up). When the repo was generated without OpenTelemetry that is
-empty, so the process metrics of prometheus_client's default registry are served instead.
+Observability puts the GenAI metrics there (OpenTelemetry's Prometheus reader, set up with
+`prometheus=True` at start-up), beside prometheus_client's own process and GC metrics. When
+the repo was generated without OpenTelemetry only those are served. The format follows the
+scrape's `Accept` header (Prometheus text, or OpenMetrics), as prometheus_client's own
+handlers do.
 """
 
 from __future__ import annotations
 
-from ..observability import metrics_exposition as genai_metrics
 
+def metrics_exposition(accept: str | None = None) -> tuple[bytes, str]:
+    """(body, media type) for a Prometheus scrape sending `accept`."""
+    from prometheus_client import REGISTRY  # noqa: PLC0415 - only the service needs it
+    from prometheus_client.exposition import choose_encoder  # noqa: PLC0415
 
-def metrics_exposition() -> tuple[bytes, str]:
-    """(body, media type) for a Prometheus scrape."""
-    body, media_type = genai_metrics()
-    if body:
-        return body, media_type
-    from prometheus_client import (  # noqa: PLC0415 - only the service needs it
-        CONTENT_TYPE_LATEST,
-        REGISTRY,
-        generate_latest,
-    )
-
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    encoder, media_type = choose_encoder(accept or "")
+    return encoder(REGISTRY), media_type

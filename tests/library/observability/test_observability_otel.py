@@ -14,6 +14,7 @@ from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricR
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import CollectorRegistry, generate_latest
 
 from squadkit.gateway import Gateway, PromptRef, load_models_config
 from squadkit.observability import (
@@ -50,8 +51,10 @@ class Telemetry:
         tracer_provider = TracerProvider()
         tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
         self.metrics = InMemoryMetricReader()
-        self.pull = InMemoryMetricReader()
-        self.backend = for_tests(tracer_provider, [self.metrics], pull_reader=self.pull)
+        self.prometheus = CollectorRegistry()
+        self.backend = for_tests(
+            tracer_provider, [self.metrics], prometheus_registry=self.prometheus
+        )
         self.observer = GenAIObserver(self.backend, **observer_options)
 
     def span(self) -> ReadableSpan:
@@ -301,7 +304,7 @@ async def test_sentinel_api_key_appears_in_no_span_metric_or_log(
     assert "[REDACTED]" in spans
     assert sentinel_key not in spans
     assert sentinel_key not in metrics.to_json()
-    assert sentinel_key not in telemetry.backend.exposition()[0].decode()
+    assert sentinel_key not in generate_latest(telemetry.prometheus).decode()
     assert sentinel_key not in caplog.text
 
 

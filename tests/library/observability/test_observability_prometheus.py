@@ -1,68 +1,75 @@
-"""The `/metrics` exposition, read back by prometheus_client's own text parser."""
+"""The Prometheus names of every instrument, through OpenTelemetry's Prometheus reader.
+
+Alert rules, the Grafana dashboard and runbooks of a squad repo name these series
+(`tests/template/test_deploy.py` holds the same list), so a renamed instrument or a changed
+unit must show up here. Each test gives the reader its own registry; the service's real
+`/metrics` is scraped in `tests/library/service/test_service_metrics.py`.
+"""
 
 from typing import Any
 
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from squadkit.observability import semconv as sc
-from squadkit.observability.otel import for_tests
-from squadkit.observability.prometheus import CONTENT_TYPE
+from squadkit.observability.otel import INSTRUMENTS, for_tests
 from squadkit.observability.telemetry import Attributes
 
-ATTRIBUTES: Attributes = {
-    sc.OPERATION_NAME: "chat",
-    sc.PROVIDER_NAME: "openai",
-    sc.REQUEST_MODEL: "gpt-4.1-mini",
-    sc.ALIAS: "triage",
-    sc.PROMPT_NAME: "triage",
-    sc.PROMPT_VERSION: "3",
+ATTRIBUTES: Attributes = {sc.ALIAS: "triage", sc.PROMPT_NAME: "triage", sc.PROMPT_VERSION: "3"}
+
+PROMETHEUS_NAMES = {
+    sc.METRIC_DURATION: ("gen_ai_client_operation_duration_seconds", "histogram"),
+    sc.METRIC_TOKENS: ("gen_ai_client_token_usage", "histogram"),
+    sc.METRIC_COST: ("squad_gen_ai_cost_usd", "counter"),
+    sc.METRIC_FALLBACKS: ("squad_gen_ai_fallbacks", "counter"),
+    sc.METRIC_PROVIDER_ERRORS: ("squad_gen_ai_provider_errors", "counter"),
+    sc.METRIC_INVALID_OUTPUTS: ("squad_gen_ai_invalid_outputs", "counter"),
+    sc.METRIC_QUALITY: ("squad_gen_ai_quality_score", "histogram"),
+    sc.METRIC_QUALITY_SAMPLES: ("squad_gen_ai_quality_samples", "counter"),
+    sc.METRIC_GROUNDING_FAILURES: ("squad_gen_ai_grounding_failures", "counter"),
+    sc.METRIC_DRIFT: ("squad_gen_ai_quality_drift", "gauge"),
+    sc.METRIC_DEGRADED: ("squad_gen_ai_degraded", "gauge"),
 }
 
 
-def _families() -> dict[str, Any]:
-    telemetry = for_tests(None, pull_reader=InMemoryMetricReader())
-    telemetry.record(sc.METRIC_DURATION, 0.25, ATTRIBUTES)
-    telemetry.record(sc.METRIC_DURATION, 3.0, ATTRIBUTES)
-    telemetry.record(sc.METRIC_TOKENS, 120, ATTRIBUTES | {sc.TOKEN_TYPE: "input"})
-    telemetry.record(sc.METRIC_COST, 0.0042, ATTRIBUTES)
-    telemetry.record(sc.METRIC_FALLBACKS, 1, ATTRIBUTES)
-    telemetry.record(sc.METRIC_DRIFT, -0.2, {sc.PROMPT_NAME: "triage", sc.SCORER: "grounding"})
-    body, content_type = telemetry.exposition()
-    assert content_type == CONTENT_TYPE
-    return {family.name: family for family in text_string_to_metric_families(body.decode())}
+def _families(registry: CollectorRegistry) -> dict[str, Any]:
+    text = generate_latest(registry).decode()
+    return {family.name: family for family in text_string_to_metric_families(text)}
 
 
-def test_exposition_parses_with_the_prometheus_parser() -> None:
-    families = _families()
-    assert families.keys() >= {
-        "gen_ai_client_operation_duration_seconds",
-        "gen_ai_client_token_usage",
-        "squad_gen_ai_cost_usd",
-        "squad_gen_ai_fallbacks",
-        "squad_gen_ai_quality_drift",
+def test_every_instrument_has_its_documented_prometheus_name_and_type() -> None:
+    registry = CollectorRegistry()
+    telemetry = for_tests(None, prometheus_registry=registry)
+    for metric in INSTRUMENTS:
+        telemetry.record(metric, 1, ATTRIBUTES)
+
+    families = _families(registry)
+
+    assert PROMETHEUS_NAMES.keys() == INSTRUMENTS.keys()
+    for metric, (name, kind) in PROMETHEUS_NAMES.items():
+        assert name in families, f"{metric}: no family {name} in {sorted(families)}"
+        assert families[name].type == kind, metric
+
+
+def test_attributes_become_labels_without_scope_labels() -> None:
+    registry = CollectorRegistry()
+    for_tests(None, prometheus_registry=registry).record(sc.METRIC_FALLBACKS, 1, ATTRIBUTES)
+
+    (sample,) = _families(registry)["squad_gen_ai_fallbacks"].samples
+
+    assert sample.labels == {
+        "squad_model_alias": "triage",
+        "gen_ai_prompt_name": "triage",
+        "gen_ai_prompt_version": "3",
     }
 
 
-def test_duration_histogram_keeps_buckets_sum_count_and_labels() -> None:
-    duration = _families()["gen_ai_client_operation_duration_seconds"]
-    assert duration.type == "histogram"
-    samples = {(s.name, s.labels.get("le")): s.value for s in duration.samples}
-    assert samples[("gen_ai_client_operation_duration_seconds_count", None)] == 2
-    assert samples[("gen_ai_client_operation_duration_seconds_sum", None)] == 3.25
-    assert samples[("gen_ai_client_operation_duration_seconds_bucket", "0.32")] == 1
-    assert samples[("gen_ai_client_operation_duration_seconds_bucket", "+Inf")] == 2
-    labels = duration.samples[0].labels
-    assert labels["gen_ai_prompt_version"] == "3"
-    assert labels["squad_model_alias"] == "triage"
+def test_shutdown_takes_the_metrics_off_the_registry() -> None:
+    registry = CollectorRegistry()
+    telemetry = for_tests(None, prometheus_registry=registry)
+    telemetry.record(sc.METRIC_FALLBACKS, 1, ATTRIBUTES)
+    assert "squad_gen_ai_fallbacks" in _families(registry)
 
+    telemetry.shutdown()
 
-def test_cost_is_a_counter_in_usd() -> None:
-    cost = _families()["squad_gen_ai_cost_usd"]
-    assert cost.type == "counter"
-    assert [s.value for s in cost.samples if s.name.endswith("_total")] == [0.0042]
-
-
-def test_empty_registry_renders_empty_body() -> None:
-    telemetry = for_tests(None, pull_reader=InMemoryMetricReader())
-    assert telemetry.exposition()[0] == b""
+    assert _families(registry) == {}
