@@ -1,7 +1,8 @@
 """`squad serve`: run the service under uvicorn (what `make serve` and the container run).
 
-Config, models and prompts are validated before uvicorn starts, so a bad file is one line
-and exit 2 rather than a start-up traceback. SIGINT/SIGTERM stop accepting connections and
+Config, models, prompts and `SQUAD_PROMPT_LABEL__<NAME>` pins are validated before uvicorn
+starts, so a bad file or pin is one line and exit 2 rather than a start-up traceback or a
+service answering 500. SIGINT/SIGTERM stop accepting connections and
 let in-flight requests finish for up to `SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S` seconds.
 """
 
@@ -26,13 +27,16 @@ def serve(
     """Serve the squad's features over HTTP (FastAPI under uvicorn)."""
     import uvicorn  # noqa: PLC0415 - keep `squad --help` fast
 
+    from ..errors import ConfigError  # noqa: PLC0415
     from ..gateway import load_models_config  # noqa: PLC0415
     from ..prompts import PromptRegistry  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     settings = Settings()
     load_models_config(settings.models_file)
-    PromptRegistry.load(settings.prompts_dir)
+    pins = PromptRegistry.load(settings.prompts_dir).pin_problems()
+    if pins:  # every request for the prompt would fail: refuse rather than serve 500s
+        raise ConfigError(pins[0])
     package = (__package__ or "").rsplit(".", 1)[0]
     uvicorn.run(
         f"{package}.service:create_app",
