@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.service_max_body_bytes,
+        max_json_depth=settings.service_max_json_depth,
         max_concurrency=settings.service_max_concurrency_per_client,
     )
     return app
