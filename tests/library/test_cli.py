@@ -215,3 +215,35 @@ def test_a_label_pin_that_cannot_be_served_is_one_line_naming_the_variable(
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (repo / "out").exists()
+
+
+def test_a_locked_prompt_that_renders_gigabytes_fails_at_once_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    repo = copy_data(tmp_path)
+    prompts = repo / "prompts" / "triage"
+    text = (prompts / "v2.yaml").read_text(encoding="utf-8")
+    text = text.replace("version: 2", "version: 3").replace(
+        "Subject: {" + "{ subject }}", "Subject: {" + "{ subject * 100000000 }}"
+    )
+    (prompts / "v3.yaml").write_text(text, encoding="utf-8")
+    locked = subprocess.run(
+        [COMMAND, "prompts", "lock"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert locked.returncode == 0, locked.stderr
+
+    limited = ["bash", "-c", 'ulimit -v 1500000 && exec "$@"', "-", COMMAND]  # 1.5 GB
+    result = subprocess.run(
+        [*limited, "eval", "run", "triage", "--version", "3", "--out", "out"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(
+        f"error: {prompts / 'v3.yaml'}: messages[1]: too large: '*' would make "
+    ), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
