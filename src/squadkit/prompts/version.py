@@ -4,8 +4,9 @@ Templates are Jinja2 rendered in an immutable sandbox with `StrictUndefined`: a 
 cannot reach Python internals or mutate its inputs, and a missing variable is an error rather
 than an empty string. What a template can make is bounded too (`MAX_RENDERED_CHARS`,
 `MAX_RANGE_ITEMS`): an operation that would pass the cap fails before it allocates, and any
-failure is one `PromptRenderError` naming the file and message. Inputs are validated against the prompt's `input_schema` before any
-template runs, so a bad call fails before it costs a model call.
+failure is one `PromptRenderError` naming the file and message. Inputs are validated
+against the prompt's `input_schema` before any template runs, so a bad call fails before it
+costs a model call.
 """
 
 from __future__ import annotations
