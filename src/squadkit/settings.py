@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     service_max_body_bytes: int = Field(
         default=65_536, gt=0, description="Larger request bodies get 413 before being read."
     )
+    service_max_json_depth: int = Field(
+        default=32,
+        gt=0,
+        le=1000,
+        description="Deeper nested JSON bodies get 422 before they are parsed.",
+    )
     service_max_concurrency_per_client: int = Field(
         default=16, gt=0, description="In-flight requests per client address; more get 429."
     )

@@ -156,3 +156,94 @@ def test_an_empty_gated_labels_list_is_said_out_loud(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "note: " in result.stderr
     assert "gated_labels is empty, so no label needs eval evidence" in result.stderr
+
+
+def test_eval_run_says_it_ignores_a_label_pin_and_runs_the_suites_label(tmp_path: Path) -> None:
+    repo = copy_data(tmp_path)
+    result = subprocess.run(
+        [COMMAND, "eval", "run", "triage", "--out", "out"],
+        cwd=repo,
+        env={**os.environ, "SQUAD_PROMPT_LABEL__TRIAGE": "staging"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "note: SQUAD_PROMPT_LABEL__TRIAGE=staging is ignored" in result.stderr
+    assert "add --label staging to evaluate that label" in result.stderr
+    assert "Prompt `triage@v1` (label `production`)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "variable", "message"),
+    [
+        (
+            ["eval", "run", "triage", "--out", "out"],
+            "SQUAD_PROMPT_LABEL__TRIAGE=nolabel",
+            "error: SQUAD_PROMPT_LABEL__TRIAGE=nolabel: triage has no label 'nolabel' in ",
+        ),
+        (
+            ["serve", "--port", "0"],
+            "SQUAD_PROMPT_LABEL__TRIAGE=nolabel",
+            "error: SQUAD_PROMPT_LABEL__TRIAGE=nolabel: triage has no label 'nolabel' in ",
+        ),
+        (
+            ["serve", "--port", "0"],
+            "SQUAD_PROMPT_LABEL__NOPE=staging",
+            "error: SQUAD_PROMPT_LABEL__NOPE=staging: no prompt 'nope' in ",
+        ),
+    ],
+    ids=["eval run", "serve", "serve, unknown prompt"],
+)
+def test_a_label_pin_that_cannot_be_served_is_one_line_naming_the_variable(
+    command: list[str], variable: str, message: str, tmp_path: Path
+) -> None:
+    repo = copy_data(tmp_path)
+    name, value = variable.split("=")
+    result = subprocess.run(
+        [COMMAND, *command],
+        cwd=repo,
+        env={**os.environ, name: value},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (repo / "out").exists()
+
+
+def test_a_locked_prompt_that_renders_gigabytes_fails_at_once_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    repo = copy_data(tmp_path)
+    prompts = repo / "prompts" / "triage"
+    text = (prompts / "v2.yaml").read_text(encoding="utf-8")
+    text = text.replace("version: 2", "version: 3").replace(
+        "Subject: {" + "{ subject }}", "Subject: {" + "{ subject * 100000000 }}"
+    )
+    (prompts / "v3.yaml").write_text(text, encoding="utf-8")
+    locked = subprocess.run(
+        [COMMAND, "prompts", "lock"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert locked.returncode == 0, locked.stderr
+
+    limited = ["bash", "-c", 'ulimit -v 1500000 && exec "$@"', "-", COMMAND]  # 1.5 GB
+    result = subprocess.run(
+        [*limited, "eval", "run", "triage", "--version", "3", "--out", "out"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(
+        f"error: {prompts / 'v3.yaml'}: messages[1]: too large: '*' would make "
+    ), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -76,6 +76,30 @@ def _settings() -> Settings:
     return settings
 
 
+def _label_pins(settings: Settings) -> None:
+    """`SQUAD_PROMPT_LABEL__<NAME>` pins what a *service* serves; an eval evaluates what the
+    suite (or --label/--version) names, so a pin is ignored here, out loud. A pin naming a
+    label the prompt lacks is refused (exit 2) as `squad serve` refuses it.
+    """
+    from ..errors import ConfigError  # noqa: PLC0415
+    from ..prompts import PromptRegistry  # noqa: PLC0415
+    from ..prompts.labels import LABEL_ENV_PREFIX, label_overrides_from_env  # noqa: PLC0415
+
+    if not label_overrides_from_env(os.environ):
+        return
+    registry = PromptRegistry.load(settings.prompts_dir)
+    problems = registry.pin_problems()
+    if problems:
+        raise ConfigError(problems[0])
+    for name, label in sorted(registry.label_overrides.items()):
+        typer.echo(
+            f"note: {LABEL_ENV_PREFIX}{name.upper()}={label} is ignored: it pins what a service "
+            f"serves, and an eval evaluates what the suite names; add --label {label} to "
+            "evaluate that label",
+            err=True,
+        )
+
+
 def _options(
     mode: str, shard: str | None, concurrency: int | None, repeats: int | None
 ) -> RunOptions:
@@ -151,6 +175,7 @@ def run(
     from ..evals import workflow  # noqa: PLC0415
 
     settings = _settings()
+    _label_pins(settings)
     options = _options(mode, shard, concurrency, repeats)
     override = _override(label, version, model, matrix)
     requested = _workers(workers)
@@ -219,6 +244,7 @@ def gate(
     from ..prompts.evidence import NOT_RECORDED, never_recorded  # noqa: PLC0415
 
     settings = _settings()
+    _label_pins(settings)
     options = _options(mode, None, concurrency, repeats)
     override = _override(label, version, model)
     requested = _workers(workers)
@@ -264,6 +290,7 @@ def baseline(
     from ..evals import workflow  # noqa: PLC0415
 
     settings = _settings()
+    _label_pins(settings)
     options = _options(mode, None, None, None)
     override = _override(label, version, model)
     requested = _workers(workers)
@@ -300,6 +327,7 @@ def refresh(
     from ..evals import workflow  # noqa: PLC0415
 
     settings = _settings()
+    _label_pins(settings)
     for suite in workflow.suites(settings, suites or []):
         for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
             gate_result = outcome.report.gate

@@ -1,16 +1,23 @@
 """`squad serve`: run the service under uvicorn (what `make serve` and the container run).
 
-Config, models and prompts are validated before uvicorn starts, so a bad file is one line
-and exit 2 rather than a start-up traceback. SIGINT/SIGTERM stop accepting connections and
-let in-flight requests finish for up to `SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S` seconds.
+Config, models, prompts and `SQUAD_PROMPT_LABEL__<NAME>` pins are validated before uvicorn
+starts, so a bad file or pin is one line and exit 2 rather than a start-up traceback or a
+service answering 500. On SIGINT/SIGTERM, `/readyz` answers 503 at once,
+the server stops accepting connections within 0.1 s, and in-flight requests finish for up to
+`SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S` seconds.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
 
 
 def serve(
@@ -26,24 +33,54 @@ def serve(
     """Serve the squad's features over HTTP (FastAPI under uvicorn)."""
     import uvicorn  # noqa: PLC0415 - keep `squad --help` fast
 
+    from ..errors import ConfigError  # noqa: PLC0415
     from ..gateway import load_models_config  # noqa: PLC0415
     from ..prompts import PromptRegistry  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     settings = Settings()
     load_models_config(settings.models_file)
-    PromptRegistry.load(settings.prompts_dir)
+    pins = PromptRegistry.load(settings.prompts_dir).pin_problems()
+    if pins:  # every request for the prompt would fail: refuse rather than serve 500s
+        raise ConfigError(pins[0])
     package = (__package__ or "").rsplit(".", 1)[0]
-    uvicorn.run(
-        f"{package}.service:create_app",
-        factory=True,
-        host=host or settings.service_host,
-        port=settings.service_port if port is None else port,
-        workers=workers,
-        access_log=access_log,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=math.ceil(settings.service_shutdown_timeout_s),
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host or settings.service_host,
+        "port": settings.service_port if port is None else port,
+        "workers": workers,
+        "access_log": access_log,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": math.ceil(settings.service_shutdown_timeout_s),
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: only configured proxies.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or None,
-    )
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
+    }
+    if workers > 1:  # uvicorn's supervisor starts plain servers: /readyz learns of SIGTERM late
+        uvicorn.run(f"{package}.service:create_app", **options)
+        return
+    config = uvicorn.Config(f"{package}.service:create_app", **options)
+    server = _shutdown_aware_server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(3)  # uvicorn's STARTUP_FAILURE, as `uvicorn.run` exits
+
+
+def _shutdown_aware_server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server that tells the app the moment SIGTERM/SIGINT arrives.
+
+    uvicorn notices the signal on its next tick (up to 0.1 s later), then stops listening
+    and drains. Between the two, new connections are still served; `/readyz` answers 503
+    from the signal on, so a load balancer probing it never sees "ready" from a process
+    that is going away.
+    """
+    import uvicorn  # noqa: PLC0415
+
+    from ..service import begin_shutdown  # noqa: PLC0415
+
+    class ShutdownAwareServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            begin_shutdown()
+            super().handle_exit(sig, frame)
+
+    return ShutdownAwareServer(config)

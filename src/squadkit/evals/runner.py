@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
 from ..files import display_path
-from ..gateway.config import load_models_config
+from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
 from .cache import RecordedResponse, ResponseCache, scrub
@@ -38,7 +38,7 @@ from .report import (
 )
 from .scorers import Score, ScoreContext
 from .stats import is_unstable
-from .suite import Suite, Target
+from .suite import Suite, Target, check_suite_models
 
 if TYPE_CHECKING:
     from ..prompts import PromptVersion
@@ -104,6 +104,8 @@ async def run_suite(
     selected = shard_cases(dataset.cases, options.shard)
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     models = load_models_config(settings.models_file)
+    check_suite_models(suite, models)
+    versions = [_arm_version(suite, registry, models, t) for t in targets or [suite.spec.target]]
     if options.mode != "replay":
         # A model nobody can answer fails the run here, not case by case mid-run.
         from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
@@ -127,11 +129,7 @@ async def run_suite(
     arms = []
     try:
         progress = RunProgress(options.progress, options.on_attempt)
-        for target in targets or [suite.spec.target]:
-            if target.version is not None:
-                version = registry.get(target.prompt, version=target.version)
-            else:
-                version = registry.get(target.prompt, label=target.label or "production")
+        for target, version in versions:
             arm = _Arm(target=target, version=version)
             with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
                 cases = await _run_arm(
@@ -179,6 +177,24 @@ async def run_suite(
     )
     # Scores are computed; what is written from here on (reports, baselines) is scrubbed.
     return EvalReport.model_validate(scrub(report.model_dump(mode="json"), redact))
+
+
+def _arm_version(
+    suite: Suite, registry: PromptRegistry, models: ModelsConfig, target: Target
+) -> tuple[Target, PromptVersion]:
+    """The version an arm evaluates, its alias checked before any arm calls a model."""
+    if target.version is not None:
+        version = registry.get(target.prompt, version=target.version)
+    else:
+        version = registry.get(target.prompt, label=target.label or "production")
+    alias = target.model or version.model
+    if alias not in models.aliases:
+        source = display_path(models.source) if models.source else "config/models.yaml"
+        raise EvalConfigError(
+            f"{display_path(suite.path)}: arm '{target.arm_name}': model alias '{alias}' is not "
+            f"in {source} (aliases: {', '.join(sorted(models.aliases))})"
+        )
+    return target, version
 
 
 def _repo_relative(suite: Suite, settings: Settings) -> str:

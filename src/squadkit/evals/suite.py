@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..files import display_path
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
-from .scorers import ScorerSpec
+from .scorers import LlmJudge, ScorerSpec
 from .stats import Rule
+
+if TYPE_CHECKING:
+    from ..gateway.config import ModelsConfig
 
 SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 
@@ -182,8 +185,14 @@ def resolve_suite(evals_dir: Path, name_or_path: str) -> Path:
     )
 
 
-def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
-    """Read and validate a suite file; the dataset path is checked to exist."""
+def load_suite(
+    path: Path, evals_dir: Path | None = None, *, models: ModelsConfig | None = None
+) -> Suite:
+    """Read and validate a suite file; the dataset path is checked to exist.
+
+    With `models`, every alias the suite names (targets' `model`, `llm_judge` scorers'
+    `alias`) must exist there and name only known `local/` models (`check_suite_models`).
+    """
     where = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -216,7 +225,58 @@ def load_suite(path: Path, evals_dir: Path | None = None) -> Suite:
         raise EvalConfigError(
             f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
         )
+    if models is not None:
+        check_suite_models(suite, models, text=text)
     return suite
+
+
+def suite_aliases(spec: SuiteSpec) -> list[tuple[tuple[Any, ...], str]]:
+    """Every model alias the suite file names, with the field that names it."""
+    named: list[tuple[tuple[Any, ...], str]] = []
+    if spec.target.model is not None:
+        named.append((("target", "model"), spec.target.model))
+    named += [
+        (("matrix", index, "model"), arm.model)
+        for index, arm in enumerate(spec.matrix)
+        if arm.model is not None
+    ]
+    named += [
+        (("scorers", index, "alias"), scorer.alias)
+        for index, scorer in enumerate(spec.scorers)
+        if isinstance(scorer, LlmJudge)
+    ]
+    return named
+
+
+def check_suite_models(suite: Suite, models: ModelsConfig, *, text: str | None = None) -> None:
+    """Refuse, before any call, a suite naming an alias `models` lacks or whose chain has
+    an unknown `local/` model: one line naming the suite file, its line and field.
+    """
+    from ..gateway.local_models import known_models  # noqa: PLC0415 - reads squad plugins
+
+    where = display_path(suite.path)
+    source = display_path(models.source) if models.source else "config/models.yaml"
+    for loc, alias in suite_aliases(suite.spec):
+        problem = None
+        if alias not in models.aliases:
+            known = ", ".join(sorted(models.aliases))
+            problem = f"no alias '{alias}' in {source} (aliases: {known}); add it or fix the name"
+        else:
+            local = [d.model for d in models.aliases[alias].deployments if d.is_local]
+            offline = known_models() if local else {}
+            unknown = [m for m in local if m.split("/", 1)[1] not in offline]
+            if unknown:
+                problem = (
+                    f"alias '{alias}' in {source} answers with {unknown[0]}, which is not a "
+                    f"known local model (known: {', '.join(f'local/{m}' for m in sorted(offline))})"
+                )
+        if problem is not None:
+            if text is None:
+                text = suite.path.read_text(encoding="utf-8")
+            number = line_in_text(text, loc)
+            data = {"scorers": [s.model_dump() for s in suite.spec.scorers]}
+            at = f":{number}" if number else ""
+            raise EvalConfigError(f"{where}{at}: {_describe(loc, data)}: {problem}")
 
 
 def _describe(loc: tuple[Any, ...], data: dict[str, Any]) -> str:

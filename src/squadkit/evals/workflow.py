@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SquadError
 from ..files import display_path
+from ..gateway.config import load_models_config
 from .errors import EvalConfigError, GateFailed
 from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
 from .render import markdown_summary, write_reports
@@ -92,7 +93,8 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
     paths = [resolve_suite(evals_dir, n) for n in names] if names else suite_paths(evals_dir)
     if not paths:
         raise EvalConfigError(f"no suites in {display_path(evals_dir)}; add evals/<suite>.yaml")
-    return [load_suite(path, evals_dir) for path in paths]
+    models = load_models_config(settings.models_file)
+    return [load_suite(path, evals_dir, models=models) for path in paths]
 
 
 def _baseline(suite: Suite) -> EvalReport | None:

@@ -188,6 +188,30 @@ class PromptRegistry:
             )
         return versions[number].with_label(served)
 
+    def pin_problems(self) -> list[str]:
+        """One line per `SQUAD_PROMPT_LABEL__<NAME>` pin this registry cannot serve.
+
+        Commands that read the pins refuse to start on the first (exit 2); the service's
+        `/readyz` reports them, so a process started another way is not ready.
+        """
+        problems = []
+        for name, label in sorted(self.label_overrides.items()):
+            variable = f"{LABEL_ENV_PREFIX}{name.upper()}={label}"
+            if name not in self._versions:
+                problems.append(
+                    f"{variable}: no prompt '{name}' in {self.prompts_dir} "
+                    f"(prompts: {', '.join(self.names()) or '(none)'}); unset it or fix the name"
+                )
+                continue
+            number = self.labels.version_for(name, label)
+            if number is None or number not in self._versions[name]:
+                known = ", ".join(sorted(self.labels.labels_of(name))) or "(none)"
+                problems.append(
+                    f"{variable}: {name} has no label '{label}' in {self.labels_path} "
+                    f"(labels: {known}); unset it or promote a version to '{label}'"
+                )
+        return problems
+
     def _known(self, name: str) -> dict[int, PromptVersion]:
         try:
             return self._versions[name]

@@ -9,7 +9,7 @@ A squad's route module imports what it needs from here: `Context`, `PromptLabel`
 `FEATURE_PROBLEMS`, `serve_feature` and `request_id` (see `routing.py`).
 """
 
-from .app import API_VERSION, create_app, openapi_document
+from .app import API_VERSION, begin_shutdown, create_app, openapi_document
 from .context import ServiceContext
 from .routing import (
     FEATURE_PROBLEMS,
@@ -28,6 +28,7 @@ __all__ = [
     "PromptLabel",
     "ServiceContext",
     "UnknownLabel",
+    "begin_shutdown",
     "create_app",
     "openapi_document",
     "problem_responses",

@@ -52,6 +52,21 @@ with every change to contracts/openapi.json)."""
 ops = APIRouter(tags=["operations"])
 
 
+class _Shutdown:
+    """Whether this process began shutting down (a plain attribute: signal-handler safe)."""
+
+    started = False
+
+
+_shutdown = _Shutdown()
+
+
+def begin_shutdown() -> None:
+    """Mark the process as going away: `/readyz` answers 503 from now on (`squad serve`
+    calls it from its SIGTERM handler, before uvicorn stops listening)."""
+    _shutdown.started = True
+
+
 @ops.get("/healthz", operation_id="health", summary="Liveness: the process answers")
 async def healthz() -> Health:
     return Health()
@@ -65,6 +80,13 @@ async def healthz() -> Health:
     responses=problem_responses(NOT_READY),
 )
 async def readyz(request: Request, context: Context) -> Response | Readiness:
+    if _shutdown.started:
+        return problem_response(
+            NOT_READY,
+            request_id=request_id_of(request.scope),
+            instance="/readyz",
+            checks={"shutdown": "shutting down: in-flight requests are finishing"},
+        )
     checks = await context.readiness()
     failed = {
         name: status
@@ -123,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.service_max_body_bytes,
+        max_json_depth=settings.service_max_json_depth,
         max_concurrency=settings.service_max_concurrency_per_client,
     )
     return app

@@ -7,6 +7,10 @@ every response, including the ones it sends itself:
   stored in `scope["state"]["request_id"]` and echoed on every response.
 - Bodies larger than `max_body_bytes` get 413 before the app runs: the declared
   Content-Length is checked first, then the bytes actually received (chunked uploads).
+- JSON bodies nesting arrays or objects deeper than `max_json_depth` get 422 before anything
+  parses them: Python's parser would recurse once per level (a 100,000-deep `[[[...]]]`
+  fits in 200 kB and raises RecursionError), and no request of the contract nests deeply.
+  422, not 413: the body is within the size limit; its content is what cannot be processed.
 - Each client address may have `max_concurrency` feature requests in flight; one more gets
   429 with Retry-After. Operational endpoints (probes, metrics) are never limited.
 - An unexpected exception becomes a 500 problem with the request id, never a traceback.
@@ -22,13 +26,21 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import BODY_TOO_LARGE, INTERNAL_ERROR, TOO_MANY_REQUESTS, problem_response
+from .problems import (
+    BODY_TOO_DEEP,
+    BODY_TOO_LARGE,
+    INTERNAL_ERROR,
+    TOO_MANY_REQUESTS,
+    problem_response,
+)
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def request_id_of(scope: Scope) -> str:
@@ -40,9 +52,12 @@ def request_id_of(scope: Scope) -> str:
 class RequestGuard:
     """See the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_concurrency: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_concurrency: int, max_json_depth: int = 32
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
         self.max_concurrency = max_concurrency
         self.in_flight: Counter[str] = Counter()
 
@@ -64,6 +79,9 @@ class RequestGuard:
             body = await self._read_body(receive)
             if body is None:
                 await self._problem(scope, receive, send, "body")
+                return
+            if _is_json(headers) and json_depth_exceeds(body, self.max_json_depth):
+                await self._problem(scope, receive, send, "depth")
                 return
             receive = _replay(body, receive)
 
@@ -120,7 +138,15 @@ class RequestGuard:
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
         request_id = request_id_of(scope)
-        if why == "body":
+        if why == "depth":
+            response = problem_response(
+                BODY_TOO_DEEP,
+                request_id=request_id,
+                instance=scope["path"],
+                detail=f"The request body nests arrays or objects more than "
+                f"{self.max_json_depth} levels deep; send the fields of /openapi.json.",
+            )
+        elif why == "body":
             response = problem_response(
                 BODY_TOO_LARGE,
                 request_id=request_id,
@@ -137,6 +163,31 @@ class RequestGuard:
                 headers={"Retry-After": "1"},
             )
         await response(scope, receive, send)
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether the JSON `body` nests arrays/objects more than `limit` deep (no parsing).
+
+    Brackets inside strings do not count. Linear in the body's size, and the common case
+    (fewer brackets than the limit in all) costs two `bytes.count` calls.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _is_json(headers: dict[str, str]) -> bool:
+    """A body the app may parse as JSON: no content type, or a JSON one."""
+    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return not media or media == "application/json" or media.endswith("+json")
 
 
 def _headers(scope: Scope) -> dict[str, str]:

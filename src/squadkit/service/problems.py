@@ -89,6 +89,12 @@ BODY_TOO_LARGE = ProblemKind(
     "Request body too large",
     "The request body is larger than this service accepts; shorten the ticket.",
 )
+BODY_TOO_DEEP = ProblemKind(
+    "body-too-deeply-nested",
+    422,
+    "Request body nested too deeply",
+    "The request body's JSON nests arrays or objects deeper than this service accepts.",
+)
 TOO_MANY_REQUESTS = ProblemKind(
     "too-many-concurrent-requests",
     429,

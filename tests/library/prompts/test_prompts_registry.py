@@ -1,5 +1,6 @@
 """Loading, label resolution and sandboxed rendering of prompt versions."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,87 @@ def test_reload_uses_the_cache_until_a_file_changes(repo: Path) -> None:
     path.write_text(path.read_text() + "# edited\n")
     changed = PromptRegistry.load(repo / "prompts").get("triage", version=1)
     assert changed.content_hash != first.content_hash
+
+
+TAG, END = "{" + "%", "%" + "}"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (f"{OPEN} subject * 100000000 {CLOSE}", "'*' would make 1,300,000,000 characters"),
+        (f"{OPEN} 'x' * 100000000 {CLOSE}", "'*' would make 100,000,000 characters"),
+        (f"{TAG} for i in range(10**12) {END}x{TAG} endfor {END}", "range() of 1,000,000,000,000"),
+        (f"{TAG} for i in range(10**100) {END}x{TAG} endfor {END}", "range() of 100,001 items"),
+        (
+            f"{TAG} for i in range(99999) {END}{TAG} for j in range(99999) {END}"
+            f"{TAG} endfor {END}{TAG} endfor {END}",
+            "ranges make at most 100,000 items in one render",
+        ),
+        (f"{TAG} for i in range(90000) {END}{OPEN} subject {CLOSE}{TAG} endfor {END}", "rendered"),
+        (f"{OPEN} subject|center(10**9) {CLOSE}", "center would make 1,000,000,000 characters"),
+        (f"{OPEN} subject.ljust(10**9) {CLOSE}", "str.ljust() would make 1,000,000,000"),
+        (f"{OPEN} '{{:>1000000000}}'.format(subject) {CLOSE}", "str.format() would make"),
+        (f"{OPEN} '%1000000000s' % subject {CLOSE}", "'%' would make 1,000,000,000"),
+        (f"{OPEN} subject|indent(10**8) {CLOSE}", "indent would make"),
+        (f"{OPEN} range(100)|join(subject * 70000) {CLOSE}", "join would make"),
+        (f"{OPEN} 2 ** 100000 {CLOSE}", "'**' would make a number of about 60,400 digits"),
+        (
+            f"{TAG} set ns = namespace(s=subject) {END}{TAG} for i in range(60) {END}"
+            f"{TAG} set ns.s = ns.s ~ ns.s {END}{TAG} endfor {END}",
+            "namespace attribute 's' would make",
+        ),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_template_that_would_grow_past_the_cap_fails_at_once(
+    repo: Path, template: str, message: str
+) -> None:
+    write_prompt(repo, "probe", 1, f"description: d\nmodel: triage\ntemplate: {template!r}\n")
+    version = PromptRegistry.load(repo / "prompts").get("probe", version=1)
+
+    started = time.monotonic()
+    with pytest.raises(PromptRenderError) as caught:
+        version.render({"subject": "Charged twice"} if "subject" in version.variables else {})
+
+    assert str(caught.value).startswith(f"{version.path.as_posix()}: messages[0]: too large: ")
+    assert message in str(caught.value)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (f"{OPEN} 1 / 0 {CLOSE}", "messages[0]: ZeroDivisionError: division by zero"),
+        (
+            f"{TAG} macro r() {END}{OPEN} r() {CLOSE}{TAG} endmacro {END}{OPEN} r() {CLOSE}",
+            "messages[0]: the template recursed too deeply",
+        ),
+    ],
+    ids=["division by zero", "recursion"],
+)
+def test_a_failing_template_operation_is_one_line_naming_the_file(
+    repo: Path, template: str, message: str
+) -> None:
+    write_prompt(repo, "probe", 1, f"description: d\nmodel: triage\ntemplate: {template!r}\n")
+    version = PromptRegistry.load(repo / "prompts").get("probe", version=1)
+
+    with pytest.raises(PromptRenderError) as caught:
+        version.render({"subject": "Charged twice"} if "subject" in version.variables else {})
+
+    assert str(caught.value) == f"{version.path.as_posix()}: {message}"
+
+
+def test_bounded_operations_within_the_cap_render_as_jinja_does(repo: Path) -> None:
+    template = (
+        f"{OPEN} subject * 2 {CLOSE}|{OPEN} subject|center(17) {CLOSE}|"
+        f"{OPEN} range(3)|join(',') {CLOSE}|{OPEN} '%5s' % 'x' {CLOSE}|"
+        f"{OPEN} 'ab'|replace('a', 'x') {CLOSE}|{OPEN} 2 ** 10 {CLOSE}|"
+        f"{TAG} for i in range(2) {END}{OPEN} i {CLOSE}{TAG} endfor {END}"
+    )
+    write_prompt(repo, "probe", 1, f"description: d\nmodel: triage\ntemplate: {template!r}\n")
+    version = PromptRegistry.load(repo / "prompts").get("probe", version=1)
+
+    text = version.render({"subject": "Charged twice"}).text
+
+    assert text == "Charged twiceCharged twice|  Charged twice  |0,1,2|    x|xb|1024|01"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.library.service.servicekit import TICKET, RunningService
+from tests.library.service.servicekit import TICKET, RunningService, running, settings_with
 
 PROBLEM = "application/problem+json"
 
@@ -112,6 +112,31 @@ def test_chunked_body_over_the_limit_is_413(http: httpx.Client) -> None:
     )
 
     assert response.status_code == 413
+
+
+def test_a_100k_deep_json_body_is_a_422_problem_and_the_server_still_serves() -> None:
+    depth = 100_000  # 200 kB: Python's JSON parser would recurse once per level
+    body = b"[" * depth + b"]" * depth
+    with running(settings_with(service_max_body_bytes=1_000_000)) as service:
+        url = f"{service.base_url}/v1/triage"
+        response = httpx.post(
+            url, content=body, headers={"content-type": "application/json"}, timeout=30
+        )
+        after = httpx.post(url, json=TICKET, timeout=30)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["type"] == "urn:problem-type:squad:body-too-deeply-nested"
+    assert "more than 32 levels deep" in problem["detail"]
+    assert after.status_code == 200
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(http: httpx.Client) -> None:
+    ticket = {**TICKET, "body": 'Error "[[[[{{{{" ' * 20 + 'and a quote \\" [[[[ in logs'}
+    response = http.post("/v1/triage", json=ticket)
+
+    assert response.status_code == 200, response.text
 
 
 def test_health_and_readiness_pass_with_the_offline_models(http: httpx.Client) -> None:

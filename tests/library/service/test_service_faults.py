@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.library.service.servicekit import (
@@ -20,6 +24,7 @@ from tests.library.service.servicekit import (
     running,
     settings_with,
 )
+from tests.library.squad import COMMAND, copy_data
 
 PROBLEM = "application/problem+json"
 
@@ -232,3 +237,68 @@ def test_readiness_reports_degraded_while_the_fallback_answers(
     assert ready_before["alias:triage"] == "ok"
     assert response.status_code == 200
     assert response.json()["checks"]["alias:triage"] == "degraded: openai/fake-model cooled down"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
+    fake_openai: FakeOpenAIServer, sentinel_key: str, tmp_path: Path
+) -> None:
+    repo = copy_data(tmp_path)
+    (repo / "config" / "models.yaml").write_text(
+        yaml.safe_dump(fake_models(fake_openai.base_url)), encoding="utf-8"
+    )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [COMMAND, "serve", "--port", str(port), "--no-access-log"],
+        cwd=repo,
+        env={**os.environ, "SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S": "30"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _status(f"{base}/healthz") == 200, timeout_s=120)
+        assert _status(f"{base}/readyz") == 200
+        fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=3)
+        results: list[int] = []
+        in_flight = threading.Thread(
+            target=lambda: results.append(
+                httpx.post(f"{base}/v1/triage", json=TICKET, timeout=30).status_code
+            )
+        )
+        in_flight.start()
+        _wait_for(lambda: fake_openai.request_count == 1)
+
+        server.send_signal(signal.SIGTERM)
+        seen = []  # /readyz on a new connection, until the server stops accepting
+        while (status := _status(f"{base}/readyz")) is not None:
+            seen.append(status)
+        refused_while_in_flight = in_flight.is_alive()
+        in_flight.join(timeout=30)
+        code = server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    output = server.stdout.read() if server.stdout else ""
+
+    assert set(seen) <= {503}, seen  # never "ready" once shutdown began (0.1 s at most)
+    assert refused_while_in_flight  # new connections refused before the drain ended
+    assert results == [200], output
+    # After a graceful shutdown uvicorn re-raises the signal, so the process ends by it.
+    assert code == -signal.SIGTERM, output
+    assert "Application shutdown complete" in output
+
+
+def _status(url: str) -> int | None:
+    """The status of a GET on a new connection, or None when the connection is refused."""
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.ConnectError:
+        return None
