@@ -224,7 +224,8 @@ class PromptVersion:
                 self._compiled[index] = template
             try:
                 content = template.render(inputs)
-            except jinja2.exceptions.SecurityError as error:
+            except (jinja2.exceptions.SecurityError, OverflowError) as error:
+                # OverflowError: the sandbox's own refusal of a range() beyond MAX_RANGE.
                 raise PromptRenderError(
                     f"{self.path.as_posix()}: messages[{index}]: blocked by the sandbox: {error}"
                 ) from None

@@ -194,7 +194,7 @@ def test_a_refresh_killed_at_any_moment_leaves_a_passing_gate(tmp_path: Path) ->
         assert production_lines <= set(recordings.read_text(encoding="utf-8").splitlines())
 
     print("\n".join(timings))  # the rounds' timings, with `pytest -s`
-    draft = _reword_the_draft(repo, len(ROUNDS) + 1)
+    final_draft = _reword_the_draft(repo, len(ROUNDS) + 1)
     refresh = subprocess.run(
         [COMMAND, "eval", "refresh", "triage", "--out", "final"],
         cwd=repo,
@@ -205,7 +205,7 @@ def test_a_refresh_killed_at_any_moment_leaves_a_passing_gate(tmp_path: Path) ->
     )
     assert refresh.returncode == 0, refresh.stdout + refresh.stderr
     _assert_every_file_parses(repo)
-    assert read_evidence(watch.evidence / "v3.json").prompt_hash == file_hash(draft)
+    assert read_evidence(watch.evidence / "v3.json").prompt_hash == file_hash(final_draft)
     gate = _gate(repo, "final-gate-v3", "--version", "3")
     assert gate.returncode == 0, gate.stdout + gate.stderr
     assert not list((repo / "evals").rglob("*.tmp"))
