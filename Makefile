@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := build/demo
+DEMO_ANSWERS ?=# e.g. --data include_service=false; a refused answer is one line, exit 1
+# Copier with Python's traceback limit at 0: a refused --data answer prints our message alone
+# (Copier 9 lets it escape as a traceback; docs/questions.md).
+COPIER = $(BIN)/python -c 'import sys; sys.tracebacklimit = 0; from copier.__main__ import CopierApp; CopierApp.run()'
 
 .PHONY: bootstrap demo test lint types clean
 
@@ -20,8 +24,8 @@ bootstrap: $(VENV)/.synced ## Install the template's own tooling into .venv
 
 demo: bootstrap ## Render a squad repo with all defaults into build/demo and run its full check
 	rm -rf $(DEMO)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/copier copy --trust --defaults --vcs-ref=HEAD \
-		--data project_name="Demo Squad" --data squadkit_path=$(CURDIR) . $(DEMO)
+	PATH="$(abspath $(BIN)):$$PATH" $(COPIER) copy --trust --defaults --vcs-ref=HEAD \
+		--data project_name="Demo Squad" --data squadkit_path=$(CURDIR) $(DEMO_ANSWERS) . $(DEMO)
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
 test: lint types ## Lint, type-check, then the library's and the template's tests

@@ -11,6 +11,7 @@ jobs promoting at once take turns instead of one silently dropping the other's l
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import tempfile
 import time
@@ -37,9 +38,17 @@ def display_path(path: Path) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text`: written beside it, fsynced, then renamed over it."""
+    """Replace `path` with `text`: written beside it, fsynced, then renamed over it.
+
+    The file beside is `.<name>.<pid>.<random>.tmp`. A writer killed before its rename
+    (`kill -9`, a CI timeout) leaves one behind; the next write of the same file removes
+    those of processes that no longer run, so a crash leaves no litter for `git add -A`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_orphaned_temporaries(path)
+    handle, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
@@ -49,6 +58,28 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphaned_temporaries(path: Path) -> None:
+    """Delete the files beside `path` that writers which have since died left behind."""
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) terminates it on Windows
+        return
+    prefix = f".{path.name}."
+    for candidate in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = candidate.name[len(prefix) :].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _running(int(pid)):
+            continue
+        candidate.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 @contextmanager

@@ -223,6 +223,10 @@ def read_report(path: Path) -> EvalReport:
         raise EvalConfigError(f"{where}: report not found") from None
     except (OSError, json.JSONDecodeError) as error:
         raise EvalConfigError(f"{where}: not a readable JSON report ({error})") from None
+    except UnicodeDecodeError as error:
+        raise EvalConfigError(
+            f"{where}: not UTF-8 text (byte {error.start}); regenerate it or restore it from git"
+        ) from None
     if isinstance(data, dict) and data.get("schema_version") not in (None, REPORT_SCHEMA_VERSION):
         raise EvalConfigError(
             f"{where}: report schema_version {data.get('schema_version')} is not "

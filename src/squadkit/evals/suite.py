@@ -221,6 +221,15 @@ def load_suite(
         at = f":{number}" if number else ""
         raise EvalConfigError(f"{where}{at}: {field}: {message}") from None
     suite = Suite(spec=spec, path=path, evals_dir=evals_dir or path.parent)
+    repository = suite.evals_dir.resolve().parent
+    if not suite.dataset_path.resolve().is_relative_to(repository):
+        # An absolute path, `..` or a symlink out of the repo: what the gate scores must be
+        # a file the repository commits, or evidence would certify data nobody reviewed.
+        number = line_in_text(text, ("dataset",))
+        raise EvalConfigError(
+            f"{where}{f':{number}' if number else ''}: field 'dataset': {spec.dataset} leads "
+            "out of the repository; keep datasets under evals/"
+        )
     if not suite.dataset_path.is_file():
         raise EvalConfigError(
             f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
