@@ -7,8 +7,10 @@ honest: keyword rules any reviewer can read, mediocre but useful, never tuned to
 A real model should beat them; the eval suite's baseline shows by how much.
 
 - `triage-rubric-v1` follows the prompt: its queues, priority levels and rules are read from
-  the rendered instructions (`rubric_model.py`), so a prompt change shows in the evals
-  with no API key. The template's squads use it.
+  the rendered instructions (`rubric_model.py`, with the small thesaurus of
+  `rubric_lexicon.py`), so a prompt change shows in the evals with no API key.
+  `benchmarks/offline_triage_accuracy.py` prints how it and `triage-rules-v1` score on the
+  template's prompts, whole and with parts deleted.
 - `triage-rules-v1` reads the ticket and answers JSON
   `{"queue", "priority", "rationale"}`; the rationale quotes the phrases that decided.
   The ticket is the text inside `<ticket>...</ticket>` if the messages have that tag
@@ -186,6 +188,8 @@ def judge(rubric: str, answer: str) -> dict[str, Any]:
 
 
 def _text(message: dict[str, Any]) -> str:
+    if not isinstance(message, dict):
+        return ""  # not a chat message: nothing to read
     content = message.get("content")
     if isinstance(content, list):  # OpenAI content parts
         return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))

@@ -4,121 +4,271 @@
 asks, and the eval loop shows nothing without an API key. This model reads its rubric from
 the rendered messages instead, the way an instruction-following model would, and only that:
 
-- queues: every `- <name>: <definition>` line of the instructions whose name is not a
-  priority level; a ticket goes to the queue whose definition terms it mentions most (ties
-  and no match: the first queue listed);
-- priorities: `- <level>: <definition>` lines for low, normal, high and urgent; the most
-  urgent level whose terms the ticket mentions, else `normal`; a prompt without priority
-  rules gets `normal` for every ticket;
+- queues: every `- <name>: <definition>` bullet of the instructions (a definition may go on
+  over more deeply indented lines) whose name is not a priority level; without bullets, the
+  names a line lists after "queue:" ("one queue: billing, technical or sales");
+- priorities: the bullets for low, normal, high and urgent; a level the prompt names but
+  does not define is understood by its own word ("urgent");
 - rules the prompt states in these words: "<queue> tickets are at least <level>" and
-  "<tier> customers move up one level from <level> to <level>";
+  "<word> customers|tickets move up one level [from <level> to <level>]" (the word is
+  looked up in the ticket, e.g. its tier or channel line);
+- a default the prompt names: "when no queue fits, use <queue>" (else the first queue);
 - the ticket: the text inside `<ticket>...</ticket>`, else the last user message.
 
-A term is a comma-, "and"- or "or"-separated piece of a definition; it matches when at
-least half of its words of four letters or more appear in the ticket (ignoring a plural or
--ing/-ed ending). Deterministic, readable, never tuned to a dataset: remove a rubric line, drop the
+A definition is read as terms, its comma-, "and"- or "or"-separated pieces. A term matches a
+ticket when at least half of its words appear in it (stems: "refunds" is "refund"; a
+hyphenated word as a phrase: "sign-in"; words after "no"/"without" do not count), or when
+the ticket says one of the term's words in other words (`rubric_lexicon.THESAURUS`: general
+English, reached only through the prompt's words). A ticket goes to the queue with the most
+matching terms, a term matched in the subject counting twice; ties go to the queue listed
+first. Its priority is the most urgent level with a matching term, else `normal`, then the
+prompt's rules. Deterministic, readable, never tuned to a dataset: delete a rubric line, the
 ticket's body or a rule from the prompt, and the answers change the way they would.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .rubric_lexicon import THESAURUS, stem, stems
+
 LEVELS = ("low", "normal", "high", "urgent")
-_BULLET = re.compile(r"^\s*-\s*([a-z][a-z_-]*)\s*:\s*(.+)$", re.MULTILINE)
+MAX_CHARS = 30_000  # of the instructions, and of the ticket: the rest is not read
+_BULLET = re.compile(r"^([ \t]*)[-*•]\s*([a-z][a-z_-]*)\s*:\s*(.*)$")
+_INLINE = re.compile(r"\bqueues?\b[^:\n]{0,40}:\s*([a-z_, -]+?\b(?:or|and)\s+[a-z_-]+)")
 _AT_LEAST = re.compile(
     r"\b([a-z][a-z_-]*)\s+tickets\s+are\s+at\s+least\s+(low|normal|high|urgent)\b"
 )
 _MOVE_UP = re.compile(
-    r"\b([a-z][a-z_-]*)\s+customers\s+move\s+up\s+one\s+level\s+from\s+"
-    r"(low|normal|high)\s+to\s+(normal|high|urgent)\b"
+    r"\b([a-z][a-z_-]*)\s+(?:customers|tickets|calls)\s+move\s+up\s+one\s+level"
+    r"(?:\s+from\s+(low|normal|high)\s+to\s+(normal|high|urgent))?"
 )
-_SPLIT = re.compile(r",|;|\band\b|\bor\b")
-_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+_DEFAULT = re.compile(
+    r"\b(?:when|if)\s+no\s+(?:other\s+)?queue\s+(?:fits|applies|matches)\W+(?:use|pick|choose)\s+"
+    r"([a-z][a-z_-]*)"
+)
+_SPLIT = re.compile(r",|;|\band\b|\bor\b|\(|\)")
+_NEGATION = frozenset({"no", "without", "not", "never"})
 _IGNORED = frozenset(
     {
-        "about", "already", "before", "with", "without", "within", "their", "there",
-        "these", "those", "which", "questions", "question", "problem", "problems", "that",
-        "what", "when", "happening",
+        "a", "an", "the", "of", "for", "to", "in", "on", "at", "by", "with", "within",
+        "some", "any", "that", "which", "their", "there", "these", "those", "already",
+        "about", "before", "after", "e", "g", "etc", "question", "questions", "problem",
+        "problems", "issue", "issues", "request", "requests", "new", "one", "two", "it",
+        "now", "happening", "currently",
     }
 )  # fmt: skip
+_HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One piece of a definition: its word units (each a stem sequence) and its concepts."""
+
+    text: str
+    units: tuple[tuple[str, ...], ...]
+    synonyms: tuple[tuple[str, ...], ...]
 
 
 @dataclass
 class Rubric:
     """What the instructions say: queues and priority levels with their terms, and rules."""
 
-    queues: dict[str, list[set[str]]] = field(default_factory=dict)
-    levels: dict[str, list[set[str]]] = field(default_factory=dict)
+    queues: dict[str, list[Term]] = field(default_factory=dict)
+    levels: dict[str, list[Term]] = field(default_factory=dict)
     at_least: dict[str, str] = field(default_factory=dict)  # queue -> minimum level
-    move_up: dict[str, tuple[str, str]] = field(default_factory=dict)  # tier -> (from, to)
+    move_up: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # word -> (from, to)
+    default_queue: str | None = None
 
 
-def _stem(word: str) -> str:
-    for ending in ("ing", "ed", "es", "s"):
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    return word
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
+    """Where `needle` starts in `haystack` (-1 when absent)."""
+    if not needle:
+        return -1
+    for start in range(len(haystack) - len(needle) + 1):
+        if haystack[start : start + len(needle)] == needle:
+            return start
+    return -1
 
 
-def _terms(definition: str) -> list[set[str]]:
-    terms = []
-    for piece in _SPLIT.split(definition.lower()):
-        words = {_stem(w) for w in _WORD.findall(piece) if w not in _IGNORED}
-        if words:
-            terms.append(words)
-    return terms
+def make_term(piece: str) -> Term | None:
+    units: list[tuple[str, ...]] = []
+    negated = False
+    for word in piece.lower().split():
+        if word in _NEGATION:
+            negated = True
+        elif not negated and word.strip(".,:;\"'") not in _IGNORED:
+            unit = stems(word)
+            if unit:
+                units.append(unit)
+    every = stems(piece)
+    synonyms = tuple(
+        s for key, group in THESAURUS.items() if _contains(every, key) >= 0 for s in group
+    )
+    return Term(piece.strip(), tuple(units), synonyms) if units or synonyms else None
+
+
+def _terms(definition: str) -> list[Term]:
+    return [t for piece in _SPLIT.split(definition) if (t := make_term(piece)) is not None]
+
+
+def _bullets(text: str) -> list[tuple[str, str]]:
+    """`(name, definition)` per bullet, with its continuation lines (indented deeper)."""
+    found: list[tuple[str, str]] = []
+    indent: int | None = None
+    for line in text.splitlines():
+        match = _BULLET.match(line)
+        if match:
+            indent = len(match.group(1))
+            found.append((match.group(2), match.group(3)))
+        elif indent is not None and line.strip() and len(line) - len(line.lstrip()) > indent:
+            name, definition = found[-1]
+            found[-1] = (name, f"{definition} {line.strip()}")
+        else:
+            indent = None
+    return found
 
 
 def read_rubric(instructions: str) -> Rubric:
     """The rubric the instructions state (empty when they state none)."""
     rubric = Rubric()
-    text = instructions.lower()
-    for name, definition in _BULLET.findall(text):
+    text = instructions[:MAX_CHARS].lower()
+    for name, definition in _bullets(text):
         target = rubric.levels if name in LEVELS else rubric.queues
         target.setdefault(name, []).extend(_terms(definition))
+    if not rubric.queues:
+        for names in _INLINE.findall(text):
+            for name in re.split(r",|\bor\b|\band\b", names):
+                if name.strip() and name.strip() not in LEVELS:
+                    rubric.queues.setdefault(name.strip(), _terms(name))
     rubric.at_least = dict(_AT_LEAST.findall(text))
-    rubric.move_up = {tier: (low, high) for tier, low, high in _MOVE_UP.findall(text)}
+    rubric.move_up = {
+        word: (low, high) if low else None for word, low, high in _MOVE_UP.findall(text)
+    }
+    default = _DEFAULT.search(text)
+    if default and default.group(1) in rubric.queues:
+        rubric.default_queue = default.group(1)
     return rubric
 
 
-def _matches(terms: list[set[str]], ticket_stems: dict[str, str]) -> list[str]:
-    """The ticket words (as written) of each term the ticket mentions: at least half of a
-    term's words (both words of "data loss", one of "refunds")."""
-    found = []
+@dataclass(frozen=True)
+class Ticket:
+    """The ticket as stems, with where each stem is in the text (to quote it) and which part
+    of the ticket it is in: the subject, the body, or another header line (tier, channel)."""
+
+    text: str
+    stems: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    subject: tuple[bool, ...]
+    header: tuple[bool, ...]
+    where: dict[str, list[int]] = field(default_factory=dict)  # stem -> its positions
+
+    def __post_init__(self) -> None:
+        for position, word in enumerate(self.stems):
+            self.where.setdefault(word, []).append(position)
+
+    @classmethod
+    def read(cls, text: str) -> Ticket:
+        text = text[:MAX_CHARS].replace("\u2019", "'")
+        parts: list[tuple[str, int, int, bool, bool]] = []
+        in_headers = True
+        for line in re.finditer(r"[^\n]*", text):
+            header = _HEADER.match(line.group(0)) if in_headers else None
+            if not line.group(0).strip() and parts:
+                in_headers = False
+            is_subject = bool(header) and header.group(1).lower() == "subject"  # type: ignore[union-attr]
+            for token in re.finditer(r"[a-z0-9]+(?:'[a-z]+)?", line.group(0).lower()):
+                start, end = line.start() + token.start(), line.start() + token.end()
+                parts.append((stem(token.group(0)), start, end, is_subject, bool(header)))
+        return cls(
+            text,
+            tuple(p[0] for p in parts),
+            tuple((p[1], p[2]) for p in parts),
+            tuple(p[3] for p in parts),
+            tuple(p[4] and not p[3] for p in parts),
+        )
+
+    def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
+        """The phrase as the ticket writes it (first place outside the tier and channel
+        lines), and whether it is in the subject."""
+        for start in self.where.get(phrase[0], ()) if phrase else ():
+            end = start + len(phrase)
+            if not self.header[start] and self.stems[start:end] == phrase:
+                quote = self.text[self.spans[start][0] : self.spans[end - 1][1]]
+                return quote, self.subject[start]
+        return None
+
+    def mentions(self, word: str) -> bool:
+        return stem(word) in self.stems
+
+
+def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
+    """The ticket's words that match the term (as written), and whether in the subject."""
+    for synonym in term.synonyms:
+        found = ticket.find(synonym)
+        if found:
+            return found
+    hits = [found for unit in term.units if (found := ticket.find(unit))]
+    if hits and len(hits) * 2 >= len(term.units):
+        return hits[0][0], any(in_subject for _, in_subject in hits)
+    return None
+
+
+def _matches(terms: list[Term], ticket: Ticket) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
     for term in terms:
-        hits = [ticket_stems[s] for s in sorted(term) if s in ticket_stems]
-        if hits and len(hits) * 2 >= len(term) and hits[0] not in found:
-            found.append(hits[0])  # one word as the ticket spells it: a quote that grounds
+        hit = match(term, ticket)
+        if hit and hit[0].lower() not in {quote.lower() for quote, _ in found}:
+            found.append(hit)
     return found
 
 
-def triage_by_rubric(instructions: str, ticket: str) -> dict[str, str]:
+def _level_terms(rubric: Rubric, level: str) -> list[Term]:
+    if rubric.levels:
+        return rubric.levels.get(level, [])
+    term = make_term(level) if level in {"low", "urgent"} else None
+    return [term] if term else []  # a level the prompt names but does not define
+
+
+def triage_by_rubric(instructions: str, ticket_text: str) -> dict[str, str]:
     """Queue, priority and a rationale quoting the ticket, from the prompt's own rubric."""
     rubric = read_rubric(instructions)
-    stems = {_stem(w): w for w in reversed(_WORD.findall(ticket.lower()))}
-    hits = {queue: _matches(terms, stems) for queue, terms in rubric.queues.items()}
+    ticket = Ticket.read(ticket_text)
+    hits = {queue: _matches(terms, ticket) for queue, terms in rubric.queues.items()}
+    scores = {
+        queue: sum(2 if subject else 1 for _, subject in found) for queue, found in hits.items()
+    }
     queues = list(rubric.queues)
-    queue = max(queues, key=lambda q: len(hits[q])) if queues else "unknown"
+    if not queues:
+        queue = "unknown"
+    elif max(scores.values()) == 0:
+        queue = rubric.default_queue or queues[0]
+    else:
+        # ties: a queue the prompt's rules single out ("security tickets are at least high"),
+        # then the first listed
+        queue = max(queues, key=lambda q: (scores[q], q in rubric.at_least))
     priority, cues = "normal", []
-    for level in reversed(LEVELS):
-        found = _matches(rubric.levels.get(level, []), stems)
+    for level in ("urgent", "high", "low"):
+        found = _matches(_level_terms(rubric, level), ticket)
         if found:
-            priority, cues = level, found
+            priority, cues = level, [quote for quote, _ in found]
             break
     notes = []
     floor = rubric.at_least.get(queue)
     if floor and LEVELS.index(priority) < LEVELS.index(floor):
         priority = floor
         notes.append(f"{queue} tickets are at least {floor}")
-    for tier, (low, high) in rubric.move_up.items():
-        if re.search(rf"\b{re.escape(tier)}\b", ticket, re.IGNORECASE) and priority == low:
-            priority = high
-            notes.append(f"{tier} customers move up to {high}")
-    said = ", ".join(f'"{word}"' for word in hits.get(queue, [])[:3]) or "no rubric term"
-    why = ", ".join([*(f'"{word}"' for word in cues[:3]), *notes]) or "no urgency cue"
+    for word, step in rubric.move_up.items():
+        if not ticket.mentions(word) or priority == "urgent":
+            continue
+        if step is None or priority == step[0]:
+            priority = step[1] if step else LEVELS[LEVELS.index(priority) + 1]
+            notes.append(f"{word} moves up to {priority}")
+    said = ", ".join(f'"{quote}"' for quote, _ in hits.get(queue, [])[:3]) or "no rubric term"
+    why = ", ".join([*(f'"{cue}"' for cue in cues[:3]), *notes]) or "no urgency cue"
     return {
         "queue": queue,
         "priority": priority,
@@ -126,12 +276,17 @@ def triage_by_rubric(instructions: str, ticket: str) -> dict[str, str]:
     }
 
 
-def rubric_model(messages: list[dict[str, Any]], text_of: Any, tagged: Any) -> dict[str, Any]:
+def rubric_model(
+    messages: list[dict[str, Any]],
+    text_of: Callable[[dict[str, Any]], str],
+    tagged: Callable[[str, str], str | None],
+) -> dict[str, Any]:
     """The model's answer to `messages` (helpers passed in to share the message parsing)."""
-    everything = "\n".join(text_of(m) for m in messages)
+    readable = [m for m in messages if isinstance(m, dict)]
+    everything = "\n".join(text_of(m) for m in readable)
     ticket = tagged("ticket", everything)
     if ticket is None:
-        users = [text_of(m) for m in messages if m.get("role") == "user"]
+        users = [text_of(m) for m in readable if m.get("role") == "user"]
         ticket = users[-1] if users else ""
     instructions = re.sub(r"<ticket>.*?</ticket>", " ", everything, flags=re.DOTALL | re.I)
     return triage_by_rubric(instructions, ticket)
