@@ -1,10 +1,11 @@
 """The eval runner: every case of a suite through the real feature path, scored, in parallel.
 
-For each arm (a prompt version and model), each case is rendered by the prompt registry,
-answered through `ModelCaller` (which applies the mode: live, record or replay, see
-`caller`) and scored by the suite's scorers; repeats of a case are summarised with a
-stability check. Concurrency is bounded by a semaphore (the suite's `concurrency`); the
-progress bar is `RunProgress`.
+For each arm (a feature or a bare prompt, at a version of the prompt, on a model), each
+case is answered by the feature's own code (`feature_target`) or, for a prompt target,
+rendered by the prompt registry; every model call goes through `ModelCaller` (which
+applies the mode: live, record or replay, see `caller`), and the answer is scored by the
+suite's scorers; repeats of a case are summarised with a stability check. Concurrency is
+bounded by a semaphore (the suite's `concurrency`); the progress bar is `RunProgress`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
+from ..features import Feature, find_feature
 from ..gateway.config import load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
@@ -22,6 +24,7 @@ from .cache import RecordedResponse, ResponseCache, scrub
 from .caller import ModelCaller
 from .dataset import Case, load_dataset
 from .errors import EvalConfigError
+from .feature_target import PinnedRegistry, answer_with_feature
 from .paths import display_path
 from .progress import RunProgress
 from .report import (
@@ -84,6 +87,8 @@ class _Arm:
 
     target: Target
     version: PromptVersion
+    feature: Feature[Any, Any] | None = None
+    registry: PinnedRegistry | None = None  # a feature's: the arm's version of its prompt
     answered: dict[str, set[str]] = field(default_factory=dict)
 
     def saw(self, response: RecordedResponse) -> None:
@@ -128,11 +133,8 @@ async def run_suite(
     try:
         progress = RunProgress(options.progress, options.on_attempt)
         for target in targets or [suite.spec.target]:
-            if target.version is not None:
-                version = registry.get(target.prompt, version=target.version)
-            else:
-                version = registry.get(target.prompt, label=target.label or "production")
-            arm = _Arm(target=target, version=version)
+            arm = _arm(suite, target, registry)
+            version = arm.version
             with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
                 cases = await _run_arm(
                     suite=suite,
@@ -179,6 +181,27 @@ async def run_suite(
     )
     # Scores are computed; what is written from here on (reports, baselines) is scrubbed.
     return EvalReport.model_validate(scrub(report.model_dump(mode="json"), redact))
+
+
+def _arm(suite: Suite, target: Target, registry: PromptRegistry) -> _Arm:
+    """The arm of `target`: its prompt's version and, for a feature, the feature."""
+    feature = None
+    prompt = target.prompt
+    if target.feature is not None:
+        try:
+            feature = find_feature(target.feature)
+        except SquadError as error:
+            raise EvalConfigError(f"{display_path(suite.path)}: target: {error}") from None
+        prompt = feature.prompt
+    name = prompt or target.subject  # a Target names a feature or a prompt
+    if target.version is not None:
+        version = registry.get(name, version=target.version)
+    else:
+        version = registry.get(name, label=target.label or "production")
+    if feature is None:
+        return _Arm(target=target, version=version)
+    pinned = PinnedRegistry(registry, version)
+    return _Arm(target=target, version=version, feature=feature, registry=pinned)
 
 
 def _repo_relative(suite: Suite, settings: Settings) -> str:
@@ -230,6 +253,32 @@ async def _run_arm(
 async def _attempt(
     suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
 ) -> Attempt:
+    if arm.feature is not None and arm.registry is not None:
+        answered = await answer_with_feature(
+            arm.feature,
+            registry=arm.registry,
+            caller=caller,
+            case=case,
+            sample=repeat,
+            label=arm.target.label,
+            alias_override=arm.target.model,
+            deadline_s=suite.spec.deadline_s,
+        )
+        response, output_schema = answered.response, arm.version.output_schema
+        for call in answered.calls:
+            arm.saw(call)
+    else:
+        response, output_schema = await _prompt_answer(suite, arm, case, repeat, caller)
+        arm.saw(response)
+    return await _scored(
+        suite, arm, case, repeat, caller, response=response, output_schema=output_schema
+    )
+
+
+async def _prompt_answer(
+    suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
+) -> tuple[RecordedResponse, dict[str, Any] | None]:
+    """A prompt target's answer: the prompt rendered with the case's inputs, the model's answer."""
     try:
         rendered = arm.version.render(case.inputs)
     except PromptInputError as error:
@@ -247,8 +296,19 @@ async def _attempt(
         deadline_s=suite.spec.deadline_s,
         sample=repeat,
     )
-    arm.saw(response)
+    return response, rendered.output_schema
 
+
+async def _scored(
+    suite: Suite,
+    arm: _Arm,
+    case: Case,
+    repeat: int,
+    caller: ModelCaller,
+    *,
+    response: RecordedResponse,
+    output_schema: dict[str, Any] | None,
+) -> Attempt:
     async def judge(
         judge_alias: str, messages: list[dict[str, str]], schema: dict[str, Any]
     ) -> RecordedResponse:
@@ -258,9 +318,7 @@ async def _attempt(
         arm.saw(verdict)
         return verdict
 
-    context = ScoreContext(
-        case=case, response=response, output_schema=rendered.output_schema, judge=judge
-    )
+    context = ScoreContext(case=case, response=response, output_schema=output_schema, judge=judge)
     scores: dict[str, ScoreResult] = {}
     for scorer in suite.spec.scorers:
         if response.error is not None:

@@ -17,6 +17,7 @@ from .errors import (
     ProviderUnavailable,
 )
 from .gateway import Gateway
+from .protocol import ModelGateway
 
 __all__ = [
     "AliasConfig",
@@ -31,6 +32,7 @@ __all__ = [
     "GatewayError",
     "GatewayObserver",
     "InvalidOutput",
+    "ModelGateway",
     "ModelsConfig",
     "NoopObserver",
     "PromptRef",
