@@ -10,6 +10,8 @@ and from then on adds features by adding files, never by editing squadkit or a r
 - `<package>.offline` (a module or a package of modules): each module may define
   `LOCAL_MODELS = {"name-v1": answer}`, offline `local/name-v1` models answered by
   `answer(messages) -> dict` (the JSON the model returns).
+- `<package>.features` (a module or a package of modules): each module may define
+  `FEATURE`, a `squadkit.features.Feature` the service routes and the eval suites name.
 - `<package>.routes` (service only): each module defines `router`, a FastAPI `APIRouter`
   the service includes.
 
@@ -26,9 +28,12 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .features import Feature
 
 ENTRY_POINT_GROUP = "squadkit.squad"
 PACKAGE_ENV = "SQUAD_PACKAGE"
@@ -96,4 +101,30 @@ def squad_local_models() -> Mapping[str, LocalModel]:
                     "squad's offline modules; rename one"
                 )
             found[name] = model
+    return found
+
+
+def squad_features() -> Mapping[str, Feature[Any, Any]]:
+    """Every `FEATURE` of the squad's `features` modules, by name (a name used twice refused).
+
+    A package's `__init__` may re-export a module's `FEATURE`: the same object is one feature.
+    """
+    from .features import Feature  # noqa: PLC0415 - no import cycle
+
+    found: dict[str, Feature[Any, Any]] = {}
+    for module in squad_modules("features"):
+        declared = getattr(module, "FEATURE", None)
+        if declared is None:
+            continue
+        if not isinstance(declared, Feature):
+            raise ConfigError(
+                f"{module.__name__}: FEATURE is a {type(declared).__name__}, not a "
+                "squadkit.features.Feature; declare it with Feature(name=..., ...)"
+            )
+        if found.get(declared.name, declared) is not declared:
+            raise ConfigError(
+                f"{module.__name__}: feature '{declared.name}' is declared twice in the "
+                "squad's features modules; rename one"
+            )
+        found[declared.name] = declared
     return found

@@ -314,14 +314,14 @@ TEAM_FILES = [
     Bad(
         "suite-dataset-outside-the-repo",
         GATE,
-        "triage.yaml:17: field 'dataset': /etc/passwd leads out of the repository",
+        "triage.yaml:18: field 'dataset': /etc/passwd leads out of the repository",
         _replace(SUITE, "dataset: datasets/triage.jsonl", "dataset: /etc/passwd"),
     ),
     Bad(
-        "suite-unknown-prompt",
+        "suite-unknown-feature",
         GATE,
-        "nosuchprompt",
-        _replace(SUITE, "target:\n  prompt: triage", "target:\n  prompt: nosuchprompt"),
+        "nosuchfeature",
+        _replace(SUITE, "target:\n  feature: triage", "target:\n  feature: nosuchfeature"),
     ),
     Bad(
         "suite-judge-alias-unknown",
@@ -332,7 +332,7 @@ TEAM_FILES = [
     Bad(
         "suite-duplicate-key",
         GATE,
-        "triage.yaml:76: invalid YAML: key 'dataset' appears twice",
+        "triage.yaml:77: invalid YAML: key 'dataset' appears twice",
         _append(SUITE, "dataset: datasets/triage.jsonl\n"),
     ),
     # evals/datasets/triage.jsonl

@@ -1,4 +1,5 @@
-"""The seam a squad extends squadkit through: its package's `offline` and `routes` modules."""
+"""The seam a squad extends squadkit through: its package's `offline`, `routes` and `features`
+modules."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from squadkit.errors import ConfigError
 from squadkit.gateway import Gateway, load_models_config
-from squadkit.plugins import squad_local_models, squad_package
+from squadkit.plugins import squad_features, squad_local_models, squad_package
 from squadkit.service import create_app
 
 SquadMaker = Callable[[dict[str, str]], str]
@@ -130,3 +131,30 @@ def test_a_squad_without_offline_models_has_none(make_squad: SquadMaker) -> None
     make_squad({})
 
     assert squad_local_models() == {}
+
+
+def test_a_feature_its_package_re_exports_is_found_once(
+    make_squad: SquadMaker,
+) -> None:
+    feature = (
+        "from pydantic import BaseModel\n"
+        "from squadkit.features import Feature\n\n\n"
+        "class Text(BaseModel):\n"
+        "    text: str\n\n\n"
+        "async def echo(text, *, registry, gateway, label=None, deadline_s=None):\n"
+        "    return text\n\n\n"
+        'FEATURE = Feature(name="echo", prompt="echo", input_model=Text, output_model=Text, '
+        "run=echo)\n"
+    )
+    make_squad({"features/__init__.py": "from .echo import FEATURE\n", "features/echo.py": feature})
+
+    assert list(squad_features()) == ["echo"]
+
+
+def test_a_features_module_whose_feature_is_not_declared_with_feature_is_refused(
+    make_squad: SquadMaker,
+) -> None:
+    name = make_squad({"features/triage.py": "FEATURE = 'triage'\n"})
+
+    with pytest.raises(ConfigError, match=rf"{name}\.features\.triage: FEATURE is a str"):
+        squad_features()

@@ -1,10 +1,11 @@
 """The eval runner: every case of a suite through the real feature path, scored, in parallel.
 
-For each arm (a prompt version and model), each case is rendered by the prompt registry,
-answered through `ModelCaller` (which applies the mode: live, record or replay, see
-`caller`) and scored by the suite's scorers; repeats of a case are summarised with a
-stability check. Concurrency is bounded by a semaphore (the suite's `concurrency`); the
-progress bar is `RunProgress`.
+For each arm (a feature or a bare prompt, at a version of the prompt, on a model), each
+case is answered by the feature's own code (`feature_target`) or, for a prompt target,
+rendered by the prompt registry; every model call goes through `ModelCaller` (which
+applies the mode: live, record or replay, see `caller`), and the answer is scored by the
+suite's scorers; repeats of a case are summarised with a stability check. Concurrency is
+bounded by a semaphore (the suite's `concurrency`); the progress bar is `RunProgress`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
+from ..features import Feature, find_feature
 from ..files import display_path
 from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
@@ -23,6 +25,7 @@ from .cache import RecordedResponse, ResponseCache, scrub
 from .caller import ModelCaller
 from .dataset import Case, load_dataset
 from .errors import EvalConfigError
+from .feature_target import PinnedRegistry, answer_with_feature
 from .progress import RunProgress
 from .report import (
     ArmResult,
@@ -84,6 +87,8 @@ class _Arm:
 
     target: Target
     version: PromptVersion
+    feature: Feature[Any, Any] | None = None
+    registry: PinnedRegistry | None = None  # a feature's: the arm's version of its prompt
     answered: dict[str, set[str]] = field(default_factory=dict)
 
     def saw(self, response: RecordedResponse) -> None:
@@ -105,7 +110,7 @@ async def run_suite(
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     models = load_models_config(settings.models_file)
     check_suite_models(suite, models)
-    versions = [_arm_version(suite, registry, models, t) for t in targets or [suite.spec.target]]
+    planned = [_arm(suite, t, registry, models) for t in targets or [suite.spec.target]]
     if options.mode != "replay":
         # A model nobody can answer fails the run here, not case by case mid-run.
         from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
@@ -129,8 +134,8 @@ async def run_suite(
     arms = []
     try:
         progress = RunProgress(options.progress, options.on_attempt)
-        for target, version in versions:
-            arm = _Arm(target=target, version=version)
+        for arm in planned:
+            target, version = arm.target, arm.version
             with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
                 cases = await _run_arm(
                     suite=suite,
@@ -179,14 +184,22 @@ async def run_suite(
     return EvalReport.model_validate(scrub(report.model_dump(mode="json"), redact))
 
 
-def _arm_version(
-    suite: Suite, registry: PromptRegistry, models: ModelsConfig, target: Target
-) -> tuple[Target, PromptVersion]:
-    """The version an arm evaluates, its alias checked before any arm calls a model."""
+def _arm(suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig) -> _Arm:
+    """The arm of `target`: its prompt's version and, for a feature, the feature; its model
+    alias is checked here, before any arm calls a model."""
+    feature = None
+    prompt = target.prompt
+    if target.feature is not None:
+        try:
+            feature = find_feature(target.feature)
+        except SquadError as error:
+            raise EvalConfigError(f"{display_path(suite.path)}: target: {error}") from None
+        prompt = feature.prompt
+    name = prompt or target.subject  # a Target names a feature or a prompt
     if target.version is not None:
-        version = registry.get(target.prompt, version=target.version)
+        version = registry.get(name, version=target.version)
     else:
-        version = registry.get(target.prompt, label=target.label or "production")
+        version = registry.get(name, label=target.label or "production")
     alias = target.model or version.model
     if alias not in models.aliases:
         source = display_path(models.source) if models.source else "config/models.yaml"
@@ -194,7 +207,10 @@ def _arm_version(
             f"{display_path(suite.path)}: arm '{target.arm_name}': model alias '{alias}' is not "
             f"in {source} (aliases: {', '.join(sorted(models.aliases))})"
         )
-    return target, version
+    if feature is None:
+        return _Arm(target=target, version=version)
+    pinned = PinnedRegistry(registry, version)
+    return _Arm(target=target, version=version, feature=feature, registry=pinned)
 
 
 def _repo_relative(suite: Suite, settings: Settings) -> str:
@@ -246,6 +262,32 @@ async def _run_arm(
 async def _attempt(
     suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
 ) -> RepeatResult:
+    if arm.feature is not None and arm.registry is not None:
+        answered = await answer_with_feature(
+            arm.feature,
+            registry=arm.registry,
+            caller=caller,
+            case=case,
+            sample=repeat,
+            label=arm.target.label,
+            alias_override=arm.target.model,
+            deadline_s=suite.spec.deadline_s,
+        )
+        response, output_schema = answered.response, arm.version.output_schema
+        for call in answered.calls:
+            arm.saw(call)
+    else:
+        response, output_schema = await _prompt_answer(suite, arm, case, repeat, caller)
+        arm.saw(response)
+    return await _scored(
+        suite, arm, case, repeat, caller, response=response, output_schema=output_schema
+    )
+
+
+async def _prompt_answer(
+    suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
+) -> tuple[RecordedResponse, dict[str, Any] | None]:
+    """A prompt target's answer: the prompt rendered with the case's inputs, the model's answer."""
     try:
         rendered = arm.version.render(case.inputs)
     except PromptInputError as error:
@@ -263,8 +305,19 @@ async def _attempt(
         deadline_s=suite.spec.deadline_s,
         sample=repeat,
     )
-    arm.saw(response)
+    return response, rendered.output_schema
 
+
+async def _scored(
+    suite: Suite,
+    arm: _Arm,
+    case: Case,
+    repeat: int,
+    caller: ModelCaller,
+    *,
+    response: RecordedResponse,
+    output_schema: dict[str, Any] | None,
+) -> RepeatResult:
     async def judge(
         judge_alias: str, messages: list[dict[str, str]], schema: dict[str, Any]
     ) -> RecordedResponse:
@@ -274,9 +327,7 @@ async def _attempt(
         arm.saw(verdict)
         return verdict
 
-    context = ScoreContext(
-        case=case, response=response, output_schema=rendered.output_schema, judge=judge
-    )
+    context = ScoreContext(case=case, response=response, output_schema=output_schema, judge=judge)
     scores: dict[str, ScoreResult] = {}
     for scorer in suite.spec.scorers:
         if response.error is not None:

@@ -24,30 +24,43 @@ SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 
 
 class Target(BaseModel):
-    """What answers: a prompt at a label or version, optionally on another model alias.
+    """What answers: a feature (or, for a prompt-only suite, a bare prompt) at a label or
+    version of its prompt, optionally on another model alias.
 
-    In a `matrix`, each target is one arm of the comparison and `name` labels it.
+    `feature` runs the squad's declared feature (`squadkit.features`) and scores what it
+    returns; `prompt` renders the prompt and scores the model's answer as is. In a `matrix`,
+    each target is one arm of the comparison and `name` labels it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.\-@]*$")
-    prompt: str
+    feature: str | None = Field(default=None, description="A feature the squad declares.")
+    prompt: str | None = Field(default=None, description="A bare prompt (prompt-only suites).")
     label: str | None = None
     version: int | None = Field(default=None, ge=1)
     model: str | None = Field(default=None, description="Alias override; default: the prompt's.")
 
     @model_validator(mode="after")
-    def _label_or_version(self) -> Target:
+    def _one_of_each(self) -> Target:
+        if (self.feature is None) == (self.prompt is None):
+            raise ValueError(
+                "give exactly one of 'feature' (a feature the squad declares) or 'prompt'"
+            )
         if self.label is not None and self.version is not None:
             raise ValueError("give 'label' or 'version', not both")
         return self
 
     @property
+    def subject(self) -> str:
+        """The feature's or the prompt's name, as the target names it."""
+        return self.feature or self.prompt or ""
+
+    @property
     def selector(self) -> str:
         if self.version is not None:
-            return f"{self.prompt}@v{self.version}"
-        return f"{self.prompt}@{self.label or 'production'}"
+            return f"{self.subject}@v{self.version}"
+        return f"{self.subject}@{self.label or 'production'}"
 
     @property
     def arm_name(self) -> str:

@@ -273,28 +273,38 @@ def _refresh_targets(settings: Settings, suite: Suite) -> list[Target]:
     from ..prompts import PromptRegistry  # noqa: PLC0415
 
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
-    prompt = suite.spec.target.prompt
+    base = suite.spec.target
+    prompt = _target_prompt(base)
     labelled = sorted(set(registry.labels.labels_of(prompt).values()))
     # Unreleased: newer than every version a label serves (in review, locked or not).
     unreleased = [
         v.version for v in registry.versions(prompt) if v.version > max(labelled, default=0)
     ]
+    pinned = {"name": None, "label": None, "model": None}
     candidates = [
-        suite.spec.target,
+        base,
         *suite.spec.matrix,
-        *(Target(prompt=prompt, version=number) for number in [*labelled, *unreleased]),
+        *(base.model_copy(update={**pinned, "version": n}) for n in [*labelled, *unreleased]),
     ]
     seen: set[tuple[str, int | str | None, str | None]] = set()
     chosen = []
     for target in candidates:
-        number = target.version or registry.labels.version_for(
-            target.prompt, target.label or "production"
-        )
-        key = (target.prompt, number or target.label, target.model)
+        name = _target_prompt(target)
+        number = target.version or registry.labels.version_for(name, target.label or "production")
+        key = (target.subject, number or target.label, target.model)
         if key not in seen:
             seen.add(key)
             chosen.append(target)
     return chosen
+
+
+def _target_prompt(target: Target) -> str:
+    """The prompt a target runs: its own, or its feature's."""
+    if target.feature is None:
+        return target.prompt or ""
+    from ..features import find_feature  # noqa: PLC0415 - imports the squad's package
+
+    return find_feature(target.feature).prompt
 
 
 def compare(

@@ -25,6 +25,7 @@ from .errors import (
     ProviderUnavailable,
 )
 from .gateway import Gateway
+from .protocol import ModelGateway
 
 __all__ = [
     "AliasConfig",
@@ -39,6 +40,7 @@ __all__ = [
     "GatewayError",
     "GatewayObserver",
     "InvalidOutput",
+    "ModelGateway",
     "ModelsConfig",
     "NoopObserver",
     "PromptRef",

@@ -1,18 +1,21 @@
 """What a squad's route module needs to serve one feature behind the contract.
 
 A route module in the squad's `<package>.routes` defines `router = APIRouter(prefix="/v1")`
-and one operation per feature; `serve_feature` runs the feature under the service deadline
-and turns the typed failures into the problem details `app.py` maps (RFC 9457).
+and one operation per feature; `serve_feature` runs the feature (its declaration,
+`squadkit.features.Feature`, the same code the evals run) under the service deadline and
+turns the typed failures into the problem details `app.py` maps (RFC 9457).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request
+from pydantic import BaseModel
 
+from ..features import Feature
 from ..gateway import DeadlineExceeded
 from ..prompts import PromptNotFound
 from ..prompts.labels import LABEL_PATTERN
@@ -30,6 +33,8 @@ from .problems import (
 )
 
 T = TypeVar("T")
+InputT = TypeVar("InputT", bound=BaseModel)
+OutputT = TypeVar("OutputT", bound=BaseModel)
 
 DEADLINE_GRACE_S = 1.0
 """The route's own timeout backs up the gateway's deadline by this much."""
@@ -81,18 +86,54 @@ def request_id(request: Request) -> str:
     return request_id_of(request.scope)
 
 
+@overload
 async def serve_feature(
-    name: str,
+    feature: Feature[InputT, OutputT],
     context: ServiceContext,
-    call: Callable[[float], Awaitable[T]],
+    inputs: InputT,
+    /,
     *,
     label: str | None,
-) -> T:
-    """`await call(deadline_s)` under the service deadline (`SQUAD_SERVICE_DEADLINE_S`).
+) -> OutputT: ...
+
+
+@overload
+async def serve_feature(
+    feature: str,
+    context: ServiceContext,
+    call: Callable[[float], Awaitable[T]],
+    /,
+    *,
+    label: str | None,
+) -> T: ...
+
+
+async def serve_feature(
+    feature: Feature[Any, Any] | str,
+    context: ServiceContext,
+    inputs: Any,
+    /,
+    *,
+    label: str | None,
+) -> Any:
+    """Run a declared feature on `inputs` (or, given a name, `await call(deadline_s)`) with
+    the context's registry and gateway, under the service deadline (`SQUAD_SERVICE_DEADLINE_S`).
 
     A timeout becomes `DeadlineExceeded` (504); an unknown `label` from the header becomes
     `UnknownLabel` (422); a missing production label stays a 500: a deployment problem.
     """
+    call: Callable[[float], Awaitable[Any]]
+    if isinstance(feature, Feature):
+        name, declared = feature.name, feature
+        call = lambda deadline_s: declared.run(  # noqa: E731 - the feature, with the context
+            inputs,
+            registry=context.registry,
+            gateway=context.gateway,
+            label=label,
+            deadline_s=deadline_s,
+        )
+    else:
+        name, call = feature, inputs
     deadline = context.settings.service_deadline_s
     try:
         async with asyncio.timeout(deadline + DEADLINE_GRACE_S):

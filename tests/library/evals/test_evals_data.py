@@ -92,18 +92,18 @@ def test_cli_reports_a_corrupted_line_in_one_line_with_exit_2(repo: Path) -> Non
         (
             "    alias: judge\n",
             "    alias: nojudge\n",
-            ":43: scorer 'judge' field 'alias': no alias 'nojudge' in config/models.yaml "
+            ":44: scorer 'judge' field 'alias': no alias 'nojudge' in config/models.yaml "
             "(aliases: judge, triage)",
         ),
         (
             "  label: production\n\n",
             "  label: production\n  model: nope\n\n",
-            ":11: field 'target.model': no alias 'nope' in config/models.yaml",
+            ":12: field 'target.model': no alias 'nope' in config/models.yaml",
         ),
         (
-            "{name: staging, prompt: triage, label: staging}",
-            "{name: staging, prompt: triage, label: staging, model: nope}",
-            ":15: field 'matrix.1.model': no alias 'nope' in config/models.yaml",
+            "{name: staging, feature: triage, label: staging}",
+            "{name: staging, feature: triage, label: staging, model: nope}",
+            ":16: field 'matrix.1.model': no alias 'nope' in config/models.yaml",
         ),
     ],
     ids=["judge alias", "target model", "matrix arm model"],
@@ -138,7 +138,7 @@ def test_a_judge_alias_on_an_unknown_local_model_fails_at_load(repo: Path) -> No
     with pytest.raises(EvalConfigError) as caught:
         load_suite(repo / "evals" / "triage.yaml", models=load_models_config(models))
 
-    assert "triage.yaml:43: scorer 'judge' field 'alias': alias 'judge' in " in str(caught.value)
+    assert "triage.yaml:44: scorer 'judge' field 'alias': alias 'judge' in " in str(caught.value)
     assert "answers with local/nope-v9, which is not a known local model" in str(caught.value)
 
 

@@ -4,11 +4,11 @@ The library's tests never read a real squad's files. This folder is one squad re
 miniature, seen through the seams a squad uses (`squadkit.plugins`):
 
 - the package `tests.library.squad` (`SQUAD_PACKAGE`, set in `tests/library/conftest.py`):
-  `triage.py` a triage feature, `routes/` its service operation `POST /v1/triage`,
-  `offline.py` one offline model of the squad's own;
+  `features/triage.py` its triage feature (`FEATURE`), `routes/` its service operation
+  `POST /v1/triage`, `offline.py` one offline model of the squad's own;
 - the data a squad owns, as `Settings.root`: `config/` (the offline `local` models),
-  `prompts/` (triage v1 and v2, labels, lock), `evals/` (the triage suite on a 40-case
-  subset of the template's dataset, its recordings, baseline and evidence) and
+  `prompts/` (triage v1 and v2, labels, lock), `evals/` (the suite of the triage feature
+  on a 40-case subset of the template's dataset, its recordings, baseline and evidence) and
   `contracts/openapi.json` (the contract of this package's routes).
 
 After a change to the offline models, the prompts, the dataset or the routes, regenerate the

@@ -3,7 +3,8 @@
 The taxonomy (queues, priorities, tiers, channels) is shared with the prompt's schemas,
 the eval dataset and the offline provider (docs/architecture.md). The prompt text, its
 model alias and its output schema live in `prompts/triage/`; this module only says what
-goes in and what comes out.
+goes in and what comes out. `FEATURE` (at the end) declares it: the route serves it and the
+eval suite `evals/triage.yaml` runs it, scoring the `decision` it returns.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from squadkit.features import Feature
 from squadkit.gateway import InvalidOutput
 
 if TYPE_CHECKING:
-    from squadkit.gateway import Gateway
+    from squadkit.gateway import ModelGateway
     from squadkit.prompts import PromptRegistry
 
 TRIAGE_PROMPT = "triage"
@@ -87,7 +89,7 @@ async def triage_ticket(
     ticket: Ticket,
     *,
     registry: PromptRegistry,
-    gateway: Gateway,
+    gateway: ModelGateway,
     label: str | None = None,
     deadline_s: float | None = None,
 ) -> TriageResult:
@@ -137,3 +139,13 @@ async def triage_ticket(
             cost_usd=completion.cost_usd,
         ),
     )
+
+
+FEATURE = Feature(
+    name="triage",
+    prompt=TRIAGE_PROMPT,
+    input_model=Ticket,
+    output_model=TriageResult,
+    run=triage_ticket,
+    answer=lambda result: result.decision,  # what evals/triage.yaml scores
+)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
 
-from ..features import Priority, Queue, Ticket, TriageMetadata, triage_ticket
+from ..features import Priority, Queue, Ticket, TriageMetadata
+from ..features.triage import FEATURE
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
@@ -37,18 +38,7 @@ class TriageResponse(BaseModel):
 async def triage(
     ticket: Ticket, request: Request, context: Context, label: PromptLabel = None
 ) -> TriageResponse:
-    result = await serve_feature(
-        "triage",
-        context,
-        lambda deadline_s: triage_ticket(
-            ticket,
-            registry=context.registry,
-            gateway=context.gateway,
-            label=label,
-            deadline_s=deadline_s,
-        ),
-        label=label,
-    )
+    result = await serve_feature(FEATURE, context, ticket, label=label)
     return TriageResponse(
         queue=result.decision.queue,
         priority=result.decision.priority,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
 
-from ..triage import Priority, Provenance, Queue, Ticket, triage_ticket
+from ..features.triage import FEATURE, Priority, Provenance, Queue, Ticket
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
@@ -36,22 +36,11 @@ class TriageResponse(BaseModel):
 async def triage(
     ticket: Ticket, request: Request, context: Context, label: PromptLabel = None
 ) -> TriageResponse:
-    decision = await serve_feature(
-        "triage",
-        context,
-        lambda deadline_s: triage_ticket(
-            ticket,
-            registry=context.registry,
-            gateway=context.gateway,
-            label=label,
-            deadline_s=deadline_s,
-        ),
-        label=label,
-    )
+    decision = await serve_feature(FEATURE, context, ticket, label=label)
     return TriageResponse(
-        queue=decision.queue,
-        priority=decision.priority,
-        rationale=decision.rationale,
+        queue=decision.answer.queue,
+        priority=decision.answer.priority,
+        rationale=decision.answer.rationale,
         metadata=TriageResponseMetadata(
             **decision.provenance.model_dump(), request_id=request_id(request)
         ),

@@ -1,17 +1,19 @@
 """The fixture squad's one feature: a support ticket in, a queue and a priority out.
 
 Shaped like the template's triage feature (the same prompt inputs and taxonomy) but only as
-large as the service tests need: validate the ticket, render the prompt at a label, ask the
-gateway, report which prompt version and deployment answered.
+large as the library's tests need: validate the ticket, render the prompt at a label, ask
+the gateway, refuse an answer outside the taxonomy, report which prompt version and
+deployment answered. `FEATURE` declares it: the route serves it and the suite evaluates it.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from squadkit.gateway import Gateway
+from squadkit.features import Feature
+from squadkit.gateway import InvalidOutput, ModelGateway
 from squadkit.prompts import PromptRegistry
 
 PROMPT = "triage"
@@ -31,6 +33,16 @@ class Ticket(BaseModel):
     channel: Literal["email", "chat", "web", "phone"]
 
 
+class Answer(BaseModel):
+    """The prompt's answer, held to the feature's taxonomy (what the suite scores)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    queue: Queue
+    priority: Priority
+    rationale: str
+
+
 class Provenance(BaseModel):
     """Which prompt version and which deployment produced a decision."""
 
@@ -44,13 +56,11 @@ class Provenance(BaseModel):
 
 
 class Decision(BaseModel):
-    """The prompt's answer (validated against its output schema by the gateway) and provenance."""
+    """The answer and its provenance."""
 
     model_config = ConfigDict(frozen=True)
 
-    queue: Queue
-    priority: Priority
-    rationale: str
+    answer: Answer
     provenance: Provenance
 
 
@@ -58,7 +68,7 @@ async def triage_ticket(
     ticket: Ticket,
     *,
     registry: PromptRegistry,
-    gateway: Gateway,
+    gateway: ModelGateway,
     label: str | None = None,
     deadline_s: float | None = None,
 ) -> Decision:
@@ -72,8 +82,18 @@ async def triage_ticket(
         prompt=rendered.ref,
         deadline_s=deadline_s,
     )
+    try:
+        answer = Answer.model_validate(completion.output)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(answer)"
+        raise InvalidOutput(
+            completion.alias,
+            completion.deployment,
+            f"answer field '{field}' is outside the triage taxonomy: {first['msg']}",
+        ) from None
     return Decision(
-        **completion.output,
+        answer=answer,
         provenance=Provenance(
             prompt=rendered.name,
             prompt_version=rendered.version,
@@ -82,3 +102,13 @@ async def triage_ticket(
             fallback_used=completion.fallback_used,
         ),
     )
+
+
+FEATURE = Feature(
+    name="triage",
+    prompt=PROMPT,
+    input_model=Ticket,
+    output_model=Decision,
+    run=triage_ticket,
+    answer=lambda decision: decision.answer,
+)

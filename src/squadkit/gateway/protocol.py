@@ -1,0 +1,30 @@
+"""`ModelGateway`: what a feature needs of a gateway, so the evals can stand in for it.
+
+A feature's entry point is typed against this protocol, not against `Gateway`: the service
+passes its real `Gateway`, and the eval runner passes one answered from its recordings (or
+through the real gateway, recording), so the feature's own code runs in both. Whatever
+answers raises the gateway's typed errors (`InvalidOutput`, `ProviderUnavailable`,
+`DeadlineExceeded`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from .calls import Completion, Message, PromptRef
+
+
+class ModelGateway(Protocol):
+    """Anything with `Gateway.acomplete`'s signature and guarantees."""
+
+    async def acomplete(
+        self,
+        alias: str,
+        messages: Sequence[Message],
+        *,
+        params: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        prompt: PromptRef | None = None,
+        deadline_s: float | None = None,
+    ) -> Completion: ...

@@ -1,0 +1,1 @@
+"""The fixture squad's features, one module each (each declares `FEATURE`)."""
