@@ -15,7 +15,7 @@ from ..errors import ConfigError, SquadError
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
-    from ..prompts import PromptRegistry, PromptVersion, RegressionPolicy
+    from ..prompts import Problem, PromptRegistry, PromptVersion, RegressionPolicy
     from ..settings import Settings
 
 app = typer.Typer(
@@ -120,12 +120,14 @@ def check() -> None:
     from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
 
     settings = _settings()
+    models = _models(settings)
     problems = check_prompts(
         settings.prompts_dir,
-        models=_models(settings),
+        models=models,
         evidence_dir=settings.evals_dir / "evidence",
         root=settings.root,
     )
+    problems += _unreproduced(settings, models, _gated_versions(settings), problems)
     if problems:
         raise PromptCheckError(problems)
     from ..prompts import read_labels  # noqa: PLC0415
@@ -144,6 +146,50 @@ def check() -> None:
             "needs eval evidence to move; list production (and staging) there to gate them",
             err=True,
         )
+
+
+def _gated_versions(settings: Settings, name: str | None = None) -> list[tuple[str, int]]:
+    """The (prompt, version) pairs gated labels point at (of one prompt, with `name`)."""
+    from ..prompts import read_labels  # noqa: PLC0415
+    from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
+
+    labels = read_labels(settings.prompts_dir / LABELS_FILE)
+    return sorted(
+        {
+            (prompt, number)
+            for prompt, by_label in labels.labels.items()
+            for label, number in by_label.items()
+            if label in labels.gated_labels and name in (None, prompt)
+        }
+    )
+
+
+def _unreproduced(
+    settings: Settings,
+    models: ModelsConfig,
+    versions: list[tuple[str, int]],
+    known: list[Problem],
+) -> list[Problem]:
+    """Evidence of `versions` that passes every other rule but does not reproduce from the
+    committed recordings (`evals.verify`); evidence already in `known` is not replayed."""
+    from ..prompts.evidence import evidence_path, never_recorded  # noqa: PLC0415
+
+    if never_recorded(settings.evals_dir):
+        return []  # the "record me" state: nothing is gated, nothing to verify
+    evidence_dir = settings.evals_dir / "evidence"
+    flagged = {problem.path for problem in known}
+    candidates = [
+        (name, number)
+        for name, number in versions
+        if (path := evidence_path(evidence_dir, name, number)).is_file()
+        and path not in flagged
+        and (settings.prompts_dir / name / f"v{number}.yaml").is_file()
+    ]
+    if not candidates:
+        return []
+    from ..evals.verify import verify_evidence  # noqa: PLC0415 - replays only on a cache miss
+
+    return verify_evidence(settings, candidates, models=models)
 
 
 @app.command()
@@ -176,17 +222,19 @@ def promote(
     settings = _settings()
     number = _version_number(version)
     policy = _regression_policy(settings, name, number)
+    models = _models(settings)
     move = promote_label(
         settings.prompts_dir,
         name,
         number,
         label,
-        models=_models(settings),
+        models=models,
         evidence_dir=settings.evals_dir / "evidence",
         root=settings.root,
         force=force,
         reason=reason,
         policy=policy,
+        unreproduced=_promotion_unreproduced(settings, models, name, number, label),
     )
     if move is None:
         typer.echo(f"{name}:{label} already points to v{number}")
@@ -196,6 +244,30 @@ def promote(
     typer.echo(f"{name}:{label} -> v{number} (was {was}){forced}")
     if policy is not None and move.from_version is not None:
         _echo_comparison(settings, name, number, move.from_version, policy)
+
+
+def _promotion_unreproduced(
+    settings: Settings, models: ModelsConfig, name: str, number: int, label: str
+) -> list[Problem]:
+    """For a gated label: the candidate's evidence and that of every version the prompt's
+    gated labels serve, re-derived from the recordings; what does not reproduce."""
+    from ..prompts import evidence_problems, read_labels  # noqa: PLC0415
+    from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
+
+    try:
+        labels = read_labels(settings.prompts_dir / LABELS_FILE)
+        if label not in labels.gated_labels or labels.version_for(name, label) == number:
+            return []
+        candidate = _registry(settings).get(name, version=number)
+    except SquadError:
+        return []  # promote itself says what is wrong
+    static = evidence_problems(
+        candidate, evidence_dir=settings.evals_dir / "evidence", models=models, root=settings.root
+    )
+    if static:
+        return []  # promote refuses on these already; a replay would add nothing
+    versions = [(name, number), *_gated_versions(settings, name)]
+    return _unreproduced(settings, models, versions, [])
 
 
 def _regression_policy(settings: Settings, name: str, version: int) -> RegressionPolicy | None:

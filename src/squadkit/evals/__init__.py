@@ -8,25 +8,86 @@ The `squad eval` commands (run, gate, baseline, compare, merge) are thin shells 
 `workflow`. Replaying recordings never imports litellm.
 """
 
-from .cache import RecordedResponse, ResponseCache, request_key
-from .dataset import Case, Dataset, load_dataset
-from .errors import EvalConfigError, GateFailed, ReplayMiss, ShardFailed
-from .gate import compare_arms, evaluate_gate, write_gate_evidence
-from .render import html_page, junit_xml, markdown_summary, write_reports
-from .report import (
-    REPORT_SCHEMA_VERSION,
-    ArmResult,
-    CaseResult,
-    EvalReport,
-    GateResult,
-    merge_reports,
-    read_report,
-    summarize,
-)
-from .runner import MODES, RunOptions, parse_shard, run_suite
-from .scorers import JUDGE_OUTPUT_SCHEMA, Score, ScoreContext, ScorerSpec
-from .stats import holm, paired_bootstrap, wilson
-from .suite import Gate, Regression, Suite, SuiteSpec, Target, load_suite
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cache import RecordedResponse, ResponseCache, request_key
+    from .dataset import Case, Dataset, load_dataset
+    from .errors import EvalConfigError, GateFailed, ReplayMiss, ShardFailed
+    from .gate import compare_arms, evaluate_gate, write_gate_evidence
+    from .render import html_page, junit_xml, markdown_summary, write_reports
+    from .report import (
+        REPORT_SCHEMA_VERSION,
+        ArmResult,
+        CaseResult,
+        EvalReport,
+        GateResult,
+        merge_reports,
+        read_report,
+        summarize,
+    )
+    from .runner import MODES, RunOptions, parse_shard, run_suite
+    from .scorers import JUDGE_OUTPUT_SCHEMA, Score, ScoreContext, ScorerSpec
+    from .stats import holm, paired_bootstrap, wilson
+    from .suite import Gate, Regression, Suite, SuiteSpec, Target, load_suite
+
+# Name -> submodule. Imported on first use (PEP 562), so `squadkit.evals.verify`'s cache
+# lookup in `squad prompts check` does not pay for the runner, scorers and reports.
+_EXPORTS = {
+    "ArmResult": "report",
+    "Case": "dataset",
+    "CaseResult": "report",
+    "Dataset": "dataset",
+    "EvalConfigError": "errors",
+    "EvalReport": "report",
+    "Gate": "suite",
+    "GateFailed": "errors",
+    "GateResult": "report",
+    "JUDGE_OUTPUT_SCHEMA": "scorers",
+    "MODES": "runner",
+    "REPORT_SCHEMA_VERSION": "report",
+    "RecordedResponse": "cache",
+    "Regression": "suite",
+    "ReplayMiss": "errors",
+    "ResponseCache": "cache",
+    "RunOptions": "runner",
+    "Score": "scorers",
+    "ScoreContext": "scorers",
+    "ScorerSpec": "scorers",
+    "ShardFailed": "errors",
+    "Suite": "suite",
+    "SuiteSpec": "suite",
+    "Target": "suite",
+    "compare_arms": "gate",
+    "evaluate_gate": "gate",
+    "holm": "stats",
+    "html_page": "render",
+    "junit_xml": "render",
+    "load_dataset": "dataset",
+    "load_suite": "suite",
+    "markdown_summary": "render",
+    "merge_reports": "report",
+    "paired_bootstrap": "stats",
+    "parse_shard": "runner",
+    "read_report": "report",
+    "request_key": "cache",
+    "run_suite": "runner",
+    "summarize": "report",
+    "wilson": "stats",
+    "write_gate_evidence": "gate",
+    "write_reports": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "JUDGE_OUTPUT_SCHEMA",

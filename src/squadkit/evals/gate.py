@@ -203,12 +203,11 @@ def evidence_scores(gate: GateResult, report: EvalReport) -> dict[str, Any]:
     return scores
 
 
-def write_gate_evidence(
-    report: EvalReport, gate: GateResult, *, suite: str, evidence_dir: Path
-) -> Path:
-    """Write `evals/evidence/<prompt>/v<N>.json` for the gated arm (only for a pass)."""
+def gate_evidence(report: EvalReport, gate: GateResult, *, suite: str) -> Evidence:
+    """The evidence a gate's verdict on `report` amounts to: what the gate writes, and what
+    `verify` re-derives from the recordings to check a committed file."""
     arm = report.arm(gate.arm)
-    evidence = Evidence(
+    return Evidence(
         prompt=arm.prompt.name,
         version=arm.prompt.version,
         prompt_hash=arm.prompt.hash,
@@ -220,6 +219,13 @@ def write_gate_evidence(
         scores=evidence_scores(gate, report),
         created_at=datetime.now(UTC),
     )
+
+
+def write_gate_evidence(
+    report: EvalReport, gate: GateResult, *, suite: str, evidence_dir: Path
+) -> Path:
+    """Write `evals/evidence/<prompt>/v<N>.json` for the gated arm (only for a pass)."""
+    evidence = gate_evidence(report, gate, suite=suite)
     path = evidence_path(evidence_dir, evidence.prompt, evidence.version)
     if path.is_file():
         try:

@@ -7,6 +7,7 @@ rollback pops the last move of that label and restores where it pointed before.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..files import serialised_in_folder
-from .errors import PromotionRefused, PromptFileError, PromptNotFound
+from .errors import Problem, PromotionRefused, PromptFileError, PromptNotFound
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence
 from .hashing import file_hash
 from .labels import LABEL_PATTERN, LABELS_FILE, LabelMove, LabelsFile, read_labels, write_labels
@@ -111,12 +112,16 @@ def promote(
     reason: str | None = None,
     now: datetime | None = None,
     policy: RegressionPolicy | None = None,
+    unreproduced: Sequence[Problem] = (),
 ) -> LabelMove | None:
     """Point `name:label` at `version`; returns the recorded move (None if already there).
 
     The version must be locked. A gated label also needs valid passing evidence and, with a
     `policy`, evidence that scores no lower than the version the label serves now by more
     than the policy's margin, unless `force` is given with a `reason` (both recorded).
+    `unreproduced` are the evidence files the caller re-derived from the recordings and
+    found not to reproduce (`squadkit.evals.verify`; this layer cannot replay): for a gated
+    label they refuse the move like invalid evidence.
     """
     if force and not (reason and reason.strip()):
         raise ConfigError('--force needs --reason "why"; the reason is kept in labels.yaml')
@@ -150,6 +155,7 @@ def promote(
     forced = False
     if label in labels.gated_labels:
         problems = evidence_problems(target, evidence_dir=evidence_dir, models=models, root=root)
+        problems = problems or list(unreproduced)
         if problems and not force:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PromotionRefused(

@@ -7,8 +7,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
+from squadkit.gateway.config import load_models_config
+from squadkit.prompts import PromotionRefused, RegressionPolicy, promote
 from tests.library.squad import COMMAND
 
 
@@ -39,15 +42,25 @@ def test_a_candidate_within_the_margin_is_promoted_and_compared(repo: Path) -> N
 
 
 def test_a_candidate_below_the_served_version_beyond_the_margin_is_refused(repo: Path) -> None:
+    """The registry's comparison itself (`squad prompts promote` first replays the evidence,
+    so a lowered score can only reach it through the library: see `test_evals_verify`)."""
     _lower_queue_of_v2(repo, 0.1)
     labels = (repo / "prompts" / "labels.yaml").read_bytes()
 
-    result = _promote(repo)
+    with pytest.raises(PromotionRefused) as refused:
+        promote(
+            repo / "prompts",
+            "triage",
+            2,
+            "production",
+            models=load_models_config(repo / "config" / "models.yaml"),
+            evidence_dir=repo / "evals" / "evidence",
+            root=repo,
+            policy=RegressionPolicy(scorers=("queue", "priority", "judge"), margin=0.02),
+        )
 
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "triage@v2 scores below v1, which triage:production serves now" in result.stderr
-    assert "queue" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "triage@v2 scores below v1, which triage:production serves now" in str(refused.value)
+    assert "queue 0.575 vs 0.675 (-0.100)" in str(refused.value)
     assert (repo / "prompts" / "labels.yaml").read_bytes() == labels
 
 

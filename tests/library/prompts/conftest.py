@@ -1,5 +1,6 @@
 """Fixtures for the prompt registry's tests: a throwaway copy of this repo's data folders."""
 
+import json
 import os
 import shutil
 import sys
@@ -9,14 +10,10 @@ from pathlib import Path
 import pytest
 
 from squadkit.cli import main
-from squadkit.gateway.config import load_models_config
-from squadkit.prompts import (
-    Evidence,
-    PromptRegistry,
-    file_hash,
-    write_evidence,
-)
-from tests.library.prompts.promptkit import DATASET, Squad
+from squadkit.evals import RunOptions, Target, load_suite, workflow
+from squadkit.prompts import Evidence, write_evidence
+from squadkit.settings import Settings
+from tests.library.prompts.promptkit import Squad
 
 # A fixed registry, not the repo's live prompts/: the team's own prompt versions, labels and
 # models must not change what these tests of the registry itself expect.
@@ -34,25 +31,31 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def earned_evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture repo after a real eval gate of triage v1 and v2 (recorded with the
+    offline model): honest recordings and evidence, made once per session."""
+    root = tmp_path_factory.mktemp("earned")
+    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    settings = Settings(root=root, models_file_override=None)
+    suite = load_suite(root / "evals" / "triage.yaml")
+    record = RunOptions(mode="record", progress=False)
+    for version in (1, 2):
+        target = Target(prompt="triage", version=version)
+        workflow.gate(settings, suite, record, [target], root / "reports")
+    return root
+
+
 @pytest.fixture
-def add_evidence(repo: Path) -> Callable[..., Path]:
-    """Write passing evidence for a triage version, as the eval gate would."""
+def add_evidence(repo: Path, earned_evidence: Path) -> Callable[..., Path]:
+    """Put the evidence a passing eval gate wrote for a triage version (and the recordings
+    it replays from) in place; `changes` then edit fields, as a hand-written file would."""
 
     def add(version: int, **changes: object) -> Path:
-        prompt = PromptRegistry.load(repo / "prompts").get("triage", version=version)
-        models = load_models_config(repo / "config" / "models.yaml")
-        fields: dict[str, object] = {
-            "prompt": "triage",
-            "version": version,
-            "prompt_hash": prompt.content_hash,
-            "suite": "triage",
-            "dataset": DATASET,
-            "dataset_hash": file_hash(repo / DATASET),
-            "models": {"triage": models.deployment_chain("triage")[-1:]},
-            "verdict": "pass",
-            "scores": {"accuracy": 0.9},
-        }
-        fields.update(changes)
+        recordings = Path("evals") / "recordings" / "triage.jsonl"
+        shutil.copyfile(earned_evidence / recordings, repo / recordings)
+        earned = earned_evidence / "evals" / "evidence" / "triage" / f"v{version}.json"
+        fields = json.loads(earned.read_text(encoding="utf-8")) | changes
         return write_evidence(repo / "evals" / "evidence", Evidence.model_validate(fields))
 
     return add

@@ -224,7 +224,9 @@ def test_evidence_answered_by_a_fallback_fails_check(
         "evals/evidence/triage/v1.json: alias 'triage' was answered by local/triage-rules-v1, "
         "not only by its first deployment openai/gpt-4o-mini-2024-07-18 (the model under test)"
     ) in result.err
-    assert "evidence/triage/v2.json" not in result.err
+    # v2's primary answered: the fallback rule passes it (the replay then finds that
+    # nothing recorded this hand-made claim, so it still fails, on another line)
+    assert "v2.json: alias 'triage' was answered by" not in result.err
 
 
 def test_nothing_recorded_yet_passes_check_and_says_so(
