@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -93,7 +93,7 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def _replay_miss_names_the_command_that_records_v3(repo: Path, env: dict[str, str]) -> None:
+def _replay_miss_names_the_command_that_records_v3(repo: Path, env: Mapping[str, str]) -> None:
     """Gate v3 before it is recorded: exit 2, the hint is RECORD_V3, and RECORD_V3 is enough
     for the gate to pass. Then the recordings go back to what the page started from."""
     gate = ["uv", "run", "squad", "eval", "gate", "triage", "--version", "3"]
@@ -106,6 +106,27 @@ def _replay_miss_names_the_command_that_records_v3(repo: Path, env: dict[str, st
     git("clean", "--quiet", "-fd", "--", "evals", cwd=repo)
 
 
+def triage_v3_by_the_runbook(
+    repo: Path, package: str, env: Mapping[str, str], *, replay_miss: bool = True
+) -> None:
+    """Follow the runbook in `repo`, checking each command's outcome (and, with
+    `replay_miss`, the hint of the gate's replay miss before the page records v3)."""
+    page = (repo / "docs" / "runbooks" / "prompt-change.md").read_text()
+    seen = []
+    for step in steps(page, package):
+        if step.path is not None:
+            apply_file_step(repo, step)
+            continue
+        for command in step.commands:
+            assert command in CHECKS, f"the runbook runs `{command}`: add its check here"
+            if command == "make eval-refresh" and replay_miss:
+                _replay_miss_names_the_command_that_records_v3(repo, env)
+            CHECKS[command](repo, run(command.split(), cwd=repo, env=env).stdout)
+            seen.append(command)
+    assert set(seen) == set(CHECKS)
+    assert seen[-1] == "make check"
+
+
 @pytest.mark.slow
 def test_prompt_change_by_the_runbook_ends_green(
     install: Callable[[Rendered], dict[str, str]], tmp_path: Path
@@ -113,19 +134,5 @@ def test_prompt_change_by_the_runbook_ends_green(
     rendered = render(tmp_path / "squad")
     repo, env = rendered.path, install(rendered)
     commit_all(repo, "fresh render")
-    page = (repo / "docs" / "runbooks" / "prompt-change.md").read_text()
 
-    seen = []
-    for step in steps(page, rendered.package):
-        if step.path is not None:
-            apply_file_step(repo, step)
-            continue
-        for command in step.commands:
-            assert command in CHECKS, f"the runbook runs `{command}`: add its check here"
-            if command == "make eval-refresh":
-                _replay_miss_names_the_command_that_records_v3(repo, env)
-            CHECKS[command](repo, run(command.split(), cwd=repo, env=env).stdout)
-            seen.append(command)
-
-    assert set(seen) == set(CHECKS)
-    assert seen[-1] == "make check"
+    triage_v3_by_the_runbook(repo, rendered.package, env)
