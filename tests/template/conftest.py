@@ -159,3 +159,20 @@ def working_tree_repo(destination: Path) -> Path:
             shutil.copy2(source, destination / relative)
     git("init", "--quiet", "--initial-branch=main", cwd=destination)
     return destination
+
+
+OLD_RELEASE, NEW_RELEASE = "0.0.1", "0.0.2"
+TEMPLATE_CHANGE = "## Template change from the new release\n"
+
+
+def two_releases(destination: Path) -> Path:
+    """A private template repo to update between: the working tree as tag OLD_RELEASE, then
+    a change to a template-owned file (a README section, TEMPLATE_CHANGE) as NEW_RELEASE."""
+    repo = working_tree_repo(destination)
+    commit_all(repo, "old release")
+    git("tag", OLD_RELEASE, cwd=repo)
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\n" + TEMPLATE_CHANGE)
+    commit_all(repo, "new release")
+    git("tag", NEW_RELEASE, cwd=repo)
+    return repo

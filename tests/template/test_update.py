@@ -25,30 +25,25 @@ from packaging.version import InvalidVersion, Version
 
 from tests.template.conftest import (
     BASE_ANSWERS,
+    NEW_RELEASE,
+    OLD_RELEASE,
+    TEMPLATE_CHANGE,
     TEMPLATE_ROOT,
     Rendered,
     commit_all,
     git,
     run,
     tool_env,
-    working_tree_repo,
+    two_releases,
 )
 
-OLD, NEW = "0.0.1", "0.0.2"
-TEMPLATE_CHANGE = "## Template change from the new release\n"
+OLD, NEW = OLD_RELEASE, NEW_RELEASE
 
 
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the working tree as tag OLD, plus a template-owned change as tag NEW."""
-    repo = working_tree_repo(tmp_path_factory.mktemp("template-repo"))
-    commit_all(repo, "old release")
-    git("tag", OLD, cwd=repo)
-    readme = repo / "template" / "README.md.jinja"
-    readme.write_text(readme.read_text() + "\n" + TEMPLATE_CHANGE)
-    commit_all(repo, "new release")
-    git("tag", NEW, cwd=repo)
-    return repo
+    return two_releases(tmp_path_factory.mktemp("template-repo"))
 
 
 def _render_old(template_repo: Path, destination: Path, **answers: object) -> Path:
