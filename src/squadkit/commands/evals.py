@@ -241,17 +241,18 @@ def gate(
 ) -> None:
     """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
     from ..evals import GateFailed, workflow  # noqa: PLC0415
-    from ..prompts.evidence import NOT_RECORDED, never_recorded  # noqa: PLC0415
 
     settings = _settings()
     _label_pins(settings)
     options = _options(mode, None, concurrency, repeats)
     override = _override(label, version, model)
     requested = _workers(workers)
-    if mode == "replay" and report is None and never_recorded(settings.evals_dir):
-        typer.echo(NOT_RECORDED, err=True)  # a fresh repo for a keyed provider: see the note
-        return
     for suite in workflow.suites(settings, suites or []):
+        if mode == "replay" and report is None:
+            note = workflow.awaiting_first_recording(settings, suite)
+            if note is not None:
+                typer.echo(note, err=True)  # e.g. a fresh repo for a keyed provider
+                continue
         targets = override.targets(suite)
         try:
             outcome = workflow.gate(

@@ -131,16 +131,17 @@ def check() -> None:
     if problems:
         raise PromptCheckError(problems)
     from ..prompts import read_labels  # noqa: PLC0415
+    from ..prompts.check import unrecorded_notes  # noqa: PLC0415
     from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
 
     scan = scan_prompts(settings.prompts_dir)
+    labels = read_labels(settings.prompts_dir / LABELS_FILE)
     count = sum(len(versions) for versions in scan.versions.values())
     typer.echo(f"ok: {len(scan.versions)} prompts, {count} versions, all locked and labelled")
-    from ..prompts.evidence import NOT_RECORDED, never_recorded  # noqa: PLC0415
-
-    if never_recorded(settings.evals_dir):
-        typer.echo(NOT_RECORDED, err=True)
-    if not read_labels(settings.prompts_dir / LABELS_FILE).gated_labels:
+    evidence_dir = settings.evals_dir / "evidence"
+    for note in unrecorded_notes(scan, labels, models=models, evidence_dir=evidence_dir):
+        typer.echo(note, err=True)
+    if not labels.gated_labels:
         typer.echo(
             f"note: {settings.prompts_dir / LABELS_FILE}: gated_labels is empty, so no label "
             "needs eval evidence to move; list production (and staging) there to gate them",
@@ -172,10 +173,8 @@ def _unreproduced(
 ) -> list[Problem]:
     """Evidence of `versions` that passes every other rule but does not reproduce from the
     committed recordings (`evals.verify`); evidence already in `known` is not replayed."""
-    from ..prompts.evidence import evidence_path, never_recorded  # noqa: PLC0415
+    from ..prompts.evidence import evidence_path  # noqa: PLC0415
 
-    if never_recorded(settings.evals_dir):
-        return []  # the "record me" state: nothing is gated, nothing to verify
     evidence_dir = settings.evals_dir / "evidence"
     flagged = {problem.path for problem in known}
     candidates = [

@@ -298,6 +298,26 @@ def _refresh_targets(settings: Settings, suite: Suite) -> list[Target]:
     return chosen
 
 
+def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
+    """The note for a suite nobody has recorded yet whose target a provider answers first
+    (`prompts.evidence.awaiting_first_recording`), or None: replaying it has nothing to
+    answer from, and the offline model must not stand in for the provider."""
+    if suite.recordings_path.exists() or suite.baseline_path.exists():
+        return None
+    from ..prompts import PromptRegistry  # noqa: PLC0415
+    from ..prompts.evidence import awaiting_first_recording as awaiting  # noqa: PLC0415
+
+    target = suite.spec.target
+    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
+    name = _target_prompt(target)
+    if target.version is not None:
+        version = registry.get(name, version=target.version)
+    else:
+        version = registry.get(name, label=target.label or "production")
+    models = load_models_config(settings.models_file)
+    return awaiting(version, evidence_dir=suite.evidence_dir, models=models)
+
+
 def _target_prompt(target: Target) -> str:
     """The prompt a target runs: its own, or its feature's."""
     if target.feature is None:

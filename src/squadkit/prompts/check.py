@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..files import serialised_in_folder
 from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
-from .evidence import evidence_problems, never_recorded
+from .evidence import awaiting_first_recording, evidence_problems
 from .hashing import file_hash
 from .labels import LABELS_FILE, LabelsFile, read_labels
 from .lock import LOCK_FILE, lock_key, read_lock, write_lock
@@ -28,7 +28,8 @@ def check_prompts(
 ) -> list[Problem]:
     """Every problem in the prompts folder; an empty list means the check passes.
 
-    Evidence is not required while nothing is recorded yet (`never_recorded`).
+    Evidence is not required of a prompt awaiting its first recording with a provider key
+    (`awaiting_first_recording`); `unrecorded_notes` says which.
     """
     scan = scan_prompts(prompts_dir)
     lock = read_lock(prompts_dir / LOCK_FILE)
@@ -40,12 +41,22 @@ def check_prompts(
         *_lock_problems(scan, lock, prompts_dir),
         *label_problems,
         *_alias_problems(scan, models),
-        *(
-            []
-            if never_recorded(evidence_dir.parent)
-            else _evidence_problems(scan, gated, models, evidence_dir, root)
-        ),
+        *_evidence_problems(scan, gated, models, evidence_dir, root),
     ]
+
+
+def unrecorded_notes(
+    scan: PromptScan, labels: LabelsFile, *, models: ModelsConfig, evidence_dir: Path
+) -> list[str]:
+    """One note per prompt whose gated labels wait for a first recording with a key."""
+    gated = [
+        scan.versions[name][number]
+        for name, by_label in labels.labels.items()
+        for label, number in by_label.items()
+        if label in labels.gated_labels and number in scan.versions.get(name, {})
+    ]
+    found = (awaiting_first_recording(v, evidence_dir=evidence_dir, models=models) for v in gated)
+    return sorted({note for note in found if note})
 
 
 def _lock_problems(scan: PromptScan, lock: dict[str, str], prompts_dir: Path) -> list[Problem]:
@@ -134,6 +145,8 @@ def _evidence_problems(
     problems: list[Problem] = []
     for (name, number), labels in sorted(gated.items()):
         version = scan.versions[name][number]
+        if awaiting_first_recording(version, evidence_dir=evidence_dir, models=models):
+            continue
         needs = (
             f"gated label {name}:{labels[0]} needs it"
             if len(labels) == 1

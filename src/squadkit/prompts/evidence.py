@@ -80,27 +80,30 @@ def read_evidence(path: Path) -> Evidence:
         ) from None
 
 
-NOT_RECORDED = (
-    "note: nothing is recorded in evals/ yet, so no label is gated: with the provider key "
-    "in .env, run `make eval-refresh`, then commit evals/ (docs/evals.md)"
-)
-"""What `prompts check` and a replayed gate say while `never_recorded` holds."""
-
-
-def never_recorded(evals_dir: Path) -> bool:
-    """True while a squad has recorded nothing: no recordings, baselines or evidence in `evals/`.
+def awaiting_first_recording(
+    version: PromptVersion, *, evidence_dir: Path, models: ModelsConfig
+) -> str | None:
+    """Why `version` may not be gated yet, or None: its prompt was never recorded (no
+    evidence for any of its versions) and its alias's first deployment is a provider.
 
     A repo rendered for a provider that needs a key starts so: the offline model's answers
-    must not stand in for the provider's, so it ships no recordings. Until the first
-    `make eval-refresh` with a key, `squad prompts check` and a replayed gate pass and say
-    that nothing is gated; once anything is recorded, every rule applies.
+    must not stand in for the provider's, so it ships nothing recorded for such a prompt.
+    Until someone records it with the key, `squad prompts check` says so instead of
+    failing. A prompt answered offline first is always gated, and so is every version of a
+    prompt once one of its versions has evidence.
     """
-    recorded = (
-        (evals_dir / "recordings").glob("*.jsonl"),
-        (evals_dir / "baselines").glob("*.json"),
-        (evals_dir / "evidence").glob("*/v*.json"),
+    alias = models.aliases.get(version.model)
+    if alias is None or alias.deployments[0].is_local:
+        return None
+    if any((evidence_dir / version.name).glob("v*.json")):
+        return None
+    primary = alias.deployments[0]
+    key = f" (it needs {primary.api_key_env})" if primary.api_key_env else ""
+    return (
+        f"note: {version.name} is not recorded yet, so its labels are not gated: "
+        f"{primary.model}{key} must answer its suite first; put the key in .env, run "
+        "`make eval-refresh`, then commit evals/ (docs/evals.md)"
     )
-    return not any(next(found, None) is not None for found in recorded)
 
 
 def evidence_problems(

@@ -93,7 +93,36 @@ def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
     assert fake_openai.request_count >= 1  # tried, then cooled down by the Router
 
 
-def test_replayed_gate_of_a_repo_with_nothing_recorded_passes_and_says_so(tmp_path: Path) -> None:
+def test_replayed_gate_of_a_provider_suite_never_recorded_passes_and_says_so(
+    tmp_path: Path,
+) -> None:
+    copy_data(tmp_path)
+    for folder in ("recordings", "baselines", "evidence"):
+        shutil.rmtree(tmp_path / "evals" / folder)
+    models = tmp_path / "config" / "models.yaml"
+    models.write_text(
+        models.read_text().replace(
+            "      - model: local/triage-rules-v1",
+            "      - model: openai/gpt-4o-mini-2024-07-18\n        api_key_env: OPENAI_API_KEY\n"
+            "      - model: local/triage-rules-v1",
+            1,
+        )
+    )
+
+    result = subprocess.run(
+        [COMMAND, "eval", "gate", "triage"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "note: triage is not recorded yet, so its labels are not gated" in result.stderr
+    assert not (tmp_path / "evals" / "evidence").exists()
+
+
+def test_replayed_gate_of_an_offline_suite_without_recordings_fails(tmp_path: Path) -> None:
     copy_data(tmp_path)
     for folder in ("recordings", "baselines", "evidence"):
         shutil.rmtree(tmp_path / "evals" / folder)
@@ -106,6 +135,5 @@ def test_replayed_gate_of_a_repo_with_nothing_recorded_passes_and_says_so(tmp_pa
         check=False,
     )
 
-    assert result.returncode == 0, result.stderr
-    assert "nothing is recorded in evals/ yet, so no label is gated" in result.stderr
-    assert not (tmp_path / "evals" / "evidence").exists()
+    assert result.returncode == 2, result.stderr
+    assert "no recording" in result.stderr

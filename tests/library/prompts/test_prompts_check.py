@@ -229,26 +229,47 @@ def test_evidence_answered_by_a_fallback_fails_check(
     assert "v2.json: alias 'triage' was answered by" not in result.err
 
 
-def test_nothing_recorded_yet_passes_check_and_says_so(
+def _provider_first(repo: Path) -> None:
+    """Put a keyed provider deployment first in the fixture's triage chain."""
+    models = repo / "config" / "models.yaml"
+    chain = "      - model: openai/gpt-4o-mini-2024-07-18\n        api_key_env: OPENAI_API_KEY\n"
+    models.write_text(
+        models.read_text().replace(
+            "  triage:\n    deployments:\n", "  triage:\n    deployments:\n" + chain
+        )
+    )
+
+
+def test_a_provider_prompt_never_recorded_passes_check_and_says_so(
     squad: Callable[..., Squad], repo: Path
 ) -> None:
-    (repo / "evals" / "recordings" / "triage.jsonl").unlink()
+    _provider_first(repo)
 
     result = squad("prompts", "check")
 
     assert result.code == 0, result.err
-    assert "nothing is recorded in evals/ yet, so no label is gated" in result.err
+    assert "note: triage is not recorded yet, so its labels are not gated" in result.err
+    assert "openai/gpt-4o-mini-2024-07-18 (it needs OPENAI_API_KEY)" in result.err
     assert "make eval-refresh" in result.err
 
 
-def test_one_recording_file_turns_the_evidence_rule_back_on(
-    squad: Callable[..., Squad], repo: Path
+def test_an_offline_prompt_without_evidence_is_never_waved_through(
+    squad: Callable[..., Squad],
 ) -> None:
-    (repo / "evals" / "recordings" / "triage.jsonl").unlink()
-    (repo / "evals" / "baselines").mkdir(parents=True)
-    (repo / "evals" / "baselines" / "triage.json").write_text("{}")
+    result = squad("prompts", "check")
+
+    assert result.code == 1
+    assert "not recorded yet" not in result.err
+
+
+def test_one_evidence_file_gates_every_version_of_a_provider_prompt(
+    squad: Callable[..., Squad], add_evidence: Callable[..., Path], repo: Path
+) -> None:
+    _provider_first(repo)
+    add_evidence(1, models={"triage": ["openai/gpt-4o-mini-2024-07-18"]})
 
     result = squad("prompts", "check")
 
     assert result.code == 1
-    assert "no eval evidence for triage@v1" in result.err
+    assert "no eval evidence for triage@v2" in result.err
+    assert "not recorded yet" not in result.err
