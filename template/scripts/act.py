@@ -11,7 +11,9 @@ access to GitHub runs exactly the CI that gates a merge:
   is mapped with `--local-repository` to a stub written under `.cache/act/`: a no-op for
   tool-chain installers (the workflows skip them when `ACT` is set), and a local folder
   standing in for the artifact store for `actions/upload-artifact` and
-  `actions/download-artifact`, so the eval shards still reach the merge and the gate.
+  `actions/download-artifact`, so the eval shards still reach the merge and the gate;
+- a `pull_request` event's `base.sha` is where HEAD left `ACT_BASE` (default `main`), so
+  the eval plan gates what the branch changed, as on GitHub.
 
 act runs what is committed plus the work tree as it is (git-ignored files excepted).
 Exit code: act's (non-zero when any job failed), 2 when act cannot start.
@@ -158,14 +160,32 @@ def write_stubs(actions: set[tuple[str, str, str, str]], store: Path) -> list[st
     return arguments
 
 
+def base_commit(ref: str) -> str:
+    """Where HEAD's branch left `ref` (`git merge-base`), as a pull request's base.sha;
+    empty when there is none (then the eval plan gates each suite's target)."""
+    result = subprocess.run(  # noqa: S603
+        ["git", "merge-base", "HEAD", ref],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def event_file(event: str, inputs: dict[str, str]) -> Path:
     """A minimal event payload: enough for `github.event.pull_request.*` expressions, and
     the `inputs` of a workflow_dispatch (act reads them from here, not from `--input`)."""
     payload: dict[str, object] = {"inputs": inputs} if inputs else {}
     if event == "pull_request":
+        base = os.environ.get("ACT_BASE", "main")
         payload = {
             "number": 1,
-            "pull_request": {"number": 1, "head": {"ref": "act"}, "base": {"ref": "main"}},
+            "pull_request": {
+                "number": 1,
+                "head": {"ref": "act"},
+                "base": {"ref": base, "sha": base_commit(base)},
+            },
         }
     path = CACHE / f"{event}.json"
     path.write_text(json.dumps(payload), encoding="utf-8")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.template.conftest import GIT, Rendered, commit_all, run
+from tests.template.conftest import GIT, Rendered, commit_all, git, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
 
@@ -162,3 +162,76 @@ def test_prompt_version_below_the_gate_fails_eval_gate_job_under_act(
     assert "fails: the 90% interval of the change" in output
     assert re.search(r"make(\[\d+\])?: \*\*\* \[Makefile:\d+: gate\] Error 1$", output, re.M)
     assert "Job 'eval gate' failed" in output
+
+
+def _pull_request_with_v3(
+    source: Path, env: dict[str, str], tmp_path: Path, *, drop_body: bool
+) -> Path:
+    """A branch off the fresh render that adds triage v3 (a copy of v2, `{{ body }}` dropped
+    when `drop_body`) and points `staging` at it, v3's answers recorded and committed: what
+    the runbook's prompt-change path leaves in a pull request."""
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".cache"))
+    git("checkout", "--quiet", "-b", "triage-v3", cwd=repo)
+    squad = ["uv", "run", "--quiet", "squad"]
+    run([*squad, "prompts", "new", "triage"], cwd=repo, env=env)
+    v3 = repo / "prompts" / "triage" / "v3.yaml"
+    if drop_body:
+        text = v3.read_text(encoding="utf-8")
+        assert "{{ body }}" in text
+        v3.write_text(text.replace("{{ body }}", ""), encoding="utf-8")
+    run([*squad, "prompts", "lock"], cwd=repo, env=env)
+    promote = ["prompts", "promote", "triage", "3", "--label", "staging", "--force"]
+    run([*squad, *promote, "--reason", "try v3 on staging"], cwd=repo, env=env)
+    record = ["eval", "run", "triage", "--version", "3", "--mode", "record"]
+    run([*squad, *record, "--out", str(tmp_path / "recorded")], cwd=repo, env=env)
+    commit_all(repo, "triage v3 on staging")
+    return repo
+
+
+def _comment(output: str) -> str:
+    """The PR comment the dry run printed (from its first line on)."""
+    assert "[act] would post or update the PR comment" in output, output[-8000:]
+    return output[output.index("[act] would post or update the PR comment") :]
+
+
+def test_worse_version_a_pull_request_adds_fails_evals_and_shows_beside_today_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """v3 reaches no suite target (production stays on v1), only `staging`: the plan gates it
+    because the pull request adds it and a gated label points to it, and the comment shows
+    it beside v2, the version `staging` serves on the base."""
+    source, env = committed
+    repo = _pull_request_with_v3(source, env, tmp_path, drop_body=True)
+
+    status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
+
+    assert status != 0, output[-8000:]
+    assert "triage@v3 (added, label staging; beside staging at the base (v2))" in output
+    assert _job_succeeded(output, "run shard 1/1"), output[-8000:]
+    assert "no recording for" not in output
+    assert "error: eval gate failed for suite 'triage' (triage@v3)" in output
+    assert "Job 'eval gate' failed" in output
+    comment = _comment(output)
+    assert "| `triage@v3` | added, label staging | `staging`: v2 | FAIL |" in comment
+    assert "| `triage@v1` | suite target, label production | `production`: v1 | PASS |" in comment
+    assert "Beside v2, which `staging` serves today" in comment
+    assert "| Scorer | v2 (staging today) | v3 | Delta | Gate |" in comment
+    # act prefixes each line with the job's name: the row is matched from its first cell on.
+    queue_row = r"\| queue \| [\d.]+ \([^)]*\) \| [\d.]+ \([^)]*\) \| -[\d.]+ \| FAIL \|$"
+    assert re.search(queue_row, comment, re.M), comment[:6000]
+
+
+def test_unchanged_copy_a_pull_request_adds_passes_evals_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source, env = committed
+    repo = _pull_request_with_v3(source, env, tmp_path, drop_body=False)
+
+    status, output = _act(repo, env, "ACT_WORKFLOWS=evals")
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    comment = _comment(output)
+    assert "| `triage@v3` | added, label staging | `staging`: v2 | PASS |" in comment
+    assert "Beside v2, which `staging` serves today" in comment

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from ..evals.plan import EvalPlan
     from ..evals.runner import RunOptions
     from ..evals.workflow import Outcome, TargetOverride
     from ..settings import Settings
@@ -52,6 +53,13 @@ ConcurrencyOpt = Annotated[
 RepeatsOpt = Annotated[
     int | None,
     typer.Option("--repeats", min=1, max=50, help="Samples per case (default: suite's)."),
+]
+PlanOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan",
+        help="An eval plan (`squad eval plan --out`): run or gate every version it lists.",
+    ),
 ]
 WorkersOpt = Annotated[
     str,
@@ -170,6 +178,7 @@ def run(
     concurrency: ConcurrencyOpt = None,
     repeats: RepeatsOpt = None,
     workers: WorkersOpt = "auto",
+    plan: PlanOpt = None,
 ) -> None:
     """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
     from ..evals import workflow  # noqa: PLC0415
@@ -178,10 +187,11 @@ def run(
     _label_pins(settings)
     options = _options(mode, shard, concurrency, repeats)
     override = _override(label, version, model, matrix)
+    planned = _plan(plan, override)
     requested = _workers(workers)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
     for suite in workflow.suites(settings, suites or []):
-        targets = override.targets(suite)
+        targets = (planned.targets(suite.name) if planned else []) or override.targets(suite)
         outcome = workflow.run(
             settings,
             suite,
@@ -238,15 +248,33 @@ def gate(
     concurrency: ConcurrencyOpt = None,
     repeats: RepeatsOpt = None,
     workers: WorkersOpt = "auto",
+    plan: PlanOpt = None,
 ) -> None:
-    """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2)."""
+    """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2).
+
+    With --plan, gates every version the plan lists for each suite and prints them beside
+    the versions their labels serve today; exit 1 when any of them fails.
+    """
     from ..evals import GateFailed, workflow  # noqa: PLC0415
 
     settings = _settings()
     _label_pins(settings)
     options = _options(mode, None, concurrency, repeats)
     override = _override(label, version, model)
+    planned = _plan(plan, override)
     requested = _workers(workers)
+    if planned is not None:
+        _gate_plan(
+            settings,
+            suites or [],
+            planned,
+            options=options,
+            out=out,
+            report=report,
+            evidence=evidence,
+            requested=requested,
+        )
+        return
     for suite in workflow.suites(settings, suites or []):
         if mode == "replay" and report is None:
             note = workflow.awaiting_first_recording(settings, suite)
@@ -272,6 +300,90 @@ def gate(
         _show(outcome)
         if outcome.evidence is not None:
             typer.echo(f"evidence: {outcome.evidence}")
+
+
+def _plan(path: Path | None, override: TargetOverride) -> EvalPlan | None:
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+    from ..evals.plan import read_plan  # noqa: PLC0415
+
+    if path is None:
+        return None
+    if override.labels or override.versions or override.models or override.matrix:
+        raise EvalConfigError("--plan names the versions: leave out --label/--version/--model")
+    return read_plan(path)
+
+
+def _gate_plan(
+    settings: Settings,
+    names: list[str],
+    plan: EvalPlan,
+    *,
+    options: RunOptions,
+    out: Path,
+    report: Path | None,
+    evidence: bool,
+    requested: int | None,
+) -> None:
+    from ..evals import GateFailed, workflow  # noqa: PLC0415
+
+    failures = []
+    for suite in workflow.suites(settings, names):
+        if options.mode == "replay" and report is None:
+            note = workflow.awaiting_first_recording(settings, suite)
+            if note is not None:
+                typer.echo(note, err=True)
+                continue
+        targets = plan.targets(suite.name) or [suite.spec.target]
+        count = 1 if report else workflow.worker_count(requested, suite, options, targets)
+        outcome = workflow.gate_plan(
+            settings,
+            suite,
+            plan,
+            options,
+            out,
+            report_path=report,
+            evidence=evidence,
+            workers=count,
+            on_shard=_echo_err,
+        )
+        _echo_summary(outcome.summary)
+        typer.echo(f"summary: {outcome.summary_path}")
+        for gated in outcome.outcomes:
+            for note in gated.notes:
+                typer.echo(f"note: {note}", err=True)
+            if gated.evidence is not None:
+                typer.echo(f"evidence: {gated.evidence}")
+        if outcome.failure:
+            failures.append(outcome.failure)
+    if failures:
+        raise GateFailed(" / ".join(failures))
+
+
+@app.command()
+def plan(
+    suites: SuitesArg = None,
+    *,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Git ref the change is compared with (a pull request's base); without it, "
+            "each suite's target.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the plan (JSON).")] = Path(
+        "reports/plan.json"
+    ),
+) -> None:
+    """Write which prompt versions the eval gate must pass: changed, added, gated-labelled."""
+    from ..evals import workflow  # noqa: PLC0415
+    from ..evals.plan import plan_gates, write_plan  # noqa: PLC0415
+
+    settings = _settings()
+    found = plan_gates(settings.prompts_dir, workflow.suites(settings, suites or []), base=base)
+    path = write_plan(found, out)
+    typer.echo(found.describe())
+    typer.echo(f"plan: {path}")
 
 
 @app.command()

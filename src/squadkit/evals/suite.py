@@ -56,6 +56,14 @@ class Target(BaseModel):
         """The feature's or the prompt's name, as the target names it."""
         return self.feature or self.prompt or ""
 
+    def prompt_name(self) -> str:
+        """The prompt this target runs: its own, or its feature's (imports the squad's code)."""
+        if self.feature is None:
+            return self.prompt or ""
+        from ..features import find_feature  # noqa: PLC0415 - imports the squad's package
+
+        return find_feature(self.feature).prompt
+
     @property
     def selector(self) -> str:
         if self.version is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,11 @@ from typing import TYPE_CHECKING
 from ..errors import SquadError
 from ..files import display_path
 from ..gateway.config import load_models_config
+from ..prompts.evidence import evidence_path, read_evidence
 from .errors import EvalConfigError, GateFailed
 from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
-from .render import markdown_summary, write_reports
+from .plan import EvalPlan, PlannedGate
+from .render import GatedVersion, ServedScores, markdown_summary, plan_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
@@ -31,10 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = [  # run_report and worker_count are the commands' too; they live in `workers`
     "Outcome",
+    "PlanOutcome",
     "TargetOverride",
     "baseline",
     "compare",
     "gate",
+    "gate_plan",
+    "judge",
     "merge",
     "refresh",
     "run",
@@ -77,6 +83,17 @@ class TargetOverride:
 
 
 @dataclass
+class PlanOutcome:
+    """What gating a plan's versions of one suite produced; `failure` when any failed."""
+
+    suite: Suite
+    outcomes: list[Outcome]  # one per gated version, in plan order
+    summary: str
+    summary_path: Path
+    failure: str | None = None
+
+
+@dataclass
 class Outcome:
     """What a command produced: the report, the files written and, for a gate, evidence."""
 
@@ -85,6 +102,8 @@ class Outcome:
     paths: dict[str, Path] = field(default_factory=dict)
     evidence: Path | None = None
     notes: list[str] = field(default_factory=list)
+    baseline: EvalReport | None = None
+    failure: str | None = None  # a failed gate's one-line message
 
 
 def suites(settings: Settings, names: list[str]) -> list[Suite]:
@@ -153,6 +172,19 @@ def gate(
         report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
     if report.shard is not None:
         raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
+    outcome = judge(settings, suite, report, out_dir / suite.name, evidence=evidence)
+    if outcome.failure is not None:
+        raise GateFailed(
+            outcome.failure, summary=markdown_summary(outcome.report, outcome.baseline)
+        )
+    return outcome
+
+
+def judge(
+    settings: Settings, suite: Suite, report: EvalReport, out_dir: Path, *, evidence: bool = True
+) -> Outcome:
+    """Apply the gate to the first arm of a whole report, write its views into `out_dir`;
+    a pass writes evidence. A fail is `Outcome.failure` (the message `gate` raises)."""
     baseline = _baseline(suite)
     notes: list[str] = []
     if baseline is None:
@@ -172,15 +204,15 @@ def gate(
         baseline_name=display_path(suite.baseline_path) if baseline else None,
     )
     report = report.model_copy(update={"gate": result})
-    paths = write_reports(report, out_dir / suite.name, baseline=baseline)
-    outcome = Outcome(suite=suite, report=report, paths=paths, notes=notes)
+    paths = write_reports(report, out_dir, baseline=baseline)
+    outcome = Outcome(suite=suite, report=report, paths=paths, notes=notes, baseline=baseline)
     if result.verdict == "fail":
-        raise GateFailed(
+        outcome.failure = (
             f"eval gate failed for suite '{suite.name}' ({result.arm}): "
             + "; ".join(result.reasons)
-            + f". Report: {display_path(paths['html'])}",
-            summary=markdown_summary(report, baseline),
+            + f". Report: {display_path(paths['html'])}"
         )
+        return outcome
     arm = report.arm(result.arm)
     if evidence and arm.prompt.alias != _prompt_alias(
         settings, arm.prompt.name, arm.prompt.version
@@ -191,6 +223,97 @@ def gate(
             report, result, suite=suite.name, evidence_dir=suite.evidence_dir
         )
     return outcome
+
+
+def gate_plan(
+    settings: Settings,
+    suite: Suite,
+    plan: EvalPlan,
+    options: RunOptions,
+    out_dir: Path,
+    *,
+    report_path: Path | None = None,
+    evidence: bool = True,
+    workers: int = 1,
+    on_shard: Callable[[str], None] = lambda _: None,
+) -> PlanOutcome:
+    """Gate every version `plan` lists for `suite`, each beside what its label serves today.
+
+    The arms come from one run of the plan's targets (or a merged report of it, `report_path`).
+    Each gated version gets its own reports in `out_dir/<suite>/<arm>/`; `out_dir/<suite>/
+    summary.md` is the side-by-side view of them all, then each one's summary. Every version
+    is gated even after one fails; `PlanOutcome.failure` says which failed.
+    """
+    planned = plan.for_suite(suite.name) or [
+        PlannedGate(
+            suite=suite.name, target=suite.spec.target, version=None, reasons=("suite target",)
+        )
+    ]
+    if report_path is not None:
+        report = read_report(report_path)
+        if report.suite != suite.name:
+            raise EvalConfigError(
+                f"{display_path(report_path)}: report is of suite '{report.suite}', "
+                f"not '{suite.name}'"
+            )
+    else:
+        targets = plan.targets(suite.name) or [suite.spec.target]
+        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
+    if report.shard is not None:
+        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
+    gated: list[GatedVersion] = []
+    outcomes: list[Outcome] = []
+    for entry in planned:
+        one = report.model_copy(update={"arms": [report.arm(entry.arm)]})
+        folder = out_dir / suite.name / _folder(entry.arm)
+        outcome = judge(settings, suite, one, folder, evidence=evidence)
+        outcomes.append(outcome)
+        served = _served(suite, report, entry)
+        gated.append(GatedVersion(entry, outcome.report, served, outcome.baseline))
+    summary = plan_summary(suite.name, plan.base, gated)
+    (out_dir / suite.name).mkdir(parents=True, exist_ok=True)
+    path = out_dir / suite.name / "summary.md"
+    path.write_text(summary, encoding="utf-8")
+    failures = [o.failure for o in outcomes if o.failure]
+    return PlanOutcome(
+        suite=suite,
+        outcomes=outcomes,
+        summary=summary,
+        summary_path=path,
+        failure=" / ".join(failures) if failures else None,
+    )
+
+
+def _folder(arm: str) -> str:
+    return re.sub(r"[^\w.@+-]", "_", arm)
+
+
+def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScores | None:
+    """The scores of the version `entry`'s label serves at the base: from this run when it
+    ran that version, else from its committed evidence (what a gated label requires)."""
+    against = entry.against
+    if against is None or against.version is None:
+        return None
+    for arm in report.arms:
+        if arm.prompt.name == entry.target.prompt_name() and arm.prompt.version == against.version:
+            scores = {
+                name: (stats.mean, stats.ci_low, stats.ci_high)
+                for name, stats in arm.summary.scorers.items()
+            }
+            return ServedScores(version=against.version, source="this run", scores=scores)
+    path = evidence_path(suite.evidence_dir, entry.target.prompt_name(), against.version)
+    if not path.is_file():
+        return None
+    record = read_evidence(path)
+    scores = {}
+    for name, value in record.scores.items():
+        if isinstance(value, dict) and isinstance(value.get("mean"), int | float):
+            ci = value.get("ci") or [value["mean"], value["mean"]]
+            scores[name] = (float(value["mean"]), float(ci[0]), float(ci[1]))
+    source = f"its evidence, {display_path(path)}"
+    if record.dataset_hash != report.dataset_hash:
+        source += ", on an earlier dataset"
+    return ServedScores(version=against.version, source=source, scores=scores)
 
 
 def _prompt_alias(settings: Settings, name: str, version: int) -> str:
@@ -274,7 +397,7 @@ def _refresh_targets(settings: Settings, suite: Suite) -> list[Target]:
 
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     base = suite.spec.target
-    prompt = _target_prompt(base)
+    prompt = base.prompt_name()
     labelled = sorted(set(registry.labels.labels_of(prompt).values()))
     # Unreleased: newer than every version a label serves (in review, locked or not).
     unreleased = [
@@ -289,7 +412,7 @@ def _refresh_targets(settings: Settings, suite: Suite) -> list[Target]:
     seen: set[tuple[str, int | str | None, str | None]] = set()
     chosen = []
     for target in candidates:
-        name = _target_prompt(target)
+        name = target.prompt_name()
         number = target.version or registry.labels.version_for(name, target.label or "production")
         key = (target.subject, number or target.label, target.model)
         if key not in seen:
@@ -309,22 +432,13 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
 
     target = suite.spec.target
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
-    name = _target_prompt(target)
+    name = target.prompt_name()
     if target.version is not None:
         version = registry.get(name, version=target.version)
     else:
         version = registry.get(name, label=target.label or "production")
     models = load_models_config(settings.models_file)
     return awaiting(version, evidence_dir=suite.evidence_dir, models=models)
-
-
-def _target_prompt(target: Target) -> str:
-    """The prompt a target runs: its own, or its feature's."""
-    if target.feature is None:
-        return target.prompt or ""
-    from ..features import find_feature  # noqa: PLC0415 - imports the squad's package
-
-    return find_feature(target.feature).prompt
 
 
 def compare(

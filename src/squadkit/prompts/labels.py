@@ -74,6 +74,12 @@ def read_labels(path: Path) -> LabelsFile:
         ) from None
     except FileNotFoundError:
         return LabelsFile()
+    return parse_labels(text, path)
+
+
+def parse_labels(text: str, path: Path) -> LabelsFile:
+    """Validate the text of a labels file (read from disk, or from git at another commit);
+    `path` is the name problems carry."""
     try:
         data = load_yaml(text, path)
     except InvalidYaml as error:
