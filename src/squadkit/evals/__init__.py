@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .cache import RecordedResponse, ResponseCache, request_key
     from .dataset import Case, Dataset, load_dataset
-    from .errors import EvalConfigError, GateFailed, ReplayMiss, ShardFailed
+    from .errors import EvalConfigError, GateFailed, RefreshIncomplete, ReplayMiss, ShardFailed
     from .gate import compare_arms, evaluate_gate, write_gate_evidence
     from .render import html_page, junit_xml, markdown_summary, write_reports
     from .report import (
@@ -45,6 +45,7 @@ _EXPORTS = {
     "EvalReport": "report",
     "Gate": "suite",
     "GateFailed": "errors",
+    "RefreshIncomplete": "errors",
     "GateResult": "report",
     "JUDGE_OUTPUT_SCHEMA": "scorers",
     "MODES": "runner",
@@ -103,6 +104,7 @@ __all__ = [
     "GateFailed",
     "GateResult",
     "RecordedResponse",
+    "RefreshIncomplete",
     "Regression",
     "ReplayMiss",
     "ResponseCache",

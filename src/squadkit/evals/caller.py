@@ -34,6 +34,9 @@ class ModelCaller:
     cache: ResponseCache
     mode: Mode
     suite_name: str
+    # Why a live answer was not recorded (an outage, a fallback's answer), one entry per call:
+    # a refresh that has any replaces nothing (`runner.run_suite`).
+    not_recorded: list[str] = field(default_factory=list, init=False)
     _gateway: Gateway | None = field(default=None, init=False)
 
     def gateway(self) -> Gateway:
@@ -122,9 +125,18 @@ class ModelCaller:
         except InvalidOutput as error:
             # The model answered badly: that is its behaviour, recorded like an answer.
             failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
-            return failed, True
+            return failed, self._own_answer(alias, error.deployment)
         except GatewayError as error:
             # Outages and deadlines are not the model's answer: never recorded.
+            self.not_recorded.append(f"{type(error).__name__} ({alias})")
             return RecordedResponse(alias=alias, error=str(error)), False
         response = RecordedResponse.answered(completion)
-        return response, True
+        return response, self._own_answer(alias, completion.deployment)
+
+    def _own_answer(self, alias: str, deployment: str) -> bool:
+        """True when the alias's first deployment answered. A fallback's answer replayed
+        later would pass for the chain's own, so it is reported, never recorded."""
+        if deployment == self.models.deployment_chain(alias)[0]:
+            return True
+        self.not_recorded.append(f"answered by a fallback ({deployment})")
+        return False

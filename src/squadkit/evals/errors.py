@@ -28,5 +28,10 @@ class GateFailed(CheckFailed):
         self.summary = summary
 
 
+class RefreshIncomplete(CheckFailed):
+    """A refresh got answers that were not the model's own (an outage, a fallback): it
+    replaced no recordings, baseline or evidence (exit 1)."""
+
+
 class ShardFailed(SquadError):
     """A `--workers` child process (one shard of the run) failed (exit 2); names the shard."""

@@ -11,6 +11,7 @@ bounded by a semaphore (the suite's `concurrency`); the progress bar is `RunProg
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from ..prompts import PromptInputError, PromptRegistry
 from .cache import RecordedResponse, ResponseCache, scrub
 from .caller import ModelCaller
 from .dataset import Case, load_dataset
-from .errors import EvalConfigError
+from .errors import EvalConfigError, RefreshIncomplete
 from .feature_target import PinnedRegistry, answer_with_feature
 from .progress import RunProgress
 from .report import (
@@ -167,6 +168,8 @@ async def run_suite(
         if options.mode == "record" and not options.fresh_recordings:
             caller.cache.flush()
         raise
+    if options.mode == "record" and options.fresh_recordings and caller.not_recorded:
+        raise _incomplete(suite, caller.not_recorded)
     if options.mode == "record":
         caller.cache.flush()
     report = EvalReport(
@@ -211,6 +214,18 @@ def _arm(suite: Suite, target: Target, registry: PromptRegistry, models: ModelsC
         return _Arm(target=target, version=version)
     pinned = PinnedRegistry(registry, version)
     return _Arm(target=target, version=version, feature=feature, registry=pinned)
+
+
+def _incomplete(suite: Suite, reasons: list[str]) -> RefreshIncomplete:
+    counted = Counter(reasons).most_common()
+    shown = ", ".join(f"{count} {reason}" for reason, count in counted[:3])
+    more = f" and {len(counted) - 3} more kinds" if len(counted) > 3 else ""
+    return RefreshIncomplete(
+        f"eval refresh of '{suite.name}' replaced nothing: {len(reasons)} call(s) were not the "
+        f"model's own answer ({shown}{more}), so {display_path(suite.recordings_path)}, the "
+        "baseline and the evidence are as they were; check the provider's key and status "
+        "(`squad models check`), then rerun"
+    )
 
 
 def _repo_relative(suite: Suite, settings: Settings) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -137,3 +139,39 @@ def test_replayed_gate_of_an_offline_suite_without_recordings_fails(tmp_path: Pa
 
     assert result.returncode == 2, result.stderr
     assert "no recording" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["eval", "gate", "triage", "--mode", "live"], ["eval", "refresh"]]
+)
+def test_a_stopped_provider_fails_live_gate_and_refresh_and_changes_no_committed_file(
+    command: list[str], tmp_path: Path
+) -> None:
+    copy_data(tmp_path)
+    with socket.socket() as probe:  # a port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    models = tmp_path / "config" / "models.yaml"
+    models.write_text(
+        models.read_text().replace(
+            "      - model: local/triage-rules-v1",
+            f"      - model: openai/stopped-2025-01-01\n"
+            f"        api_base: http://127.0.0.1:{port}/v1\n"
+            "        api_key_env: FAKE_PROVIDER_KEY\n"
+            "        max_retries: 0\n"
+            "      - model: local/triage-rules-v1",
+            1,
+        )
+    )
+    before = {p: p.read_bytes() for p in (tmp_path / "evals").rglob("*") if p.is_file()}
+    env = {**os.environ, "FAKE_PROVIDER_KEY": "sk-test-not-a-real-key", "CI": "1"}
+
+    result = subprocess.run(
+        [COMMAND, *command], cwd=tmp_path, capture_output=True, text=True, check=False, env=env
+    )
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "answered by a fallback (local/triage-rules-v1)" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = {p: p.read_bytes() for p in (tmp_path / "evals").rglob("*") if p.is_file()}
+    assert after == before
