@@ -240,6 +240,8 @@ def test_first_month_of_an_openai_squad_with_the_service_keeps_make_check_green(
         run(["make", "eval-refresh"], cwd=repo, env=env)
         cases = len((evals / "datasets" / "triage.jsonl").read_text().splitlines())
         assert openai.request_count >= 2 * cases  # each case: triage's answer and the judge's
+        assert {body["model"] for body in openai.requests} == set(twins)
+        assert openai.headers[0]["authorization"] == f"Bearer {DUMMY_KEYS['OPENAI_API_KEY']}"
         assert (evals / "recordings" / "triage.jsonl").is_file()
         baseline = json.loads((evals / "baselines" / "triage.json").read_text())
         assert len(baseline["arms"][0]["cases"]) == cases
