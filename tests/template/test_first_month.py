@@ -13,6 +13,17 @@ step committed:
 
 The pages' own walks check each of their steps; this test checks that they compose on one
 repo and that a template update does not undo any of it.
+
+The second test lives the same month in an `openai` render with the service, which starts
+in the "record me" state (nothing recorded, triage not gated yet, `make check` saying so)
+and records triage "with a key" against a real HTTP server on 127.0.0.1 standing in for
+OpenAI (`squadkit.testing.FakeOpenAIServer`). That server answers each request the way the
+offline model its alias's chain ends with would (`local/triage-rubric-v1`, and
+`local/judge-heuristic-v1` for the judge): an answer read from the prompt the provider is
+sent, deterministic, and the model the shipped thresholds were set for. So the shipped
+gate applies unchanged (no threshold is lowered), and what is tested is the path of a
+provider's answers (gateway, litellm, HTTP, recordings, evidence naming the openai
+models), not how good a real model would be.
 """
 
 from __future__ import annotations
@@ -20,11 +31,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import copier
 import pytest
 import yaml
 
+from squadkit.gateway.local_models import LOCAL_MODELS
+from squadkit.testing import FakeOpenAIServer, Reply
 from tests.template.conftest import (
     BASE_ANSWERS,
     NEW_RELEASE,
@@ -81,16 +95,24 @@ NEW_CASES = [
 ]
 
 
-def _make_check(repo: Path, env: dict[str, str], step: str) -> None:
-    run(["make", "check"], cwd=repo, env=env)
+def _make_check(repo: Path, env: dict[str, str], step: str) -> str:
+    """`make check` green, then the step committed; returns what `make check` printed."""
+    checked = run(["make", "check"], cwd=repo, env=env)
     commit_all(repo, step)
+    return checked.stdout + checked.stderr
 
 
-def _add_dataset_lines(repo: Path, env: dict[str, str]) -> None:
+def _append_cases(repo: Path) -> int:
+    """Append NEW_CASES to the triage dataset; return how many cases it had before."""
     dataset = repo / "evals" / "datasets" / "triage.jsonl"
     before = len(dataset.read_text().splitlines())
     with dataset.open("a") as lines:
         lines.writelines(json.dumps(case) + "\n" for case in NEW_CASES)
+    return before
+
+
+def _add_dataset_lines(repo: Path, env: dict[str, str]) -> None:
+    before = _append_cases(repo)
     run(["make", "eval-refresh"], cwd=repo, env=env)
     baseline = json.loads((repo / "evals" / "baselines" / "triage.json").read_text())
     assert len(baseline["arms"][0]["cases"]) == before + len(NEW_CASES)
@@ -131,8 +153,133 @@ def test_first_month_of_a_squad_keeps_make_check_green(
     assert labels["triage"] == {"production": 3, "staging": 3}
     assert labels["summarise"] == {"production": 1}
     assert "summarise:" in (repo / "config" / "models.yaml").read_text()
-    assert (repo / "evals" / "datasets" / "triage.jsonl").read_text().endswith(
-        json.dumps(NEW_CASES[-1]) + "\n"
+    assert (
+        (repo / "evals" / "datasets" / "triage.jsonl")
+        .read_text()
+        .endswith(json.dumps(NEW_CASES[-1]) + "\n")
     )
     assert git("status", "--porcelain", "--", "prompts", "evals", "src", cwd=repo) == ""
     _make_check(repo, env, f"update to {NEW_RELEASE}")
+
+
+OPENAI_WITH_SERVICE: dict[str, object] = {
+    **BASE_ANSWERS,
+    "default_provider": "openai",
+    "include_service": True,
+}
+NOT_RECORDED_YET = "note: triage is not recorded yet, so its labels are not gated"
+
+
+def _offline_twins(repo: Path) -> dict[str, str]:
+    """Provider model name (as litellm sends it) -> the offline model its alias ends with."""
+    aliases = yaml.safe_load((repo / "config" / "models.yaml").read_text())["aliases"]
+    return {
+        alias["deployments"][0]["model"].split("/", 1)[1]: alias["deployments"][-1][
+            "model"
+        ].removeprefix("local/")
+        for alias in aliases.values()
+    }
+
+
+def _answer_like_the_offline_twin(twins: dict[str, str]) -> Callable[[int, dict[str, Any]], Reply]:
+    """A responder that answers a request as its alias's offline model would (module doc)."""
+
+    def respond(_index: int, body: dict[str, Any]) -> Reply:
+        answer = LOCAL_MODELS[twins[body["model"]]](body["messages"])
+        return Reply.ok(json.dumps(answer))
+
+    return respond
+
+
+def _point_openai_at(repo: Path, base_url: str) -> None:
+    """Send every `openai/...` deployment of `config/models.yaml` to `base_url`."""
+    models = repo / "config" / "models.yaml"
+    key_line = "        api_key_env: OPENAI_API_KEY\n"
+    text = models.read_text()
+    assert text.count(key_line) == 2, text  # triage and judge
+    models.write_text(text.replace(key_line, f"{key_line}        api_base: {base_url}\n"))
+
+
+def _evidence(repo: Path, prompt: str, version: int) -> dict[str, Any]:
+    path = repo / "evals" / "evidence" / prompt / f"v{version}.json"
+    evidence: dict[str, Any] = json.loads(path.read_text())
+    return evidence
+
+
+@pytest.mark.slow
+def test_first_month_of_an_openai_squad_with_the_service_keeps_make_check_green(
+    install: Callable[[Rendered], dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in DUMMY_KEYS.items():
+        monkeypatch.setenv(name, value)
+    template = two_releases(tmp_path / "template")
+    repo = tmp_path / "squad"
+    copier.run_copy(
+        str(template), str(repo), data=dict(OPENAI_WITH_SERVICE), defaults=True, unsafe=True,
+        vcs_ref=OLD_RELEASE, quiet=True,
+    )  # fmt: skip
+    commit_all(repo, f"render {OLD_RELEASE}")
+    rendered = Rendered(repo, OPENAI_WITH_SERVICE)
+    env = install(rendered) | DUMMY_KEYS
+    evals = repo / "evals"
+
+    # 1. Fresh: nothing recorded, and `make check` says why triage is not gated yet.
+    assert not any((evals / folder).exists() for folder in ("recordings", "baselines", "evidence"))
+    assert NOT_RECORDED_YET in _make_check(repo, env, "fresh render")
+
+    # 2. More cases: nothing can be recorded without the provider, so still the note.
+    _append_cases(repo)
+    assert NOT_RECORDED_YET in _make_check(repo, env, "more triage cases")
+
+    # 3. The first recording, "with a key", as the README says: `make eval-refresh`.
+    twins = _offline_twins(repo)
+    with FakeOpenAIServer(responder=_answer_like_the_offline_twin(twins)) as openai:
+        _point_openai_at(repo, openai.base_url)
+        run(["make", "eval-refresh"], cwd=repo, env=env)
+        cases = len((evals / "datasets" / "triage.jsonl").read_text().splitlines())
+        assert openai.request_count >= 2 * cases  # each case: triage's answer and the judge's
+        assert {body["model"] for body in openai.requests} == set(twins)
+        assert openai.headers[0]["authorization"] == f"Bearer {DUMMY_KEYS['OPENAI_API_KEY']}"
+        assert (evals / "recordings" / "triage.jsonl").is_file()
+        baseline = json.loads((evals / "baselines" / "triage.json").read_text())
+        assert len(baseline["arms"][0]["cases"]) == cases
+        for version in (1, 2):  # production and staging
+            evidence = _evidence(repo, "triage", version)
+            assert evidence["verdict"] == "pass"
+            assert evidence["models"] == {
+                "triage": ["openai/gpt-4.1-mini-2025-04-14"],
+                "judge": ["openai/gpt-4.1-2025-04-14"],
+            }
+        calls = openai.request_count
+        assert NOT_RECORDED_YET not in _make_check(repo, env, "evals: first recording")
+        assert openai.request_count == calls  # gated from the recordings, no provider call
+
+        # 4. Triage v3 by the runbook: recorded through the provider, gated, promoted.
+        triage_v3_by_the_runbook(repo, rendered.package, env, replay_miss=False)
+        assert openai.request_count > calls
+        assert _evidence(repo, "triage", 3)["models"]["triage"] == [
+            "openai/gpt-4.1-mini-2025-04-14"
+        ]
+        commit_all(repo, "triage v3, in production")
+
+        # 5. A second feature with its own offline alias, recorded offline: triage's gate
+        # stays as it was (the page ends with `make check`).
+        add_summarise_by_the_docs(repo, rendered.package, env)
+        assert _evidence(repo, "summarise", 1)["models"]["summarise"] == ["local/summary-lead-v1"]
+        checked = run(["uv", "run", "squad", "prompts", "check"], cwd=repo, env=env)
+        assert "not recorded yet" not in checked.stdout + checked.stderr
+        commit_all(repo, "summarise feature")
+
+    # 6. The template's next release, with the provider stopped: replay needs none.
+    copier.run_update(
+        str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=NEW_RELEASE, quiet=True
+    )
+    assert TEMPLATE_CHANGE in (repo / "README.md").read_text()
+    labels = yaml.safe_load((repo / "prompts" / "labels.yaml").read_text())["labels"]
+    assert labels["triage"] == {"production": 3, "staging": 3}
+    assert labels["summarise"] == {"production": 1}
+    assert f"api_base: {openai.base_url}" in (repo / "config" / "models.yaml").read_text()
+    assert git("status", "--porcelain", "--", "prompts", "evals", "src", cwd=repo) == ""
+    assert NOT_RECORDED_YET not in _make_check(repo, env, f"update to {NEW_RELEASE}")
