@@ -146,6 +146,13 @@ def test_recordings_are_packed_into_one_file_per_suite(migrated: Migrated) -> No
     recordings = migrated.repo / "evals" / "recordings"
     assert not (recordings / "triage").exists()
     lines = (recordings / "triage.jsonl").read_text().splitlines()
-    shipped = git("ls-tree", "-r", "--name-only", RELEASE_0_1_0, "template/evals/recordings/", cwd=TEMPLATE_ROOT)
+    shipped = git(
+        "ls-tree",
+        "-r",
+        "--name-only",
+        RELEASE_0_1_0,
+        "template/evals/recordings/",
+        cwd=TEMPLATE_ROOT,
+    )
     assert len(lines) == len(shipped.split())
     assert "evals/recordings/triage/: 471 recordings packed" in migrated.output
