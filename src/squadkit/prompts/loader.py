@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem
 from .hashing import content_hash
-from .version import PromptSpec, PromptVersion, sandbox
+from .sandbox import sandbox
+from .version import PromptSpec, PromptVersion
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
