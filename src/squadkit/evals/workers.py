@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ..errors import SquadError
-from .dataset import load_dataset
+from .dataset import scan_dataset
 from .errors import EvalConfigError, ShardFailed
 from .progress import RunProgress
 from .report import EvalReport, merge_reports, read_report, write_json
@@ -53,7 +53,7 @@ def worker_count(
 ) -> int:
     """Processes for a run: `requested`, or for `None` (auto) one per core when the run makes
     enough model calls to share, and one in replay mode, where no model is called."""
-    cases = len(load_dataset(suite.dataset_path).cases)
+    cases = scan_dataset(suite.dataset_path).count
     if requested is not None:
         return max(1, min(requested, cases))
     if options.mode == "replay" or options.shard is not None:
@@ -92,7 +92,7 @@ def run_report(
     report a single process would have written; a crash stays in its shard and is reported
     as `ShardFailed` naming it. The suite's concurrency is divided across the children.
     """
-    cases = len(load_dataset(suite.dataset_path).cases)
+    cases = scan_dataset(suite.dataset_path).count
     count = max(1, min(workers, cases))
     if count == 1:
         return asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
