@@ -145,7 +145,7 @@ def _show(outcome: Outcome) -> None:
     """Print the short summary; append it to the GitHub job summary when there is one."""
     from ..evals.render import markdown_summary  # noqa: PLC0415
 
-    _echo_summary(markdown_summary(outcome.report))
+    _echo_summary(markdown_summary(outcome.result))
     for name, path in outcome.paths.items():
         typer.echo(f"{name}: {path}")
     for note in outcome.notes:
@@ -306,7 +306,7 @@ def baseline(
             workers=count,
             on_shard=_echo_err,
         )
-        summary = outcome.report.arm().summary
+        summary = outcome.result.arm().summary
         means = ", ".join(f"{n} {s.mean:.3f}" for n, s in summary.scorers.items())
         typer.echo(f"baseline: {outcome.paths['baseline']} ({summary.cases} cases; {means})")
 
@@ -330,9 +330,9 @@ def refresh(
     _label_pins(settings)
     for suite in workflow.suites(settings, suites or []):
         for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
-            gate_result = outcome.report.gate
+            gate_result = outcome.result.gate
             verdict = gate_result.verdict if gate_result else "?"
-            typer.echo(f"{suite.name} [{outcome.report.arms[0].name}]: gate {verdict}")
+            typer.echo(f"{suite.name} [{outcome.result.arms[0].name}]: gate {verdict}")
             if outcome.evidence is not None:
                 typer.echo(f"  evidence: {outcome.evidence}")
         typer.echo(

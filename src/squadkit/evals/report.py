@@ -8,6 +8,8 @@ The JSON report is the source of truth; Markdown, JUnit and HTML are views of it
 from __future__ import annotations
 
 import json
+import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -204,16 +206,33 @@ class CaseScores:
         return cls(
             id=case.id,
             index=case.index,
-            tags=tuple(case.tags),
-            scores=dict(case.scores),
-            unstable=tuple(case.unstable),
+            tags=tuple(sys.intern(tag) for tag in case.tags),
+            scores={name: _shared(value) for name, value in case.scores.items()},
+            unstable=tuple(sys.intern(name) for name in case.unstable),
             latencies=tuple(a.latency_s for a in attempts),
-            costs=tuple(a.cost_usd for a in attempts),
+            costs=tuple(_shared(a.cost_usd) for a in attempts),
             errors=sum(1 for a in attempts if a.error is not None),
             input_tokens=sum(a.input_tokens for a in attempts),
             output_tokens=sum(a.output_tokens for a in attempts),
             fallback=tuple(a.deployment or "?" for a in attempts if a.fallback_used),
         )
+
+
+# A large run holds one `CaseScores` per case; most scores are a handful of values (0, 1,
+# 0.5...), so equal floats are shared rather than held once per case (floats are immutable).
+_SHARED_FLOATS: dict[float, float] = {}
+_SHARED_MAX = 4096
+
+
+def _shared(value: float) -> float:
+    if math.copysign(1.0, value) < 0:  # -0.0 equals 0.0 as a key, but prints apart
+        return value
+    found = _SHARED_FLOATS.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED_FLOATS) < _SHARED_MAX:
+        _SHARED_FLOATS[value] = value
+    return value
 
 
 def summarize(cases: list[CaseResult], scorers: list[ScorerInfo]) -> ArmSummary:

@@ -11,48 +11,52 @@ a caller wants it (a small run, a test, a script).
 from __future__ import annotations
 
 import tempfile
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from ..files import atomic_write
 from .errors import EvalConfigError
 from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult
-
-
-@dataclass(frozen=True, slots=True)
-class _Spooled:
-    """Where one case's JSON lies in the spool."""
-
-    offset: int
-    size: int
 
 
 class CaseSpool:
     """Case results, each as the JSON `report.json` holds it, in an unnamed temporary file."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+        # Beside the report: in its folder or, before that exists, the nearest folder above
+        # it (a run that fails leaves no folder behind); else the system's temporary folder.
+        while folder is not None and not folder.is_dir():
+            folder = folder.parent if folder.parent != folder else None
         # Held for the report's life and closed by `close()`, not by a `with` block.
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".spool-")  # noqa: SIM115
         self._end = 0
-        self._where: dict[tuple[int, int], _Spooled] = {}  # (arm, dataset index) -> place
+        # Where each case's JSON lies, by arm and dataset index (flat arrays, not objects:
+        # a run of 100,000 cases holds 100,000 of these).
+        self._slots: list[dict[int, int]] = []
+        self._offsets = array("q")
+        self._sizes = array("q")
 
     def add(self, arm: int, case: CaseResult) -> CaseScores:
         """Keep `case` on disk; return what stays in memory."""
         data = case.model_dump_json(indent=1).encode("utf-8")
         self._file.seek(self._end)
         self._file.write(data)
-        self._where[(arm, case.index)] = _Spooled(self._end, len(data))
+        while len(self._slots) <= arm:
+            self._slots.append({})
+        self._slots[arm][case.index] = len(self._offsets)
+        self._offsets.append(self._end)
+        self._sizes.append(len(data))
         self._end += len(data)
         return CaseScores.of(case)
 
     def text(self, arm: int, index: int) -> str:
         """The case's JSON, as `CaseResult.model_dump_json(indent=1)` wrote it."""
-        place = self._where[(arm, index)]
-        self._file.seek(place.offset)
-        return self._file.read(place.size).decode("utf-8")
+        slot = self._slots[arm][index]
+        self._file.seek(self._offsets[slot])
+        return self._file.read(self._sizes[slot]).decode("utf-8")
 
     def case(self, arm: int, index: int) -> CaseResult:
         return CaseResult.model_validate_json(self.text(arm, index))
@@ -175,3 +179,14 @@ class StreamedReport:
         if self.spool is None:  # pragma: no cover - `of` sets `whole`, the runner a spool
             raise EvalConfigError("this report has neither its cases nor a spool")
         return self.spool
+
+
+def streamed(report: EvalReport | StreamedReport) -> StreamedReport:
+    """`report` through the streamed interface (a whole report keeps its cases in memory)."""
+    return report if isinstance(report, StreamedReport) else StreamedReport.of(report)
+
+
+def write_report_json(report: EvalReport | StreamedReport, path: Path) -> Path:
+    """`report.json` (or a baseline), written atomically and never held whole."""
+    atomic_write(path, streamed(report).json_pieces())
+    return path

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidenc
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
+from .spool import StreamedReport, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 from .workers import run_report, worker_count
 
@@ -78,13 +80,23 @@ class TargetOverride:
 
 @dataclass
 class Outcome:
-    """What a command produced: the report, the files written and, for a gate, evidence."""
+    """What a command produced: the report, the files written and, for a gate, evidence.
 
-    report: EvalReport
+    `result` holds the report's header and every case's scores (what the commands print);
+    `report` is the whole report, read back from the `report.json` (or baseline) written.
+    """
+
+    result: StreamedReport
     suite: Suite | None = None
     paths: dict[str, Path] = field(default_factory=dict)
     evidence: Path | None = None
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def report(self) -> EvalReport:
+        if self.result.whole is not None:
+            return self.result.whole
+        return read_report(self.paths.get("json") or self.paths["baseline"])
 
 
 def suites(settings: Settings, names: list[str]) -> list[Suite]:
@@ -111,10 +123,20 @@ def run(
     workers: int = 1,
     on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
-    """Run a suite (every arm) and write its reports into `out_dir/<suite>/`."""
-    report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
-    return Outcome(suite=suite, report=report, paths=paths)
+    """Run a suite (every arm) and write its reports into `out_dir/<suite>/`.
+
+    The cases wait in a spool beside the reports while the run goes on; the reports are
+    written from it case by case, so memory holds the scores, not the cases.
+    """
+    folder = out_dir / suite.name
+    report = run_report(
+        settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
+    )
+    try:
+        paths = write_reports(report, folder, baseline=_baseline(suite))
+    finally:
+        report.close()
+    return Outcome(suite=suite, result=report, paths=paths)
 
 
 def gate(
@@ -134,7 +156,7 @@ def gate(
     Raises `GateFailed` (exit 1) after writing the reports when the gate fails.
     """
     if report_path is not None:
-        report = read_report(report_path)
+        report = StreamedReport.of(read_report(report_path))
         if report.suite != suite.name:
             raise EvalConfigError(
                 f"{display_path(report_path)}: report is of suite '{report.suite}', "
@@ -150,8 +172,25 @@ def gate(
             raise EvalConfigError(
                 "the gate checks one arm: give at most one --label/--version/--model"
             )
-        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    if report.shard is not None:
+        report = run_report(
+            settings,
+            suite,
+            options,
+            targets,
+            workers=workers,
+            on_shard=on_shard,
+            spool_dir=out_dir / suite.name,
+        )
+    try:
+        return _gate(settings, suite, report, out_dir, evidence=evidence)
+    finally:
+        report.close()
+
+
+def _gate(
+    settings: Settings, suite: Suite, report: StreamedReport, out_dir: Path, *, evidence: bool
+) -> Outcome:
+    if report.header.shard is not None:
         raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
     baseline = _baseline(suite)
     notes: list[str] = []
@@ -160,10 +199,10 @@ def gate(
             f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
             f"create one with `squad eval baseline {suite.name}`"
         )
-    elif baseline.dataset_hash != report.dataset_hash:
+    elif baseline.dataset_hash != report.header.dataset_hash:
         raise EvalConfigError(
             f"{display_path(suite.baseline_path)}: baseline was made on another version of "
-            f"{report.dataset}; regenerate it with `squad eval baseline {suite.name}`"
+            f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"
         )
     result = evaluate_gate(
         report,
@@ -171,9 +210,9 @@ def gate(
         baseline,
         baseline_name=display_path(suite.baseline_path) if baseline else None,
     )
-    report = report.model_copy(update={"gate": result})
+    report = report.with_gate(result)
     paths = write_reports(report, out_dir / suite.name, baseline=baseline)
-    outcome = Outcome(suite=suite, report=report, paths=paths, notes=notes)
+    outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
     if result.verdict == "fail":
         raise GateFailed(
             f"eval gate failed for suite '{suite.name}' ({result.arm}): "
@@ -212,18 +251,28 @@ def baseline(
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
     if from_report is not None:
-        report = read_report(from_report)
+        report = StreamedReport.of(read_report(from_report))
     else:
         if len(targets) != 1:
             raise EvalConfigError(
                 "a baseline is one arm: give at most one --label/--version/--model"
             )
-        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    if report.shard is not None or len(report.arms) != 1:
-        raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
-    report = report.model_copy(update={"gate": None})
-    path = write_json(report, suite.baseline_path)
-    return Outcome(suite=suite, report=report, paths={"baseline": path})
+        report = run_report(
+            settings,
+            suite,
+            options,
+            targets,
+            workers=workers,
+            on_shard=on_shard,
+        )
+    try:
+        if report.header.shard is not None or len(report.arms) != 1:
+            raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
+        report = report.with_gate(None)
+        path = write_report_json(report, suite.baseline_path)
+    finally:
+        report.close()
+    return Outcome(suite=suite, result=report, paths={"baseline": path})
 
 
 def refresh(
@@ -349,10 +398,10 @@ def compare(
 def merge(paths: list[Path], out_dir: Path) -> Outcome:
     """Merge shard reports into one report (and its views) in `out_dir`."""
     reports = [read_report(p) for p in paths]
-    merged = merge_reports(reports)
+    merged = StreamedReport.of(merge_reports(reports))
     written = write_reports(merged, out_dir)
-    return Outcome(report=merged, paths=written)
+    return Outcome(result=merged, paths=written)
 
 
 def summary_text(outcome: Outcome) -> str:
-    return markdown_summary(outcome.report)
+    return markdown_summary(outcome.result)
