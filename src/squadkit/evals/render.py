@@ -27,7 +27,10 @@ _PASS, _FAIL = "PASS", "FAIL"
 
 
 def write_reports(
-    report: EvalReport | StreamedReport, out_dir: Path, *, baseline: EvalReport | None = None
+    report: EvalReport | StreamedReport,
+    out_dir: Path,
+    *,
+    baseline: EvalReport | StreamedReport | None = None,
 ) -> dict[str, Path]:
     """Write every view of `report` into `out_dir`; returns name -> path.
 
@@ -424,7 +427,9 @@ def _page_template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
-def html_page(report: EvalReport | StreamedReport, baseline: EvalReport | None = None) -> str:
+def html_page(
+    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+) -> str:
     """One self-contained page: summary and a filterable per-case table beside the baseline.
 
     The markup is `templates/report.html.j2`; this function only decides what each row says.
@@ -433,17 +438,18 @@ def html_page(report: EvalReport | StreamedReport, baseline: EvalReport | None =
 
 
 def html_pieces(
-    report: EvalReport | StreamedReport, baseline: EvalReport | None = None
+    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
 ) -> Iterator[str]:
     """`html_page`, piece by piece: the rows are made as the template reaches them."""
     run = streamed(report)
     header = run.header
     arm = header.arm(header.gate.arm if header.gate else None)
-    base_arm = baseline.arm() if baseline else None
-    base_cases = {c.id: c for c in base_arm.cases} if base_arm else {}
+    base = streamed(baseline) if baseline is not None else None
+    base_arm = base.arm() if base else None
+    base_case = base.finder() if base else lambda _: None
     pass_scores = {info.name: info.pass_score for info in header.scorers}
     rows = (
-        _row(case, base_cases.get(case.id), pass_scores, base_arm is not None)
+        _row(case, base_case(case.id), pass_scores, base_arm is not None)
         for case in run.cases(arm.name)
     )
     return _page_template().generate(

@@ -12,17 +12,53 @@ from __future__ import annotations
 
 import tempfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 from ..files import atomic_write
 from .errors import EvalConfigError
-from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult
+from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult, read_report
 
 
-class CaseSpool:
+class CaseFile:
+    """Case results in a file, each read when asked for: a spool, or a report on disk.
+
+    Where each case's JSON lies is kept by arm and dataset index in flat arrays, not
+    objects: a run of 100,000 cases holds 100,000 of these.
+    """
+
+    def __init__(self, file: IO[bytes], *, indent: int = 0) -> None:
+        self._file = file
+        self._dedent = "\n" + " " * indent if indent else ""  # a case inside a report
+        self._slots: list[dict[int, int]] = []
+        self._offsets = array("q")
+        self._sizes = array("q")
+
+    def place(self, arm: int, index: int, offset: int, size: int) -> None:
+        """Remember that arm `arm`'s case `index` is the `size` bytes at `offset`."""
+        while len(self._slots) <= arm:
+            self._slots.append({})
+        self._slots[arm][index] = len(self._offsets)
+        self._offsets.append(offset)
+        self._sizes.append(size)
+
+    def text(self, arm: int, index: int) -> str:
+        """The case's JSON, as `CaseResult.model_dump_json(indent=1)` wrote it."""
+        slot = self._slots[arm][index]
+        self._file.seek(self._offsets[slot])
+        text = self._file.read(self._sizes[slot]).decode("utf-8")
+        return text.replace(self._dedent, "\n") if self._dedent else text
+
+    def case(self, arm: int, index: int) -> CaseResult:
+        return CaseResult.model_validate_json(self.text(arm, index))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class CaseSpool(CaseFile):
     """Case results, each as the JSON `report.json` holds it, in an unnamed temporary file."""
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -31,38 +67,17 @@ class CaseSpool:
         while folder is not None and not folder.is_dir():
             folder = folder.parent if folder.parent != folder else None
         # Held for the report's life and closed by `close()`, not by a `with` block.
-        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".spool-")  # noqa: SIM115
+        super().__init__(tempfile.TemporaryFile(dir=folder, prefix=".spool-"))  # noqa: SIM115
         self._end = 0
-        # Where each case's JSON lies, by arm and dataset index (flat arrays, not objects:
-        # a run of 100,000 cases holds 100,000 of these).
-        self._slots: list[dict[int, int]] = []
-        self._offsets = array("q")
-        self._sizes = array("q")
 
     def add(self, arm: int, case: CaseResult) -> CaseScores:
         """Keep `case` on disk; return what stays in memory."""
         data = case.model_dump_json(indent=1).encode("utf-8")
         self._file.seek(self._end)
         self._file.write(data)
-        while len(self._slots) <= arm:
-            self._slots.append({})
-        self._slots[arm][case.index] = len(self._offsets)
-        self._offsets.append(self._end)
-        self._sizes.append(len(data))
+        self.place(arm, case.index, self._end, len(data))
         self._end += len(data)
         return CaseScores.of(case)
-
-    def text(self, arm: int, index: int) -> str:
-        """The case's JSON, as `CaseResult.model_dump_json(indent=1)` wrote it."""
-        slot = self._slots[arm][index]
-        self._file.seek(self._offsets[slot])
-        return self._file.read(self._sizes[slot]).decode("utf-8")
-
-    def case(self, arm: int, index: int) -> CaseResult:
-        return CaseResult.model_validate_json(self.text(arm, index))
-
-    def close(self) -> None:
-        self._file.close()
 
 
 # `report.json` is `EvalReport.model_dump_json(indent=1)`: an arm's cases are items of its
@@ -82,7 +97,7 @@ class StreamedReport:
 
     header: EvalReport
     scores: list[list[CaseScores]]
-    spool: CaseSpool | None = None
+    spool: CaseFile | None = None
     whole: EvalReport | None = field(default=None, repr=False)  # when not spooled
 
     @classmethod
@@ -126,6 +141,20 @@ class StreamedReport:
         spool = self._spool()
         for scores in self.scores[position]:
             yield spool.case(position, scores.index)
+
+    def finder(self, name: str | None = None) -> Callable[[str], CaseResult | None]:
+        """A lookup of the arm's cases by id, each read when it is looked up."""
+        position = self.position(name)
+        if self.whole is not None:
+            return {case.id: case for case in self.whole.arms[position].cases}.get
+        where = {scores.id: scores.index for scores in self.scores[position]}
+        spool = self._spool()
+
+        def find(case_id: str) -> CaseResult | None:
+            index = where.get(case_id)
+            return None if index is None else spool.case(position, index)
+
+        return find
 
     def with_gate(self, gate: GateResult | None) -> StreamedReport:
         whole = self.whole.model_copy(update={"gate": gate}) if self.whole else None
@@ -175,7 +204,7 @@ class StreamedReport:
         if self.spool is not None:
             self.spool.close()
 
-    def _spool(self) -> CaseSpool:
+    def _spool(self) -> CaseFile:
         if self.spool is None:  # pragma: no cover - `of` sets `whole`, the runner a spool
             raise EvalConfigError("this report has neither its cases nor a spool")
         return self.spool
@@ -190,3 +219,69 @@ def write_report_json(report: EvalReport | StreamedReport, path: Path) -> Path:
     """`report.json` (or a baseline), written atomically and never held whole."""
     atomic_write(path, streamed(report).json_pieces())
     return path
+
+
+def read_streamed(path: Path) -> StreamedReport:
+    """A report or baseline read case by case: memory keeps its header and its cases'
+    scores, and `cases()` reads each case from the file again.
+
+    That needs the layout `write_report_json` writes (every report and baseline squadkit
+    wrote); any other file, and a malformed one, is read whole by `read_report`, which
+    names what is wrong.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return StreamedReport.of(read_report(path))
+    try:
+        return _read_laid_out(handle)
+    except ValueError:  # JSON, UTF-8 and validation errors, or another layout
+        handle.close()
+        return StreamedReport.of(read_report(path))
+    except BaseException:
+        handle.close()
+        raise
+
+
+_OPEN_CASES, _CASE_START, _CASE_ENDS = b'   "cases": [\n', b"    {\n", (b"    }\n", b"    },\n")
+
+
+def _read_laid_out(handle: IO[bytes]) -> StreamedReport:
+    """`read_streamed` of a file laid out as `json_pieces` writes it (else a ValueError)."""
+    cases = CaseFile(handle, indent=4)
+    header: list[bytes] = []
+    scores: list[list[CaseScores]] = []
+    in_cases = False
+    case: list[bytes] | None = None  # the lines of the case being read
+    start = offset = 0
+    for line in handle:
+        if case is not None:
+            case.append(line)
+            if line in _CASE_ENDS:
+                end = offset + len(line) - (2 if line.endswith(b",\n") else 1)
+                result = CaseResult.model_validate_json(b"".join(case)[: end - start + 4])
+                scores[-1].append(CaseScores.of(result))
+                cases.place(len(scores) - 1, result.index, start, end - start)
+                case = None
+        elif in_cases and line == _CASE_START:
+            case, start = [line], offset + 4
+        elif in_cases:
+            if line.strip() not in (b"]", b"],"):
+                raise ValueError("not a case")
+            header.append(line)
+            in_cases = False
+        elif line == _OPEN_CASES:
+            header.append(line)
+            scores.append([])
+            in_cases = True
+        else:
+            if line.startswith(_EMPTY_CASES[1:].encode()):
+                scores.append([])
+            header.append(line)
+        offset += len(line)
+    report = EvalReport.model_validate_json(b"".join(header))
+    if in_cases or case is not None or len(scores) != len(report.arms):
+        raise ValueError("unexpected layout")
+    if any(arm.cases for arm in report.arms):
+        raise ValueError("cases outside the layout")
+    return StreamedReport(header=report, scores=scores, spool=cases)

@@ -24,7 +24,7 @@ from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidenc
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
-from .spool import StreamedReport, write_report_json
+from .spool import StreamedReport, read_streamed, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 from .workers import run_report, worker_count
 
@@ -109,8 +109,9 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
     return [load_suite(path, evals_dir, models=models) for path in paths]
 
 
-def _baseline(suite: Suite) -> EvalReport | None:
-    return read_report(suite.baseline_path) if suite.baseline_path.is_file() else None
+def _baseline(suite: Suite) -> StreamedReport | None:
+    """The committed baseline, read case by case (close it after use)."""
+    return read_streamed(suite.baseline_path) if suite.baseline_path.is_file() else None
 
 
 def run(
@@ -132,10 +133,14 @@ def run(
     report = run_report(
         settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
     )
+    baseline = None
     try:
-        paths = write_reports(report, folder, baseline=_baseline(suite))
+        baseline = _baseline(suite)
+        paths = write_reports(report, folder, baseline=baseline)
     finally:
         report.close()
+        if baseline is not None:
+            baseline.close()
     return Outcome(suite=suite, result=report, paths=paths)
 
 
@@ -181,25 +186,34 @@ def gate(
             on_shard=on_shard,
             spool_dir=out_dir / suite.name,
         )
+    baseline = None
     try:
-        return _gate(settings, suite, report, out_dir, evidence=evidence)
+        baseline = _baseline(suite)
+        return _gate(settings, suite, report, baseline, out_dir, evidence=evidence)
     finally:
         report.close()
+        if baseline is not None:
+            baseline.close()
 
 
 def _gate(
-    settings: Settings, suite: Suite, report: StreamedReport, out_dir: Path, *, evidence: bool
+    settings: Settings,
+    suite: Suite,
+    report: StreamedReport,
+    baseline: StreamedReport | None,
+    out_dir: Path,
+    *,
+    evidence: bool,
 ) -> Outcome:
     if report.header.shard is not None:
         raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
-    baseline = _baseline(suite)
     notes: list[str] = []
     if baseline is None:
         notes.append(
             f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
             f"create one with `squad eval baseline {suite.name}`"
         )
-    elif baseline.dataset_hash != report.header.dataset_hash:
+    elif baseline.header.dataset_hash != report.header.dataset_hash:
         raise EvalConfigError(
             f"{display_path(suite.baseline_path)}: baseline was made on another version of "
             f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"

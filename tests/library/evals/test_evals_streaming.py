@@ -25,6 +25,7 @@ from squadkit.evals import (
 )
 from squadkit.evals.render import html_page, markdown_summary
 from squadkit.evals.runner import stream_suite
+from squadkit.evals.spool import read_streamed
 from squadkit.gateway import load_models_config
 from squadkit.prompts import PromptRegistry
 from squadkit.settings import Settings
@@ -163,3 +164,28 @@ def _tree_junit(text: str) -> str:
     root = ET.fromstring(text.split("\n", 1)[1])  # noqa: S314 - our own output
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def test_a_baseline_is_read_case_by_case_as_it_was_written(settings: Settings) -> None:
+    path = settings.evals_dir / "baselines" / "triage.json"
+    baseline = read_streamed(path)
+    try:
+        assert baseline.spool is not None  # its cases stay in the file until read
+        assert baseline.load() == read_report(path)
+        assert "".join(baseline.json_pieces()) == path.read_text(encoding="utf-8")
+        first = read_report(path).arm().cases[7]
+        assert baseline.finder()(first.id) == first
+        assert baseline.finder()("no-such-case") is None
+    finally:
+        baseline.close()
+
+
+def test_a_baseline_in_another_layout_is_read_whole(settings: Settings, tmp_path: Path) -> None:
+    whole = read_report(settings.evals_dir / "baselines" / "triage.json")
+    compact = tmp_path / "compact.json"
+    compact.write_text(whole.model_dump_json(), encoding="utf-8")  # one line, no indent
+
+    baseline = read_streamed(compact)
+
+    assert baseline.whole == whole
+    assert [c.id for c in baseline.arm_scores()] == [c.id for c in whole.arm().cases]
