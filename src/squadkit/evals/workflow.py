@@ -161,8 +161,9 @@ def gate(
     Raises `GateFailed` (exit 1) after writing the reports when the gate fails.
     """
     if report_path is not None:
-        report = StreamedReport.of(read_report(report_path))
+        report = read_streamed(report_path)
         if report.suite != suite.name:
+            report.close()
             raise EvalConfigError(
                 f"{display_path(report_path)}: report is of suite '{report.suite}', "
                 f"not '{suite.name}'"
@@ -265,7 +266,7 @@ def baseline(
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
     if from_report is not None:
-        report = StreamedReport.of(read_report(from_report))
+        report = read_streamed(from_report)
     else:
         if len(targets) != 1:
             raise EvalConfigError(
@@ -374,7 +375,26 @@ def compare(
     base_path: Path, new_path: Path, *, margin: float = 0.02, confidence: float = 0.95
 ) -> str:
     """Markdown comparison of two reports (first arm of each): deltas with bootstrap intervals."""
-    base, new = read_report(base_path), read_report(new_path)
+    base = read_streamed(base_path)
+    try:
+        new = read_streamed(new_path)
+        try:
+            return _compare(base, new, base_path, new_path, margin=margin, confidence=confidence)
+        finally:
+            new.close()
+    finally:
+        base.close()
+
+
+def _compare(
+    base: StreamedReport,
+    new: StreamedReport,
+    base_path: Path,
+    new_path: Path,
+    *,
+    margin: float,
+    confidence: float,
+) -> str:
     if base.suite != new.suite:
         raise EvalConfigError(
             f"cannot compare suite '{base.suite}' ({display_path(base_path)}) with "
@@ -382,7 +402,13 @@ def compare(
         )
     scorers = [s for s in new.arm().summary.scorers if s in base.arm().summary.scorers]
     checks, unstable = compare_arms(
-        base.arm(), new.arm(), scorers, margin=margin, confidence=confidence, resamples=2000, seed=0
+        base.arm_scores(),
+        new.arm_scores(),
+        scorers,
+        margin=margin,
+        confidence=confidence,
+        resamples=2000,
+        seed=0,
     )
     # compare_arms applies the gate's default rule: the interval and p it shows decided.
     level = f"{1 - 2 * (1 - confidence):.0%}"
@@ -404,7 +430,7 @@ def compare(
         )
     if unstable:
         lines += ["", f"Unstable cases left out: {', '.join(unstable)}"]
-    if base.dataset_hash != new.dataset_hash:
+    if base.header.dataset_hash != new.header.dataset_hash:
         lines += ["", "Note: the two runs used different dataset versions (shared ids compared)."]
     return "\n".join(lines) + "\n"
 
