@@ -13,6 +13,7 @@ target measured in the same run:
 | 1,000 eval cases, 100 ms provider, concurrency 50 | promptfoo, bare `litellm.acompletion` |
 | gateway and tracing overhead per call | bare litellm (`library/gateway_overhead.py`...) |
 | service requests/s, peak RSS | a bare FastAPI endpoint (`library/service_load.py`) |
+| peak RSS of `squad eval run` on 100,000 replayed cases | target 300 MB |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -23,7 +24,7 @@ Stdlib only; runs with any Python 3.11+. promptfoo is installed on first use int
 `~/.cache/copier-ai-squad-bench/promptfoo` when `npm` is present (about 80 s, 1.4 GB) and
 skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is bounded.
 
-    python benchmarks/run.py [--quick] [--only copier,check,startup,eval,gateway,service]
+    python benchmarks/run.py [--quick] [--only copier,check,startup,eval,memory,gateway,service]
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ LIBRARY = HERE / "library"  # squadkit's benchmark scripts, run against a render
 TOOLS = TEMPLATE / ".venv" / "bin"  # pinned copier and uv (`make bootstrap`)
 PROMPTFOO_DIR = Path.home() / ".cache" / "copier-ai-squad-bench" / "promptfoo"
 PROMPTFOO_VERSION = "0.121.20"  # the newest release that runs on Node 20
-SECTIONS = ("copier", "check", "startup", "eval", "gateway", "service")
+SECTIONS = ("copier", "check", "startup", "eval", "memory", "gateway", "service")
 CASES, CONCURRENCY, LATENCY_S = 1000, 50, 0.1
 # `squad eval run` defaults to `--workers auto` (one process per core for a large live run:
 # 2 here); the one-process figure is measured with `--workers 1`.
@@ -665,6 +666,50 @@ def bench_eval(repo: Path, work: Path, repeats: int, *, promptfoo: bool, breakdo
     found.inproc.meets_target = found.inproc.median is not None and found.inproc.median < 2 * ideal
 
 
+# `squad eval run` in replay on a large synthetic suite (`library/eval_replay.py --workspace`):
+# the dataset, the recordings and the cases are streamed, so its peak memory stays flat.
+REPLAY_CASES, QUICK_REPLAY_CASES, MAX_REPLAY_RSS_MB = 100_000, 20_000, 300
+
+
+def bench_memory(repo: Path, work: Path, cases: int) -> None:
+    """Peak RSS of one `squad eval run <suite> --mode replay` process on `cases` cases."""
+    peak = figure(
+        "peak RSS, squad eval run, 100,000 replayed cases",
+        "MB",
+        target=f"< {MAX_REPLAY_RSS_MB} MB",
+        note="library/eval_replay.py --workspace; the run's process alone"
+        + ("" if cases == REPLAY_CASES else f"; --quick: {cases:,} cases, not 100,000"),
+    )
+    workspace = work / f"replay-{cases}"
+    python = str(repo / ".venv" / "bin" / "python")
+    script = str(LIBRARY / "eval_replay.py")
+    made = run(
+        [python, script, "--cases", str(cases), "--workspace", str(workspace)],
+        cwd=repo,
+        env=QUIET_ENV,
+        timeout=1800,
+    )
+    if made.returncode:
+        note(f"eval_replay.py --workspace failed: {made.output[-500:]}")
+        return
+    command = [str(repo / ".venv" / "bin" / "squad"), "eval", "run", "bench", "--mode", "replay"]
+    replay = run(
+        [*command, "--out", str(work / f"replay-reports-{cases}")],
+        cwd=workspace,
+        env={**QUIET_ENV, "SQUAD_ROOT": str(workspace)},
+        timeout=1800,
+    )
+    if replay.returncode not in (0, 1):  # 1: a threshold, not a crash
+        note(f"squad eval run --mode replay exited {replay.returncode}: {replay.output[-500:]}")
+        return
+    peak.samples.append(replay.max_rss_mb)
+    RAW.setdefault("replay_memory", []).append(
+        {"cases": cases, "max_rss_mb": replay.max_rss_mb, "wall_s": replay.wall_s}
+    )
+    peak.meets_target = peak.median is not None and peak.median < MAX_REPLAY_RSS_MB
+    shutil.rmtree(workspace, ignore_errors=True)
+
+
 # `--quick` sizes of the library's gateway and tracing scripts (tests/template/test_benchmarks.py
 # shrinks them further: it checks that every figure is read, not how fast).
 QUICK_GATEWAY_ARGS = ["--sequential", "100", "--calls", "500"]
@@ -990,6 +1035,12 @@ def main() -> None:
                 1 if quick else 3,
                 promptfoo=not args.no_promptfoo,
                 breakdown=not quick,
+            ),
+        ),
+        (
+            "memory",
+            lambda w: bench_memory(
+                render_synced(w), w, QUICK_REPLAY_CASES if quick else REPLAY_CASES
             ),
         ),
         ("gateway", lambda w: bench_gateway(render_synced(w), quick, 1 if quick else 3)),

@@ -5,8 +5,12 @@ the runner does), then times `run_suite` in replay mode: render, key, read, scor
 No model is called and litellm is never imported. Prompts, models and cases come from a
 squad workspace (a rendered repo: the current directory, or `--root`).
 
+`--workspace DIR` only writes that `bench` suite (dataset, recordings) into DIR and exits,
+so that a whole `squad eval run bench --mode replay` can be measured on it in a process of
+its own (`benchmarks/run.py`'s peak memory on 100,000 replayed cases).
+
     cd <squad repo> && .venv/bin/python <template>/benchmarks/library/eval_replay.py \
-        [--root .] [--cases 10000]
+        [--root .] [--cases 10000] [--workspace DIR]
 """
 
 import argparse
@@ -111,8 +115,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument(
+        "--workspace", type=Path, help="only write the bench suite into this (new) folder"
+    )
     args = parser.parse_args()
     source = squad_workspace(args.root)
+    if args.workspace is not None:
+        args.workspace.mkdir(parents=True)
+        build_repo(source, args.workspace, args.cases)
+        record(args.workspace)
+        print(f"workspace:         {args.workspace} ({args.cases} cases)")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         build_repo(source, root, args.cases)

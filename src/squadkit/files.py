@@ -15,7 +15,7 @@ import glob
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -37,8 +37,9 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text`: written beside it, fsynced, then renamed over it.
+def atomic_write(path: Path, text: str | Iterable[str]) -> None:
+    """Replace `path` with `text` (or its pieces, written as they come, so a large file is
+    never held whole): written beside it, fsynced, then renamed over it.
 
     The file beside is `.<name>.<pid>.<random>.tmp`. A writer killed before its rename
     (`kill -9`, a CI timeout) leaves one behind; the next write of the same file removes
@@ -51,7 +52,11 @@ def atomic_write(path: Path, text: str) -> None:
     )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+            if isinstance(text, str):
+                file.write(text)
+            else:
+                for piece in text:
+                    file.write(piece)
             file.flush()
             os.fsync(file.fileno())
         Path(tmp).replace(path)

@@ -167,3 +167,15 @@ def test_quick_eval_section_reads_every_figure_but_promptfoos(
         "CPU per call: run_suite (1 call/case)",
     } <= read.keys()
     assert_measured_and_judged(read, unreferenced=whole_runs)  # promptfoo is their reference
+
+
+@pytest.mark.slow
+def test_quick_memory_section_reads_its_figure(
+    bench: ModuleType, synced_repo: Path, tmp_path: Path
+) -> None:
+    bench.bench_memory(synced_repo, tmp_path, 300)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    figure = read["peak RSS, squad eval run, 100,000 replayed cases"]
+    assert "300 cases, not 100,000" in figure.note  # a smaller run says so
+    assert_measured_and_judged(read, unreferenced=set())

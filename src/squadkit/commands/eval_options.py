@@ -144,7 +144,7 @@ def show_outcome(outcome: Outcome) -> None:
     """Print the short summary; append it to the GitHub job summary when there is one."""
     from ..evals.render import markdown_summary  # noqa: PLC0415
 
-    echo_summary(markdown_summary(outcome.report))
+    echo_summary(markdown_summary(outcome.result))
     for name, path in outcome.paths.items():
         typer.echo(f"{name}: {path}")
     for note in outcome.notes:

@@ -283,7 +283,7 @@ def baseline(
             workers=count,
             on_shard=echo_err,
         )
-        summary = outcome.report.arm().summary
+        summary = outcome.result.arm().summary
         means = ", ".join(f"{n} {s.mean:.3f}" for n, s in summary.scorers.items())
         typer.echo(f"baseline: {outcome.paths['baseline']} ({summary.cases} cases; {means})")
 
@@ -307,9 +307,9 @@ def refresh(
     refuse_or_note_label_pins(settings)
     for suite in workflow.suites(settings, suites or []):
         for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
-            gate_result = outcome.report.gate
+            gate_result = outcome.result.gate
             verdict = gate_result.verdict if gate_result else "?"
-            typer.echo(f"{suite.name} [{outcome.report.arms[0].name}]: gate {verdict}")
+            typer.echo(f"{suite.name} [{outcome.result.arms[0].name}]: gate {verdict}")
             if outcome.evidence is not None:
                 typer.echo(f"  evidence: {outcome.evidence}")
         typer.echo(

@@ -4,6 +4,10 @@
     report = await run_suite(suite, settings=settings, options=RunOptions(mode="replay"))
     verdict = evaluate_gate(report, suite.spec.gate, read_report(suite.baseline_path))
 
+`stream_suite` is `run_suite` for large datasets: the dataset is read as the cases run,
+each finished case waits on disk and memory keeps its scores (`StreamedReport`, which
+the gate and the views read like a report; `read_streamed` reads a baseline that way).
+
 The `squad eval` commands (run, gate, baseline, compare, merge) are thin shells over
 `workflow`. Replaying recordings never imports litellm.
 """
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .cache import RecordedResponse, ResponseCache, request_key
-    from .dataset import Case, Dataset, load_dataset
+    from .dataset import Case, Dataset, DatasetInfo, iter_cases, load_dataset, scan_dataset
     from .errors import EvalConfigError, GateFailed, RefreshIncomplete, ReplayMiss, ShardFailed
     from .gate import compare_arms, evaluate_gate, write_gate_evidence
     from .render import html_page, junit_xml, markdown_summary, write_reports
@@ -23,20 +27,29 @@ if TYPE_CHECKING:
         REPORT_SCHEMA_VERSION,
         ArmResult,
         CaseResult,
+        CaseScores,
         EvalReport,
         GateResult,
         merge_reports,
         read_report,
         summarize,
     )
-    from .runner import MODES, RunOptions, parse_shard, run_suite
+    from .runner import MODES, RunOptions, parse_shard, run_suite, stream_suite
     from .scorers import JUDGE_OUTPUT_SCHEMA, Score, ScoreContext, ScorerSpec
+    from .spool import StreamedReport, read_streamed
     from .stats import holm, paired_bootstrap, wilson
     from .suite import Gate, Regression, Suite, SuiteSpec, Target, load_suite
 
 # Name -> submodule. Imported on first use (PEP 562), so `squadkit.evals.verify`'s cache
 # lookup in `squad prompts check` does not pay for the runner, scorers and reports.
 _EXPORTS = {
+    "CaseScores": "report",
+    "DatasetInfo": "dataset",
+    "StreamedReport": "spool",
+    "iter_cases": "dataset",
+    "read_streamed": "spool",
+    "scan_dataset": "dataset",
+    "stream_suite": "runner",
     "ArmResult": "report",
     "Case": "dataset",
     "CaseResult": "report",
@@ -97,7 +110,9 @@ __all__ = [
     "ArmResult",
     "Case",
     "CaseResult",
+    "CaseScores",
     "Dataset",
+    "DatasetInfo",
     "EvalConfigError",
     "EvalReport",
     "Gate",
@@ -113,6 +128,7 @@ __all__ = [
     "ScoreContext",
     "ScorerSpec",
     "ShardFailed",
+    "StreamedReport",
     "Suite",
     "SuiteSpec",
     "Target",
@@ -120,6 +136,7 @@ __all__ = [
     "evaluate_gate",
     "holm",
     "html_page",
+    "iter_cases",
     "junit_xml",
     "load_dataset",
     "load_suite",
@@ -128,8 +145,11 @@ __all__ = [
     "paired_bootstrap",
     "parse_shard",
     "read_report",
+    "read_streamed",
     "request_key",
     "run_suite",
+    "scan_dataset",
+    "stream_suite",
     "summarize",
     "wilson",
     "write_gate_evidence",

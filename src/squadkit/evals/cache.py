@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -83,10 +83,12 @@ class ResponseCache:
     """The recordings of one suite: `evals/recordings/<suite>.jsonl`, one line a recording.
 
     Lines are compact JSON sorted by key, so a diff shows exactly the answers that changed
-    and a merge of two branches rarely conflicts. Reads index the file once. Writes collect
-    in memory until `flush()`, which merges them into the file under a lock on its folder
-    and replaces it atomically (written beside, fsynced, renamed): concurrent shards keep
-    each other's lines, and a crash leaves the old file or the new one, never half of one.
+    and a merge of two branches rarely conflicts. The first read indexes the file (key ->
+    where its line starts) and each recording is read and parsed when it is asked for, so
+    a replay holds the index, not every answer. Writes collect in memory until `flush()`,
+    which merges them into the file under a lock on its folder and replaces it atomically
+    (written beside, fsynced, renamed): concurrent shards keep each other's lines, and a
+    crash leaves the old file or the new one, never half of one.
 
     `fresh=True` (a refresh) flushes exactly what this run recorded, dropping stale lines.
     Either way an answer recorded again unchanged but for its latency keeps its old line
@@ -101,11 +103,11 @@ class ResponseCache:
         # Answers are scrubbed before they are kept: a key or an email a model repeats must
         # not land in a committed recording (`observability.persistence_redactor`).
         self.redact = redact
-        self._recorded: dict[str, str] | None = None
+        self._index: _Index | None = None
         self._new: dict[str, str] = {}
 
     def get(self, key: str) -> RecordedResponse | None:
-        line = self._new.get(key) or self._lines().get(key)
+        line = self._new.get(key) or self._recorded_line(key)
         return None if line is None else self._parse(line)[1]
 
     def put(
@@ -121,7 +123,7 @@ class ResponseCache:
             response = RecordedResponse.model_validate(
                 scrub(response.model_dump(mode="json"), self.redact)
             )
-        old = self._lines().get(key)
+        old = self._recorded_line(key)
         if old is not None:
             recorded_request, recorded = self._parse(old)
             same = recorded.model_copy(update={"latency_s": response.latency_s}) == response
@@ -138,55 +140,35 @@ class ResponseCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with folder_lock(self.path.parent):
-            lines = {} if self.fresh else self._read()
-            lines.update(self._new)
-            text = "".join(lines[key] + "\n" for key in sorted(lines))
-            atomic_write(self.path, text)
-        self._recorded = lines
+            # Under the lock, the file as it is now: another shard may have flushed since.
+            current = None if self.fresh else _Index.of(self.path)
+            try:
+                keys = sorted(set(self._new) | set(current.offsets if current else ()))
+
+                def lines() -> Iterator[str]:
+                    for key in keys:
+                        line = self._new.get(key)
+                        if line is None and current is not None:
+                            line = current.line(key)
+                        yield f"{line}\n"
+
+                atomic_write(self.path, lines())
+            finally:
+                if current is not None:
+                    current.close()
+        self.close()  # the next read indexes the file just written
         self._new = {}
 
-    def _lines(self) -> dict[str, str]:
-        if self._recorded is None:
-            self._recorded = self._read()
-        return self._recorded
+    def close(self) -> None:
+        """Let go of the recordings file (the next read opens it again)."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
-    def _read(self) -> dict[str, str]:
-        try:
-            handle = self.path.open(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except OSError as error:
-            raise EvalConfigError(
-                f"{display_path(self.path)}: unreadable recordings ({error.strerror})"
-            ) from None
-        lines: dict[str, str] = {}
-        with handle:
-            try:
-                for number, raw in enumerate(handle, start=1):
-                    line = raw.rstrip("\n")
-                    if line.strip():
-                        lines[self._key_of(line, number)] = line
-            except UnicodeDecodeError:
-                raise EvalConfigError(
-                    f"{display_path(self.path)}: not UTF-8 text; restore it from git "
-                    "or record again"
-                ) from None
-        return lines
-
-    def _key_of(self, line: str, number: int) -> str:
-        # Lines are written key first (`{"key":"<64 hex>",...`): read it without a parse.
-        if line.startswith('{"key":"') and line[72:74] == '",':
-            return line[8:72]
-        try:
-            key = json.loads(line)["key"]
-        except (ValueError, KeyError, TypeError):
-            key = None
-        if not isinstance(key, str):
-            raise EvalConfigError(
-                f"{display_path(self.path)}:{number}: not a recording (a JSON object with "
-                "'key', 'request' and 'response'); delete the line and record again"
-            )
-        return key
+    def _recorded_line(self, key: str) -> str | None:
+        if self._index is None:
+            self._index = _Index.of(self.path)
+        return self._index.line(key)
 
     def _parse(self, line: str) -> tuple[Any, RecordedResponse]:
         try:
@@ -197,3 +179,72 @@ class ResponseCache:
                 f"{display_path(self.path)}: recording {line[8:20]}... has no valid "
                 "'response'; delete its line and record again"
             ) from None
+
+
+class _Index:
+    """Where each recording of a file starts, read from an open handle on that file.
+
+    The handle keeps the version that was indexed: a concurrent flush renames a new file
+    over the path, and the offsets stay those of the file this handle reads.
+    """
+
+    def __init__(self, path: Path, handle: BinaryIO | None, offsets: dict[str, int]) -> None:
+        self.path = path
+        self.handle = handle
+        self.offsets = offsets
+
+    @classmethod
+    def of(cls, path: Path) -> _Index:
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            return cls(path, None, {})
+        except OSError as error:
+            raise EvalConfigError(
+                f"{display_path(path)}: unreadable recordings ({error.strerror})"
+            ) from None
+        offsets: dict[str, int] = {}
+        offset = 0
+        try:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8").rstrip("\n")
+                except UnicodeDecodeError:
+                    raise EvalConfigError(
+                        f"{display_path(path)}: not UTF-8 text; restore it from git or record again"
+                    ) from None
+                if line.strip():
+                    offsets[_key_of(path, line, number)] = offset
+                offset += len(raw)
+        except BaseException:
+            handle.close()
+            raise
+        return cls(path, handle, offsets)
+
+    def line(self, key: str) -> str | None:
+        offset = self.offsets.get(key)
+        if offset is None or self.handle is None:
+            return None
+        self.handle.seek(offset)
+        return self.handle.readline().decode("utf-8").rstrip("\n")
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _key_of(path: Path, line: str, number: int) -> str:
+    # Lines are written key first (`{"key":"<64 hex>",...`): read it without a parse.
+    if line.startswith('{"key":"') and line[72:74] == '",':
+        return line[8:72]
+    try:
+        key = json.loads(line)["key"]
+    except (ValueError, KeyError, TypeError):
+        key = None
+    if not isinstance(key, str):
+        raise EvalConfigError(
+            f"{display_path(path)}:{number}: not a recording (a JSON object with "
+            "'key', 'request' and 'response'); delete the line and record again"
+        )
+    return key

@@ -4,19 +4,28 @@ A case is `{"id", "inputs", "expected", "tags"}`: `inputs` go to the prompt, `ex
 holds the labelled answer the scorers compare with, `tags` slice the report (ambiguous,
 adversarial, tier:enterprise...). A malformed line is an `EvalConfigError` naming the
 file and the line, so a bad edit is found in seconds.
+
+A dataset is streamed, never held whole: `scan_dataset` reads every line once before a run
+(so a bad line or a duplicate id fails before any model is called) and keeps only the
+count, the ids and the content hash; `iter_cases` then yields the cases as the runner
+takes them. `load_dataset` holds every case, for small files and scripts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..files import display_path
-from ..prompts.hashing import file_hash
+from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
 
 
@@ -32,6 +41,19 @@ class Case(BaseModel):
 
 
 @dataclass(frozen=True)
+class DatasetInfo:
+    """What a run needs to know of a dataset before it streams it: its size and hash."""
+
+    path: Path
+    count: int
+    hash: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
 class Dataset:
     """The cases of one dataset file, in file order, with the file's content hash."""
 
@@ -44,44 +66,107 @@ class Dataset:
         return self.path.stem
 
 
-def load_dataset(path: Path) -> Dataset:
-    """Read and validate every line of `path`; blank lines are skipped."""
-    where = display_path(path)
+def scan_dataset(path: Path) -> DatasetInfo:
+    """Validate every line of `path` (ids unique) without keeping the cases.
+
+    Remembered per version of the file (size, modification time, inode), so the steps of
+    one command that each need the count (workers, runner) read a large file once. A file
+    changed in the last two seconds is read again every time: its next change could keep
+    the same timestamp (the "racy git" rule).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        stat = path.stat()
     except FileNotFoundError:
-        raise EvalConfigError(f"{where}: dataset not found; check the suite's 'dataset'") from None
-    except UnicodeDecodeError as error:
-        raise EvalConfigError(f"{where}: not UTF-8 text ({error.reason})") from None
-    cases: list[Case] = []
+        raise EvalConfigError(
+            f"{display_path(path)}: dataset not found; check the suite's 'dataset'"
+        ) from None
+    if time.time_ns() - stat.st_mtime_ns < _RACY_NS:
+        return _scan(path)
+    return _remembered(path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ino, path)
+
+
+_RACY_NS = 2_000_000_000
+
+
+@lru_cache(maxsize=8)
+def _remembered(resolved: Path, size: int, mtime_ns: int, inode: int, path: Path) -> DatasetInfo:
+    del resolved, size, mtime_ns, inode  # the key: one entry per version of the file
+    return _scan(path)
+
+
+def _scan(path: Path) -> DatasetInfo:
+    digest = hashlib.sha256()
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise EvalConfigError(
-                f"{where}:{number}: not valid JSON ({error.msg} at column {error.colno}); "
-                "each line must be one JSON object"
-            ) from None
-        if not isinstance(data, dict):
-            raise EvalConfigError(
-                f"{where}:{number}: expected a JSON object with 'id', 'inputs', 'expected'"
-            )
-        try:
-            case = Case.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "(line)"
-            raise EvalConfigError(f"{where}:{number}: field '{field}': {first['msg']}") from None
+    count = 0
+    for number, case in _read(path, digest):
         if case.id in first_line:
             raise EvalConfigError(
-                f"{where}:{number}: duplicate case id '{case.id}' "
+                f"{display_path(path)}:{number}: duplicate case id '{case.id}' "
                 f"(first on line {first_line[case.id]})"
             )
         first_line[case.id] = number
-        cases.append(case)
-    if not cases:
-        raise EvalConfigError(f"{where}: dataset has no cases; add one JSON object per line")
-    return Dataset(path=path, cases=cases, hash=file_hash(path))
+        count += 1
+    if not count:
+        raise EvalConfigError(
+            f"{display_path(path)}: dataset has no cases; add one JSON object per line"
+        )
+    return DatasetInfo(path=path, count=count, hash=f"{HASH_PREFIX}{digest.hexdigest()}")
+
+
+def iter_cases(path: Path) -> Iterator[tuple[int, Case]]:
+    """The (dataset index, case) pairs of `path`, read one line at a time.
+
+    Blank lines are skipped and do not count; run `scan_dataset` first to refuse a bad line
+    or a duplicate id before anything is done with the cases.
+    """
+    for index, (_, case) in enumerate(_read(path, None)):
+        yield index, case
+
+
+def load_dataset(path: Path) -> Dataset:
+    """Read and validate every line of `path`, holding every case; blank lines are skipped."""
+    info = scan_dataset(path)
+    return Dataset(path=path, cases=[case for _, case in iter_cases(path)], hash=info.hash)
+
+
+def _read(path: Path, digest: Any) -> Iterator[tuple[int, Case]]:
+    """(line number, case) for each non-blank line; `digest` (a hash) sees every byte."""
+    where = display_path(path)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise EvalConfigError(f"{where}: dataset not found; check the suite's 'dataset'") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if digest is not None:
+                digest.update(raw)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise EvalConfigError(f"{where}: not UTF-8 text ({error.reason})") from None
+            if line.strip():
+                yield number, _case(line, where, number)
+
+
+def _case(line: str, where: str, number: int) -> Case:
+    try:
+        return Case.model_validate_json(line)  # the fast path: a valid line, parsed once
+    except ValidationError:
+        pass  # say what is wrong as the plain JSON reading sees it
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise EvalConfigError(
+            f"{where}:{number}: not valid JSON ({error.msg} at column {error.colno}); "
+            "each line must be one JSON object"
+        ) from None
+    if not isinstance(data, dict):
+        raise EvalConfigError(
+            f"{where}:{number}: expected a JSON object with 'id', 'inputs', 'expected'"
+        )
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(line)"
+        raise EvalConfigError(f"{where}:{number}: field '{field}': {first['msg']}") from None

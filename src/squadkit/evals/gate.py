@@ -11,6 +11,7 @@ answered fail the gate: only the model under test earns evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,22 @@ from pydantic import BaseModel
 
 from ..errors import SquadError
 from ..prompts.evidence import Evidence, evidence_path, read_evidence, write_evidence
-from .report import ArmResult, EvalReport, GateResult, RegressionCheck, ThresholdCheck
+from .report import (
+    ArmResult,
+    CaseScores,
+    EvalReport,
+    GateResult,
+    RegressionCheck,
+    ThresholdCheck,
+)
+from .spool import StreamedReport, streamed
 from .stats import DeltaEstimate, Rule, mean, paired_bootstrap
 from .suite import Gate
 
 
 def compare_arms(
-    baseline: ArmResult,
-    new: ArmResult,
+    baseline: ArmResult | Sequence[CaseScores],
+    new: ArmResult | Sequence[CaseScores],
     scorers: list[str],
     *,
     margin: float,
@@ -36,8 +45,8 @@ def compare_arms(
     rule: Rule = "non-inferiority",
 ) -> tuple[list[RegressionCheck], list[str]]:
     """Paired bootstrap per scorer on the cases both runs share, decided by `rule`."""
-    base_cases = {c.id: c for c in baseline.cases}
-    shared = [c for c in new.cases if c.id in base_cases]
+    base_cases = {c.id: c for c in _scores(baseline)}
+    shared = [c for c in _scores(new) if c.id in base_cases]
     unstable = sorted(
         {c.id for c in shared if c.unstable} | {c.id for c in shared if base_cases[c.id].unstable}
     )
@@ -87,6 +96,12 @@ def compare_arms(
     return checks, unstable
 
 
+def _scores(arm: ArmResult | Sequence[CaseScores]) -> Sequence[CaseScores]:
+    if isinstance(arm, ArmResult):
+        return [CaseScores.of(case) for case in arm.cases]
+    return arm
+
+
 def _decision(
     scorer: str, estimate: DeltaEstimate, *, margin: float, confidence: float, rule: Rule, k: int
 ) -> str:
@@ -116,15 +131,17 @@ def _decision(
 
 
 def evaluate_gate(
-    report: EvalReport,
+    report: EvalReport | StreamedReport,
     gate: Gate,
-    baseline: EvalReport | None,
+    baseline: EvalReport | StreamedReport | None,
     *,
     arm: str | None = None,
     baseline_name: str | None = None,
 ) -> GateResult:
-    """The gate's verdict on one arm of `report`."""
-    result = report.arm(arm)
+    """The gate's verdict on one arm of `report` (read from its cases' scores alone)."""
+    run = streamed(report)
+    result = run.arm(arm)
+    cases = run.arm_scores(arm)
     summary = result.summary
     thresholds = []
     reasons = []
@@ -145,14 +162,12 @@ def evaluate_gate(
             reasons.append(f"{scorer}: mean {stats.mean:.3f} is below the threshold {minimum:.3f}")
     if summary.errors:
         reasons.append(f"{summary.errors} call(s) failed; see the report's errors")
-    fallback = [c.id for c in result.cases if any(a.fallback_used for a in c.attempts)]
+    fallback = [c.id for c in cases if c.fallback]
     if fallback:
         # Only the model under test earns evidence: a fallback's answers say nothing of it.
-        answered = sorted(
-            {a.deployment or "?" for c in result.cases for a in c.attempts if a.fallback_used}
-        )
+        answered = sorted({deployment for c in cases for deployment in c.fallback})
         reasons.append(
-            f"{len(fallback)} of {len(result.cases)} case(s) were answered by a fallback "
+            f"{len(fallback)} of {len(cases)} case(s) were answered by a fallback "
             f"({', '.join(answered)}), not the chain's first deployment: its calls failed "
             f"(first: {fallback[0]}); fix the provider or key and record again"
         )
@@ -160,10 +175,11 @@ def evaluate_gate(
     unstable: list[str] = []
     confidence = gate.regression.confidence if gate.regression else 0.95
     if gate.regression is not None and baseline is not None:
-        scorers = [s for s in gate.regression_scorers() if s in baseline.arm().summary.scorers]
+        base = streamed(baseline)
+        scorers = [s for s in gate.regression_scorers() if s in base.arm().summary.scorers]
         regressions, unstable = compare_arms(
-            baseline.arm(),
-            result,
+            base.arm_scores(),
+            cases,
             scorers,
             margin=gate.regression.margin,
             confidence=gate.regression.confidence,
@@ -185,7 +201,7 @@ def evaluate_gate(
     )
 
 
-def evidence_scores(gate: GateResult, report: EvalReport) -> dict[str, Any]:
+def evidence_scores(gate: GateResult, report: EvalReport | StreamedReport) -> dict[str, Any]:
     """The `scores` of an evidence file: every scorer's mean and interval, plus the checks."""
     arm = report.arm(gate.arm)
     scores: dict[str, Any] = {}
@@ -203,17 +219,18 @@ def evidence_scores(gate: GateResult, report: EvalReport) -> dict[str, Any]:
     return scores
 
 
-def gate_evidence(report: EvalReport, gate: GateResult, *, suite: str) -> Evidence:
+def gate_evidence(report: EvalReport | StreamedReport, gate: GateResult, *, suite: str) -> Evidence:
     """The evidence a gate's verdict on `report` amounts to: what the gate writes, and what
     `verify` re-derives from the recordings to check a committed file."""
-    arm = report.arm(gate.arm)
+    header = streamed(report).header
+    arm = header.arm(gate.arm)
     return Evidence(
         prompt=arm.prompt.name,
         version=arm.prompt.version,
         prompt_hash=arm.prompt.hash,
         suite=suite,
-        dataset=report.dataset,
-        dataset_hash=report.dataset_hash,
+        dataset=header.dataset,
+        dataset_hash=header.dataset_hash,
         models=arm.models,
         verdict=gate.verdict,
         scores=evidence_scores(gate, report),
@@ -222,7 +239,7 @@ def gate_evidence(report: EvalReport, gate: GateResult, *, suite: str) -> Eviden
 
 
 def write_gate_evidence(
-    report: EvalReport, gate: GateResult, *, suite: str, evidence_dir: Path
+    report: EvalReport | StreamedReport, gate: GateResult, *, suite: str, evidence_dir: Path
 ) -> Path:
     """Write `evals/evidence/<prompt>/v<N>.json` for the gated arm (only for a pass)."""
     evidence = gate_evidence(report, gate, suite=suite)

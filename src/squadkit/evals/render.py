@@ -9,6 +9,7 @@ template `templates/report.html.j2`, autoescaped, so nothing a model answers bec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from .plan import PlannedGate
-from .report import ArmResult, CaseResult, EvalReport, write_json
+from .report import ArmResult, CaseResult, EvalReport, GateResult
+from .spool import StreamedReport, streamed, write_report_json
 from .stats import mean
 
 if TYPE_CHECKING:
@@ -26,20 +28,34 @@ _PASS, _FAIL = "PASS", "FAIL"
 
 
 def write_reports(
-    report: EvalReport, out_dir: Path, *, baseline: EvalReport | None = None
+    report: EvalReport | StreamedReport,
+    out_dir: Path,
+    *,
+    baseline: EvalReport | StreamedReport | None = None,
 ) -> dict[str, Path]:
-    """Write every view of `report` into `out_dir`; returns name -> path."""
+    """Write every view of `report` into `out_dir`; returns name -> path.
+
+    Each file is written as it is made, case by case, so a large run's views are never held
+    whole in memory.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    run = streamed(report)
     paths = {
-        "json": write_json(report, out_dir / "report.json"),
+        "json": write_report_json(run, out_dir / "report.json"),
         "markdown": out_dir / "summary.md",
         "junit": out_dir / "junit.xml",
         "html": out_dir / "report.html",
     }
-    paths["markdown"].write_text(markdown_summary(report, baseline), encoding="utf-8")
-    paths["junit"].write_text(junit_xml(report), encoding="utf-8")
-    paths["html"].write_text(html_page(report, baseline), encoding="utf-8")
+    paths["markdown"].write_text(markdown_summary(run, baseline), encoding="utf-8")
+    _write(paths["junit"], junit_pieces(run))
+    _write(paths["html"], html_pieces(run, baseline))
     return paths
+
+
+def _write(path: Path, pieces: Iterable[str]) -> None:
+    with path.open("w", encoding="utf-8") as file:
+        for piece in pieces:
+            file.write(piece)
 
 
 def _pct(value: float) -> str:
@@ -50,14 +66,15 @@ def _short_hash(value: str) -> str:
     return value.removeprefix("sha256:")[:12]
 
 
-def _mean_deltas(baseline: ArmResult, arm: ArmResult) -> dict[str, float]:
+def _mean_deltas(baseline: StreamedReport, run: StreamedReport, name: str) -> dict[str, float]:
     """Mean per-case delta on the cases both runs share, per scorer."""
-    base = {c.id: c for c in baseline.cases}
+    base = {c.id: c for c in baseline.arm_scores()}
+    cases = run.arm_scores(name)
     deltas: dict[str, float] = {}
-    for scorer in arm.summary.scorers:
+    for scorer in run.arm(name).summary.scorers:
         pairs = [
             c.scores[scorer] - base[c.id].scores[scorer]
-            for c in arm.cases
+            for c in cases
             if c.id in base and scorer in base[c.id].scores
         ]
         if pairs:
@@ -65,13 +82,15 @@ def _mean_deltas(baseline: ArmResult, arm: ArmResult) -> dict[str, float]:
     return deltas
 
 
-def markdown_summary(report: EvalReport, baseline: EvalReport | None = None) -> str:
+def markdown_summary(
+    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+) -> str:
     """A compact summary: verdict, per-scorer table with deltas, tags, cost, arms."""
-    lines: list[str] = []
+    run = streamed(report)
+    report = run.header
     gate = report.gate
     verdict = f" - gate {'PASS' if gate.verdict == 'pass' else 'FAIL'}" if gate else ""
-    lines.append(f"## Eval `{report.suite}`{verdict}")
-    lines.append("")
+    lines: list[str] = [f"## Eval `{report.suite}`{verdict}", ""]
     arm = report.arm(gate.arm if gate else None)
     prompt = arm.prompt
     models = "; ".join(f"{a}: {', '.join(m)}" for a, m in arm.models.items()) or "none answered"
@@ -94,7 +113,7 @@ def markdown_summary(report: EvalReport, baseline: EvalReport | None = None) -> 
         lines.append("")
     thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
     regressions = {r.scorer: r for r in gate.regressions} if gate else {}
-    deltas = _mean_deltas(baseline.arm(), arm) if baseline and not regressions else {}
+    deltas = _mean_deltas(streamed(baseline), run, arm.name) if baseline and not regressions else {}
     lines.append("| Scorer | Mean | 95% CI | Passed | Threshold | Delta vs baseline | |")
     lines.append("| --- | ---: | --- | ---: | ---: | --- | --- |")
     for name, stats in arm.summary.scorers.items():
@@ -136,7 +155,7 @@ def markdown_summary(report: EvalReport, baseline: EvalReport | None = None) -> 
     lines.extend(_weakest_tags(arm))
     if len(report.arms) > 1:
         lines.append("")
-        lines.extend(comparison_table(report))
+        lines.extend(comparison_table(run))
     lines.append("")
     return "\n".join(lines)
 
@@ -155,9 +174,9 @@ class GatedVersion:
     """One version of an eval plan after its gate: the gated report and what it replaces."""
 
     planned: PlannedGate
-    report: EvalReport  # one arm, `gate` set
+    report: EvalReport | StreamedReport  # one arm, `gate` set
     served: ServedScores | None
-    baseline: EvalReport | None = None
+    baseline: EvalReport | StreamedReport | None = None
 
 
 def plan_summary(suite: str, base: str | None, gated: list[GatedVersion]) -> str:
@@ -199,7 +218,7 @@ def _arm_title(g: GatedVersion) -> str:
     return f"{prompt.name}@v{prompt.version}"
 
 
-def _verdict(report: EvalReport) -> str:
+def _verdict(report: EvalReport | StreamedReport) -> str:
     if report.gate is None:
         return "-"
     return _PASS if report.gate.verdict == "pass" else _FAIL
@@ -277,8 +296,10 @@ def _weakest_tags(arm: ArmResult, count: int = 8) -> list[str]:
     return lines
 
 
-def comparison_table(report: EvalReport) -> list[str]:
+def comparison_table(report: EvalReport | StreamedReport) -> list[str]:
     """One row per arm: quality per scorer, latency p50/p95, tokens and cost per case."""
+    run = streamed(report)
+    report = run.header
     names = [info.name for info in report.scorers]
     lines = ["### Arms", ""]
     lines.append(
@@ -287,9 +308,9 @@ def comparison_table(report: EvalReport) -> list[str]:
         + " | p50 ms | p95 ms | tokens/case | cost/case |"
     )
     lines.append("| --- | --- | --- |" + " ---: |" * (len(names) + 4))
-    for arm in report.arms:
+    for arm, cases in zip(report.arms, run.scores, strict=True):
         s = arm.summary
-        attempts = max(1, sum(len(c.attempts) for c in arm.cases))
+        attempts = max(1, sum(c.attempts for c in cases))
         tokens = (s.input_tokens + s.output_tokens) / attempts
         quality = " | ".join(_pct(s.scorers[n].mean) for n in names)
         lines.append(
@@ -300,77 +321,133 @@ def comparison_table(report: EvalReport) -> list[str]:
     return lines
 
 
-def junit_xml(report: EvalReport) -> str:
+def junit_xml(report: EvalReport | StreamedReport) -> str:
     """One `<testcase>` per case x scorer (failure below the scorer's pass_score)."""
-    pass_scores = {info.name: info.pass_score for info in report.scorers}
-    root = ET.Element("testsuites", name=f"eval {report.suite}")
+    return "".join(junit_pieces(report))
+
+
+_JUNIT_INDENT = "  "
+
+
+def junit_pieces(report: EvalReport | StreamedReport) -> Iterator[str]:
+    """`junit_xml`, piece by piece: the totals come from the scores, then case by case.
+
+    The text is what `ElementTree.indent` gives the whole tree: one element a line, two
+    spaces a level.
+    """
+    run = streamed(report)
+    header = run.header
+    pass_scores = {info.name: info.pass_score for info in header.scorers}
+    suites: list[tuple[ET.Element, list[ET.Element] | None]] = []
     total = failures = 0
-    for arm in report.arms:
-        suite = ET.SubElement(root, "testsuite", name=f"{report.suite}[{arm.name}]")
-        arm_failures = 0
-        for case in arm.cases:
-            for scorer, value in case.scores.items():
-                testcase = ET.SubElement(
-                    suite,
-                    "testcase",
-                    classname=f"{report.suite}.{scorer}",
-                    name=case.id,
-                    time=f"{mean([a.latency_s for a in case.attempts]):.3f}",
-                )
-                if value < pass_scores.get(scorer, 0.5):
-                    arm_failures += 1
-                    reason = case.attempts[0].scores[scorer].reason
-                    failure = ET.SubElement(
-                        testcase, "failure", message=f"{scorer}={value:.3f}: {reason}"
-                    )
-                    failure.text = json.dumps(case.attempts[0].output, ensure_ascii=False)
-        count = len(arm.cases) * len(report.scorers)
+    for position, arm in enumerate(header.arms):
+        cases = run.scores[position]
+        count = len(cases) * len(header.scorers)
+        arm_failures = sum(
+            1
+            for c in cases
+            for scorer, value in c.scores.items()
+            if value < pass_scores.get(scorer, 0.5)
+        )
+        suite = ET.Element("testsuite", name=f"{header.suite}[{arm.name}]")
         suite.set("tests", str(count))
         suite.set("failures", str(arm_failures))
+        suites.append((suite, None))
         total += count
         failures += arm_failures
-    if report.gate is not None:
-        gate_suite = ET.SubElement(root, "testsuite", name=f"{report.suite}[gate]")
-        checks = 0
-        gate_failures = 0
-        for threshold in report.gate.thresholds:
-            checks += 1
-            testcase = ET.SubElement(
-                gate_suite,
-                "testcase",
-                classname=f"{report.suite}.gate",
-                name=f"threshold {threshold.scorer}",
-            )
-            if not threshold.passed:
-                gate_failures += 1
-                ET.SubElement(
-                    testcase,
-                    "failure",
-                    message=f"mean {threshold.mean:.3f} < {threshold.threshold:.3f}",
-                )
-        for check in report.gate.regressions:
-            checks += 1
-            testcase = ET.SubElement(
-                gate_suite,
-                "testcase",
-                classname=f"{report.suite}.gate",
-                name=f"regression {check.scorer}",
-            )
-            if check.regressed:
-                gate_failures += 1
-                ET.SubElement(
-                    testcase,
-                    "failure",
-                    message=f"delta {check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})",
-                )
-        gate_suite.set("tests", str(checks))
-        gate_suite.set("failures", str(gate_failures))
-        total += checks
-        failures += gate_failures
+    if header.gate is not None:
+        gate_suite, checks = _gate_suite(header.suite, header.gate)
+        suites.append((gate_suite, checks))
+        total += int(gate_suite.get("tests", "0"))
+        failures += int(gate_suite.get("failures", "0"))
+    root = ET.Element("testsuites", name=f"eval {header.suite}")
     root.set("tests", str(total))
     root.set("failures", str(failures))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + _open_tag(root)
+    for position, (suite, children) in enumerate(suites):
+        elements = (
+            children
+            if children is not None
+            else (
+                element
+                for case in run.cases(header.arms[position].name)
+                for element in _junit_cases(header.suite, case, pass_scores)
+            )
+        )
+        yield from _element_lines(suite, elements)
+    yield "\n</testsuites>\n"
+
+
+def _junit_cases(
+    suite: str, case: CaseResult, pass_scores: dict[str, float]
+) -> Iterator[ET.Element]:
+    for scorer, value in case.scores.items():
+        testcase = ET.Element(
+            "testcase",
+            classname=f"{suite}.{scorer}",
+            name=case.id,
+            time=f"{mean([a.latency_s for a in case.attempts]):.3f}",
+        )
+        if value < pass_scores.get(scorer, 0.5):
+            reason = case.attempts[0].scores[scorer].reason
+            failure = ET.SubElement(testcase, "failure", message=f"{scorer}={value:.3f}: {reason}")
+            failure.text = json.dumps(case.attempts[0].output, ensure_ascii=False)
+        yield testcase
+
+
+def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Element]]:
+    """The gate's checks as a testsuite of their own."""
+    gate_suite = ET.Element("testsuite", name=f"{suite}[gate]")
+    cases: list[ET.Element] = []
+    gate_failures = 0
+    for threshold in gate.thresholds:
+        testcase = ET.Element(
+            "testcase", classname=f"{suite}.gate", name=f"threshold {threshold.scorer}"
+        )
+        if not threshold.passed:
+            gate_failures += 1
+            ET.SubElement(
+                testcase,
+                "failure",
+                message=f"mean {threshold.mean:.3f} < {threshold.threshold:.3f}",
+            )
+        cases.append(testcase)
+    for check in gate.regressions:
+        testcase = ET.Element(
+            "testcase", classname=f"{suite}.gate", name=f"regression {check.scorer}"
+        )
+        if check.regressed:
+            gate_failures += 1
+            ET.SubElement(
+                testcase,
+                "failure",
+                message=f"delta {check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})",
+            )
+        cases.append(testcase)
+    gate_suite.set("tests", str(len(cases)))
+    gate_suite.set("failures", str(gate_failures))
+    return gate_suite, cases
+
+
+def _open_tag(element: ET.Element) -> str:
+    closing = f"</{element.tag}>"
+    return ET.tostring(element, encoding="unicode", short_empty_elements=False)[: -len(closing)]
+
+
+def _element_lines(suite: ET.Element, children: Iterable[ET.Element]) -> Iterator[str]:
+    """A testsuite at level 1 and its children at level 2, as `ElementTree.indent` lays
+    them out (an empty one is a self-closing tag)."""
+    opened = False
+    for child in children:
+        if not opened:
+            yield f"\n{_JUNIT_INDENT}{_open_tag(suite)}"
+            opened = True
+        ET.indent(child, space=_JUNIT_INDENT, level=2)
+        yield f"\n{_JUNIT_INDENT * 2}" + ET.tostring(child, encoding="unicode")
+    if opened:
+        yield f"\n{_JUNIT_INDENT}</{suite.tag}>"
+    else:
+        yield f"\n{_JUNIT_INDENT}" + ET.tostring(suite, encoding="unicode")
 
 
 def _cell_class(value: float, pass_score: float) -> str:
@@ -467,25 +544,38 @@ def _page_template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
-def html_page(report: EvalReport, baseline: EvalReport | None = None) -> str:
+def html_page(
+    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+) -> str:
     """One self-contained page: summary and a filterable per-case table beside the baseline.
 
     The markup is `templates/report.html.j2`; this function only decides what each row says.
     """
-    arm = report.arm(report.gate.arm if report.gate else None)
-    base_arm = baseline.arm() if baseline else None
-    base_cases = {c.id: c for c in base_arm.cases} if base_arm else {}
-    pass_scores = {info.name: info.pass_score for info in report.scorers}
-    return _page_template().render(
-        report=report,
-        gate=report.gate,
+    return "".join(html_pieces(report, baseline))
+
+
+def html_pieces(
+    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+) -> Iterator[str]:
+    """`html_page`, piece by piece: the rows are made as the template reaches them."""
+    run = streamed(report)
+    header = run.header
+    arm = header.arm(header.gate.arm if header.gate else None)
+    base = streamed(baseline) if baseline is not None else None
+    base_arm = base.arm() if base else None
+    base_case = base.finder() if base else lambda _: None
+    pass_scores = {info.name: info.pass_score for info in header.scorers}
+    rows = (
+        _row(case, base_case(case.id), pass_scores, base_arm is not None)
+        for case in run.cases(arm.name)
+    )
+    return _page_template().generate(
+        report=header,
+        gate=header.gate,
         arm=arm,
         base_arm=base_arm,
         prompt_hash=_short_hash(arm.prompt.hash),
-        created=report.created_at.isoformat(timespec="seconds"),
+        created=header.created_at.isoformat(timespec="seconds"),
         scorers=list(pass_scores),
-        rows=[
-            _row(case, base_cases.get(case.id), pass_scores, base_arm is not None)
-            for case in arm.cases
-        ],
+        rows=rows,
     )

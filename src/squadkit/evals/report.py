@@ -8,6 +8,10 @@ The JSON report is the source of truth; Markdown, JUnit and HTML are views of it
 from __future__ import annotations
 
 import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -175,8 +179,69 @@ class EvalReport(_Model):
         raise EvalConfigError(f"report of suite '{self.suite}' has no arm '{name}' ({known})")
 
 
+@dataclass(frozen=True, slots=True)
+class CaseScores:
+    """What summaries, statistics and the gate read of one case: its scores and the figures
+    of its attempts, without the inputs and answers (which a large run keeps on disk)."""
+
+    id: str
+    index: int
+    tags: tuple[str, ...]
+    scores: dict[str, float]
+    unstable: tuple[str, ...]
+    latencies: tuple[float, ...]  # one per attempt, as are the costs
+    costs: tuple[float, ...]
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    fallback: tuple[str, ...]  # the deployment ("?" if unknown) of each fallback's answer
+
+    @property
+    def attempts(self) -> int:
+        return len(self.latencies)
+
+    @classmethod
+    def of(cls, case: CaseResult) -> CaseScores:
+        attempts = case.attempts
+        return cls(
+            id=case.id,
+            index=case.index,
+            tags=tuple(sys.intern(tag) for tag in case.tags),
+            scores={name: _shared(value) for name, value in case.scores.items()},
+            unstable=tuple(sys.intern(name) for name in case.unstable),
+            latencies=tuple(a.latency_s for a in attempts),
+            costs=tuple(_shared(a.cost_usd) for a in attempts),
+            errors=sum(1 for a in attempts if a.error is not None),
+            input_tokens=sum(a.input_tokens for a in attempts),
+            output_tokens=sum(a.output_tokens for a in attempts),
+            fallback=tuple(a.deployment or "?" for a in attempts if a.fallback_used),
+        )
+
+
+# A large run holds one `CaseScores` per case; most scores are a handful of values (0, 1,
+# 0.5...), so equal floats are shared rather than held once per case (floats are immutable).
+_SHARED_FLOATS: dict[float, float] = {}
+_SHARED_MAX = 4096
+
+
+def _shared(value: float) -> float:
+    if math.copysign(1.0, value) < 0:  # -0.0 equals 0.0 as a key, but prints apart
+        return value
+    found = _SHARED_FLOATS.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED_FLOATS) < _SHARED_MAX:
+        _SHARED_FLOATS[value] = value
+    return value
+
+
 def summarize(cases: list[CaseResult], scorers: list[ScorerInfo]) -> ArmSummary:
     """Per-scorer, per-tag and overall aggregates of an arm's cases."""
+    return summarize_scores([CaseScores.of(case) for case in cases], scorers)
+
+
+def summarize_scores(cases: Sequence[CaseScores], scorers: list[ScorerInfo]) -> ArmSummary:
+    """`summarize` from the cases' scores alone (what a streamed run keeps in memory)."""
     by_scorer: dict[str, ScorerSummary] = {}
     for info in scorers:
         values = [c.scores[info.name] for c in cases if info.name in c.scores]
@@ -189,27 +254,30 @@ def summarize(cases: list[CaseResult], scorers: list[ScorerInfo]) -> ArmSummary:
             passed=sum(1 for v in values if v >= info.pass_score),
         )
     tags: dict[str, TagSummary] = {}
-    for tag in sorted({t for c in cases for t in c.tags}):
-        tagged = [c for c in cases if tag in c.tags]
+    by_tag: dict[str, list[CaseScores]] = {}
+    for case in cases:
+        for tag in dict.fromkeys(case.tags):
+            by_tag.setdefault(tag, []).append(case)
+    for tag in sorted(by_tag):
+        tagged = by_tag[tag]
         tags[tag] = TagSummary(
             n=len(tagged),
             scores={
                 info.name: round(mean([c.scores[info.name] for c in tagged]), 6) for info in scorers
             },
         )
-    attempts = [a for c in cases for a in c.attempts]
-    latencies = [a.latency_s for a in attempts]
+    latencies = [latency for c in cases for latency in c.latencies]
     return ArmSummary(
         cases=len(cases),
-        errors=sum(1 for a in attempts if a.error is not None),
+        errors=sum(c.errors for c in cases),
         overall=round(mean([s.mean for s in by_scorer.values()]), 6),
         scorers=by_scorer,
         tags=tags,
         latency_p50_s=round(percentile(latencies, 50), 6),
         latency_p95_s=round(percentile(latencies, 95), 6),
-        input_tokens=sum(a.input_tokens for a in attempts),
-        output_tokens=sum(a.output_tokens for a in attempts),
-        cost_usd=round(sum(a.cost_usd for a in attempts), 8),
+        input_tokens=sum(c.input_tokens for c in cases),
+        output_tokens=sum(c.output_tokens for c in cases),
+        cost_usd=round(sum(cost for c in cases for cost in c.costs), 8),
         unstable_cases=[c.id for c in cases if c.unstable],
     )
 

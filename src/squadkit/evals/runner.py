@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +24,14 @@ from ..observability import persistence_redactor
 from ..prompts import PromptInputError, PromptRegistry
 from .cache import RecordedResponse, ResponseCache, scrub
 from .caller import ModelCaller
-from .dataset import Case, load_dataset
+from .dataset import Case, iter_cases, scan_dataset
 from .errors import EvalConfigError, RefreshIncomplete
 from .feature_target import PinnedRegistry, answer_with_feature
 from .progress import RunProgress
 from .report import (
     ArmResult,
     CaseResult,
+    CaseScores,
     EvalReport,
     Mode,
     PromptInfo,
@@ -38,13 +39,16 @@ from .report import (
     ScoreResult,
     ScorerInfo,
     Shard,
-    summarize,
+    summarize_scores,
 )
 from .scorers import Score, ScoreContext
+from .spool import CaseSpool, StreamedReport
 from .stats import is_unstable
 from .suite import Suite, Target, check_suite_models
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..prompts import PromptVersion
     from ..settings import Settings
 
@@ -73,13 +77,17 @@ def parse_shard(text: str) -> tuple[int, int]:
     raise EvalConfigError(f"--shard '{text}': expected i/n with 1 <= i <= n, e.g. 1/4")
 
 
-def shard_cases(cases: list[Case], shard: tuple[int, int] | None) -> list[tuple[int, Case]]:
+def shard_cases(
+    cases: Iterable[tuple[int, Case]], shard: tuple[int, int] | None
+) -> Iterator[tuple[int, Case]]:
     """The (dataset index, case) pairs of one shard: every n-th case, so shards stay balanced."""
-    indexed = list(enumerate(cases))
     if shard is None:
-        return indexed
+        yield from cases
+        return
     index, count = shard
-    return [(i, case) for i, case in indexed if i % count == index - 1]
+    for i, case in cases:
+        if i % count == index - 1:
+            yield i, case
 
 
 @dataclass
@@ -105,9 +113,27 @@ async def run_suite(
     targets: list[Target] | None = None,
 ) -> EvalReport:
     """Run `suite` (or the given `targets` as arms of one comparison) and score every case."""
+    streamed = await stream_suite(suite, settings=settings, options=options, targets=targets)
+    try:
+        return streamed.load()
+    finally:
+        streamed.close()
+
+
+async def stream_suite(
+    suite: Suite,
+    *,
+    settings: Settings,
+    options: RunOptions | None = None,
+    targets: list[Target] | None = None,
+    spool_dir: Path | None = None,
+) -> StreamedReport:
+    """`run_suite`, its cases kept on disk as they finish (in `spool_dir`, else the system's
+    temporary folder): the dataset is read as the cases are run, at most `concurrency`
+    cases are in flight, and memory holds only each case's scores. Close the report after
+    use (it holds the spool open)."""
     options = options or RunOptions()
-    dataset = load_dataset(suite.dataset_path)
-    selected = shard_cases(dataset.cases, options.shard)
+    dataset = scan_dataset(suite.dataset_path)  # a bad line fails here, before any call
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
     models = load_models_config(settings.models_file)
     check_suite_models(suite, models)
@@ -132,22 +158,35 @@ async def run_suite(
     scorer_infos = [
         ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
     ]
+    selected = dataset.count
+    if options.shard is not None:
+        selected = len(range(options.shard[0] - 1, dataset.count, options.shard[1]))
+    spool = CaseSpool(spool_dir)
     arms = []
+    scores: list[list[CaseScores]] = []
     try:
         progress = RunProgress(options.progress, options.on_attempt)
-        for arm in planned:
+        for position, arm in enumerate(planned):
             target, version = arm.target, arm.version
-            with progress.running(f"{suite.name} {target.arm_name}", len(selected) * repeats):
+
+            def keep(case: CaseResult, position: int = position) -> CaseScores:
+                # Scores are computed; what is written from here on is scrubbed.
+                return spool.add(position, _scrubbed(case, redact))
+
+            with progress.running(f"{suite.name} {target.arm_name}", selected * repeats):
                 cases = await _run_arm(
                     suite=suite,
                     arm=arm,
-                    selected=selected,
+                    selected=shard_cases(iter_cases(suite.dataset_path), options.shard),
                     caller=caller,
                     repeats=repeats,
                     concurrency=concurrency,
                     scorers=scorer_infos,
                     progress=progress,
+                    keep=keep,
                 )
+            cases.sort(key=lambda c: c.index)
+            scores.append(cases)
             arms.append(
                 ArmResult(
                     name=target.arm_name,
@@ -159,20 +198,25 @@ async def run_suite(
                         alias=target.model or version.model,
                     ),
                     models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
-                    cases=cases,
-                    summary=summarize(cases, scorer_infos),
+                    cases=[],
+                    summary=summarize_scores(cases, scorer_infos),
                 )
             )
     except BaseException:
+        spool.close()
         # A failed record keeps what it recorded, a failed refresh leaves the file alone.
         if options.mode == "record" and not options.fresh_recordings:
             caller.cache.flush()
         raise
+    finally:
+        caller.cache.close()
     if options.mode == "record" and options.fresh_recordings and caller.not_recorded:
+        spool.close()
         raise _incomplete(suite, caller.not_recorded)
     if options.mode == "record":
         caller.cache.flush()
-    report = EvalReport(
+        caller.cache.close()
+    header = EvalReport(
         suite=suite.name,
         suite_file=display_path(suite.path),
         dataset=_repo_relative(suite, settings),
@@ -183,8 +227,13 @@ async def run_suite(
         scorers=scorer_infos,
         arms=arms,
     )
-    # Scores are computed; what is written from here on (reports, baselines) is scrubbed.
-    return EvalReport.model_validate(scrub(report.model_dump(mode="json"), redact))
+    header = EvalReport.model_validate(scrub(header.model_dump(mode="json"), redact))
+    return StreamedReport(header=header, scores=scores, spool=spool)
+
+
+def _scrubbed(case: CaseResult, redact: Callable[[str], str]) -> CaseResult:
+    """`case` as it may be persisted: `redact` applied to every string in it."""
+    return CaseResult.model_validate(scrub(case.model_dump(mode="json"), redact))
 
 
 def _arm(suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig) -> _Arm:
@@ -240,13 +289,16 @@ async def _run_arm(
     *,
     suite: Suite,
     arm: _Arm,
-    selected: list[tuple[int, Case]],
+    selected: Iterable[tuple[int, Case]],
     caller: ModelCaller,
     repeats: int,
     concurrency: int,
     scorers: list[ScorerInfo],
     progress: RunProgress,
-) -> list[CaseResult]:
+    keep: Callable[[CaseResult], CaseScores],
+) -> list[CaseScores]:
+    """Run the cases as `selected` yields them, `concurrency` calls at a time, and `keep`
+    each case as its last repeat finishes (in the order they finish)."""
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one(case: Case, repeat: int) -> RepeatResult:
@@ -255,23 +307,37 @@ async def _run_arm(
         progress.advance()
         return attempt
 
-    jobs = [
-        asyncio.ensure_future(one(case, repeat))
-        for _, case in selected
-        for repeat in range(repeats)
-    ]
+    async def whole(index: int, case: Case) -> CaseResult:
+        attempts = await asyncio.gather(*(one(case, repeat) for repeat in range(repeats)))
+        return _case_result(index, case, list(attempts), scorers)
+
+    # At most `concurrency` cases in flight: enough to keep every call slot busy, while the
+    # rest of the dataset waits unread in its file.
+    kept: list[CaseScores] = []
+    running: set[asyncio.Task[CaseResult]] = set()
     try:
-        attempts = await asyncio.gather(*jobs)
+        for index, case in selected:
+            running.add(asyncio.ensure_future(whole(index, case)))
+            if len(running) >= concurrency:
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                kept.extend(keep(case) for case in _finished(done))
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            kept.extend(keep(case) for case in _finished(done))
     except BaseException:
-        for job in jobs:
-            job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         raise
-    results = []
-    for position, (index, case) in enumerate(selected):
-        mine = list(attempts[position * repeats : (position + 1) * repeats])
-        results.append(_case_result(index, case, mine, scorers))
-    return results
+    return kept
+
+
+def _finished(done: set[asyncio.Task[CaseResult]]) -> list[CaseResult]:
+    """The results of finished cases; the first error among them stops the run."""
+    errors = [error for task in done if (error := task.exception()) is not None]
+    if errors:
+        raise errors[0]
+    return [task.result() for task in done]
 
 
 async def _attempt(

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ..errors import SquadError
-from .dataset import load_dataset
+from .dataset import scan_dataset
 from .errors import EvalConfigError, ShardFailed
 from .progress import RunProgress
-from .report import EvalReport, merge_reports, read_report, write_json
-from .runner import RunOptions, run_suite
+from .report import merge_reports, read_report
+from .runner import RunOptions, stream_suite
+from .spool import StreamedReport, write_report_json
 from .suite import Suite, Target
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def worker_count(
 ) -> int:
     """Processes for a run: `requested`, or for `None` (auto) one per core when the run makes
     enough model calls to share, and one in replay mode, where no model is called."""
-    cases = len(load_dataset(suite.dataset_path).cases)
+    cases = scan_dataset(suite.dataset_path).count
     if requested is not None:
         return max(1, min(requested, cases))
     if options.mode == "replay" or options.shard is not None:
@@ -83,7 +84,8 @@ def run_report(
     *,
     workers: int = 1,
     on_shard: Callable[[str], None] = lambda _: None,
-) -> EvalReport:
+    spool_dir: Path | None = None,
+) -> StreamedReport:
     """The report of one run, made in this process or split across `workers` processes.
 
     The runner spends its CPU in one process (litellm costs milliseconds of CPU per call),
@@ -91,11 +93,17 @@ def run_report(
     `i/n` and the reports are merged as `squad eval merge` does, so the result is the one
     report a single process would have written; a crash stays in its shard and is reported
     as `ShardFailed` naming it. The suite's concurrency is divided across the children.
+    In one process the cases wait in a spool in `spool_dir` (`runner.stream_suite`); the
+    shards' reports are read back whole to be merged. Close the report after use.
     """
-    cases = len(load_dataset(suite.dataset_path).cases)
+    cases = scan_dataset(suite.dataset_path).count
     count = max(1, min(workers, cases))
     if count == 1:
-        return asyncio.run(run_suite(suite, settings=settings, options=options, targets=targets))
+        return asyncio.run(
+            stream_suite(
+                suite, settings=settings, options=options, targets=targets, spool_dir=spool_dir
+            )
+        )
     if options.shard is not None:
         raise EvalConfigError("--workers shards the run itself: give --workers or --shard")
     concurrency = math.ceil((options.concurrency or suite.spec.concurrency) / count)
@@ -155,7 +163,7 @@ def run_report(
             for _, left in running.values():
                 left.kill()
                 left.join()
-        return merge_reports([read_report(job.report_path) for job in jobs])
+        return StreamedReport.of(merge_reports([read_report(job.report_path) for job in jobs]))
 
 
 @dataclass(frozen=True)
@@ -199,9 +207,18 @@ def _run_shard(job: _ShardJob) -> None:
             setup_observability(job.settings.model_copy(update={"log_level": job.log_level}))
         options = replace(job.options, on_attempt=attempted)
         report = asyncio.run(
-            run_suite(job.suite, settings=job.settings, options=options, targets=job.targets)
+            stream_suite(
+                job.suite,
+                settings=job.settings,
+                options=options,
+                targets=job.targets,
+                spool_dir=job.report_path.parent,
+            )
         )
-        write_json(report, job.report_path)
+        try:
+            write_report_json(report, job.report_path)
+        finally:
+            report.close()
     except SquadError as error:
         job.error_path.write_text(str(error), encoding="utf-8")
         code = error.exit_code

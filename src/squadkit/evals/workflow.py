@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from .plan import EvalPlan, PlannedGate
 from .render import GatedVersion, ServedScores, markdown_summary, plan_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
+from .spool import StreamedReport, read_streamed, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 from .workers import run_report, worker_count
 
@@ -95,15 +97,24 @@ class PlanOutcome:
 
 @dataclass
 class Outcome:
-    """What a command produced: the report, the files written and, for a gate, evidence."""
+    """What a command produced: the report, the files written and, for a gate, evidence.
 
-    report: EvalReport
+    `result` holds the report's header and every case's scores (what the commands print);
+    `report` is the whole report, read back from the `report.json` (or baseline) written.
+    """
+
+    result: StreamedReport
     suite: Suite | None = None
     paths: dict[str, Path] = field(default_factory=dict)
     evidence: Path | None = None
     notes: list[str] = field(default_factory=list)
-    baseline: EvalReport | None = None
     failure: str | None = None  # a failed gate's one-line message
+
+    @cached_property
+    def report(self) -> EvalReport:
+        if self.result.whole is not None:
+            return self.result.whole
+        return read_report(self.paths.get("json") or self.paths["baseline"])
 
 
 def suites(settings: Settings, names: list[str]) -> list[Suite]:
@@ -116,8 +127,9 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
     return [load_suite(path, evals_dir, models=models) for path in paths]
 
 
-def _baseline(suite: Suite) -> EvalReport | None:
-    return read_report(suite.baseline_path) if suite.baseline_path.is_file() else None
+def _baseline(suite: Suite) -> StreamedReport | None:
+    """The committed baseline, read case by case (close it after use)."""
+    return read_streamed(suite.baseline_path) if suite.baseline_path.is_file() else None
 
 
 def run(
@@ -130,10 +142,24 @@ def run(
     workers: int = 1,
     on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
-    """Run a suite (every arm) and write its reports into `out_dir/<suite>/`."""
-    report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    paths = write_reports(report, out_dir / suite.name, baseline=_baseline(suite))
-    return Outcome(suite=suite, report=report, paths=paths)
+    """Run a suite (every arm) and write its reports into `out_dir/<suite>/`.
+
+    The cases wait in a spool beside the reports while the run goes on; the reports are
+    written from it case by case, so memory holds the scores, not the cases.
+    """
+    folder = out_dir / suite.name
+    report = run_report(
+        settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
+    )
+    baseline = None
+    try:
+        baseline = _baseline(suite)
+        paths = write_reports(report, folder, baseline=baseline)
+    finally:
+        report.close()
+        if baseline is not None:
+            baseline.close()
+    return Outcome(suite=suite, result=report, paths=paths)
 
 
 def gate(
@@ -153,8 +179,9 @@ def gate(
     Raises `GateFailed` (exit 1) after writing the reports when the gate fails.
     """
     if report_path is not None:
-        report = read_report(report_path)
+        report = read_streamed(report_path)
         if report.suite != suite.name:
+            report.close()
             raise EvalConfigError(
                 f"{display_path(report_path)}: report is of suite '{report.suite}', "
                 f"not '{suite.name}'"
@@ -169,33 +196,51 @@ def gate(
             raise EvalConfigError(
                 "the gate checks one arm: give at most one --label/--version/--model"
             )
-        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    if report.shard is not None:
-        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
-    outcome = judge(settings, suite, report, out_dir / suite.name, evidence=evidence)
-    if outcome.failure is not None:
-        raise GateFailed(
-            outcome.failure, summary=markdown_summary(outcome.report, outcome.baseline)
+        report = run_report(
+            settings,
+            suite,
+            options,
+            targets,
+            workers=workers,
+            on_shard=on_shard,
+            spool_dir=out_dir / suite.name,
         )
-    return outcome
+    baseline = None
+    try:
+        baseline = _baseline(suite)
+        outcome = judge(settings, suite, report, baseline, out_dir / suite.name, evidence=evidence)
+        if outcome.failure is not None:
+            raise GateFailed(outcome.failure, summary=markdown_summary(outcome.result, baseline))
+        return outcome
+    finally:
+        report.close()
+        if baseline is not None:
+            baseline.close()
 
 
 def judge(
-    settings: Settings, suite: Suite, report: EvalReport, out_dir: Path, *, evidence: bool = True
+    settings: Settings,
+    suite: Suite,
+    report: StreamedReport,
+    baseline: StreamedReport | None,
+    out_dir: Path,
+    *,
+    evidence: bool = True,
 ) -> Outcome:
     """Apply the gate to the first arm of a whole report, write its views into `out_dir`;
     a pass writes evidence. A fail is `Outcome.failure` (the message `gate` raises)."""
-    baseline = _baseline(suite)
+    if report.header.shard is not None:
+        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
     notes: list[str] = []
     if baseline is None:
         notes.append(
             f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
             f"create one with `squad eval baseline {suite.name}`"
         )
-    elif baseline.dataset_hash != report.dataset_hash:
+    elif baseline.header.dataset_hash != report.header.dataset_hash:
         raise EvalConfigError(
             f"{display_path(suite.baseline_path)}: baseline was made on another version of "
-            f"{report.dataset}; regenerate it with `squad eval baseline {suite.name}`"
+            f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"
         )
     result = evaluate_gate(
         report,
@@ -203,9 +248,9 @@ def judge(
         baseline,
         baseline_name=display_path(suite.baseline_path) if baseline else None,
     )
-    report = report.model_copy(update={"gate": result})
+    report = report.with_gate(result)
     paths = write_reports(report, out_dir, baseline=baseline)
-    outcome = Outcome(suite=suite, report=report, paths=paths, notes=notes, baseline=baseline)
+    outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
     if result.verdict == "fail":
         outcome.failure = (
             f"eval gate failed for suite '{suite.name}' ({result.arm}): "
@@ -242,7 +287,8 @@ def gate_plan(
     The arms come from one run of the plan's targets (or a merged report of it, `report_path`).
     Each gated version gets its own reports in `out_dir/<suite>/<arm>/`; `out_dir/<suite>/
     summary.md` is the side-by-side view of them all, then each one's summary. Every version
-    is gated even after one fails; `PlanOutcome.failure` says which failed.
+    is gated even after one fails; `PlanOutcome.failure` says which failed. A plan gates a
+    few versions of a pull request, so its report is held whole (a plain run streams).
     """
     planned = plan.for_suite(suite.name) or [
         PlannedGate(
@@ -258,19 +304,28 @@ def gate_plan(
             )
     else:
         targets = plan.targets(suite.name) or [suite.spec.target]
-        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
+        ran = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
+        try:
+            report = ran.load()
+        finally:
+            ran.close()
     if report.shard is not None:
         raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
     gated: list[GatedVersion] = []
     outcomes: list[Outcome] = []
-    for entry in planned:
-        one = report.model_copy(update={"arms": [report.arm(entry.arm)]})
-        folder = out_dir / suite.name / _folder(entry.arm)
-        outcome = judge(settings, suite, one, folder, evidence=evidence)
-        outcomes.append(outcome)
-        served = _served(suite, report, entry)
-        gated.append(GatedVersion(entry, outcome.report, served, outcome.baseline))
-    summary = plan_summary(suite.name, plan.base, gated)
+    baseline = _baseline(suite)
+    try:
+        for entry in planned:
+            one = StreamedReport.of(report.model_copy(update={"arms": [report.arm(entry.arm)]}))
+            folder = out_dir / suite.name / _folder(entry.arm)
+            outcome = judge(settings, suite, one, baseline, folder, evidence=evidence)
+            outcomes.append(outcome)
+            served = _served(suite, report, entry)
+            gated.append(GatedVersion(entry, outcome.result, served, baseline))
+        summary = plan_summary(suite.name, plan.base, gated)
+    finally:
+        if baseline is not None:
+            baseline.close()
     (out_dir / suite.name).mkdir(parents=True, exist_ok=True)
     path = out_dir / suite.name / "summary.md"
     path.write_text(summary, encoding="utf-8")
@@ -335,18 +390,28 @@ def baseline(
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
     if from_report is not None:
-        report = read_report(from_report)
+        report = read_streamed(from_report)
     else:
         if len(targets) != 1:
             raise EvalConfigError(
                 "a baseline is one arm: give at most one --label/--version/--model"
             )
-        report = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-    if report.shard is not None or len(report.arms) != 1:
-        raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
-    report = report.model_copy(update={"gate": None})
-    path = write_json(report, suite.baseline_path)
-    return Outcome(suite=suite, report=report, paths={"baseline": path})
+        report = run_report(
+            settings,
+            suite,
+            options,
+            targets,
+            workers=workers,
+            on_shard=on_shard,
+        )
+    try:
+        if report.header.shard is not None or len(report.arms) != 1:
+            raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
+        report = report.with_gate(None)
+        path = write_report_json(report, suite.baseline_path)
+    finally:
+        report.close()
+    return Outcome(suite=suite, result=report, paths={"baseline": path})
 
 
 def refresh(
@@ -445,7 +510,26 @@ def compare(
     base_path: Path, new_path: Path, *, margin: float = 0.02, confidence: float = 0.95
 ) -> str:
     """Markdown comparison of two reports (first arm of each): deltas with bootstrap intervals."""
-    base, new = read_report(base_path), read_report(new_path)
+    base = read_streamed(base_path)
+    try:
+        new = read_streamed(new_path)
+        try:
+            return _compare(base, new, base_path, new_path, margin=margin, confidence=confidence)
+        finally:
+            new.close()
+    finally:
+        base.close()
+
+
+def _compare(
+    base: StreamedReport,
+    new: StreamedReport,
+    base_path: Path,
+    new_path: Path,
+    *,
+    margin: float,
+    confidence: float,
+) -> str:
     if base.suite != new.suite:
         raise EvalConfigError(
             f"cannot compare suite '{base.suite}' ({display_path(base_path)}) with "
@@ -453,7 +537,13 @@ def compare(
         )
     scorers = [s for s in new.arm().summary.scorers if s in base.arm().summary.scorers]
     checks, unstable = compare_arms(
-        base.arm(), new.arm(), scorers, margin=margin, confidence=confidence, resamples=2000, seed=0
+        base.arm_scores(),
+        new.arm_scores(),
+        scorers,
+        margin=margin,
+        confidence=confidence,
+        resamples=2000,
+        seed=0,
     )
     # compare_arms applies the gate's default rule: the interval and p it shows decided.
     level = f"{1 - 2 * (1 - confidence):.0%}"
@@ -475,7 +565,7 @@ def compare(
         )
     if unstable:
         lines += ["", f"Unstable cases left out: {', '.join(unstable)}"]
-    if base.dataset_hash != new.dataset_hash:
+    if base.header.dataset_hash != new.header.dataset_hash:
         lines += ["", "Note: the two runs used different dataset versions (shared ids compared)."]
     return "\n".join(lines) + "\n"
 
@@ -483,10 +573,10 @@ def compare(
 def merge(paths: list[Path], out_dir: Path) -> Outcome:
     """Merge shard reports into one report (and its views) in `out_dir`."""
     reports = [read_report(p) for p in paths]
-    merged = merge_reports(reports)
+    merged = StreamedReport.of(merge_reports(reports))
     written = write_reports(merged, out_dir)
-    return Outcome(report=merged, paths=written)
+    return Outcome(result=merged, paths=written)
 
 
 def summary_text(outcome: Outcome) -> str:
-    return markdown_summary(outcome.report)
+    return markdown_summary(outcome.result)
