@@ -188,7 +188,7 @@ def _gate_plan(
     evidence: bool,
     requested: int | None,
 ) -> None:
-    from ..evals import GateFailed, workflow  # noqa: PLC0415
+    from ..evals import GateFailed, plan_gate, workflow  # noqa: PLC0415
 
     failures = []
     for suite in workflow.suites(settings, names):
@@ -199,7 +199,7 @@ def _gate_plan(
                 continue
         targets = plan.targets(suite.name) or [suite.spec.target]
         count = 1 if report else workflow.worker_count(requested, suite, options, targets)
-        outcome = workflow.gate_plan(
+        outcome = plan_gate.gate_plan(
             settings,
             suite,
             plan,

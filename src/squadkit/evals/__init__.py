@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from .dataset import Case, Dataset, DatasetInfo, iter_cases, load_dataset, scan_dataset
     from .errors import EvalConfigError, GateFailed, RefreshIncomplete, ReplayMiss, ShardFailed
     from .gate import compare_arms, evaluate_gate, write_gate_evidence
-    from .render import html_page, junit_xml, markdown_summary, write_reports
+    from .render import html_page, markdown_summary, write_reports
+    from .render_junit import junit_xml
     from .report import (
         REPORT_SCHEMA_VERSION,
         ArmResult,
@@ -79,7 +80,7 @@ _EXPORTS = {
     "evaluate_gate": "gate",
     "holm": "stats",
     "html_page": "render",
-    "junit_xml": "render",
+    "junit_xml": "render_junit",
     "load_dataset": "dataset",
     "load_suite": "suite",
     "markdown_summary": "render",

@@ -1,9 +1,10 @@
-"""Views of an `EvalReport`: Markdown summary, JUnit XML, one self-contained HTML page.
+"""Views of an `EvalReport`: Markdown summary, one self-contained HTML page, and the writer.
 
 `write_reports` writes all four files (JSON included) into an output folder:
 `report.json`, `summary.md` (fit for `$GITHUB_STEP_SUMMARY` and a PR comment),
-`junit.xml` (one testcase per case x scorer) and `report.html` (its markup is the Jinja
-template `templates/report.html.j2`, autoescaped, so nothing a model answers becomes markup).
+`junit.xml` (one testcase per case x scorer, `render_junit`) and `report.html` (its markup
+is the Jinja template `templates/report.html.j2`, autoescaped, so nothing a model answers
+becomes markup). An eval plan's side-by-side Markdown is `render_plan`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree as ET
 
-from .plan import PlannedGate
-from .report import ArmResult, CaseResult, EvalReport, GateResult
+from .render_junit import junit_pieces
+from .report import ArmResult, CaseResult, EvalReport
 from .spool import StreamedReport, streamed, write_report_json
 from .stats import mean
 
 if TYPE_CHECKING:
     import jinja2
 
-_PASS, _FAIL = "PASS", "FAIL"
+PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
 
 
 def write_reports(
@@ -58,7 +58,8 @@ def _write(path: Path, pieces: Iterable[str]) -> None:
             file.write(piece)
 
 
-def _pct(value: float) -> str:
+def score_text(value: float) -> str:
+    """A score or its interval bound as every view prints it: three decimals."""
     return f"{value:.3f}"
 
 
@@ -126,9 +127,10 @@ def markdown_summary(
         else:
             delta = "-"
         bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
-        mark = _FAIL if bad else (_PASS if threshold or check else "")
+        mark = FAIL if bad else (PASS if threshold or check else "")
+        interval = f"{score_text(stats.ci_low)}..{score_text(stats.ci_high)}"
         lines.append(
-            f"| {name} | {_pct(stats.mean)} | {_pct(stats.ci_low)}..{_pct(stats.ci_high)} "
+            f"| {name} | {score_text(stats.mean)} | {interval} "
             f"| {stats.passed}/{stats.n} | {f'>= {threshold.threshold:.2f}' if threshold else '-'} "
             f"| {delta} | {mark} |"
         )
@@ -142,7 +144,7 @@ def markdown_summary(
         lines.append("")
     s = arm.summary
     lines.append(
-        f"Overall {_pct(s.overall)}; latency p50 {s.latency_p50_s * 1000:.0f} ms, "
+        f"Overall {score_text(s.overall)}; latency p50 {s.latency_p50_s * 1000:.0f} ms, "
         f"p95 {s.latency_p95_s * 1000:.0f} ms; tokens {s.input_tokens} in / "
         f"{s.output_tokens} out; cost ${s.cost_usd:.4f}; errors {s.errors}."
     )
@@ -160,122 +162,6 @@ def markdown_summary(
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class ServedScores:
-    """Per-scorer (mean, CI low, CI high) of the version a label serves at the base."""
-
-    version: int
-    source: str  # "this run", or the evidence file it was read from
-    scores: dict[str, tuple[float, float, float]]
-
-
-@dataclass(frozen=True)
-class GatedVersion:
-    """One version of an eval plan after its gate: the gated report and what it replaces."""
-
-    planned: PlannedGate
-    report: EvalReport | StreamedReport  # one arm, `gate` set
-    served: ServedScores | None
-    baseline: EvalReport | StreamedReport | None = None
-
-
-def plan_summary(suite: str, base: str | None, gated: list[GatedVersion]) -> str:
-    """The PR comment's view of a plan: each gated version beside what its label serves
-    today, scorer by scorer, with the gate's verdict; then each version's full summary."""
-    failed = any(g.report.gate is not None and g.report.gate.verdict == "fail" for g in gated)
-    lines = [f"## Eval `{suite}` - gate {_FAIL if failed else _PASS}", ""]
-    if base is None:
-        lines.append("Gated: the suite's target (no base to compare a change with).")
-    else:
-        lines.append(
-            f"Gated against base `{base[:12]}`: every prompt version this change adds or "
-            "changes and every version a gated label points to, each beside the version its "
-            "label serves today. Each verdict is the gate's own: the suite's thresholds and "
-            "its regression check against the committed baseline."
-        )
-    lines += ["", "| Version | Why | Beside (today) | Verdict |", "| --- | --- | --- | --- |"]
-    for g in gated:
-        lines.append(
-            f"| `{_arm_title(g)}` | {', '.join(g.planned.reasons)} | {_beside(g)} "
-            f"| {_verdict(g.report)} |"
-        )
-    for g in gated:
-        lines += ["", *_side_by_side(g)]
-    for g in gated:
-        lines += [
-            "",
-            f"<details><summary>Full summary of <code>{_arm_title(g)}</code></summary>",
-            "",
-            markdown_summary(g.report, g.baseline).replace("## Eval", "### Eval", 1),
-            "</details>",
-        ]
-    lines.append("")
-    return "\n".join(lines)
-
-
-def _arm_title(g: GatedVersion) -> str:
-    prompt = g.report.arm().prompt
-    return f"{prompt.name}@v{prompt.version}"
-
-
-def _verdict(report: EvalReport | StreamedReport) -> str:
-    if report.gate is None:
-        return "-"
-    return _PASS if report.gate.verdict == "pass" else _FAIL
-
-
-def _beside(g: GatedVersion) -> str:
-    against = g.planned.against
-    if against is None:
-        return "-"
-    if against.version is None:
-        return f"`{against.label}`: new label"
-    return f"`{against.label}`: v{against.version}"
-
-
-def _side_by_side(g: GatedVersion) -> list[str]:
-    arm = g.report.arm()
-    gate = g.report.gate
-    against, served = g.planned.against, g.served
-    title = f"### `{_arm_title(g)}` - {_verdict(g.report)}"
-    if against is None or served is None:
-        why = (
-            "nothing to show it beside"
-            if against is None
-            else f"`{against.label}` served "
-            + (f"v{against.version}, without evidence" if against.version else "nothing")
-        )
-        head = [title, "", f"Today: {why}.", ""]
-    else:
-        head = [
-            title,
-            "",
-            f"Beside v{served.version}, which `{against.label}` serves today "
-            f"(scores from {served.source}).",
-            "",
-        ]
-    old = f"v{served.version} ({against.label} today)" if served and against else "today"
-    lines = [
-        *head,
-        f"| Scorer | {old} | v{arm.prompt.version} | Delta | Gate |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
-    thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
-    regressions = {r.scorer: r for r in gate.regressions} if gate else {}
-    for name, stats in arm.summary.scorers.items():
-        before = served.scores.get(name) if served else None
-        was = f"{_pct(before[0])} ({_pct(before[1])}..{_pct(before[2])})" if before else "-"
-        now = f"{_pct(stats.mean)} ({_pct(stats.ci_low)}..{_pct(stats.ci_high)})"
-        delta = f"{stats.mean - before[0]:+.3f}" if before else "-"
-        threshold, check = thresholds.get(name), regressions.get(name)
-        bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
-        mark = _FAIL if bad else (_PASS if threshold or check else "")
-        lines.append(f"| {name} | {was} | {now} | {delta} | {mark} |")
-    if gate and gate.reasons:
-        lines += ["", *(f"- {reason}" for reason in gate.reasons)]
-    return lines
-
-
 def _weakest_tags(arm: ArmResult, count: int = 8) -> list[str]:
     """A collapsed table of the tags with the lowest mean score."""
     s = arm.summary
@@ -289,7 +175,7 @@ def _weakest_tags(arm: ArmResult, count: int = 8) -> list[str]:
         lines.append("| Tag | n | " + " | ".join(names) + " |")
         lines.append("| --- | ---: |" + " ---: |" * len(names))
         for tag, summary in worst:
-            row = " | ".join(_pct(summary.scores.get(n, 0.0)) for n in names)
+            row = " | ".join(score_text(summary.scores.get(n, 0.0)) for n in names)
             lines.append(f"| {tag} | {summary.n} | {row} |")
         lines.append("")
         lines.append("</details>")
@@ -312,142 +198,13 @@ def comparison_table(report: EvalReport | StreamedReport) -> list[str]:
         s = arm.summary
         attempts = max(1, sum(c.attempts for c in cases))
         tokens = (s.input_tokens + s.output_tokens) / attempts
-        quality = " | ".join(_pct(s.scorers[n].mean) for n in names)
+        quality = " | ".join(score_text(s.scorers[n].mean) for n in names)
         lines.append(
             f"| {arm.name} | {arm.prompt.name}@v{arm.prompt.version} | {arm.prompt.alias} "
             f"| {quality} | {s.latency_p50_s * 1000:.0f} | {s.latency_p95_s * 1000:.0f} "
             f"| {tokens:.0f} | ${s.cost_usd / attempts:.6f} |"
         )
     return lines
-
-
-def junit_xml(report: EvalReport | StreamedReport) -> str:
-    """One `<testcase>` per case x scorer (failure below the scorer's pass_score)."""
-    return "".join(junit_pieces(report))
-
-
-_JUNIT_INDENT = "  "
-
-
-def junit_pieces(report: EvalReport | StreamedReport) -> Iterator[str]:
-    """`junit_xml`, piece by piece: the totals come from the scores, then case by case.
-
-    The text is what `ElementTree.indent` gives the whole tree: one element a line, two
-    spaces a level.
-    """
-    run = streamed(report)
-    header = run.header
-    pass_scores = {info.name: info.pass_score for info in header.scorers}
-    suites: list[tuple[ET.Element, list[ET.Element] | None]] = []
-    total = failures = 0
-    for position, arm in enumerate(header.arms):
-        cases = run.scores[position]
-        count = len(cases) * len(header.scorers)
-        arm_failures = sum(
-            1
-            for c in cases
-            for scorer, value in c.scores.items()
-            if value < pass_scores.get(scorer, 0.5)
-        )
-        suite = ET.Element("testsuite", name=f"{header.suite}[{arm.name}]")
-        suite.set("tests", str(count))
-        suite.set("failures", str(arm_failures))
-        suites.append((suite, None))
-        total += count
-        failures += arm_failures
-    if header.gate is not None:
-        gate_suite, checks = _gate_suite(header.suite, header.gate)
-        suites.append((gate_suite, checks))
-        total += int(gate_suite.get("tests", "0"))
-        failures += int(gate_suite.get("failures", "0"))
-    root = ET.Element("testsuites", name=f"eval {header.suite}")
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + _open_tag(root)
-    for position, (suite, children) in enumerate(suites):
-        elements = (
-            children
-            if children is not None
-            else (
-                element
-                for case in run.cases(header.arms[position].name)
-                for element in _junit_cases(header.suite, case, pass_scores)
-            )
-        )
-        yield from _element_lines(suite, elements)
-    yield "\n</testsuites>\n"
-
-
-def _junit_cases(
-    suite: str, case: CaseResult, pass_scores: dict[str, float]
-) -> Iterator[ET.Element]:
-    for scorer, value in case.scores.items():
-        testcase = ET.Element(
-            "testcase",
-            classname=f"{suite}.{scorer}",
-            name=case.id,
-            time=f"{mean([a.latency_s for a in case.attempts]):.3f}",
-        )
-        if value < pass_scores.get(scorer, 0.5):
-            reason = case.attempts[0].scores[scorer].reason
-            failure = ET.SubElement(testcase, "failure", message=f"{scorer}={value:.3f}: {reason}")
-            failure.text = json.dumps(case.attempts[0].output, ensure_ascii=False)
-        yield testcase
-
-
-def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Element]]:
-    """The gate's checks as a testsuite of their own."""
-    gate_suite = ET.Element("testsuite", name=f"{suite}[gate]")
-    cases: list[ET.Element] = []
-    gate_failures = 0
-    for threshold in gate.thresholds:
-        testcase = ET.Element(
-            "testcase", classname=f"{suite}.gate", name=f"threshold {threshold.scorer}"
-        )
-        if not threshold.passed:
-            gate_failures += 1
-            ET.SubElement(
-                testcase,
-                "failure",
-                message=f"mean {threshold.mean:.3f} < {threshold.threshold:.3f}",
-            )
-        cases.append(testcase)
-    for check in gate.regressions:
-        testcase = ET.Element(
-            "testcase", classname=f"{suite}.gate", name=f"regression {check.scorer}"
-        )
-        if check.regressed:
-            gate_failures += 1
-            ET.SubElement(
-                testcase,
-                "failure",
-                message=f"delta {check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})",
-            )
-        cases.append(testcase)
-    gate_suite.set("tests", str(len(cases)))
-    gate_suite.set("failures", str(gate_failures))
-    return gate_suite, cases
-
-
-def _open_tag(element: ET.Element) -> str:
-    closing = f"</{element.tag}>"
-    return ET.tostring(element, encoding="unicode", short_empty_elements=False)[: -len(closing)]
-
-
-def _element_lines(suite: ET.Element, children: Iterable[ET.Element]) -> Iterator[str]:
-    """A testsuite at level 1 and its children at level 2, as `ElementTree.indent` lays
-    them out (an empty one is a self-closing tag)."""
-    opened = False
-    for child in children:
-        if not opened:
-            yield f"\n{_JUNIT_INDENT}{_open_tag(suite)}"
-            opened = True
-        ET.indent(child, space=_JUNIT_INDENT, level=2)
-        yield f"\n{_JUNIT_INDENT * 2}" + ET.tostring(child, encoding="unicode")
-    if opened:
-        yield f"\n{_JUNIT_INDENT}</{suite.tag}>"
-    else:
-        yield f"\n{_JUNIT_INDENT}" + ET.tostring(suite, encoding="unicode")
 
 
 def _cell_class(value: float, pass_score: float) -> str:

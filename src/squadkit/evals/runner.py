@@ -4,8 +4,9 @@ For each arm (a feature or a bare prompt, at a version of the prompt, on a model
 case is answered by the feature's own code (`feature_target`) or, for a prompt target,
 rendered by the prompt registry; every model call goes through `ModelCaller` (which
 applies the mode: live, record or replay, see `caller`), and the answer is scored by the
-suite's scorers; repeats of a case are summarised with a stability check. Concurrency is
-bounded by a semaphore (the suite's `concurrency`); the progress bar is `RunProgress`.
+suite's scorers; repeats of a case are summarised with a stability check (one case's
+attempts are `attempts`). Concurrency is bounded by a semaphore (the suite's
+`concurrency`); the progress bar is `RunProgress`.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import SquadError
-from ..features import Feature, find_feature
+from ..features import find_feature
 from ..files import display_path
 from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
-from ..prompts import PromptInputError, PromptRegistry
-from .cache import RecordedResponse, ResponseCache, scrub
+from ..prompts import PromptRegistry
+from .attempts import RunningArm, attempt, case_result
+from .cache import ResponseCache, scrub
 from .caller import ModelCaller
 from .dataset import Case, iter_cases, scan_dataset
 from .errors import EvalConfigError, RefreshIncomplete
-from .feature_target import PinnedRegistry, answer_with_feature
+from .feature_target import PinnedRegistry
 from .progress import RunProgress
 from .report import (
     ArmResult,
@@ -36,20 +38,16 @@ from .report import (
     Mode,
     PromptInfo,
     RepeatResult,
-    ScoreResult,
     ScorerInfo,
     Shard,
     summarize_scores,
 )
-from .scorers import Score, ScoreContext
 from .spool import CaseSpool, StreamedReport
-from .stats import is_unstable
 from .suite import Suite, Target, check_suite_models
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..prompts import PromptVersion
     from ..settings import Settings
 
 MODES: tuple[Mode, ...] = ("live", "record", "replay")
@@ -88,21 +86,6 @@ def shard_cases(
     for i, case in cases:
         if i % count == index - 1:
             yield i, case
-
-
-@dataclass
-class _Arm:
-    """One arm's state while it runs."""
-
-    target: Target
-    version: PromptVersion
-    feature: Feature[Any, Any] | None = None
-    registry: PinnedRegistry | None = None  # a feature's: the arm's version of its prompt
-    answered: dict[str, set[str]] = field(default_factory=dict)
-
-    def saw(self, response: RecordedResponse) -> None:
-        if response.deployment and response.error is None:
-            self.answered.setdefault(response.alias, set()).add(response.deployment)
 
 
 async def run_suite(
@@ -236,7 +219,9 @@ def _scrubbed(case: CaseResult, redact: Callable[[str], str]) -> CaseResult:
     return CaseResult.model_validate(scrub(case.model_dump(mode="json"), redact))
 
 
-def _arm(suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig) -> _Arm:
+def _arm(
+    suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig
+) -> RunningArm:
     """The arm of `target`: its prompt's version and, for a feature, the feature; its model
     alias is checked here, before any arm calls a model."""
     feature = None
@@ -260,9 +245,9 @@ def _arm(suite: Suite, target: Target, registry: PromptRegistry, models: ModelsC
             f"in {source} (aliases: {', '.join(sorted(models.aliases))})"
         )
     if feature is None:
-        return _Arm(target=target, version=version)
+        return RunningArm(target=target, version=version)
     pinned = PinnedRegistry(registry, version)
-    return _Arm(target=target, version=version, feature=feature, registry=pinned)
+    return RunningArm(target=target, version=version, feature=feature, registry=pinned)
 
 
 def _incomplete(suite: Suite, reasons: list[str]) -> RefreshIncomplete:
@@ -288,7 +273,7 @@ def _repo_relative(suite: Suite, settings: Settings) -> str:
 async def _run_arm(
     *,
     suite: Suite,
-    arm: _Arm,
+    arm: RunningArm,
     selected: Iterable[tuple[int, Case]],
     caller: ModelCaller,
     repeats: int,
@@ -303,13 +288,13 @@ async def _run_arm(
 
     async def one(case: Case, repeat: int) -> RepeatResult:
         async with semaphore:
-            attempt = await _attempt(suite, arm, case, repeat, caller)
+            result = await attempt(suite, arm, case, repeat, caller)
         progress.advance()
-        return attempt
+        return result
 
     async def whole(index: int, case: Case) -> CaseResult:
         attempts = await asyncio.gather(*(one(case, repeat) for repeat in range(repeats)))
-        return _case_result(index, case, list(attempts), scorers)
+        return case_result(index, case, list(attempts), scorers)
 
     # At most `concurrency` cases in flight: enough to keep every call slot busy, while the
     # rest of the dataset waits unread in its file.
@@ -338,119 +323,3 @@ def _finished(done: set[asyncio.Task[CaseResult]]) -> list[CaseResult]:
     if errors:
         raise errors[0]
     return [task.result() for task in done]
-
-
-async def _attempt(
-    suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
-) -> RepeatResult:
-    if arm.feature is not None and arm.registry is not None:
-        answered = await answer_with_feature(
-            arm.feature,
-            registry=arm.registry,
-            caller=caller,
-            case=case,
-            sample=repeat,
-            label=arm.target.label,
-            alias_override=arm.target.model,
-            deadline_s=suite.spec.deadline_s,
-        )
-        response, output_schema = answered.response, arm.version.output_schema
-        for call in answered.calls:
-            arm.saw(call)
-    else:
-        response, output_schema = await _prompt_answer(suite, arm, case, repeat, caller)
-        arm.saw(response)
-    return await _scored(
-        suite, arm, case, repeat, caller, response=response, output_schema=output_schema
-    )
-
-
-async def _prompt_answer(
-    suite: Suite, arm: _Arm, case: Case, repeat: int, caller: ModelCaller
-) -> tuple[RecordedResponse, dict[str, Any] | None]:
-    """A prompt target's answer: the prompt rendered with the case's inputs, the model's answer."""
-    try:
-        rendered = arm.version.render(case.inputs)
-    except PromptInputError as error:
-        raise EvalConfigError(
-            f"{display_path(suite.dataset_path)}: case '{case.id}': {error}"
-        ) from None
-    alias = arm.target.model or rendered.model
-    response = await caller.call(
-        alias,
-        rendered.messages,
-        case_id=case.id,
-        params=rendered.params,
-        output_schema=rendered.output_schema,
-        prompt=rendered.ref,
-        deadline_s=suite.spec.deadline_s,
-        sample=repeat,
-    )
-    return response, rendered.output_schema
-
-
-async def _scored(
-    suite: Suite,
-    arm: _Arm,
-    case: Case,
-    repeat: int,
-    caller: ModelCaller,
-    *,
-    response: RecordedResponse,
-    output_schema: dict[str, Any] | None,
-) -> RepeatResult:
-    async def judge(
-        judge_alias: str, messages: list[dict[str, str]], schema: dict[str, Any]
-    ) -> RecordedResponse:
-        verdict = await caller.call(
-            judge_alias, messages, case_id=case.id, output_schema=schema, sample=repeat
-        )
-        arm.saw(verdict)
-        return verdict
-
-    context = ScoreContext(case=case, response=response, output_schema=output_schema, judge=judge)
-    scores: dict[str, ScoreResult] = {}
-    for scorer in suite.spec.scorers:
-        if response.error is not None:
-            result = Score.of(0, f"call failed: {response.error}")
-        else:
-            result = await _score(scorer.name, scorer.score, context)
-        scores[scorer.name] = ScoreResult(score=result.value, reason=result.reason)
-    return RepeatResult.of(response, repeat=repeat, error=response.error, scores=scores)
-
-
-async def _score(name: str, scorer: Callable[[ScoreContext], Any], context: ScoreContext) -> Score:
-    try:
-        result = await scorer(context)
-    except SquadError:
-        raise
-    except Exception as error:  # a custom scorer's bug: one line naming it, not a traceback
-        raise EvalConfigError(
-            f"scorer '{name}' failed on case '{context.case.id}': {type(error).__name__}: {error}"
-        ) from None
-    if not isinstance(result, Score):  # pragma: no cover - every built-in returns a Score
-        raise EvalConfigError(f"scorer '{name}' returned {type(result).__name__}, not a Score")
-    return result
-
-
-def _case_result(
-    index: int, case: Case, attempts: list[RepeatResult], scorers: list[ScorerInfo]
-) -> CaseResult:
-    means: dict[str, float] = {}
-    unstable: list[str] = []
-    for info in scorers:
-        values = [a.scores[info.name].score for a in attempts]
-        means[info.name] = round(sum(values) / len(values), 6)
-        passed = sum(1 for v in values if v >= info.pass_score)
-        if is_unstable(passed, len(values)):
-            unstable.append(info.name)
-    return CaseResult(
-        id=case.id,
-        index=index,
-        tags=list(case.tags),
-        inputs=dict(case.inputs),
-        expected=dict(case.expected),
-        attempts=attempts,
-        scores=means,
-        unstable=unstable,
-    )

@@ -1,16 +1,16 @@
 """What the `squad eval` commands do, as plain functions (the CLI is a thin shell over these).
 
 run -> reports; gate -> run (or read a merged report) + verdict + evidence; baseline ->
-`evals/baselines/<suite>.json`; compare -> a Markdown diff of two reports; merge -> one report
-from shards. run, gate and baseline get their report from `workers.run_report`: in this
-process, or from `--workers` child processes, one shard each, merged.
+`evals/baselines/<suite>.json`; merge -> one report from shards. run, gate and baseline get
+their report from `workers.run_report`: in this process, or from `--workers` child
+processes, one shard each, merged. Gating a plan's versions is `plan_gate.gate_plan`;
+compare (a Markdown diff of two reports) is `compare.compare`, re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING
 from ..errors import SquadError
 from ..files import display_path
 from ..gateway.config import load_models_config
-from ..prompts.evidence import evidence_path, read_evidence
+from .compare import compare
 from .errors import EvalConfigError, GateFailed
-from .gate import compare_arms, evaluate_gate, same_but_date, write_gate_evidence
-from .plan import EvalPlan, PlannedGate
-from .render import GatedVersion, ServedScores, markdown_summary, plan_summary, write_reports
+from .gate import evaluate_gate, same_but_date, write_gate_evidence
+from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
 from .spool import StreamedReport, read_streamed, write_report_json
@@ -34,14 +33,12 @@ from .workers import run_report, worker_count
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = [  # run_report and worker_count are the commands' too; they live in `workers`
+__all__ = [  # compare, run_report and worker_count live in `compare` and `workers`
     "Outcome",
-    "PlanOutcome",
     "TargetOverride",
     "baseline",
     "compare",
     "gate",
-    "gate_plan",
     "judge",
     "merge",
     "refresh",
@@ -85,17 +82,6 @@ class TargetOverride:
 
 
 @dataclass
-class PlanOutcome:
-    """What gating a plan's versions of one suite produced; `failure` when any failed."""
-
-    suite: Suite
-    outcomes: list[Outcome]  # one per gated version, in plan order
-    summary: str
-    summary_path: Path
-    failure: str | None = None
-
-
-@dataclass
 class Outcome:
     """What a command produced: the report, the files written and, for a gate, evidence.
 
@@ -127,7 +113,7 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
     return [load_suite(path, evals_dir, models=models) for path in paths]
 
 
-def _baseline(suite: Suite) -> StreamedReport | None:
+def read_baseline(suite: Suite) -> StreamedReport | None:
     """The committed baseline, read case by case (close it after use)."""
     return read_streamed(suite.baseline_path) if suite.baseline_path.is_file() else None
 
@@ -153,7 +139,7 @@ def run(
     )
     baseline = None
     try:
-        baseline = _baseline(suite)
+        baseline = read_baseline(suite)
         paths = write_reports(report, folder, baseline=baseline)
     finally:
         report.close()
@@ -207,7 +193,7 @@ def gate(
         )
     baseline = None
     try:
-        baseline = _baseline(suite)
+        baseline = read_baseline(suite)
         outcome = judge(settings, suite, report, baseline, out_dir / suite.name, evidence=evidence)
         if outcome.failure is not None:
             raise GateFailed(outcome.failure, summary=markdown_summary(outcome.result, baseline))
@@ -268,107 +254,6 @@ def judge(
             report, result, suite=suite.name, evidence_dir=suite.evidence_dir
         )
     return outcome
-
-
-def gate_plan(
-    settings: Settings,
-    suite: Suite,
-    plan: EvalPlan,
-    options: RunOptions,
-    out_dir: Path,
-    *,
-    report_path: Path | None = None,
-    evidence: bool = True,
-    workers: int = 1,
-    on_shard: Callable[[str], None] = lambda _: None,
-) -> PlanOutcome:
-    """Gate every version `plan` lists for `suite`, each beside what its label serves today.
-
-    The arms come from one run of the plan's targets (or a merged report of it, `report_path`).
-    Each gated version gets its own reports in `out_dir/<suite>/<arm>/`; `out_dir/<suite>/
-    summary.md` is the side-by-side view of them all, then each one's summary. Every version
-    is gated even after one fails; `PlanOutcome.failure` says which failed. A plan gates a
-    few versions of a pull request, so its report is held whole (a plain run streams).
-    """
-    planned = plan.for_suite(suite.name) or [
-        PlannedGate(
-            suite=suite.name, target=suite.spec.target, version=None, reasons=("suite target",)
-        )
-    ]
-    if report_path is not None:
-        report = read_report(report_path)
-        if report.suite != suite.name:
-            raise EvalConfigError(
-                f"{display_path(report_path)}: report is of suite '{report.suite}', "
-                f"not '{suite.name}'"
-            )
-    else:
-        targets = plan.targets(suite.name) or [suite.spec.target]
-        ran = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-        try:
-            report = ran.load()
-        finally:
-            ran.close()
-    if report.shard is not None:
-        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
-    gated: list[GatedVersion] = []
-    outcomes: list[Outcome] = []
-    baseline = _baseline(suite)
-    try:
-        for entry in planned:
-            one = StreamedReport.of(report.model_copy(update={"arms": [report.arm(entry.arm)]}))
-            folder = out_dir / suite.name / _folder(entry.arm)
-            outcome = judge(settings, suite, one, baseline, folder, evidence=evidence)
-            outcomes.append(outcome)
-            served = _served(suite, report, entry)
-            gated.append(GatedVersion(entry, outcome.result, served, baseline))
-        summary = plan_summary(suite.name, plan.base, gated)
-    finally:
-        if baseline is not None:
-            baseline.close()
-    (out_dir / suite.name).mkdir(parents=True, exist_ok=True)
-    path = out_dir / suite.name / "summary.md"
-    path.write_text(summary, encoding="utf-8")
-    failures = [o.failure for o in outcomes if o.failure]
-    return PlanOutcome(
-        suite=suite,
-        outcomes=outcomes,
-        summary=summary,
-        summary_path=path,
-        failure=" / ".join(failures) if failures else None,
-    )
-
-
-def _folder(arm: str) -> str:
-    return re.sub(r"[^\w.@+-]", "_", arm)
-
-
-def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScores | None:
-    """The scores of the version `entry`'s label serves at the base: from this run when it
-    ran that version, else from its committed evidence (what a gated label requires)."""
-    against = entry.against
-    if against is None or against.version is None:
-        return None
-    for arm in report.arms:
-        if arm.prompt.name == entry.target.prompt_name() and arm.prompt.version == against.version:
-            scores = {
-                name: (stats.mean, stats.ci_low, stats.ci_high)
-                for name, stats in arm.summary.scorers.items()
-            }
-            return ServedScores(version=against.version, source="this run", scores=scores)
-    path = evidence_path(suite.evidence_dir, entry.target.prompt_name(), against.version)
-    if not path.is_file():
-        return None
-    record = read_evidence(path)
-    scores = {}
-    for name, value in record.scores.items():
-        if isinstance(value, dict) and isinstance(value.get("mean"), int | float):
-            ci = value.get("ci") or [value["mean"], value["mean"]]
-            scores[name] = (float(value["mean"]), float(ci[0]), float(ci[1]))
-    source = f"its evidence, {display_path(path)}"
-    if record.dataset_hash != report.dataset_hash:
-        source += ", on an earlier dataset"
-    return ServedScores(version=against.version, source=source, scores=scores)
 
 
 def _prompt_alias(settings: Settings, name: str, version: int) -> str:
@@ -504,70 +389,6 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
         version = registry.get(name, label=target.label or "production")
     models = load_models_config(settings.models_file)
     return awaiting(version, evidence_dir=suite.evidence_dir, models=models)
-
-
-def compare(
-    base_path: Path, new_path: Path, *, margin: float = 0.02, confidence: float = 0.95
-) -> str:
-    """Markdown comparison of two reports (first arm of each): deltas with bootstrap intervals."""
-    base = read_streamed(base_path)
-    try:
-        new = read_streamed(new_path)
-        try:
-            return _compare(base, new, base_path, new_path, margin=margin, confidence=confidence)
-        finally:
-            new.close()
-    finally:
-        base.close()
-
-
-def _compare(
-    base: StreamedReport,
-    new: StreamedReport,
-    base_path: Path,
-    new_path: Path,
-    *,
-    margin: float,
-    confidence: float,
-) -> str:
-    if base.suite != new.suite:
-        raise EvalConfigError(
-            f"cannot compare suite '{base.suite}' ({display_path(base_path)}) with "
-            f"'{new.suite}' ({display_path(new_path)})"
-        )
-    scorers = [s for s in new.arm().summary.scorers if s in base.arm().summary.scorers]
-    checks, unstable = compare_arms(
-        base.arm_scores(),
-        new.arm_scores(),
-        scorers,
-        margin=margin,
-        confidence=confidence,
-        resamples=2000,
-        seed=0,
-    )
-    # compare_arms applies the gate's default rule: the interval and p it shows decided.
-    level = f"{1 - 2 * (1 - confidence):.0%}"
-    lines = [
-        f"## Compare `{base.suite}`: {base.arm().name} -> {new.arm().name}",
-        "",
-        f"Base {display_path(base_path)}, new {display_path(new_path)}; "
-        f"{checks[0].n if checks else 0} shared cases, margin {margin}, "
-        f"confidence {confidence}, rule {checks[0].rule if checks else 'non-inferiority'}.",
-        "",
-        f"| Scorer | Base | New | Delta | {level} CI | p | |",
-        "| --- | ---: | ---: | ---: | --- | ---: | --- |",
-    ]
-    for c in checks:
-        lines.append(
-            f"| {c.scorer} | {c.baseline_mean:.3f} | {c.new_mean:.3f} | {c.delta:+.3f} | "
-            f"{c.ci_low:+.3f}..{c.ci_high:+.3f} | {c.p_value:.4f} | "
-            f"{'FAIL' if c.regressed else ''} |"
-        )
-    if unstable:
-        lines += ["", f"Unstable cases left out: {', '.join(unstable)}"]
-    if base.header.dataset_hash != new.header.dataset_hash:
-        lines += ["", "Note: the two runs used different dataset versions (shared ids compared)."]
-    return "\n".join(lines) + "\n"
 
 
 def merge(paths: list[Path], out_dir: Path) -> Outcome:
