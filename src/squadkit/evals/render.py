@@ -107,11 +107,7 @@ def markdown_summary(
         + "."
     )
     lines.append("")
-    if gate and gate.reasons:
-        lines.append("**Why the gate failed**")
-        lines.append("")
-        lines.extend(f"- {reason}" for reason in gate.reasons)
-        lines.append("")
+    lines.extend(_warnings(run, arm.name))
     thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
     regressions = {r.scorer: r for r in gate.regressions} if gate else {}
     deltas = _mean_deltas(streamed(baseline), run, arm.name) if baseline and not regressions else {}
@@ -301,6 +297,30 @@ def _page_template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
+def _warnings(run: StreamedReport, arm: str) -> list[str]:
+    """What a reader must see before the numbers: why the gate failed, or (with no gate,
+    which names it among its reasons) that a fallback answered for the model under test."""
+    gate = run.header.gate
+    if gate and gate.reasons:
+        return ["**Why the gate failed**", "", *(f"- {reason}" for reason in gate.reasons), ""]
+    answered = None if gate else fallback_note(run, arm)
+    return [f"**{answered}**", ""] if answered else []
+
+
+def fallback_note(run: StreamedReport, arm: str) -> str | None:
+    """A line for the reports of a run in which a fallback answered for the model under
+    test, or None: those scores are the fallback's, so every report says so up front."""
+    cases = run.arm_scores(arm)
+    answered = [case for case in cases if case.fallback]
+    if not answered:
+        return None
+    deployments = sorted({deployment for case in answered for deployment in case.fallback})
+    return (
+        f"{len(answered)} of {len(cases)} case(s) were answered by a fallback "
+        f"({', '.join(deployments)}), not by the model under test: these scores are not its"
+    )
+
+
 def html_page(
     report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
 ) -> str:
@@ -335,4 +355,5 @@ def html_pieces(
         created=header.created_at.isoformat(timespec="seconds"),
         scorers=list(pass_scores),
         rows=rows,
+        fallback=None if header.gate else fallback_note(run, arm.name),
     )

@@ -95,6 +95,36 @@ def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
     assert fake_openai.request_count >= 1  # tried, then cooled down by the Router
 
 
+def test_a_run_a_fallback_answered_says_so_in_its_summary_and_html_page(
+    settings: Settings,
+    tmp_path: Path,
+    fake_openai: FakeOpenAIServer,
+    sentinel_key: str,
+) -> None:
+    """No gate to name it: the reports of the run themselves say the scores are a fallback's."""
+    fake_openai.default = Reply.error(401)
+    models = yaml.safe_load(settings.models_file.read_text(encoding="utf-8"))
+    models["aliases"]["triage"]["deployments"] = [
+        {
+            "model": "openai/fake-triage",
+            "api_base": fake_openai.base_url,
+            "api_key_env": "FAKE_PROVIDER_KEY",
+            "max_retries": 0,
+        },
+        {"model": "local/triage-rules-v1"},
+    ]
+    settings.models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+
+    outcome = workflow.run(
+        settings, suite, RunOptions(mode="live", progress=False), [suite.spec.target], tmp_path
+    )
+
+    said = "40 of 40 case(s) were answered by a fallback (local/triage-rules-v1)"
+    assert said in outcome.paths["markdown"].read_text(encoding="utf-8")
+    assert said in outcome.paths["html"].read_text(encoding="utf-8")
+
+
 def test_replayed_gate_of_a_provider_suite_never_recorded_passes_and_says_so(
     tmp_path: Path,
 ) -> None:
