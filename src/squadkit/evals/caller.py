@@ -11,6 +11,7 @@ The target's calls and the judge's go through the same caller, so a replay repla
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from .report import Mode
 
 if TYPE_CHECKING:
     from ..gateway import Gateway, PromptRef
+    from ..gateway.errors import DeploymentFailure
     from ..settings import Settings
 
 
@@ -37,6 +39,8 @@ class ModelCaller:
     # Why a live answer was not recorded (an outage, a fallback's answer), one entry per call:
     # a refresh that has any replaces nothing (`runner.run_suite`).
     not_recorded: list[str] = field(default_factory=list, init=False)
+    # Why the first deployment did not answer, the first time a fallback did (for the gate).
+    fallback_why: str | None = field(default=None, init=False)
     _gateway: Gateway | None = field(default=None, init=False)
 
     def gateway(self) -> Gateway:
@@ -125,18 +129,23 @@ class ModelCaller:
         except InvalidOutput as error:
             # The model answered badly: that is its behaviour, recorded like an answer.
             failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
-            return failed, self._own_answer(alias, error.deployment)
+            return failed, self._own_answer(alias, error.deployment, ())
         except GatewayError as error:
             # Outages and deadlines are not the model's answer: never recorded.
             self.not_recorded.append(f"{type(error).__name__} ({alias})")
             return RecordedResponse(alias=alias, error=str(error)), False
         response = RecordedResponse.answered(completion)
-        return response, self._own_answer(alias, completion.deployment)
+        return response, self._own_answer(alias, completion.deployment, completion.failures)
 
-    def _own_answer(self, alias: str, deployment: str) -> bool:
+    def _own_answer(
+        self, alias: str, deployment: str, failures: Sequence[DeploymentFailure]
+    ) -> bool:
         """True when the alias's first deployment answered. A fallback's answer replayed
         later would pass for the chain's own, so it is reported, never recorded."""
-        if deployment == self.models.deployment_chain(alias)[0]:
+        primary = self.models.deployment_chain(alias)[0]
+        if deployment == primary:
             return True
         self.not_recorded.append(f"answered by a fallback ({deployment})")
+        if self.fallback_why is None:
+            self.fallback_why = str(failures[0]) if failures else f"{primary}: cooling down"
         return False

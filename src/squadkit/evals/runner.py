@@ -211,7 +211,9 @@ async def stream_suite(
         arms=arms,
     )
     header = EvalReport.model_validate(scrub(header.model_dump(mode="json"), redact))
-    return StreamedReport(header=header, scores=scores, spool=spool)
+    why = caller.fallback_why
+    notes = (f"why the first deployment did not answer: {why}",) if why else ()
+    return StreamedReport(header=header, scores=scores, spool=spool, notes=notes)
 
 
 def _scrubbed(case: CaseResult, redact: Callable[[str], str]) -> CaseResult:

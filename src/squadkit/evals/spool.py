@@ -99,6 +99,9 @@ class StreamedReport:
     scores: list[list[CaseScores]]
     spool: CaseFile | None = None
     whole: EvalReport | None = field(default=None, repr=False)  # when not spooled
+    # What the run learnt that the report's file does not hold: e.g. why the first
+    # deployment did not answer when a fallback did (the gate's failure names it).
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, report: EvalReport) -> StreamedReport:

@@ -238,9 +238,10 @@ def judge(
     paths = write_reports(report, out_dir, baseline=baseline)
     outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
     if result.verdict == "fail":
+        why = list(report.notes) if result.answered_by_fallback else []
         outcome.failure = (
             f"eval gate failed for suite '{suite.name}' ({result.arm}): "
-            + "; ".join(result.reasons)
+            + "; ".join([*result.reasons, *why])
             + f". Report: {display_path(paths['html'])}"
         )
         return outcome

@@ -73,6 +73,9 @@ class Completion(CallResult):
     # Why the model stopped, as the provider said: "stop", "length" (hit max_tokens, so the
     # text may be cut), "content_filter", "tool_calls"; None when it did not say.
     finish_reason: str | None = None
+    # Why the deployments before the one that answered did not (empty when the first did, or
+    # when it was skipped while cooling down). Key-free; never written to a recording.
+    failures: tuple[DeploymentFailure, ...] = Field(default=(), exclude=True)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ class Gateway:
                 cost_usd=sum(a.cost_usd for a in attempts),
                 prompt=call.prompt,
                 finish_reason=last.finish_reason,
+                failures=last.failures,
             )
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:

@@ -46,6 +46,7 @@ def answer_offline(
             output_tokens=answer.output_tokens,
             cost_usd=cost,
             finish_reason="stop",
+            failures=tuple(failures),
         )
         return routed, failures
     return None, failures

@@ -286,6 +286,7 @@ class RouterAnswer:
     output_tokens: int
     cost_usd: float
     finish_reason: str | None
+    failures: tuple[DeploymentFailure, ...] = ()  # why the deployments before `link` did not
 
     @classmethod
     def of(
@@ -313,6 +314,7 @@ class RouterAnswer:
             output_tokens=output_tokens,
             cost_usd=float(cost),
             finish_reason=getattr(choice, "finish_reason", None) or None,
+            failures=tuple(failures),
         )
 
 

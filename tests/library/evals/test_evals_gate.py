@@ -90,6 +90,9 @@ def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
 
     message = str(caught.value)
     assert "40 of 40 case(s) were answered by a fallback (local/triage-rules-v1)" in message
+    assert "why the first deployment did not answer: openai/fake-triage: Authentication" in (
+        message
+    )
     assert sentinel_key not in message
     assert evidence.read_bytes() == before
     assert fake_openai.request_count >= 1  # tried, then cooled down by the Router
