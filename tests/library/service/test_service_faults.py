@@ -266,7 +266,7 @@ def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
     try:
         _wait_for(lambda: _status(f"{base}/healthz") == 200, timeout_s=120)
         assert _status(f"{base}/readyz") == 200
-        fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=3)
+        fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=8)  # outlasts a loaded host
         results: list[int] = []
         in_flight = threading.Thread(
             target=lambda: results.append(
