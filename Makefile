@@ -30,7 +30,7 @@ demo: bootstrap ## Render a squad repo with all defaults into build/demo and run
 
 test: lint types ## Lint, type-check, then the library's and the template's tests
 	$(BIN)/pytest -n auto tests/library
-	$(BIN)/pytest tests/template
+	$(BIN)/pytest -n auto tests/template
 
 lint: bootstrap ## ruff and ruff format on the library, its tests, hooks and benchmarks
 	$(BIN)/ruff check src tests hooks benchmarks
