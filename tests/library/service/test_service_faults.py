@@ -250,9 +250,9 @@ def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
     fake_openai: FakeOpenAIServer, sentinel_key: str, tmp_path: Path
 ) -> None:
     repo = copy_data(tmp_path)
-    (repo / "config" / "models.yaml").write_text(
-        yaml.safe_dump(fake_models(fake_openai.base_url)), encoding="utf-8"
-    )
+    models = fake_models(fake_openai.base_url)
+    models["aliases"]["triage"]["deployments"][0]["timeout_s"] = 20  # above the 8 s answer
+    (repo / "config" / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
