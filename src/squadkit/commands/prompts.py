@@ -154,15 +154,7 @@ def _gated_versions(settings: Settings, name: str | None = None) -> list[tuple[s
     from ..prompts import read_labels  # noqa: PLC0415
     from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
 
-    labels = read_labels(settings.prompts_dir / LABELS_FILE)
-    return sorted(
-        {
-            (prompt, number)
-            for prompt, by_label in labels.labels.items()
-            for label, number in by_label.items()
-            if label in labels.gated_labels and name in (None, prompt)
-        }
-    )
+    return read_labels(settings.prompts_dir / LABELS_FILE).gated_versions(name)
 
 
 def _unreproduced(

@@ -93,6 +93,7 @@ class ModelCaller:
             return hit
         response, recordable = await self._live(
             alias=alias,
+            primary=chain[0],
             messages=messages,
             params=params,
             output_schema=output_schema,
@@ -108,6 +109,7 @@ class ModelCaller:
         self,
         *,
         alias: str,
+        primary: str,
         messages: list[dict[str, str]],
         params: dict[str, Any] | None,
         output_schema: dict[str, Any] | None,
@@ -129,20 +131,19 @@ class ModelCaller:
         except InvalidOutput as error:
             # The model answered badly: that is its behaviour, recorded like an answer.
             failed = RecordedResponse(alias=alias, deployment=error.deployment, error=str(error))
-            return failed, self._own_answer(alias, error.deployment, ())
+            return failed, self._own_answer(primary, error.deployment, ())
         except GatewayError as error:
             # Outages and deadlines are not the model's answer: never recorded.
             self.not_recorded.append(f"{type(error).__name__} ({alias})")
             return RecordedResponse(alias=alias, error=str(error)), False
         response = RecordedResponse.answered(completion)
-        return response, self._own_answer(alias, completion.deployment, completion.failures)
+        return response, self._own_answer(primary, completion.deployment, completion.failures)
 
     def _own_answer(
-        self, alias: str, deployment: str, failures: Sequence[DeploymentFailure]
+        self, primary: str, deployment: str, failures: Sequence[DeploymentFailure]
     ) -> bool:
-        """True when the alias's first deployment answered. A fallback's answer replayed
-        later would pass for the chain's own, so it is reported, never recorded."""
-        primary = self.models.deployment_chain(alias)[0]
+        """True when the alias's first deployment (`primary`) answered. A fallback's answer
+        replayed later would pass for the chain's own, so it is reported, never recorded."""
         if deployment == primary:
             return True
         self.not_recorded.append(f"answered by a fallback ({deployment})")

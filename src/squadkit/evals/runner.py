@@ -234,11 +234,7 @@ def _arm(
         except SquadError as error:
             raise EvalConfigError(f"{display_path(suite.path)}: target: {error}") from None
         prompt = feature.prompt
-    name = prompt or target.subject  # a Target names a feature or a prompt
-    if target.version is not None:
-        version = registry.get(name, version=target.version)
-    else:
-        version = registry.get(name, label=target.label or "production")
+    version = target.prompt_version(registry, prompt or target.subject)
     alias = target.model or version.model
     if alias not in models.aliases:
         source = display_path(models.source) if models.source else "config/models.yaml"

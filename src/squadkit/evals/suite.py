@@ -19,6 +19,7 @@ from .stats import Rule
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
+    from ..prompts import PromptRegistry, PromptVersion
 
 SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
 
@@ -63,6 +64,14 @@ class Target(BaseModel):
         from ..features import find_feature  # noqa: PLC0415 - imports the squad's package
 
         return find_feature(self.feature).prompt
+
+    def prompt_version(self, registry: PromptRegistry, name: str | None = None) -> PromptVersion:
+        """The version of `name` (default: `prompt_name()`) this target runs: its `version`,
+        else the one its label points at (`production` when it names none)."""
+        name = name or self.prompt_name()
+        if self.version is not None:
+            return registry.get(name, version=self.version)
+        return registry.get(name, label=self.label or "production")
 
     @property
     def selector(self) -> str:

@@ -381,13 +381,8 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
     from ..prompts import PromptRegistry  # noqa: PLC0415
     from ..prompts.evidence import awaiting_first_recording as awaiting  # noqa: PLC0415
 
-    target = suite.spec.target
     registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
-    name = target.prompt_name()
-    if target.version is not None:
-        version = registry.get(name, version=target.version)
-    else:
-        version = registry.get(name, label=target.label or "production")
+    version = suite.spec.target.prompt_version(registry)
     models = load_models_config(settings.models_file)
     return awaiting(version, evidence_dir=suite.evidence_dir, models=models)
 

@@ -78,6 +78,13 @@ class Deployment(BaseModel):
         """The offline rule-based provider: no key, no network."""
         return self.provider == "local"
 
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        """What `config/models.yaml` says a call with these tokens costs (0 without prices):
+        the fallback when litellm reports no cost, and the cost of an in-process answer."""
+        return input_tokens * (self.input_cost_per_token or 0.0) + output_tokens * (
+            self.output_cost_per_token or 0.0
+        )
+
     def missing_key(self) -> bool:
         """True when this deployment names a key variable that is unset or empty."""
         return self.api_key_env is not None and not os.environ.get(self.api_key_env)

@@ -36,15 +36,13 @@ def answer_offline(
         except Exception as error:  # a squad's offline model may raise anything
             failures.append(DeploymentFailure.of(deployment.model, error))
             continue
-        cost = answer.input_tokens * (deployment.input_cost_per_token or 0.0)
-        cost += answer.output_tokens * (deployment.output_cost_per_token or 0.0)
         routed = RouterAnswer(
             text=answer.text,
             link=link,
             tries=len(failures) + 1,
             input_tokens=answer.input_tokens,
             output_tokens=answer.output_tokens,
-            cost_usd=cost,
+            cost_usd=deployment.cost_usd(answer.input_tokens, answer.output_tokens),
             finish_reason="stop",
             failures=tuple(failures),
         )

@@ -300,10 +300,7 @@ class RouterAnswer:
         output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         cost = hidden.get("response_cost")
         if cost is None:
-            deployment = link.deployment
-            cost = input_tokens * (deployment.input_cost_per_token or 0.0) + output_tokens * (
-                deployment.output_cost_per_token or 0.0
-            )
+            cost = link.deployment.cost_usd(input_tokens, output_tokens)
         choice = response.choices[0] if response.choices else None
         content = choice.message.content if choice is not None else None
         return cls(

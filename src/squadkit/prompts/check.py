@@ -51,9 +51,8 @@ def unrecorded_notes(
     """One note per prompt whose gated labels wait for a first recording with a key."""
     gated = [
         scan.versions[name][number]
-        for name, by_label in labels.labels.items()
-        for label, number in by_label.items()
-        if label in labels.gated_labels and number in scan.versions.get(name, {})
+        for name, number in labels.gated_versions()
+        if number in scan.versions.get(name, {})
     ]
     found = (awaiting_first_recording(v, evidence_dir=evidence_dir, models=models) for v in gated)
     return sorted({note for note in found if note})

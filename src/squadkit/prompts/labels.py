@@ -63,6 +63,17 @@ class LabelsFile(BaseModel):
     def labels_of(self, prompt: str) -> dict[str, int]:
         return dict(self.labels.get(prompt, {}))
 
+    def gated_versions(self, prompt: str | None = None) -> list[tuple[str, int]]:
+        """The (prompt, version) pairs a gated label points at (of `prompt` only, if given)."""
+        return sorted(
+            {
+                (name, number)
+                for name, by_label in self.labels.items()
+                for label, number in by_label.items()
+                if label in self.gated_labels and prompt in (None, name)
+            }
+        )
+
 
 def read_labels(path: Path) -> LabelsFile:
     """Read and validate the labels file; an absent file has no labels."""
