@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,26 @@ from squadkit.evals import (
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.library.squad import COMMAND, copy_data
+
+
+def _provider_first(models_file: Path, deployment: Mapping[str, object]) -> None:
+    """Put `deployment` first in triage's chain, the offline model after it as last resort."""
+    models = yaml.safe_load(models_file.read_text(encoding="utf-8"))
+    chain = models["aliases"]["triage"]["deployments"]
+    models["aliases"]["triage"]["deployments"] = [dict(deployment), *chain]
+    models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+
+
+def _rejecting_primary(settings: Settings, fake_openai: FakeOpenAIServer) -> None:
+    """A primary that answers 401 to every call, in front of the offline model."""
+    fake_openai.default = Reply.error(401)
+    primary = {
+        "model": "openai/fake-triage",
+        "api_base": fake_openai.base_url,
+        "api_key_env": "FAKE_PROVIDER_KEY",
+        "max_retries": 0,
+    }
+    _provider_first(settings.models_file, primary)
 
 
 def test_staging_prompt_passes_the_gate_in_replay(settings: Settings, tmp_path: Path) -> None:
@@ -67,18 +88,7 @@ def test_answers_from_a_fallback_fail_the_gate_and_earn_no_evidence(
 ) -> None:
     """The primary rejects the key (401 on every call) and the offline last resort answers
     every case: scores of the fallback say nothing of the model under test."""
-    fake_openai.default = Reply.error(401)
-    models = yaml.safe_load(settings.models_file.read_text(encoding="utf-8"))
-    models["aliases"]["triage"]["deployments"] = [
-        {
-            "model": "openai/fake-triage",
-            "api_base": fake_openai.base_url,
-            "api_key_env": "FAKE_PROVIDER_KEY",
-            "max_retries": 0,
-        },
-        {"model": "local/triage-rules-v1"},
-    ]
-    settings.models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+    _rejecting_primary(settings, fake_openai)
     evidence = settings.evals_dir / "evidence" / "triage" / "v1.json"
     before = evidence.read_bytes()
     suite = load_suite(settings.evals_dir / "triage.yaml")
@@ -105,18 +115,7 @@ def test_a_run_a_fallback_answered_says_so_in_its_summary_and_html_page(
     sentinel_key: str,
 ) -> None:
     """No gate to name it: the reports of the run themselves say the scores are a fallback's."""
-    fake_openai.default = Reply.error(401)
-    models = yaml.safe_load(settings.models_file.read_text(encoding="utf-8"))
-    models["aliases"]["triage"]["deployments"] = [
-        {
-            "model": "openai/fake-triage",
-            "api_base": fake_openai.base_url,
-            "api_key_env": "FAKE_PROVIDER_KEY",
-            "max_retries": 0,
-        },
-        {"model": "local/triage-rules-v1"},
-    ]
-    settings.models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+    _rejecting_primary(settings, fake_openai)
     suite = load_suite(settings.evals_dir / "triage.yaml")
 
     outcome = workflow.run(
@@ -134,15 +133,8 @@ def test_replayed_gate_of_a_provider_suite_never_recorded_passes_and_says_so(
     copy_data(tmp_path)
     for folder in ("recordings", "baselines", "evidence"):
         shutil.rmtree(tmp_path / "evals" / folder)
-    models = tmp_path / "config" / "models.yaml"
-    models.write_text(
-        models.read_text().replace(
-            "      - model: local/triage-rules-v1",
-            "      - model: openai/gpt-4o-mini-2024-07-18\n        api_key_env: OPENAI_API_KEY\n"
-            "      - model: local/triage-rules-v1",
-            1,
-        )
-    )
+    keyed = {"model": "openai/gpt-4o-mini-2024-07-18", "api_key_env": "OPENAI_API_KEY"}
+    _provider_first(tmp_path / "config" / "models.yaml", keyed)
 
     result = subprocess.run(
         [COMMAND, "eval", "gate", "triage"],
@@ -184,18 +176,13 @@ def test_a_stopped_provider_fails_live_gate_and_refresh_and_changes_no_committed
     with socket.socket() as probe:  # a port nothing listens on once the probe closes
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    models = tmp_path / "config" / "models.yaml"
-    models.write_text(
-        models.read_text().replace(
-            "      - model: local/triage-rules-v1",
-            f"      - model: openai/stopped-2025-01-01\n"
-            f"        api_base: http://127.0.0.1:{port}/v1\n"
-            "        api_key_env: FAKE_PROVIDER_KEY\n"
-            "        max_retries: 0\n"
-            "      - model: local/triage-rules-v1",
-            1,
-        )
-    )
+    stopped = {
+        "model": "openai/stopped-2025-01-01",
+        "api_base": f"http://127.0.0.1:{port}/v1",
+        "api_key_env": "FAKE_PROVIDER_KEY",
+        "max_retries": 0,
+    }
+    _provider_first(tmp_path / "config" / "models.yaml", stopped)
     before = {p: p.read_bytes() for p in (tmp_path / "evals").rglob("*") if p.is_file()}
     env = {**os.environ, "FAKE_PROVIDER_KEY": "sk-test-not-a-real-key", "CI": "1"}
 

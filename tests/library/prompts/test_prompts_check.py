@@ -207,13 +207,7 @@ def test_each_problem_is_one_line_naming_its_file(squad: Callable[..., Squad]) -
 def test_evidence_answered_by_a_fallback_fails_check(
     squad: Callable[..., Squad], add_evidence: Callable[..., Path], repo: Path
 ) -> None:
-    models = repo / "config" / "models.yaml"
-    chain = "      - model: openai/gpt-4o-mini-2024-07-18\n        api_key_env: OPENAI_API_KEY\n"
-    models.write_text(
-        models.read_text().replace(
-            "  triage:\n    deployments:\n", "  triage:\n    deployments:\n" + chain
-        )
-    )
+    _provider_first(repo)
     add_evidence(1, models={"triage": ["local/triage-rules-v1"]})
     add_evidence(2, models={"triage": ["openai/gpt-4o-mini-2024-07-18"]})
 
