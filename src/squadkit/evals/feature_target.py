@@ -89,17 +89,11 @@ class RecordedGateway:
         self.calls.append(response)
         if response.error is not None:
             raise gateway_error(response, deadline_s)
-        return Completion(
-            text=response.text,
-            output=response.output,
+        return Completion.of(
+            response,
             alias=response.alias,
             deployment=response.deployment or "",
-            fallback_used=response.fallback_used,
             attempts=response.attempts,
-            latency_s=response.latency_s,
-            input_tokens=response.input_tokens,
-            output_tokens=response.output_tokens,
-            cost_usd=response.cost_usd,
             prompt=prompt,
         )
 
