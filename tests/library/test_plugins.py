@@ -64,12 +64,14 @@ def test_squad_offline_model_answers_through_the_gateway(
 def test_squad_model_named_like_a_shipped_one_is_a_config_error(
     make_squad: SquadMaker, write_models: Callable[[dict[str, Any]], Path]
 ) -> None:
-    make_squad({"offline.py": 'LOCAL_MODELS = {"triage-rules-v1": lambda messages: {}}\n'})
-    models = {"aliases": {"triage": {"deployments": [{"model": "local/triage-rules-v1"}]}}}
+    make_squad({"offline.py": 'LOCAL_MODELS = {"judge-heuristic-v1": lambda messages: {}}\n'})
+    models = {"aliases": {"judge": {"deployments": [{"model": "local/judge-heuristic-v1"}]}}}
     gateway = Gateway(load_models_config(write_models(models)))
 
     # At start-up, not as a failed call: the squad has to rename its model.
-    with pytest.raises(ConfigError, match=r"redefine squadkit's local model\(s\) triage-rules-v1"):
+    with pytest.raises(
+        ConfigError, match=r"redefine squadkit's local model\(s\) judge-heuristic-v1"
+    ):
         gateway.warm_up()
 
 

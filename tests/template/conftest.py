@@ -7,6 +7,7 @@ each, outside the rendered tree, so rendering stays clean and re-installs are ch
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -14,9 +15,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import copier
 import pytest
+
+from squadkit.gateway import local_models
+from squadkit.plugins import LocalModel
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = Path(sys.executable).parent  # the template's .venv/bin: copier, uv
@@ -80,6 +85,40 @@ def render(destination: Path, *, skip_tasks: bool = False, **answers: object) ->
         skip_tasks=skip_tasks,
     )
     return Rendered(path=destination, answers=data)
+
+
+def squad_module(rendered: Rendered, name: str) -> ModuleType:
+    """`<package>.<name>` of a rendered repo, imported from its `src/` into this process.
+
+    For the squad's code that a template test calls directly, such as its offline models.
+    Renders share a package name, so the package is imported afresh for each call and left
+    out of `sys.modules` afterwards: a module never comes from another render.
+    """
+
+    def forget() -> None:
+        package = rendered.package
+        for loaded in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+            del sys.modules[loaded]
+
+    src = str(rendered.path / "src")
+    forget()
+    sys.path.insert(0, src)
+    try:
+        return importlib.import_module(f"{rendered.package}.{name}")
+    finally:
+        sys.path.remove(src)
+        forget()
+
+
+def offline_models(rendered: Rendered) -> dict[str, LocalModel]:
+    """Every `local/` model a rendered repo answers with: squadkit's and its `offline/` modules'
+    (by name, without the `local/` prefix)."""
+    models = dict(local_models.LOCAL_MODELS)
+    folder = rendered.path / "src" / rendered.package / "offline"
+    for path in sorted(folder.glob("*.py")):
+        name = "offline" if path.stem == "__init__" else f"offline.{path.stem}"
+        models.update(getattr(squad_module(rendered, name), "LOCAL_MODELS", {}))
+    return models
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,6 @@ import copier
 import pytest
 import yaml
 
-from squadkit.gateway.local_models import LOCAL_MODELS
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.template.conftest import (
     BASE_ANSWERS,
@@ -47,6 +46,7 @@ from tests.template.conftest import (
     Rendered,
     commit_all,
     git,
+    offline_models,
     run,
     two_releases,
 )
@@ -181,11 +181,15 @@ def _offline_twins(repo: Path) -> dict[str, str]:
     }
 
 
-def _answer_like_the_offline_twin(twins: dict[str, str]) -> Callable[[int, dict[str, Any]], Reply]:
-    """A responder that answers a request as its alias's offline model would (module doc)."""
+def _answer_like_the_offline_twin(
+    rendered: Rendered, twins: dict[str, str]
+) -> Callable[[int, dict[str, Any]], Reply]:
+    """A responder that answers a request as its alias's offline model would (module doc):
+    squadkit's judge, or the render's own `offline/` triage model."""
+    models = offline_models(rendered)
 
     def respond(_index: int, body: dict[str, Any]) -> Reply:
-        answer = LOCAL_MODELS[twins[body["model"]]](body["messages"])
+        answer = models[twins[body["model"]]](body["messages"])
         return Reply.ok(json.dumps(answer))
 
     return respond
@@ -235,7 +239,7 @@ def test_first_month_of_an_openai_squad_with_the_service_keeps_make_check_green(
 
     # 3. The first recording, "with a key", as the README says: `make eval-refresh`.
     twins = _offline_twins(repo)
-    with FakeOpenAIServer(responder=_answer_like_the_offline_twin(twins)) as openai:
+    with FakeOpenAIServer(responder=_answer_like_the_offline_twin(rendered, twins)) as openai:
         _point_openai_at(repo, openai.base_url)
         run(["make", "eval-refresh"], cwd=repo, env=env)
         cases = len((evals / "datasets" / "triage.jsonl").read_text().splitlines())

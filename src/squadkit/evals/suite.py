@@ -291,7 +291,10 @@ def check_suite_models(suite: Suite, models: ModelsConfig, *, text: str | None =
     """Refuse, before any call, a suite naming an alias `models` lacks or whose chain has
     an unknown `local/` model: one line naming the suite file, its line and field.
     """
-    from ..gateway.local_models import known_models  # noqa: PLC0415 - reads squad plugins
+    from ..gateway.local_models import (  # noqa: PLC0415 - reads squad plugins
+        SQUAD_MODELS_HINT,
+        known_models,
+    )
 
     where = display_path(suite.path)
     source = display_path(models.source) if models.source else "config/models.yaml"
@@ -307,7 +310,8 @@ def check_suite_models(suite: Suite, models: ModelsConfig, *, text: str | None =
             if unknown:
                 problem = (
                     f"alias '{alias}' in {source} answers with {unknown[0]}, which is not a "
-                    f"known local model (known: {', '.join(f'local/{m}' for m in sorted(offline))})"
+                    f"known local model (known: {', '.join(f'local/{m}' for m in sorted(offline))}"
+                    f"); {SQUAD_MODELS_HINT}"
                 )
         if problem is not None:
             if text is None:

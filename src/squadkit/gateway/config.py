@@ -31,7 +31,7 @@ class Deployment(BaseModel):
 
     model: str = Field(
         description="litellm model string `provider/exact-version`, e.g. "
-        "`openai/gpt-4.1-mini-2025-04-14` or `local/triage-rules-v1`."
+        "`openai/gpt-4.1-mini-2025-04-14` or `local/judge-heuristic-v1`."
     )
     api_base: str | None = Field(default=None, description="Override the provider's URL.")
     api_key_env: str | None = Field(

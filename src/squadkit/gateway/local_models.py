@@ -1,26 +1,21 @@
-"""The offline `local/...` models: readable rules standing in for an LLM.
+"""The offline `local/...` models: readable rules standing in for an LLM, and their registry.
 
 They exist so tests, CI and `make demo` run with no API key and no network: in-process when
 a chain has only offline models (`offline.py`), through the Router as a provider when they are
 a provider chain's last resort (`local_provider.py`). They are deliberately simple and
-honest: keyword rules any reviewer can read, mediocre but useful, never tuned to a dataset.
-A real model should beat them; the eval suite's baseline shows by how much.
+honest: rules any reviewer can read, mediocre but useful, never tuned to a dataset. A real
+model should beat them; the eval suite's baseline shows by how much.
 
-- `triage-rubric-v1` follows the prompt: its queues, priority levels and rules are read from
-  the rendered instructions (`rubric_model.py`, with the small thesaurus of
-  `rubric_lexicon.py`), so a prompt change shows in the evals with no API key.
-  `benchmarks/offline_triage_accuracy.py` prints how it and `triage-rules-v1` score on the
-  template's prompts, whole and with parts deleted.
-- `triage-rules-v1` reads the ticket and answers JSON
-  `{"queue", "priority", "rationale"}`; the rationale quotes the phrases that decided.
-  The ticket is the text inside `<ticket>...</ticket>` if the messages have that tag
-  (so instructions listing the queue names are not mistaken for the ticket), else the
-  last user message.
-- `judge-heuristic-v1` reads a rubric and a candidate answer and answers JSON
-  `{"score": 0..1, "reason"}`: the share of the rubric's key terms the answer covers.
-  It looks for `<rubric>...</rubric>` and `<answer>...</answer>` tags (also `<reference>`)
-  anywhere in the messages; without tags the system message is the rubric and the last
-  user message the answer.
+squadkit ships one, domain-neutral: `judge-heuristic-v1` reads a rubric and a candidate
+answer and answers JSON `{"score": 0..1, "reason"}`, the share of the rubric's key terms
+the answer covers. It looks for `<rubric>...</rubric>` and `<answer>...</answer>` tags
+(also `<reference>`) anywhere in the messages; without tags the system message is the
+rubric and the last user message the answer.
+
+A model that knows a feature's domain (its queues, labels, vocabulary) is the squad's: each
+`<package>.offline` module's `LOCAL_MODELS` (`plugins.py`), served here beside squadkit's
+under the same `local/` prefix. The template seeds the triage feature's models that way
+(`local/triage-rubric-v1`, `local/triage-rules-v1` in the squad's `offline/triage.py`).
 """
 
 from __future__ import annotations
@@ -28,70 +23,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..plugins import LocalModel, squad_local_models
 from ..yaml_lines import line_in_text
-from .rubric_model import rubric_model
 
 if TYPE_CHECKING:
     from .config import ModelsConfig
-
-
-def _phrases(text: str) -> tuple[str, ...]:
-    return tuple(phrase.strip() for phrase in text.split(","))
-
-
-# Phrases per queue, checked as whole words, case-insensitively. Order breaks ties:
-# security first, because a possible breach outranks everything else in the ticket.
-QUEUE_PHRASES: dict[str, tuple[str, ...]] = {
-    "security": _phrases(
-        "hacked, phishing, breach, suspicious, unauthorized, unauthorised, "
-        "compromised, fraud, fraudulent, vulnerability, leaked, stolen, malware, "
-        "someone else"
-    ),
-    "billing": _phrases(
-        "refund, invoice, billing, billed, charged, charge, overcharged, payment, "
-        "credit card, receipt, subscription fee, vat, double charge"
-    ),
-    "account": _phrases(
-        "password, log in, login, sign in, locked out, username, 2fa, two-factor, "
-        "reset, my account, delete my account, email address, profile"
-    ),
-    "shipping": _phrases(
-        "shipping, delivery, delivered, package, parcel, tracking, courier, shipment, "
-        "arrived, damaged, return label, lost in transit"
-    ),
-    "technical": _phrases(
-        "error, bug, crash, crashes, not working, broken, timeout, api, integration, "
-        "outage, slow, fails, failed, sync, 500, webhook"
-    ),
-    "sales": _phrases(
-        "pricing, quote, demo, upgrade, plan, seats, licence, license, discount, "
-        "trial, purchase, buy, contract"
-    ),
-}
-DEFAULT_QUEUE = "technical"
-
-PRIORITY_PHRASES: dict[str, tuple[str, ...]] = {
-    "urgent": _phrases(
-        "urgent, asap, immediately, emergency, production down, outage, all users, "
-        "data breach, hacked, right now"
-    ),
-    "high": _phrases(
-        "cannot, can't, unable, blocked, critical, deadline, charged twice, "
-        "locked out, not working, stopped working, angry, unacceptable"
-    ),
-    "low": _phrases(
-        "question, wondering, curious, suggestion, feature request, no rush, "
-        "when you have time, just wanted, feedback"
-    ),
-}
-DEFAULT_PRIORITY = "normal"
-_PRIORITY_ORDER = ("low", "normal", "high", "urgent")
 
 
 @dataclass(frozen=True)
@@ -107,60 +47,18 @@ def approx_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
-def _find(phrases: Sequence[str], text: str) -> list[str]:
-    """The phrases present in `text`, quoted as they appear there (first occurrence each)."""
-    found = []
-    for phrase in phrases:
-        match = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, flags=re.IGNORECASE)
-        if match:
-            found.append(match.group(0))
-    return found
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
-def triage(ticket: str) -> dict[str, str]:
-    """Queue and priority of a ticket from keyword rules, with the phrases that decided."""
-    hits = {queue: _find(phrases, ticket) for queue, phrases in QUEUE_PHRASES.items()}
-    best = max(hits, key=lambda queue: len(hits[queue]))  # ties: first in QUEUE_PHRASES
-    queue = best if hits[best] else DEFAULT_QUEUE
-
-    priority, reasons = DEFAULT_PRIORITY, []
-    for level in ("urgent", "high", "low"):
-        found = _find(PRIORITY_PHRASES[level], ticket)
-        if found:
-            priority, reasons = level, found
-            break
-    if queue == "security" and _PRIORITY_ORDER.index(priority) < _PRIORITY_ORDER.index("high"):
-        priority, reasons = "high", [*reasons, "security rule: at least high"]
-    if re.search(r"\benterprise\b", ticket, re.IGNORECASE) and priority == "normal":
-        priority, reasons = "high", ["enterprise customer"]
-
-    queue_part = (
-        f"{queue}: mentions " + ", ".join(f'"{p}"' for p in hits[queue][:3])
-        if hits[queue]
-        else f"{queue}: no queue keyword matched, default queue"
-    )
-    priority_part = (
-        f"{priority}: " + ", ".join(f'"{r}"' if "rule" not in r else r for r in reasons[:3])
-        if reasons
-        else f"{priority}: no urgency cue"
-    )
-    return {"queue": queue, "priority": priority, "rationale": f"{queue_part}; {priority_part}"}
-
-
-_STOPWORDS = frozenset(
-    _phrases(
-        "a, an, and, are, as, at, be, but, by, does, for, from, has, have, how, if, in, "
-        "into, is, it, its, must, not, of, on, or, should, that, the, their, them, then, "
-        "there, these, this, those, to, was, were, what, when, which, who, will, with, "
-        "would, you, your, answer, response, candidate, rubric, score, reason, json, give, "
-        "only"
-    )
+_STOPWORDS = _words(
+    """
+    a an and are as at be but by does for from has have how if in into is it its must not of
+    on or should that the their them then there these this those to was were what when which
+    who will with would you your answer response candidate rubric score reason json give only
+    """
 )
-
-
-def _tagged(name: str, text: str) -> str | None:
-    match = re.search(rf"<{name}>(.*?)</{name}>", text, flags=re.IGNORECASE | re.DOTALL)
-    return match.group(1).strip() if match else None
+"""Words that say nothing about an answer's content: never a rubric's key term."""
 
 
 def _terms(text: str) -> list[str]:
@@ -187,21 +85,20 @@ def judge(rubric: str, answer: str) -> dict[str, Any]:
     return {"score": score, "reason": reason}
 
 
+def _tagged(name: str, text: str) -> str | None:
+    """The text inside the first `<name>...</name>` of `text` (None when there is none)."""
+    match = re.search(rf"<{name}>(.*?)</{name}>", text, flags=re.IGNORECASE | re.DOTALL)
+    return match.group(1).strip() if match else None
+
+
 def _text(message: dict[str, Any]) -> str:
+    """A chat message's text: its content, or its text parts joined (OpenAI content parts)."""
     if not isinstance(message, dict):
         return ""  # not a chat message: nothing to read
     content = message.get("content")
-    if isinstance(content, list):  # OpenAI content parts
+    if isinstance(content, list):
         return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return str(content or "")
-
-
-def _triage_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    ticket = _tagged("ticket", "\n".join(_text(m) for m in messages))
-    if ticket is None:
-        users = [_text(m) for m in messages if m.get("role") == "user"]
-        ticket = users[-1] if users else ""
-    return triage(ticket)
 
 
 def _judge_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -217,16 +114,14 @@ def _judge_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return judge(" ".join(filter(None, (rubric, reference))), answer)
 
 
-def _rubric_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return rubric_model(messages, _text, _tagged)
-
-
-LOCAL_MODELS: dict[str, LocalModel] = {
-    "triage-rules-v1": _triage_model,
-    "triage-rubric-v1": _rubric_model,
-    "judge-heuristic-v1": _judge_model,
-}
+LOCAL_MODELS: dict[str, LocalModel] = {"judge-heuristic-v1": _judge_model}
 """The models squadkit ships; a squad adds its own in `<package>.offline` (see plugins)."""
+
+SQUAD_MODELS_HINT = (
+    "a squad's own offline models are the LOCAL_MODELS of its src/<package>/offline/ "
+    "modules: define it there or fix the name"
+)
+"""What to do about an unknown `local/` name, for every message that reports one."""
 
 
 def known_models() -> dict[str, LocalModel]:
@@ -255,7 +150,8 @@ def unknown_local_models(config: ModelsConfig) -> list[str]:
                 where = _where(config, ("aliases", alias, "deployments", index, "model"))
                 problems.append(
                     f"{where}alias '{alias}' deployment {index + 1}: {deployment.model} is not "
-                    f"a known local model (known: {', '.join(f'local/{m}' for m in sorted(known))})"
+                    f"a known local model (known: {', '.join(f'local/{m}' for m in sorted(known))}"
+                    f"); {SQUAD_MODELS_HINT}"
                 )
     return problems
 

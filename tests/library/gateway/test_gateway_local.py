@@ -1,6 +1,9 @@
-"""The offline `local/...` models, through the same Router path, and the models file."""
+"""The offline `local/...` models, through the same Router path, and the models file.
 
-import json
+squadkit ships one model, `judge-heuristic-v1`; `triage-rules-v1` is the fixture squad's
+(`tests/library/squad/offline/triage.py`), served the way any squad's model is.
+"""
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,7 @@ import pytest
 
 from squadkit.errors import ConfigError
 from squadkit.gateway import Gateway, ModelsConfig, load_models_config
-from squadkit.gateway.local_models import judge, triage
+from squadkit.gateway.local_models import LOCAL_MODELS, answer, approx_tokens, judge
 from tests.library.squad import ROOT as SQUAD
 
 LOCAL = {
@@ -20,31 +23,26 @@ LOCAL = {
 }
 
 
-def test_triage_rules_quote_phrases_from_the_ticket() -> None:
-    ticket = "URGENT: I was charged twice for my invoice, please refund"
-    decision = triage(ticket)
-    assert decision["queue"] == "billing"
-    assert decision["priority"] == "urgent"
-    assert '"refund"' in decision["rationale"]
-    assert all(q in ticket for q in json.loads(f"[{_quoted(decision['rationale'])}]"))
-
-
-def test_triage_without_keywords_uses_defaults() -> None:
-    assert triage("hello") | {"rationale": ""} == {
-        "queue": "technical",
-        "priority": "normal",
-        "rationale": "",
-    }
-
-
-def test_security_tickets_are_at_least_high() -> None:
-    assert triage("I got a phishing email pretending to be you")["priority"] == "high"
-
-
 def test_judge_scores_rubric_coverage() -> None:
     rubric = "apologise and offer a refund"
     assert judge(rubric, "We apologise and offer a full refund")["score"] == 1.0
     assert judge(rubric, "")["score"] == 0.0
+
+
+def test_the_only_model_squadkit_ships_is_the_domain_neutral_judge() -> None:
+    assert set(LOCAL_MODELS) == {"judge-heuristic-v1"}
+
+
+def test_answer_counts_the_tokens_of_malformed_messages_without_crashing() -> None:
+    odd: list[Any] = [
+        "not a message",
+        {"role": "system", "content": None},
+        {"role": "system", "content": [{"type": "text", "text": "abc"}, 7]},
+        {"role": "user", "content": "one two"},
+    ]
+    answered = answer("word-count-v1", odd)  # the fixture squad's model reads the last one
+    assert answered.text == '{"words": 2}'
+    assert answered.input_tokens == approx_tokens("\n\nabc\none two")
 
 
 def test_local_triage_answers_through_the_gateway(
@@ -117,9 +115,3 @@ def test_commented_models_file_with_routing_and_descriptions_loads() -> None:
     assert config.deployment_chain("triage") == ["local/triage-rules-v1"]
     assert config.deployment_chain("judge") == ["local/judge-heuristic-v1"]
     assert config.aliases["judge"].deployments[0].timeout_s == 5
-
-
-def _quoted(rationale: str) -> str:
-    import re  # noqa: PLC0415
-
-    return ",".join(f'"{q}"' for q in re.findall(r'"([^"]+)"', rationale))

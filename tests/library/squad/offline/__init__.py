@@ -1,4 +1,8 @@
-"""The fixture squad's own offline model, next to the ones squadkit ships (see plugins)."""
+"""The fixture squad's offline models (see plugins): two probes here, triage in `triage.py`.
+
+A package's own `LOCAL_MODELS` counts like a module's, so this one also checks that the
+package and its modules are all read.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """`local/triage-rubric-v1`: an offline triage model that does what the prompt says.
 
-`triage-rules-v1` carries its own keyword lists, so it answers the same whatever the prompt
-asks, and the eval loop shows nothing without an API key. This model reads its rubric from
-the rendered messages instead, the way an instruction-following model would, and only that:
+`triage-rules-v1` (`triage.py`) carries its own keyword lists, so it answers the same
+whatever the prompt asks, and the eval loop shows nothing without an API key. This model
+reads its rubric from the rendered messages instead, the way an instruction-following model
+would, and only that:
 
 - queues: every `- <name>: <definition>` bullet of the instructions (a definition may go on
   over more deeply indented lines) whose name is not a priority level; without bullets, the
@@ -18,7 +19,7 @@ the rendered messages instead, the way an instruction-following model would, and
 A definition is read as terms, its comma-, "and"- or "or"-separated pieces. A term matches a
 ticket when at least half of its words appear in it (stems: "refunds" is "refund"; a
 hyphenated word as a phrase: "sign-in"; words after "no"/"without" do not count), or when
-the ticket says one of the term's words in other words (`rubric_lexicon.THESAURUS`: general
+the ticket says one of the term's words in other words (`triage_lexicon.THESAURUS`: general
 English, reached only through the prompt's words). A ticket goes to the queue with the most
 matching terms, a term matched in the subject counting twice; ties go to the queue listed
 first. Its priority is the most urgent level with a matching term, else `normal`, then the
@@ -33,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rubric_lexicon import THESAURUS, stem, stems
+from .triage_lexicon import THESAURUS, stem, stems
 
 LEVELS = ("low", "normal", "high", "urgent")
 MAX_CHARS = 30_000  # of the instructions, and of the ticket: the rest is not read
@@ -179,7 +180,7 @@ class Ticket:
             header = _HEADER.match(line.group(0)) if in_headers else None
             if not line.group(0).strip() and parts:
                 in_headers = False
-            is_subject = bool(header) and header.group(1).lower() == "subject"  # type: ignore[union-attr]
+            is_subject = header is not None and header.group(1).lower() == "subject"
             for token in re.finditer(r"[a-z0-9]+(?:'[a-z]+)?", line.group(0).lower()):
                 start, end = line.start() + token.start(), line.start() + token.end()
                 parts.append((stem(token.group(0)), start, end, is_subject, bool(header)))
@@ -281,7 +282,7 @@ def rubric_model(
     text_of: Callable[[dict[str, Any]], str],
     tagged: Callable[[str, str], str | None],
 ) -> dict[str, Any]:
-    """The model's answer to `messages` (helpers passed in to share the message parsing)."""
+    """The model's answer to `messages` (`triage.py` passes its message helpers in)."""
     readable = [m for m in messages if isinstance(m, dict)]
     everything = "\n".join(text_of(m) for m in readable)
     ticket = tagged("ticket", everything)
