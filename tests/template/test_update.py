@@ -12,6 +12,7 @@ tags and the synthetic pair is the only case; it always runs.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -32,9 +33,11 @@ from tests.template.conftest import (
     Rendered,
     commit_all,
     git,
+    offline_models,
     run,
     tool_env,
     two_releases,
+    working_tree_repo,
 )
 
 OLD, NEW = OLD_RELEASE, NEW_RELEASE
@@ -221,6 +224,39 @@ def test_update_with_changed_answer_adds_the_service(template_repo: Path, tmp_pa
     assert (package / "routes" / "triage.py").is_file()
     assert "service" in (repo / "pyproject.toml").read_text().split("squadkit[", 1)[1]
     assert "include_service: true" in (repo / ".copier-answers.yml").read_text()
+    assert _leftover_conflicts(repo) == []
+
+
+OWN_OFFLINE_INIT = '"""Our offline models."""\n'
+OWN_OFFLINE_MODEL = 'LOCAL_MODELS = {"echo-v1": lambda messages: {"echo": True}}\n'
+
+
+def test_update_seeds_the_triage_offline_models_a_squad_rendered_before_lacks(
+    tmp_path: Path,
+) -> None:
+    """Releases before the triage models moved into the squad's `offline/` rendered none
+    (squadkit answered `local/triage-*`): the update adds them beside the squad's own."""
+    template = working_tree_repo(tmp_path / "template")
+    seeded = template / "template" / "src" / "{{package_name}}" / "offline"
+    shutil.move(seeded, tmp_path / "offline")
+    commit_all(template, "a release that seeds no offline/")
+    git("tag", OLD, cwd=template)
+    shutil.move(tmp_path / "offline", seeded)
+    commit_all(template, "a release that seeds offline/")
+    git("tag", NEW, cwd=template)
+    repo = _render_old(template, tmp_path / "squad")
+    offline = repo / "src" / "acme_support_triage" / "offline"
+    assert not offline.exists()
+    offline.mkdir()
+    (offline / "__init__.py").write_text(OWN_OFFLINE_INIT)
+    (offline / "echo.py").write_text(OWN_OFFLINE_MODEL)
+    commit_all(repo, "the squad's own offline model")
+
+    _update(repo)
+
+    assert (offline / "__init__.py").read_text() == OWN_OFFLINE_INIT  # seeded: never replaced
+    served = offline_models(Rendered(repo, BASE_ANSWERS))
+    assert {"triage-rules-v1", "triage-rubric-v1", "echo-v1"} <= set(served)
     assert _leftover_conflicts(repo) == []
 
 

@@ -26,6 +26,7 @@ from tests.template.conftest import (
     Rendered,
     commit_all,
     git,
+    offline_models,
     run,
     tool_env,
     working_tree_repo,
@@ -104,6 +105,16 @@ def test_unedited_vendored_files_are_removed(migrated: Migrated) -> None:
     for folder in ("gateway", "evals", "prompts", "fakes", "service", "observability"):
         assert not (migrated.repo / "tests" / folder).exists(), folder
     assert (package / "features" / "triage.py").is_file()
+
+
+def test_the_triage_offline_models_arrive_in_the_squads_offline_package(
+    migrated: Migrated,
+) -> None:
+    """0.1.0 vendored them in `gateway/local_models.py` (retired); its chains still name them."""
+    models = (migrated.repo / "config" / "models.yaml").read_text()
+    assert "local/triage-rules-v1" in models
+    served = offline_models(Rendered(migrated.repo, BASE_ANSWERS))
+    assert {"triage-rules-v1", "triage-rubric-v1", "judge-heuristic-v1"} <= set(served)
 
 
 def test_edited_vendored_file_is_kept_in_a_patch_and_listed(migrated: Migrated) -> None:
