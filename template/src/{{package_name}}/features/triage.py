@@ -1,7 +1,7 @@
 """Support-ticket triage: a ticket in, a queue, a priority and a one-line rationale out.
 
 The taxonomy (queues, priorities, tiers, channels) is shared with the prompt's schemas,
-the eval dataset and the offline provider (docs/architecture.md). The prompt text, its
+the eval dataset and the offline models (`offline/triage.py`). The prompt text, its
 model alias and its output schema live in `prompts/triage/`; this module only says what
 goes in and what comes out. `FEATURE` (at the end) declares it: the route serves it and the
 eval suite `evals/triage.yaml` runs it, scoring the `decision` it returns.
