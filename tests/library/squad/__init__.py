@@ -5,7 +5,8 @@ miniature, seen through the seams a squad uses (`squadkit.plugins`):
 
 - the package `tests.library.squad` (`SQUAD_PACKAGE`, set in `tests/library/conftest.py`):
   `features/triage.py` its triage feature (`FEATURE`), `routes/` its service operation
-  `POST /v1/triage`, `offline.py` one offline model of the squad's own;
+  `POST /v1/triage`, `offline/` its offline models (`local/triage-rules-v1`, the model its
+  recordings were made with, and two probes: squadkit ships no triage model);
 - the data a squad owns, as `Settings.root`: `config/` (the offline `local` models),
   `prompts/` (triage v1 and v2, labels, lock), `evals/` (the suite of the triage feature
   on a 40-case subset of the template's dataset, its recordings, baseline and evidence) and
