@@ -32,13 +32,13 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm's import
 
-from squadkit.gateway import Gateway, PromptRef, load_models_config
-from squadkit.gateway.calls import (
+from squadkit.calls import (
     CallContext,
     Completion,
     NoopObserver,
     RouterCall,
 )
+from squadkit.gateway import Gateway, PromptRef, load_models_config
 from squadkit.gateway.errors import DeploymentFailure
 from squadkit.observability import GenAIObserver
 from squadkit.testing import FakeOpenAIServer, Reply

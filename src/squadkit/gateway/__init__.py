@@ -6,15 +6,18 @@ one repair attempt, typed errors and one small typed result per call. litellm is
 only when the first call is made.
 """
 
-from .calls import (
+from ..calls import (
     CallContext,
     CallResult,
     Completion,
     GatewayObserver,
     NoopObserver,
     PromptRef,
+    Provenance,
+    RenderedPrompt,
     RouterCall,
 )
+from .answers import parse_answer
 from .config import AliasConfig, Deployment, ModelsConfig, RoutingConfig, load_models_config
 from .errors import (
     ConfigError,
@@ -44,8 +47,11 @@ __all__ = [
     "ModelsConfig",
     "NoopObserver",
     "PromptRef",
+    "Provenance",
     "ProviderUnavailable",
+    "RenderedPrompt",
     "RouterCall",
     "RoutingConfig",
     "load_models_config",
+    "parse_answer",
 ]

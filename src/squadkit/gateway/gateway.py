@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from .calls import (
+from ..calls import (
     CallContext,
     CallResult,
     Completion,
@@ -30,6 +30,7 @@ from .calls import (
     Message,
     NoopObserver,
     PromptRef,
+    RenderedPrompt,
     RouterCall,
 )
 from .config import ModelsConfig, load_models_config
@@ -110,6 +111,19 @@ class Gateway:
         return f"Gateway(aliases={sorted(self.config.aliases)}, source={self.config.source})"
 
     # -- calls -------------------------------------------------------------------------
+    async def acomplete_prompt(
+        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
+    ) -> Completion:
+        """Ask the rendered prompt's alias to answer it (`acomplete` with its parts)."""
+        return await self.acomplete(
+            rendered.model,
+            rendered.messages,
+            params=rendered.params,
+            output_schema=rendered.output_schema,
+            prompt=rendered.ref,
+            deadline_s=deadline_s,
+        )
+
     async def acomplete(
         self,
         alias: str,

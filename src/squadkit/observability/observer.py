@@ -44,7 +44,7 @@ from .redaction import Redactor
 from .telemetry import Attributes, AttributeValue, NoTelemetry, SpanHandle, Telemetry
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
-    from ..gateway.calls import CallContext, Completion, PromptRef, RouterCall
+    from ..calls import CallContext, Completion, PromptRef, RouterCall
 
 __all__ = [  # the telemetry seam is defined in `telemetry` and importable from here too
     "AttributeValue",

@@ -2,12 +2,12 @@
 
     registry = PromptRegistry.load(settings.prompts_dir)
     rendered = registry.get("triage", label="production").render(ticket_inputs)
-    await gateway.acomplete(rendered.model, rendered.messages, params=rendered.params,
-                            output_schema=rendered.output_schema, prompt=rendered.ref)
+    completion = await gateway.acomplete_prompt(rendered)
 
 Nothing here imports litellm: checking prompts stays fast.
 """
 
+from ..calls import RenderedPrompt
 from .authoring import diff_versions, new_version
 from .check import check_prompts, lock_prompts
 from .errors import (
@@ -24,7 +24,7 @@ from .hashing import content_hash, file_hash
 from .labels import LabelMove, LabelsFile, read_labels
 from .promotion import RegressionPolicy, ScoreChange, compare_with_served, promote, rollback
 from .registry import DEFAULT_LABEL, PromptRegistry, scan_prompts
-from .version import PromptSpec, PromptVersion, RenderedPrompt
+from .version import PromptSpec, PromptVersion
 
 __all__ = [
     "DEFAULT_LABEL",
