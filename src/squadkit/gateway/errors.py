@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import ConfigError, SquadError
+from ..errors import SquadError
 
 __all__ = [
-    "ConfigError",
     "DeadlineExceeded",
     "DeploymentFailure",
     "FailureCause",

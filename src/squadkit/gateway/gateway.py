@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .calls import (
     CallContext,
-    CallResult,
     Completion,
     GatewayObserver,
     Message,
@@ -50,16 +49,7 @@ from .structured import parse_output, repair_messages
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = [  # the call's types are defined in `calls` and importable from here too
-    "CallContext",
-    "CallResult",
-    "Completion",
-    "Gateway",
-    "GatewayObserver",
-    "NoopObserver",
-    "PromptRef",
-    "RouterCall",
-]
+__all__ = ["Gateway"]
 
 T = TypeVar("T")
 
