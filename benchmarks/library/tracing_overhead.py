@@ -35,11 +35,11 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm'
 from squadkit.calls import (
     CallContext,
     Completion,
+    DeploymentFailure,
     NoopObserver,
     RouterCall,
 )
 from squadkit.gateway import Gateway, PromptRef, load_models_config
-from squadkit.gateway.errors import DeploymentFailure
 from squadkit.observability import GenAIObserver
 from squadkit.testing import FakeOpenAIServer, Reply
 

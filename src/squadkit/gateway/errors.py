@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from ..calls import DeploymentFailure, FailureCause
-from ..errors import ConfigError, SquadError
+from typing import TYPE_CHECKING
+
+from ..errors import SquadError
+
+if TYPE_CHECKING:
+    from ..calls import DeploymentFailure
 
 __all__ = [
-    "ConfigError",
     "DeadlineExceeded",
-    "DeploymentFailure",
-    "FailureCause",
     "GatewayError",
     "InvalidOutput",
     "ProviderUnavailable",

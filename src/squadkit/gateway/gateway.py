@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..calls import (
     CallContext,
-    CallResult,
     Completion,
+    DeploymentFailure,
     GatewayObserver,
     Message,
     NoopObserver,
@@ -34,7 +34,7 @@ from ..calls import (
     RouterCall,
 )
 from .config import ModelsConfig, load_models_config
-from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
+from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
 from .router import (
     ChainPlan,
@@ -51,16 +51,7 @@ from .structured import parse_output, repair_messages
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = [  # the call's types are defined in `calls` and importable from here too
-    "CallContext",
-    "CallResult",
-    "Completion",
-    "Gateway",
-    "GatewayObserver",
-    "NoopObserver",
-    "PromptRef",
-    "RouterCall",
-]
+__all__ = ["Gateway"]
 
 T = TypeVar("T")
 

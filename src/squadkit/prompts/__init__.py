@@ -14,39 +14,32 @@ from .errors import (
     Problem,
     PromotionRefused,
     PromptCheckError,
-    PromptFileError,
     PromptInputError,
     PromptNotFound,
     PromptRenderError,
 )
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence, write_evidence
-from .hashing import content_hash, file_hash
-from .labels import LabelMove, LabelsFile, read_labels
-from .promotion import RegressionPolicy, ScoreChange, compare_with_served, promote, rollback
-from .registry import DEFAULT_LABEL, PromptRegistry, scan_prompts
-from .version import PromptSpec, PromptVersion
+from .hashing import file_hash
+from .labels import LabelsFile, read_labels
+from .promotion import RegressionPolicy, compare_with_served, promote, rollback
+from .registry import PromptRegistry, scan_prompts
+from .version import PromptVersion
 
 __all__ = [
-    "DEFAULT_LABEL",
     "Evidence",
-    "LabelMove",
     "LabelsFile",
     "Problem",
     "PromotionRefused",
     "PromptCheckError",
-    "PromptFileError",
     "PromptInputError",
     "PromptNotFound",
     "PromptRegistry",
     "PromptRenderError",
-    "PromptSpec",
     "PromptVersion",
     "RegressionPolicy",
     "RenderedPrompt",
-    "ScoreChange",
     "check_prompts",
     "compare_with_served",
-    "content_hash",
     "diff_versions",
     "evidence_path",
     "evidence_problems",
