@@ -141,6 +141,11 @@ class Gateway:
             params={**chain[0].deployment.params, **(params or {})},
             output_schema=output_schema,
         )
+        if self._bundle is None and not all(link.deployment.is_local for link in chain):
+            # Set-up (importing litellm, building the Router: seconds on a busy machine) is
+            # not the provider's time: done before the clock starts, it counts against
+            # neither the deadline nor the latency a recording keeps.
+            self._router()
         self.observer.on_call_start(call)
         started = time.perf_counter()
         try:
