@@ -32,14 +32,14 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm's import
 
-from squadkit.gateway import Gateway, PromptRef, load_models_config
-from squadkit.gateway.calls import (
+from squadkit.calls import (
     CallContext,
     Completion,
+    DeploymentFailure,
     NoopObserver,
     RouterCall,
 )
-from squadkit.gateway.errors import DeploymentFailure
+from squadkit.gateway import Gateway, PromptRef, load_models_config
 from squadkit.observability import GenAIObserver
 from squadkit.testing import FakeOpenAIServer, Reply
 

@@ -33,8 +33,9 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .gateway import ModelGateway
     from .prompts import PromptRegistry
+    from .prompts.check import ServedPrompt
 
-__all__ = ["Feature", "FeatureEntry", "find_feature"]
+__all__ = ["Feature", "FeatureEntry", "find_feature", "served_prompts"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
@@ -87,3 +88,17 @@ def find_feature(name: str) -> Feature[Any, Any]:
         f"no feature '{name}' among the squad's features ({known}); declare it as "
         "`FEATURE = Feature(name=...)` in a module of <package>.features"
     )
+
+
+def served_prompts(label_overrides: Mapping[str, str]) -> list[ServedPrompt]:
+    """Each of the squad's features' prompts at the label a process serves it at: production,
+    or the label `SQUAD_PROMPT_LABEL__<NAME>` pins (`label_overrides`). `squad prompts check`
+    and `/readyz` require each to resolve to a version."""
+    from .plugins import squad_features  # noqa: PLC0415 - imports the squad's package
+    from .prompts.check import ServedPrompt  # noqa: PLC0415
+    from .prompts.registry import DEFAULT_LABEL  # noqa: PLC0415
+
+    return [
+        ServedPrompt(name, feature.prompt, label_overrides.get(feature.prompt, DEFAULT_LABEL))
+        for name, feature in sorted(squad_features().items())
+    ]

@@ -247,3 +247,33 @@ def test_a_locked_prompt_that_renders_gigabytes_fails_at_once_in_bounded_memory(
         f"error: {prompts / 'v3.yaml'}: messages[1]: too large: '*' would make "
     ), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_labels_file_fails_check_naming_the_served_feature(tmp_path: Path) -> None:
+    repo = copy_data(tmp_path)
+    (repo / "prompts" / "labels.yaml").write_text("", encoding="utf-8")
+
+    result = subprocess.run(
+        [COMMAND, "prompts", "check"], cwd=repo, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 1, result.stdout
+    assert "feature 'triage' is served at triage:production, but no version has that label" in (
+        result.stderr
+    )
+    assert "squad prompts promote triage N --label production" in result.stderr
+
+
+def test_a_label_pin_the_labels_file_lacks_fails_check(tmp_path: Path) -> None:
+    repo = copy_data(tmp_path)
+    result = subprocess.run(
+        [COMMAND, "prompts", "check"],
+        cwd=repo,
+        env={**os.environ, "SQUAD_PROMPT_LABEL__TRIAGE": "canary"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stdout
+    assert "feature 'triage' is served at triage:canary" in result.stderr

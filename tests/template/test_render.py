@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +117,15 @@ def test_routes_and_service_extra_follow_include_service(variant: Rendered) -> N
     ]
 
 
+def test_service_make_targets_follow_include_service(variant: Rendered) -> None:
+    # `make/service.mk` is rendered with the service only; the Makefile includes it if present.
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "serve", "contract", "contract-check"],
+        cwd=variant.path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (dry_run.returncode == 0) == variant.answers["include_service"], dry_run.stderr
+
+
 def test_opentelemetry_extra_follows_observability(variant: Rendered) -> None:
     extras = _squadkit_requirement(variant).extras
     assert ("otlp" in extras) == (variant.answers["observability"] == "otlp")
@@ -179,3 +189,16 @@ def test_skip_tasks_render_is_complete(tmp_path) -> None:  # type: ignore[no-unt
     assert not (rendered.path / ".git").exists()
     for required in ("pyproject.toml", "Makefile", "README.md", ".copier-answers.yml"):
         assert (rendered.path / required).is_file()
+
+
+JINJA_BRANCH = re.compile(r"\{%-?\s*(?:if|elif)\b")
+
+
+def test_every_template_file_has_at_most_three_jinja_branches() -> None:
+    # More wants splitting (docs/architecture.md): a file by path, a make include, a section.
+    crowded = {}
+    for path in sorted((TEMPLATE_ROOT / "template").rglob("*.jinja")):
+        branches = len(JINJA_BRANCH.findall(path.read_text(encoding="utf-8")))
+        if branches > 3:
+            crowded[str(path.relative_to(TEMPLATE_ROOT))] = branches
+    assert crowded == {}

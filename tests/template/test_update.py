@@ -4,16 +4,15 @@ Each test builds a private template repository from the working tree with two ta
 "old" release is the working tree as it is, the "new" one adds a change to a template-owned
 file. A squad repo rendered at the old tag, committed and edited by the team (a new prompt
 version, a changed dataset line, an edit to a template-owned file), is then updated to the
-new tag with the real Copier API. Every real release tag of this repo (PEP 440 names) adds
-one more case: render at that tag, update to HEAD. Before the first release there are no
-tags and the synthetic pair is the only case; it always runs.
+new tag with the real Copier API. Both tags live in that private repository: the checkout's
+own tags are never read or written (a developer's `0.1.0` changes nothing here), and the
+update from the real 0.1.0 release is `test_update_from_vendored.py`'s, in its own clone.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,14 +21,12 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
-from packaging.version import InvalidVersion, Version
 
 from tests.template.conftest import (
     BASE_ANSWERS,
     NEW_RELEASE,
     OLD_RELEASE,
     TEMPLATE_CHANGE,
-    TEMPLATE_ROOT,
     Rendered,
     commit_all,
     git,
@@ -85,24 +82,6 @@ def _leftover_conflicts(repo: Path) -> list[str]:
     return found
 
 
-def _release_tags() -> list[str]:
-    """Release tags of the template repo itself: PEP 440 names only (none before 1st release)."""
-    listed = subprocess.run(
-        ["git", "tag", "--list"], cwd=TEMPLATE_ROOT, capture_output=True, text=True, check=False
-    ).stdout.split()
-    tags = []
-    for tag in listed:
-        try:
-            Version(tag)
-        except InvalidVersion:
-            continue
-        tags.append(tag)
-    return sorted(tags, key=Version)
-
-
-# The synthetic pair always runs; every real release tag adds an "update from it to HEAD".
-RELEASE_CASES = ["synthetic", *_release_tags()]
-
 TEAM_LINE_IN_MAKEFILE = "\nteam-hello: ## The squad's own target\n\t@echo hello from the squad\n"
 PROMPT_V3_DESCRIPTION = "Triage v3: the squad's own wording"
 
@@ -112,7 +91,6 @@ class Updated:
     """A squad repo rendered at an old release, edited by the team, updated to a new one."""
 
     repo: Path
-    case: str
     old_ref: str
     prompt_v2: str
     dataset_line: str
@@ -143,27 +121,21 @@ def _team_edits(repo: Path) -> tuple[str, str]:
     return v2, lines[0]
 
 
-@pytest.fixture(scope="module", params=RELEASE_CASES)
-def updated(
-    request: pytest.FixtureRequest, template_repo: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Updated:
-    """Rendered once per release case; the assertions below share it."""
-    case: str = request.param
-    source, old_ref, new_ref = (
-        (template_repo, OLD, NEW) if case == "synthetic" else (TEMPLATE_ROOT, case, "HEAD")
-    )
-    repo = tmp_path_factory.mktemp(f"updated-{case}") / "squad"
+@pytest.fixture(scope="module")
+def updated(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Updated:
+    """Rendered once; the assertions below share it."""
+    repo = tmp_path_factory.mktemp("updated") / "squad"
     copier.run_copy(
-        str(source), str(repo), data=dict(BASE_ANSWERS), defaults=True, unsafe=True,
-        vcs_ref=old_ref, quiet=True,
+        str(template_repo), str(repo), data=dict(BASE_ANSWERS), defaults=True, unsafe=True,
+        vcs_ref=OLD, quiet=True,
     )  # fmt: skip
-    commit_all(repo, f"render {old_ref}")
+    commit_all(repo, f"render {OLD}")
     v2, dataset_line = _team_edits(repo)
     commit_all(repo, "team edits")
     copier.run_update(
-        str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=new_ref, quiet=True
+        str(repo), defaults=True, unsafe=True, overwrite=True, vcs_ref=NEW, quiet=True
     )
-    return Updated(repo, case, old_ref, v2, dataset_line)
+    return Updated(repo, OLD, v2, dataset_line)
 
 
 def test_update_keeps_every_team_edit(updated: Updated) -> None:
@@ -180,14 +152,8 @@ def test_update_keeps_every_team_edit(updated: Updated) -> None:
 
 def test_update_applies_the_template_change_and_moves_commit(updated: Updated) -> None:
     answers = yaml.safe_load((updated.repo / ".copier-answers.yml").read_text())
-    if updated.case == "synthetic":
-        assert TEMPLATE_CHANGE in (updated.repo / "README.md").read_text()
-        assert answers["_commit"] == NEW
-    else:
-        # Copier records `git describe` of what it rendered: the tag itself when HEAD is
-        # the release, `<tag>-<n>-g<sha>` once commits follow it.
-        head = git("describe", "--tags", "--always", "HEAD", cwd=TEMPLATE_ROOT).strip()
-        assert str(answers["_commit"]).startswith(head)
+    assert TEMPLATE_CHANGE in (updated.repo / "README.md").read_text()
+    assert answers["_commit"] == NEW
 
 
 def test_update_without_overlapping_edits_leaves_no_conflicts(updated: Updated) -> None:
@@ -287,8 +253,6 @@ def test_updated_repo_passes_make_check(
     updated: Updated, install: Callable[[Rendered], dict[str, str]]
 ) -> None:
     """Last in this module: it locks v3 and refreshes evals in the shared repo, as a squad would."""
-    if updated.case != "synthetic":
-        pytest.skip("make check runs once, on the synthetic update (suite time budget)")
     env = install(Rendered(updated.repo, BASE_ANSWERS))
     run(["uv", "run", "squad", "prompts", "lock"], cwd=updated.repo, env=env)
     run(["make", "eval-refresh"], cwd=updated.repo, env=env)

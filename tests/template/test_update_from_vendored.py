@@ -61,7 +61,8 @@ def _releases(destination: Path) -> Path:
     )
     if have.returncode != 0:
         pytest.skip("this clone lacks the 0.1.0 release commit (shallow clone?)")
-    git("clone", "--quiet", str(TEMPLATE_ROOT), str(destination), cwd=TEMPLATE_ROOT)
+    # --no-tags: the checkout may hold release tags of its own; this clone makes its own.
+    git("clone", "--quiet", "--no-tags", str(TEMPLATE_ROOT), str(destination), cwd=TEMPLATE_ROOT)
     git("tag", "0.1.0", RELEASE_0_1_0, cwd=destination)
     overlay = working_tree_repo(destination.parent / "working-tree")
     git("rm", "-r", "--quiet", ".", cwd=destination)

@@ -105,8 +105,9 @@ def test_tool_chain_downloads_are_skipped_under_act(render_once: Callable[..., R
 
 def test_every_run_step_is_a_make_target(render_once: Callable[..., Rendered]) -> None:
     rendered = render_once()
-    makefile = (rendered.path / "Makefile").read_text()
-    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.MULTILINE))
+    makefiles = [rendered.path / "Makefile", *sorted((rendered.path / "make").glob("*.mk"))]
+    text = "".join(makefile.read_text() for makefile in makefiles)  # the Makefile includes make/
+    targets = set(re.findall(r"^([a-z][\w-]*):", text, flags=re.MULTILINE))
     for name, workflow in _workflows(rendered).items():
         for job_id, job in workflow["jobs"].items():
             if (name, job_id) == ("template-update.yml", "open-pr"):

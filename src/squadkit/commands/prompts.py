@@ -6,6 +6,7 @@ as one line with its exit code.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Annotated
 
@@ -117,7 +118,9 @@ def lock() -> None:
 def check() -> None:
     """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
     or a gated label without valid passing eval evidence."""
+    from ..features import served_prompts  # noqa: PLC0415
     from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
+    from ..prompts.labels import label_overrides_from_env  # noqa: PLC0415
 
     settings = _settings()
     models = _models(settings)
@@ -126,6 +129,7 @@ def check() -> None:
         models=models,
         evidence_dir=settings.evals_dir / "evidence",
         root=settings.root,
+        served=served_prompts(label_overrides_from_env(os.environ)),
     )
     problems += _unreproduced(settings, models, _gated_versions(settings), problems)
     if problems:

@@ -17,8 +17,8 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
+from ..calls import CallResult, Completion
 from ..files import atomic_write, display_path, folder_lock
-from ..gateway.calls import CallResult, Completion
 from .errors import EvalConfigError
 
 

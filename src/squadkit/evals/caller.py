@@ -22,8 +22,8 @@ from .errors import ReplayMiss
 from .report import Mode
 
 if TYPE_CHECKING:
+    from ..calls import DeploymentFailure
     from ..gateway import Gateway, PromptRef
-    from ..gateway.errors import DeploymentFailure
     from ..settings import Settings
 
 

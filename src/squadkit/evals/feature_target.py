@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ..calls import Completion, Message, PromptRef, RenderedPrompt
 from ..errors import SquadError
-from ..gateway.calls import Completion, Message, PromptRef
 from ..gateway.errors import DeadlineExceeded, GatewayError, InvalidOutput, ProviderUnavailable
 from ..prompts import PromptInputError, PromptRegistry, PromptVersion
 from .cache import RecordedResponse
@@ -63,6 +63,18 @@ class RecordedGateway:
     prompt: str
     alias_override: str | None = None
     calls: list[RecordedResponse] = field(default_factory=list)
+
+    async def acomplete_prompt(
+        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
+    ) -> Completion:
+        return await self.acomplete(
+            rendered.model,
+            rendered.messages,
+            params=rendered.params,
+            output_schema=rendered.output_schema,
+            prompt=rendered.ref,
+            deadline_s=deadline_s,
+        )
 
     async def acomplete(
         self,

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..calls import CallResult
 from ..files import atomic_write, display_path
-from ..gateway.calls import CallResult
 from .errors import EvalConfigError
 from .stats import mean, mean_interval, percentile
 

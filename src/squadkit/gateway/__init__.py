@@ -6,46 +6,26 @@ one repair attempt, typed errors and one small typed result per call. litellm is
 only when the first call is made.
 """
 
-from .calls import (
-    CallContext,
-    CallResult,
-    Completion,
-    GatewayObserver,
-    NoopObserver,
-    PromptRef,
-    RouterCall,
-)
-from .config import AliasConfig, Deployment, ModelsConfig, RoutingConfig, load_models_config
-from .errors import (
-    ConfigError,
-    DeadlineExceeded,
-    DeploymentFailure,
-    GatewayError,
-    InvalidOutput,
-    ProviderUnavailable,
-)
+from ..calls import CallResult, Completion, DeploymentFailure, PromptRef, Provenance
+from .answers import parse_answer
+from .config import Deployment, ModelsConfig, load_models_config
+from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .gateway import Gateway
 from .protocol import ModelGateway
 
 __all__ = [
-    "AliasConfig",
-    "CallContext",
     "CallResult",
     "Completion",
-    "ConfigError",
     "DeadlineExceeded",
     "Deployment",
     "DeploymentFailure",
     "Gateway",
-    "GatewayError",
-    "GatewayObserver",
     "InvalidOutput",
     "ModelGateway",
     "ModelsConfig",
-    "NoopObserver",
     "PromptRef",
+    "Provenance",
     "ProviderUnavailable",
-    "RouterCall",
-    "RoutingConfig",
     "load_models_config",
+    "parse_answer",
 ]

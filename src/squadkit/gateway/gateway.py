@@ -22,18 +22,19 @@ import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from .calls import (
+from ..calls import (
     CallContext,
-    CallResult,
     Completion,
+    DeploymentFailure,
     GatewayObserver,
     Message,
     NoopObserver,
     PromptRef,
+    RenderedPrompt,
     RouterCall,
 )
 from .config import ModelsConfig, load_models_config
-from .errors import DeadlineExceeded, DeploymentFailure, InvalidOutput, ProviderUnavailable
+from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
 from .router import (
     ChainPlan,
@@ -50,16 +51,7 @@ from .structured import parse_output, repair_messages
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = [  # the call's types are defined in `calls` and importable from here too
-    "CallContext",
-    "CallResult",
-    "Completion",
-    "Gateway",
-    "GatewayObserver",
-    "NoopObserver",
-    "PromptRef",
-    "RouterCall",
-]
+__all__ = ["Gateway"]
 
 T = TypeVar("T")
 
@@ -110,6 +102,19 @@ class Gateway:
         return f"Gateway(aliases={sorted(self.config.aliases)}, source={self.config.source})"
 
     # -- calls -------------------------------------------------------------------------
+    async def acomplete_prompt(
+        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
+    ) -> Completion:
+        """Ask the rendered prompt's alias to answer it (`acomplete` with its parts)."""
+        return await self.acomplete(
+            rendered.model,
+            rendered.messages,
+            params=rendered.params,
+            output_schema=rendered.output_schema,
+            prompt=rendered.ref,
+            deadline_s=deadline_s,
+        )
+
     async def acomplete(
         self,
         alias: str,
@@ -136,6 +141,11 @@ class Gateway:
             params={**chain[0].deployment.params, **(params or {})},
             output_schema=output_schema,
         )
+        if self._bundle is None and not all(link.deployment.is_local for link in chain):
+            # Set-up (importing litellm, building the Router: seconds on a busy machine) is
+            # not the provider's time: done before the clock starts, it counts against
+            # neither the deadline nor the latency a recording keeps.
+            self._router()
         self.observer.on_call_start(call)
         started = time.perf_counter()
         try:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..calls import DeploymentFailure
 from . import local_models
-from .errors import DeploymentFailure
 from .router import Link, RouterAnswer
 
 

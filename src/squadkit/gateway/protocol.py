@@ -1,5 +1,11 @@
 """`ModelGateway`: what a feature needs of a gateway, so the evals can stand in for it.
 
+A feature renders its prompt and hands the result over whole,
+`await gateway.acomplete_prompt(rendered, deadline_s=...)`: the alias, messages, params,
+output schema and the prompt's identity travel as one value, and the `Completion` that comes
+back carries that identity (`completion.provenance`). `acomplete` is the lower-level call
+for messages that no prompt file made.
+
 A feature's entry point is typed against this protocol, not against `Gateway`: the service
 passes its real `Gateway`, and the eval runner passes one answered from its recordings (or
 through the real gateway, recording), so the feature's own code runs in both. Whatever
@@ -12,11 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from .calls import Completion, Message, PromptRef
+from ..calls import Completion, Message, PromptRef, RenderedPrompt
 
 
 class ModelGateway(Protocol):
-    """Anything with `Gateway.acomplete`'s signature and guarantees."""
+    """Anything with `Gateway`'s two calls and their guarantees."""
+
+    async def acomplete_prompt(
+        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
+    ) -> Completion: ...
 
     async def acomplete(
         self,

@@ -19,10 +19,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..calls import DeploymentFailure
 from ..errors import ConfigError
 from . import local_models
 from .config import Deployment, ModelsConfig
-from .errors import DeploymentFailure
 
 log = logging.getLogger(__name__)
 

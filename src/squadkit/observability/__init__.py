@@ -6,10 +6,10 @@ observability=otlp; otherwise the observer writes structured logs only. Nothing 
 imports the OpenTelemetry SDK until `setup_observability` runs.
 """
 
-from .config import ObservabilityConfig, capture_content, load_observability_config
+from .config import capture_content, load_observability_config
 from .logs import configure_logging
-from .observer import CallRecord, GenAIObserver
-from .quality import DriftMonitor, DriftStatus, QualitySampler, QualityScore, build_scorers
+from .observer import GenAIObserver
+from .quality import DriftMonitor, QualitySampler, QualityScore, build_scorers
 from .redaction import Redactor
 from .runtime import (
     get_observer,
@@ -18,21 +18,13 @@ from .runtime import (
     setup_observability,
     shutdown_observability,
 )
-from .semconv import SEMCONV_VERSION
-from .telemetry import NoTelemetry, Telemetry
 
 __all__ = [
-    "SEMCONV_VERSION",
-    "CallRecord",
     "DriftMonitor",
-    "DriftStatus",
     "GenAIObserver",
-    "NoTelemetry",
-    "ObservabilityConfig",
     "QualitySampler",
     "QualityScore",
     "Redactor",
-    "Telemetry",
     "build_scorers",
     "capture_content",
     "configure_logging",

@@ -16,8 +16,7 @@ from .redaction import Redactor
 from .telemetry import Attributes
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
-    from ..gateway.calls import PromptRef
-    from ..gateway.errors import DeploymentFailure
+    from ..calls import DeploymentFailure, PromptRef
 
 # Request params the conventions name, by litellm/OpenAI param name.
 _PARAM_ATTRIBUTES = {

@@ -41,20 +41,12 @@ from .attributes import (
 )
 from .quality import Answer, DriftMonitor, QualitySampler, Scorer
 from .redaction import Redactor
-from .telemetry import Attributes, AttributeValue, NoTelemetry, SpanHandle, Telemetry
+from .telemetry import Attributes, NoTelemetry, SpanHandle, Telemetry
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
-    from ..gateway.calls import CallContext, Completion, PromptRef, RouterCall
+    from ..calls import CallContext, Completion, PromptRef, RouterCall
 
-__all__ = [  # the telemetry seam is defined in `telemetry` and importable from here too
-    "AttributeValue",
-    "Attributes",
-    "CallRecord",
-    "GenAIObserver",
-    "NoTelemetry",
-    "SpanHandle",
-    "Telemetry",
-]
+__all__ = ["CallRecord", "GenAIObserver"]
 
 logger = logging.getLogger(__name__)
 

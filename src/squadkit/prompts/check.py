@@ -1,12 +1,16 @@
 """`squad prompts check` and `squad prompts lock`: the registry's rules, one problem per line.
 
 Rules: every version file is valid; every locked file is unchanged and present; every
-version is locked; every label points at an existing version; every model alias exists in
-`config/models.yaml`; every gated label points at a version with valid passing evidence.
+version is locked; every label points at an existing version; every label a feature is
+served at points at a version (an empty or truncated `labels.yaml` must not pass while the
+service cannot answer); every model alias exists in `config/models.yaml`; every gated label
+points at a version with valid passing evidence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,13 +27,28 @@ if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
 
 
+@dataclass(frozen=True)
+class ServedPrompt:
+    """A prompt a feature renders and the label a process serves it at (production, or a pin)."""
+
+    feature: str
+    prompt: str
+    label: str
+
+
 def check_prompts(
-    prompts_dir: Path, *, models: ModelsConfig, evidence_dir: Path, root: Path
+    prompts_dir: Path,
+    *,
+    models: ModelsConfig,
+    evidence_dir: Path,
+    root: Path,
+    served: Sequence[ServedPrompt] = (),
 ) -> list[Problem]:
     """Every problem in the prompts folder; an empty list means the check passes.
 
     Evidence is not required of a prompt awaiting its first recording with a provider key
-    (`awaiting_first_recording`); `unrecorded_notes` says which.
+    (`awaiting_first_recording`); `unrecorded_notes` says which. `served` are the squad's
+    features' prompts at the labels the service asks for: each must resolve to a version.
     """
     scan = scan_prompts(prompts_dir)
     lock = read_lock(prompts_dir / LOCK_FILE)
@@ -40,6 +59,7 @@ def check_prompts(
         *scan.problems,
         *_lock_problems(scan, lock, prompts_dir),
         *label_problems,
+        *_served_problems(scan, labels, labels_path, served),
         *_alias_problems(scan, models),
         *_evidence_problems(scan, gated, models, evidence_dir, root),
     ]
@@ -117,6 +137,34 @@ def _label_problems(
             elif label in labels.gated_labels and number in scan.versions.get(name, {}):
                 gated.setdefault((name, number), []).append(label)
     return problems, gated
+
+
+def _served_problems(
+    scan: PromptScan, labels: LabelsFile, labels_path: Path, served: Sequence[ServedPrompt]
+) -> list[Problem]:
+    """A feature whose prompt, at the label it is served at, resolves to no version."""
+    problems = []
+    for need in served:
+        if need.prompt not in scan.versions and not any(
+            key.startswith(f"{need.prompt}/") for key in scan.files
+        ):
+            problems.append(
+                Problem(
+                    labels_path.parent / need.prompt,
+                    f"feature '{need.feature}' renders prompt '{need.prompt}', which has no "
+                    f"version; add one (`squad prompts new {need.prompt}`)",
+                )
+            )
+        elif labels.version_for(need.prompt, need.label) is None:
+            problems.append(
+                Problem(
+                    labels_path,
+                    f"feature '{need.feature}' is served at {need.prompt}:{need.label}, but no "
+                    f"version has that label, so every request would fail; point it at a "
+                    f"version (`squad prompts promote {need.prompt} N --label {need.label}`)",
+                )
+            )
+    return problems
 
 
 def _alias_problems(scan: PromptScan, models: ModelsConfig) -> list[Problem]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from ..calls import PromptRef, RenderedPrompt
 from .errors import PromptInputError
 from .sandbox import render_budget, render_message, sandbox
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     import jinja2
     from jsonschema.protocols import Validator
 
-    from ..gateway import PromptRef
 
 PROMPT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -71,34 +71,6 @@ class PromptSpec(BaseModel):
 
 
 @dataclass(frozen=True)
-class RenderedPrompt:
-    """A prompt ready for the gateway, carrying exactly which version produced it."""
-
-    name: str
-    version: int
-    label: str | None
-    content_hash: str
-    model: str
-    messages: list[dict[str, str]]
-    params: dict[str, Any]
-    output_schema: dict[str, Any] | None
-
-    @property
-    def ref(self) -> PromptRef:
-        """The gateway's `PromptRef`, so completions, reports and traces name this prompt."""
-        from ..gateway import PromptRef  # noqa: PLC0415 - the gateway is only needed here
-
-        return PromptRef(
-            name=self.name, version=self.version, label=self.label, content_hash=self.content_hash
-        )
-
-    @property
-    def text(self) -> str:
-        """The content of a single-text prompt (all messages joined otherwise)."""
-        return "\n\n".join(message["content"] for message in self.messages)
-
-
-@dataclass(frozen=True)
 class PromptVersion:
     """One immutable version of a prompt, as loaded from its file.
 
@@ -128,6 +100,13 @@ class PromptVersion:
     @property
     def description(self) -> str:
         return self.spec.description
+
+    @property
+    def ref(self) -> PromptRef:
+        """This version's identity, as completions, traces and reports name it."""
+        return PromptRef(
+            name=self.name, version=self.version, label=self.label, content_hash=self.content_hash
+        )
 
     @property
     def params(self) -> dict[str, Any]:
@@ -209,10 +188,7 @@ class PromptVersion:
                 content, produced = render_message(template, inputs, where, produced)
                 messages.append({"role": message.role, "content": content})
         return RenderedPrompt(
-            name=self.name,
-            version=self.version,
-            label=self.label,
-            content_hash=self.content_hash,
+            ref=self.ref,
             model=self.model,
             messages=messages,
             params=self.params,

@@ -9,29 +9,16 @@ A squad's route module imports what it needs from here: `Context`, `PromptLabel`
 `FEATURE_PROBLEMS`, `serve_feature` and `request_id` (see `routing.py`).
 """
 
-from .app import API_VERSION, begin_shutdown, create_app, openapi_document
-from .context import ServiceContext
-from .routing import (
-    FEATURE_PROBLEMS,
-    Context,
-    PromptLabel,
-    UnknownLabel,
-    problem_responses,
-    request_id,
-    serve_feature,
-)
+from .app import begin_shutdown, create_app, openapi_document
+from .routing import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
 
 __all__ = [
-    "API_VERSION",
     "FEATURE_PROBLEMS",
     "Context",
     "PromptLabel",
-    "ServiceContext",
-    "UnknownLabel",
     "begin_shutdown",
     "create_app",
     "openapi_document",
-    "problem_responses",
     "request_id",
     "serve_feature",
 ]

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..features import served_prompts
 from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
 from ..observability import GenAIObserver, setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
@@ -88,6 +89,7 @@ class ServiceContext:
                     models=models,
                     evidence_dir=evidence_dir,
                     root=self.settings.root,
+                    served=served_prompts(self.registry.label_overrides),
                 )
                 if not problem.path.is_relative_to(evidence_dir)
             ]

@@ -74,7 +74,8 @@ def test_an_answer_the_feature_rejects_is_that_cases_error(settings: Settings) -
 
     rejected = case_of(report, CASE)
     attempt = rejected["attempts"][0]
-    assert "outside the triage taxonomy" in attempt["error"]
+    assert "triage@v1: answer field 'queue'" in attempt["error"]
+    assert "tighten the prompt's output_schema to Answer" in attempt["error"]
     assert set(rejected["scores"].values()) == {0.0}
     assert report.arm().summary.errors == 1
 

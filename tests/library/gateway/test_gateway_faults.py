@@ -47,7 +47,9 @@ def make_gateway(
 
     Before each retry litellm's Router sleeps its own backoff (0.5 s x 2^n plus up to 0.75 s
     of jitter, once more before falling back); no setting shortens it (`retry_after` is a
-    floor). So a test gives the primary only the retries its behaviour needs.
+    floor). So a test gives the primary only the retries its behaviour needs. The overall
+    deadline is far above what the calls need, so a loaded machine cannot reach it: the test
+    of the deadline sets its own.
     """
     fake_openai.default = Reply.ok(GOOD)
     fake_openai_backup.default = Reply.ok(GOOD)
@@ -55,7 +57,7 @@ def make_gateway(
     def make(*, primary_retries: int = 1, allowed_fails: int = 1) -> Gateway:
         path = write_models(
             {
-                "routing": {"allowed_fails": allowed_fails, "cooldown_s": 60, "deadline_s": 20},
+                "routing": {"allowed_fails": allowed_fails, "cooldown_s": 60, "deadline_s": 120},
                 "aliases": {
                     "chat": {
                         "deployments": [

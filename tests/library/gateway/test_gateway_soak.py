@@ -66,7 +66,9 @@ async def test_soak_every_request_answered_within_upstream_budget(
 
     path = write_models(
         {
-            "routing": {"allowed_fails": 100_000, "cooldown_s": 1, "deadline_s": 30},
+            # The overall deadline is not what this test measures (upstream calls per request
+            # are): far above the work, so a loaded 2-core machine does not reach it.
+            "routing": {"allowed_fails": 100_000, "cooldown_s": 1, "deadline_s": 300},
             "aliases": {
                 "chat": {
                     "deployments": [

@@ -41,8 +41,9 @@ def test_label_resolves_to_its_version(repo: Path) -> None:
 def test_rendered_prompt_carries_name_version_label_and_hash(repo: Path) -> None:
     registry = PromptRegistry.load(repo / "prompts")
     rendered = registry.get("triage", label="staging").render(TICKET)
-    assert (rendered.name, rendered.version, rendered.label) == ("triage", 2, "staging")
-    assert rendered.content_hash == file_hash(repo / "prompts" / "triage" / "v2.yaml")
+    ref = rendered.ref
+    assert (ref.name, ref.version, ref.label) == ("triage", 2, "staging")
+    assert ref.content_hash == file_hash(repo / "prompts" / "triage" / "v2.yaml")
     assert rendered.model == "triage"
     assert [m["role"] for m in rendered.messages] == ["system", "user"]
     assert "Subject: Charged twice" in rendered.messages[1]["content"]
@@ -58,7 +59,7 @@ def test_rendered_prompt_ref_is_the_gateways_prompt_ref(repo: Path) -> None:
         "triage",
         1,
         None,
-        rendered.content_hash,
+        file_hash(repo / "prompts" / "triage" / "v1.yaml"),
     )
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.library.service.servicekit import (
     TICKET,
@@ -183,7 +184,22 @@ def test_readiness_fails_when_a_pinned_label_does_not_exist(
         response = httpx.get(f"{service.base_url}/readyz", timeout=30)
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"pin:triage": "no label 'nolabel' of 'triage'"}
+    assert response.json()["checks"] == {
+        "pin:triage": "no label 'nolabel' of 'triage'",
+        "prompts": "1 problem(s)",  # the served feature's prompt resolves to no version
+    }
+
+
+def test_readiness_fails_when_the_served_label_is_gone(tmp_path: Path) -> None:
+    """An emptied labels.yaml: every triage request would fail, so the process is not ready."""
+    root = copy_data(tmp_path)
+    (root / "prompts" / "labels.yaml").write_text("", encoding="utf-8")
+
+    with running(Settings(root=root, environment="test")) as service:
+        response = httpx.get(f"{service.base_url}/readyz", timeout=30)
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"prompts": "1 problem(s)"}
 
 
 def test_shutdown_finishes_in_flight_requests_and_refuses_new_ones(

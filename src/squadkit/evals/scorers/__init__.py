@@ -17,36 +17,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import JudgeCall, Score, ScoreContext, ScorerBase, get_path
+from .base import Score, ScoreContext
 from .bounds import CostBound, LatencyBound
-from .custom import CustomResult, CustomScorer
-from .judges import JUDGE_OUTPUT_SCHEMA, Grounding, LlmJudge
+from .custom import CustomScorer
+from .judges import Grounding, LlmJudge
 from .matching import Contains, ExactMatch, JsonFieldEquals, NumericClose, RegexMatch
 from .structure import IsJson, JsonSchemaValid, LengthBounds
 
-__all__ = [
-    "JUDGE_OUTPUT_SCHEMA",
-    "Contains",
-    "CostBound",
-    "CustomResult",
-    "CustomScorer",
-    "ExactMatch",
-    "Grounding",
-    "IsJson",
-    "JsonFieldEquals",
-    "JsonSchemaValid",
-    "JudgeCall",
-    "LatencyBound",
-    "LengthBounds",
-    "LlmJudge",
-    "NumericClose",
-    "RegexMatch",
-    "Score",
-    "ScoreContext",
-    "ScorerBase",
-    "ScorerSpec",
-    "get_path",
-]
+__all__ = ["LlmJudge", "Score", "ScoreContext", "ScorerSpec"]
 
 ScorerSpec = Annotated[
     ExactMatch

@@ -17,7 +17,6 @@ from .triage import (
     Queue,
     Ticket,
     TriageDecision,
-    TriageMetadata,
     TriageResult,
     triage_ticket,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "Queue",
     "Ticket",
     "TriageDecision",
-    "TriageMetadata",
     "TriageResult",
     "triage_ticket",
 ]

@@ -1,26 +1,20 @@
 """Support-ticket triage: a ticket in, a queue, a priority and a one-line rationale out.
 
-The taxonomy (queues, priorities, tiers, channels) is shared with the prompt's schemas,
-the eval dataset and the offline models (`offline/triage.py`). The prompt text, its
-model alias and its output schema live in `prompts/triage/`; this module only says what
-goes in and what comes out. `FEATURE` (at the end) declares it: the route serves it and the
-eval suite `evals/triage.yaml` runs it, scoring the `decision` it returns.
+The taxonomy is shared with the prompt's schemas, the dataset and `offline/triage.py`; the
+prompt text, its model alias and output schema live in `prompts/triage/`. `FEATURE` (at the
+end) is what the route serves and `evals/triage.yaml` runs, scoring the `decision`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from squadkit.features import Feature
-from squadkit.gateway import InvalidOutput
+from squadkit.gateway import ModelGateway, Provenance, parse_answer
+from squadkit.prompts import PromptRegistry
 
-if TYPE_CHECKING:
-    from squadkit.gateway import ModelGateway
-    from squadkit.prompts import PromptRegistry
-
-TRIAGE_PROMPT = "triage"
-"""Name of the prompt in `prompts/` that this feature renders."""
+TRIAGE_PROMPT = "triage"  # the prompt in prompts/ that this feature renders
 
 Queue = Literal["billing", "technical", "account", "shipping", "sales", "security"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -57,32 +51,13 @@ class TriageDecision(BaseModel):
     rationale: str = Field(max_length=1000, description="One or two sentences on why.")
 
 
-class TriageMetadata(BaseModel):
-    """Which prompt version and which model deployment produced a decision, and at what cost."""
-
-    model_config = ConfigDict(frozen=True)
-
-    prompt: str
-    prompt_version: int
-    prompt_label: str | None
-    prompt_hash: str
-    model_alias: str
-    deployment: str = Field(description="The pinned model string that answered.")
-    fallback_used: bool = Field(description="True when a later link of the chain answered.")
-    attempts: int
-    latency_ms: float
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cost_usd: float | None = None
-
-
 class TriageResult(BaseModel):
-    """A decision plus its provenance."""
+    """A decision plus its provenance: which prompt version and deployment, at what cost."""
 
     model_config = ConfigDict(frozen=True)
 
     decision: TriageDecision
-    metadata: TriageMetadata
+    metadata: Provenance
 
 
 async def triage_ticket(
@@ -95,50 +70,13 @@ async def triage_ticket(
 ) -> TriageResult:
     """Triage one ticket with the `triage` prompt at `label` (default: production).
 
-    Raises the gateway's typed errors (`ProviderUnavailable`, `InvalidOutput`,
-    `DeadlineExceeded`), the registry's `PromptNotFound` for an unknown label, and
-    `PromptInputError` when the ticket does not fit the prompt's input schema.
+    Raises the gateway's typed errors (`InvalidOutput` also for an answer outside the
+    taxonomy), `PromptNotFound` for an unknown label, `PromptInputError` for a bad ticket.
     """
-    version = registry.get(TRIAGE_PROMPT, label=label)
-    rendered = version.render(ticket.model_dump())
-    completion = await gateway.acomplete(
-        rendered.model,
-        rendered.messages,
-        params=rendered.params,
-        output_schema=rendered.output_schema,
-        prompt=rendered.ref,
-        deadline_s=deadline_s,
-    )
-    try:
-        decision = TriageDecision.model_validate(completion.output)
-    except ValidationError as error:
-        # The gateway validated the answer against the prompt's schema; reaching here means
-        # the prompt's output_schema is looser than this feature's taxonomy.
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(answer)"
-        raise InvalidOutput(
-            completion.alias,
-            completion.deployment,
-            f"{rendered.name}@v{rendered.version}: answer field '{field}': {first['msg']}; "
-            "tighten the prompt's output_schema to the triage taxonomy",
-        ) from None
-    return TriageResult(
-        decision=decision,
-        metadata=TriageMetadata(
-            prompt=rendered.name,
-            prompt_version=rendered.version,
-            prompt_label=rendered.label,
-            prompt_hash=rendered.content_hash,
-            model_alias=completion.alias,
-            deployment=completion.deployment,
-            fallback_used=completion.fallback_used,
-            attempts=completion.attempts,
-            latency_ms=round(completion.latency_s * 1000, 3),
-            input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens,
-            cost_usd=completion.cost_usd,
-        ),
-    )
+    rendered = registry.get(TRIAGE_PROMPT, label=label).render(ticket.model_dump())
+    completion = await gateway.acomplete_prompt(rendered, deadline_s=deadline_s)
+    decision = parse_answer(completion, TriageDecision)
+    return TriageResult(decision=decision, metadata=completion.provenance)
 
 
 FEATURE = Feature(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
+from squadkit.gateway import Provenance
 from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
 
-from ..features import Priority, Queue, Ticket, TriageMetadata
+from ..features import Priority, Queue, Ticket
 from ..features.triage import FEATURE
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
 
-class TriageResponseMetadata(TriageMetadata):
+class TriageResponseMetadata(Provenance):
     """Provenance of the decision, plus the request id to quote when reporting it."""
 
     request_id: str

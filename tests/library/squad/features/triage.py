@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from squadkit.features import Feature
-from squadkit.gateway import InvalidOutput, ModelGateway
+from squadkit.gateway import ModelGateway, Provenance, parse_answer
 from squadkit.prompts import PromptRegistry
 
 PROMPT = "triage"
@@ -43,18 +43,6 @@ class Answer(BaseModel):
     rationale: str
 
 
-class Provenance(BaseModel):
-    """Which prompt version and which deployment produced a decision."""
-
-    model_config = ConfigDict(frozen=True)
-
-    prompt: str
-    prompt_version: int
-    prompt_label: str | None
-    deployment: str
-    fallback_used: bool
-
-
 class Decision(BaseModel):
     """The answer and its provenance."""
 
@@ -74,34 +62,8 @@ async def triage_ticket(
 ) -> Decision:
     """Triage `ticket` with the `triage` prompt at `label` (default: production)."""
     rendered = registry.get(PROMPT, label=label).render(ticket.model_dump())
-    completion = await gateway.acomplete(
-        rendered.model,
-        rendered.messages,
-        params=rendered.params,
-        output_schema=rendered.output_schema,
-        prompt=rendered.ref,
-        deadline_s=deadline_s,
-    )
-    try:
-        answer = Answer.model_validate(completion.output)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(answer)"
-        raise InvalidOutput(
-            completion.alias,
-            completion.deployment,
-            f"answer field '{field}' is outside the triage taxonomy: {first['msg']}",
-        ) from None
-    return Decision(
-        answer=answer,
-        provenance=Provenance(
-            prompt=rendered.name,
-            prompt_version=rendered.version,
-            prompt_label=rendered.label,
-            deployment=completion.deployment,
-            fallback_used=completion.fallback_used,
-        ),
-    )
+    completion = await gateway.acomplete_prompt(rendered, deadline_s=deadline_s)
+    return Decision(answer=parse_answer(completion, Answer), provenance=completion.provenance)
 
 
 FEATURE = Feature(

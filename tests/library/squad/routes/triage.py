@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from squadkit.gateway import Provenance
 from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
 
-from ..features.triage import FEATURE, Priority, Provenance, Queue, Ticket
+from ..features.triage import FEATURE, Priority, Queue, Ticket
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
