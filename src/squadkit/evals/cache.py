@@ -13,9 +13,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..files import atomic_write, display_path, folder_lock
 from ..gateway.calls import CallResult, Completion
@@ -45,15 +45,33 @@ class RecordedResponse(CallResult):
         )
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
 def scrub(value: Any, redact: Callable[[str], str]) -> Any:
-    """`value` (JSON-like) with `redact` applied to every string in it."""
+    """`value` (JSON-like data or a pydantic model) with `redact` applied to every string
+    in it; dictionary keys are names, not content, and stay as they are."""
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, BaseModel):
+        return scrubbed(value, redact)
     if isinstance(value, dict):
         return {key: scrub(item, redact) for key, item in value.items()}
     if isinstance(value, list):
         return [scrub(item, redact) for item in value]
+    if isinstance(value, tuple):
+        return tuple(scrub(item, redact) for item in value)
     return value
+
+
+def scrubbed(model: Model, redact: Callable[[str], str]) -> Model:
+    """A copy of `model` with `redact` applied to every string field, nested ones included.
+
+    The typed record is copied field by field rather than dumped to JSON and validated back:
+    what is written from it is the same, and a field added to the model is scrubbed too.
+    """
+    fields = type(model).model_fields
+    return model.model_copy(update={name: scrub(getattr(model, name), redact) for name in fields})
 
 
 def request_key(
@@ -120,9 +138,7 @@ class ResponseCache:
         """
         if self.redact is not None:
             request = scrub(request, self.redact)
-            response = RecordedResponse.model_validate(
-                scrub(response.model_dump(mode="json"), self.redact)
-            )
+            response = scrubbed(response, self.redact)
         old = self._recorded_line(key)
         if old is not None:
             recorded_request, recorded = self._parse(old)

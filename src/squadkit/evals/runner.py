@@ -24,7 +24,7 @@ from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptRegistry
 from .attempts import RunningArm, attempt, case_result
-from .cache import ResponseCache, scrub
+from .cache import ResponseCache, scrubbed
 from .caller import ModelCaller
 from .dataset import Case, iter_cases, scan_dataset
 from .errors import EvalConfigError, RefreshIncomplete
@@ -154,7 +154,7 @@ async def stream_suite(
 
             def keep(case: CaseResult, position: int = position) -> CaseScores:
                 # Scores are computed; what is written from here on is scrubbed.
-                return spool.add(position, _scrubbed(case, redact))
+                return spool.add(position, scrubbed(case, redact))
 
             with progress.running(f"{suite.name} {target.arm_name}", selected * repeats):
                 cases = await _run_arm(
@@ -210,15 +210,10 @@ async def stream_suite(
         scorers=scorer_infos,
         arms=arms,
     )
-    header = EvalReport.model_validate(scrub(header.model_dump(mode="json"), redact))
+    header = scrubbed(header, redact)
     why = caller.fallback_why
     notes = (f"why the first deployment did not answer: {why}",) if why else ()
     return StreamedReport(header=header, scores=scores, spool=spool, notes=notes)
-
-
-def _scrubbed(case: CaseResult, redact: Callable[[str], str]) -> CaseResult:
-    """`case` as it may be persisted: `redact` applied to every string in it."""
-    return CaseResult.model_validate(scrub(case.model_dump(mode="json"), redact))
 
 
 def _arm(
