@@ -129,13 +129,6 @@ async def stream_suite(
         if unknown:
             raise EvalConfigError(unknown[0])
     redact = persistence_redactor(settings)
-    caller = ModelCaller(
-        settings=settings,
-        models=models,
-        cache=ResponseCache(suite.recordings_path, fresh=options.fresh_recordings, redact=redact),
-        mode=options.mode,
-        suite_name=suite.name,
-    )
     repeats = options.repeats or suite.spec.repeats
     concurrency = options.concurrency or suite.spec.concurrency
     scorer_infos = [
@@ -147,58 +140,60 @@ async def stream_suite(
     spool = CaseSpool(spool_dir)
     arms = []
     scores: list[list[CaseScores]] = []
+    fresh = options.mode == "record" and options.fresh_recordings
     try:
-        progress = RunProgress(options.progress, options.on_attempt)
-        for position, arm in enumerate(planned):
-            target, version = arm.target, arm.version
-
-            def keep(case: CaseResult, position: int = position) -> CaseScores:
-                # Scores are computed; what is written from here on is scrubbed.
-                return spool.add(position, scrubbed(case, redact))
-
-            with progress.running(f"{suite.name} {target.arm_name}", selected * repeats):
-                cases = await _run_arm(
-                    suite=suite,
-                    arm=arm,
-                    selected=shard_cases(iter_cases(suite.dataset_path), options.shard),
-                    caller=caller,
-                    repeats=repeats,
-                    concurrency=concurrency,
-                    scorers=scorer_infos,
-                    progress=progress,
-                    keep=keep,
-                )
-            cases.sort(key=lambda c: c.index)
-            scores.append(cases)
-            arms.append(
-                ArmResult(
-                    name=target.arm_name,
-                    prompt=PromptInfo(
-                        name=version.name,
-                        version=version.version,
-                        label=version.label,
-                        hash=version.content_hash,
-                        alias=target.model or version.model,
-                    ),
-                    models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
-                    cases=[],
-                    summary=summarize_scores(cases, scorer_infos),
-                )
+        with ResponseCache(suite.recordings_path, fresh=fresh, redact=redact) as cache:
+            caller = ModelCaller(
+                settings=settings,
+                models=models,
+                cache=cache,
+                mode=options.mode,
+                suite_name=suite.name,
             )
+            progress = RunProgress(options.progress, options.on_attempt)
+            for position, arm in enumerate(planned):
+                target, version = arm.target, arm.version
+
+                def keep(case: CaseResult, position: int = position) -> CaseScores:
+                    # Scores are computed; what is written from here on is scrubbed.
+                    return spool.add(position, scrubbed(case, redact))
+
+                with progress.running(f"{suite.name} {target.arm_name}", selected * repeats):
+                    cases = await _run_arm(
+                        suite=suite,
+                        arm=arm,
+                        selected=shard_cases(iter_cases(suite.dataset_path), options.shard),
+                        caller=caller,
+                        repeats=repeats,
+                        concurrency=concurrency,
+                        scorers=scorer_infos,
+                        progress=progress,
+                        keep=keep,
+                    )
+                cases.sort(key=lambda c: c.index)
+                scores.append(cases)
+                arms.append(
+                    ArmResult(
+                        name=target.arm_name,
+                        prompt=PromptInfo(
+                            name=version.name,
+                            version=version.version,
+                            label=version.label,
+                            hash=version.content_hash,
+                            alias=target.model or version.model,
+                        ),
+                        models={
+                            alias: sorted(found) for alias, found in sorted(arm.answered.items())
+                        },
+                        cases=[],
+                        summary=summarize_scores(cases, scorer_infos),
+                    )
+                )
+            if fresh and caller.not_recorded:
+                raise _incomplete(suite, caller.not_recorded)
     except BaseException:
         spool.close()
-        # A failed record keeps what it recorded, a failed refresh leaves the file alone.
-        if options.mode == "record" and not options.fresh_recordings:
-            caller.cache.flush()
         raise
-    finally:
-        caller.cache.close()
-    if options.mode == "record" and options.fresh_recordings and caller.not_recorded:
-        spool.close()
-        raise _incomplete(suite, caller.not_recorded)
-    if options.mode == "record":
-        caller.cache.flush()
-        caller.cache.close()
     header = EvalReport(
         suite=suite.name,
         suite_file=display_path(suite.path),
