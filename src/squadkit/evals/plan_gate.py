@@ -19,12 +19,10 @@ from ..prompts.evidence import evidence_path, read_evidence
 from .errors import EvalConfigError
 from .plan import EvalPlan, PlannedGate
 from .render_plan import GatedVersion, ServedScores, plan_summary
-from .report import EvalReport, read_report
 from .runner import RunOptions
-from .spool import StreamedReport
+from .spool import Report
 from .suite import Suite
-from .workers import run_report
-from .workflow import Outcome, judge, read_baseline
+from .workflow import Outcome, judge, open_baseline, open_report
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -60,45 +58,40 @@ def gate_plan(
     The arms come from one run of the plan's targets (or a merged report of it, `report_path`).
     Each gated version gets its own reports in `out_dir/<suite>/<arm>/`; `out_dir/<suite>/
     summary.md` is the side-by-side view of them all, then each one's summary. Every version
-    is gated even after one fails; `PlanOutcome.failure` says which failed. A plan gates a
-    few versions of a pull request, so its report is held whole (a plain run streams).
+    is gated even after one fails; `PlanOutcome.failure` says which failed.
     """
     planned = plan.for_suite(suite.name) or [
         PlannedGate(
             suite=suite.name, target=suite.spec.target, version=None, reasons=("suite target",)
         )
     ]
-    if report_path is not None:
-        report = read_report(report_path)
-        if report.suite != suite.name:
-            raise EvalConfigError(
-                f"{display_path(report_path)}: report is of suite '{report.suite}', "
-                f"not '{suite.name}'"
-            )
-    else:
-        targets = plan.targets(suite.name) or [suite.spec.target]
-        ran = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-        try:
-            report = ran.load()
-        finally:
-            ran.close()
-    if report.shard is not None:
-        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
+    targets = plan.targets(suite.name) or [suite.spec.target]
     gated: list[GatedVersion] = []
     outcomes: list[Outcome] = []
-    baseline = read_baseline(suite)
-    try:
-        for entry in planned:
-            one = StreamedReport.of(report.model_copy(update={"arms": [report.arm(entry.arm)]}))
-            folder = out_dir / suite.name / _folder(entry.arm)
-            outcome = judge(settings, suite, one, baseline, folder, evidence=evidence)
-            outcomes.append(outcome)
-            served = _served(suite, report, entry)
-            gated.append(GatedVersion(entry, outcome.result, served, baseline))
-        summary = plan_summary(suite.name, plan.base, gated)
-    finally:
-        if baseline is not None:
-            baseline.close()
+    with open_report(
+        settings,
+        suite,
+        options,
+        targets,
+        report_path=report_path,
+        workers=workers,
+        on_shard=on_shard,
+        spool_dir=out_dir / suite.name,
+    ) as report:
+        if report.header.shard is not None:
+            raise EvalConfigError(
+                "the gate needs a whole run, not one shard: merge the shards first"
+            )
+        with open_baseline(suite) as baseline:
+            for entry in planned:
+                one = report.only(entry.arm)
+                folder = out_dir / suite.name / _folder(entry.arm)
+                outcome = judge(settings, suite, one, baseline, folder, evidence=evidence)
+                outcomes.append(outcome)
+                gated.append(
+                    GatedVersion(entry, outcome.result, _served(suite, report, entry), baseline)
+                )
+            summary = plan_summary(suite.name, plan.base, gated)
     (out_dir / suite.name).mkdir(parents=True, exist_ok=True)
     path = out_dir / suite.name / "summary.md"
     path.write_text(summary, encoding="utf-8")
@@ -116,7 +109,7 @@ def _folder(arm: str) -> str:
     return re.sub(r"[^\w.@+-]", "_", arm)
 
 
-def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScores | None:
+def _served(suite: Suite, report: Report, entry: PlannedGate) -> ServedScores | None:
     """The scores of the version `entry`'s label serves at the base: from this run when it
     ran that version, else from its committed evidence (what a gated label requires)."""
     against = entry.against
@@ -139,6 +132,6 @@ def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScore
             ci = value.get("ci") or [value["mean"], value["mean"]]
             scores[name] = (float(value["mean"]), float(ci[0]), float(ci[1]))
     source = f"its evidence, {display_path(path)}"
-    if record.dataset_hash != report.dataset_hash:
+    if record.dataset_hash != report.header.dataset_hash:
         source += ", on an earlier dataset"
     return ServedScores(version=against.version, source=source, scores=scores)

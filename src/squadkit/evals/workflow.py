@@ -2,16 +2,19 @@
 
 run -> reports; gate -> run (or read a merged report) + verdict + evidence; baseline ->
 `evals/baselines/<suite>.json`; merge -> one report from shards. run, gate and baseline get
-their report from `workers.run_report`: in this process, or from `--workers` child
-processes, one shard each, merged. Gating a plan's versions is `plan_gate.gate_plan`;
-compare (a Markdown diff of two reports) is `compare.compare`, re-exported here.
+their report from `open_report`: an `EvalRun` whose report `workers.run_report` makes (in
+this process, or from `--workers` child processes, one shard each, merged), or a report
+file; the `with` block that opened it owns its cases. Gating a plan's versions is
+`plan_gate.gate_plan`; compare (a Markdown diff of two reports) is `compare.compare`,
+re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,8 +28,8 @@ from .errors import EvalConfigError, GateFailed
 from .gate import evaluate_gate, same_but_date, write_gate_evidence
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
-from .runner import RunOptions, run_suite
-from .spool import StreamedReport, read_streamed, write_report_json
+from .runner import EvalRun, RunOptions, run_suite
+from .spool import Report, read_streamed, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 from .workers import run_report, worker_count
 
@@ -41,6 +44,8 @@ __all__ = [  # compare, run_report and worker_count live in `compare` and `worke
     "gate",
     "judge",
     "merge",
+    "open_baseline",
+    "open_report",
     "refresh",
     "run",
     "run_report",
@@ -89,7 +94,7 @@ class Outcome:
     `report` is the whole report, read back from the `report.json` (or baseline) written.
     """
 
-    result: StreamedReport
+    result: Report
     suite: Suite | None = None
     paths: dict[str, Path] = field(default_factory=dict)
     evidence: Path | None = None
@@ -98,8 +103,6 @@ class Outcome:
 
     @cached_property
     def report(self) -> EvalReport:
-        if self.result.whole is not None:
-            return self.result.whole
         return read_report(self.paths.get("json") or self.paths["baseline"])
 
 
@@ -113,9 +116,43 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
     return [load_suite(path, evals_dir, models=models) for path in paths]
 
 
-def read_baseline(suite: Suite) -> StreamedReport | None:
-    """The committed baseline, read case by case (close it after use)."""
-    return read_streamed(suite.baseline_path) if suite.baseline_path.is_file() else None
+@contextmanager
+def open_baseline(suite: Suite) -> Iterator[Report | None]:
+    """The committed baseline, read case by case while the `with` block runs (None: none)."""
+    if not suite.baseline_path.is_file():
+        yield None
+        return
+    with read_streamed(suite.baseline_path) as baseline:
+        yield baseline
+
+
+@contextmanager
+def open_report(
+    settings: Settings,
+    suite: Suite,
+    options: RunOptions,
+    targets: list[Target],
+    *,
+    report_path: Path | None = None,
+    workers: int = 1,
+    on_shard: Callable[[str], None] = lambda _: None,
+    spool_dir: Path | None = None,
+) -> Iterator[Report]:
+    """The report a command works on while the `with` block runs: the whole report at
+    `report_path` (of `suite`), else a run of `targets` whose cases wait in `spool_dir`."""
+    if report_path is not None:
+        with read_streamed(report_path) as report:
+            if report.suite != suite.name:
+                raise EvalConfigError(
+                    f"{display_path(report_path)}: report is of suite '{report.suite}', "
+                    f"not '{suite.name}'"
+                )
+            yield report
+        return
+    with EvalRun.open(
+        suite, settings=settings, options=options, targets=targets, spool_dir=spool_dir
+    ) as run:
+        yield run_report(run, workers=workers, on_shard=on_shard)
 
 
 def run(
@@ -134,17 +171,13 @@ def run(
     written from it case by case, so memory holds the scores, not the cases.
     """
     folder = out_dir / suite.name
-    report = run_report(
-        settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
-    )
-    baseline = None
-    try:
-        baseline = read_baseline(suite)
+    with (
+        open_report(
+            settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
+        ) as report,
+        open_baseline(suite) as baseline,  # read after the run, as its views need it
+    ):
         paths = write_reports(report, folder, baseline=baseline)
-    finally:
-        report.close()
-        if baseline is not None:
-            baseline.close()
     return Outcome(suite=suite, result=report, paths=paths)
 
 
@@ -164,51 +197,37 @@ def gate(
 
     Raises `GateFailed` (exit 1) after writing the reports when the gate fails.
     """
-    if report_path is not None:
-        report = read_streamed(report_path)
-        if report.suite != suite.name:
-            report.close()
-            raise EvalConfigError(
-                f"{display_path(report_path)}: report is of suite '{report.suite}', "
-                f"not '{suite.name}'"
-            )
-    else:
-        if options.shard is not None:
-            raise EvalConfigError(
-                "the gate needs the whole dataset: run shards with `squad eval run --shard`, "
-                "`squad eval merge` them, then `squad eval gate --report merged/report.json`"
-            )
-        if len(targets) != 1:
-            raise EvalConfigError(
-                "the gate checks one arm: give at most one --label/--version/--model"
-            )
-        report = run_report(
+    if report_path is None and options.shard is not None:
+        raise EvalConfigError(
+            "the gate needs the whole dataset: run shards with `squad eval run --shard`, "
+            "`squad eval merge` them, then `squad eval gate --report merged/report.json`"
+        )
+    if report_path is None and len(targets) != 1:
+        raise EvalConfigError("the gate checks one arm: give at most one --label/--version/--model")
+    with (
+        open_report(
             settings,
             suite,
             options,
             targets,
+            report_path=report_path,
             workers=workers,
             on_shard=on_shard,
             spool_dir=out_dir / suite.name,
-        )
-    baseline = None
-    try:
-        baseline = read_baseline(suite)
+        ) as report,
+        open_baseline(suite) as baseline,
+    ):
         outcome = judge(settings, suite, report, baseline, out_dir / suite.name, evidence=evidence)
         if outcome.failure is not None:
             raise GateFailed(outcome.failure, summary=markdown_summary(outcome.result, baseline))
-        return outcome
-    finally:
-        report.close()
-        if baseline is not None:
-            baseline.close()
+    return outcome
 
 
 def judge(
     settings: Settings,
     suite: Suite,
-    report: StreamedReport,
-    baseline: StreamedReport | None,
+    report: Report,
+    baseline: Report | None,
     out_dir: Path,
     *,
     evidence: bool = True,
@@ -275,29 +294,19 @@ def baseline(
     on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
-    if from_report is not None:
-        report = read_streamed(from_report)
-    else:
-        if len(targets) != 1:
-            raise EvalConfigError(
-                "a baseline is one arm: give at most one --label/--version/--model"
-            )
-        report = run_report(
-            settings,
-            suite,
-            options,
-            targets,
-            workers=workers,
-            on_shard=on_shard,
-        )
-    try:
+    if from_report is None and len(targets) != 1:
+        raise EvalConfigError("a baseline is one arm: give at most one --label/--version/--model")
+    opened = (
+        read_streamed(from_report)
+        if from_report is not None
+        else open_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
+    )
+    with opened as report:
         if report.header.shard is not None or len(report.arms) != 1:
             raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
-        report = report.with_gate(None)
-        path = write_report_json(report, suite.baseline_path)
-    finally:
-        report.close()
-    return Outcome(suite=suite, result=report, paths={"baseline": path})
+        ungated = report.with_gate(None)
+        path = write_report_json(ungated, suite.baseline_path)
+    return Outcome(suite=suite, result=ungated, paths={"baseline": path})
 
 
 def refresh(
@@ -390,7 +399,7 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
 def merge(paths: list[Path], out_dir: Path) -> Outcome:
     """Merge shard reports into one report (and its views) in `out_dir`."""
     reports = [read_report(p) for p in paths]
-    merged = StreamedReport.of(merge_reports(reports))
+    merged = Report.of(merge_reports(reports))
     written = write_reports(merged, out_dir)
     return Outcome(result=merged, paths=written)
 
