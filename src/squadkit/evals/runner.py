@@ -171,6 +171,12 @@ class EvalRun:
         index, count = self.options.shard
         return len(range(index - 1, self.dataset.count, count))
 
+    @property
+    def prompt_aliases(self) -> dict[str, str]:
+        """Arm name -> the model alias its prompt version names: what the gate needs to
+        know whether an arm's model was overridden (no evidence then)."""
+        return {arm.target.arm_name: arm.version.model for arm in self.arms}
+
     @cached_property
     def _redact(self) -> Callable[[str], str]:
         """What scrubs a string before it is written: cases, the header, recordings."""
@@ -207,7 +213,13 @@ class EvalRun:
         why = caller.fallback_why
         notes = (f"why the first deployment did not answer: {why}",) if why else ()
         header = scrubbed(self._header(arms), self._redact)
-        return Report(header=header, scores=scores, source=spool, notes=notes)
+        return Report(
+            header=header,
+            scores=scores,
+            source=spool,
+            notes=notes,
+            prompt_aliases=self.prompt_aliases,
+        )
 
     async def _run_arm(
         self,

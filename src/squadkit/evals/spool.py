@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -145,8 +145,10 @@ class Report:
     scores: list[list[CaseScores]]
     source: CaseSource = field(repr=False)
     # What the run learnt that the report's file does not hold: e.g. why the first
-    # deployment did not answer when a fallback did (the gate's failure names it).
+    # deployment did not answer when a fallback did (the gate's failure names it), and
+    # the model alias each arm's prompt version names (evidence is only for that alias).
     notes: tuple[str, ...] = ()
+    prompt_aliases: Mapping[str, str] = field(default_factory=dict)  # arm name -> alias
 
     @classmethod
     def of(cls, report: EvalReport) -> Report:

@@ -156,7 +156,8 @@ def _in_workers(run: EvalRun, count: int, on_shard: Callable[[str], None]) -> Re
             for _, left in running.values():
                 left.kill()
                 left.join()
-        return Report.of(merge_reports([read_report(job.report_path) for job in jobs]))
+        merged = merge_reports([read_report(job.report_path) for job in jobs])
+    return replace(Report.of(merged), prompt_aliases=run.prompt_aliases)
 
 
 @dataclass(frozen=True)
