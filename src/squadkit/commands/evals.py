@@ -129,7 +129,7 @@ def gate(
     override = target_override(label, version, model)
     planned = _plan(plan, override)
     requested = parse_workers(workers)
-    gating = _Gating(settings, options, out, report, evidence)
+    gating = _Gating(settings, options, out, report, evidence, requested)
     failures = []
     for suite in workflow.suites(settings, suites or []):
         if options.mode == "replay" and report is None:
@@ -138,14 +138,9 @@ def gate(
                 typer.echo(note, err=True)  # e.g. a fresh repo for a keyed provider
                 continue
         if planned is None:
-            targets = override.targets(suite)
+            gating.plain(suite, override.targets(suite))  # a failure stops at its suite
         else:
-            targets = planned.targets(suite.name) or [suite.spec.target]
-        count = 1 if report else workflow.worker_count(requested, suite, options, targets)
-        if planned is None:
-            gating.plain(suite, targets, workers=count)  # a failure stops at its suite
-        else:
-            failures += gating.plan(suite, planned, workers=count)
+            failures += gating.plan(suite, planned)
     if failures:
         raise GateFailed(" / ".join(failures))
 
@@ -161,10 +156,12 @@ class _Gating:
     out: Path
     report: Path | None
     evidence: bool
+    requested_workers: int | None  # None: auto
 
-    def plain(self, suite: Suite, targets: list[Target], *, workers: int) -> None:
+    def plain(self, suite: Suite, targets: list[Target]) -> None:
         from ..evals import GateFailed, workflow  # noqa: PLC0415
 
+        workers = self._workers(suite, targets)
         try:
             outcome = workflow.gate(
                 self.settings,
@@ -184,10 +181,11 @@ class _Gating:
         if outcome.evidence is not None:
             typer.echo(f"evidence: {outcome.evidence}")
 
-    def plan(self, suite: Suite, plan: EvalPlan, *, workers: int) -> list[str]:
+    def plan(self, suite: Suite, plan: EvalPlan) -> list[str]:
         """Gate the plan's versions of `suite`; its failure, if any, for the final error."""
         from ..evals import plan_gate  # noqa: PLC0415
 
+        workers = self._workers(suite, plan.targets(suite.name) or [suite.spec.target])
         outcome = plan_gate.gate_plan(
             self.settings,
             suite,
@@ -207,6 +205,13 @@ class _Gating:
             if gated.evidence is not None:
                 typer.echo(f"evidence: {gated.evidence}")
         return [outcome.failure] if outcome.failure else []
+
+    def _workers(self, suite: Suite, targets: list[Target]) -> int:
+        from ..evals import workflow  # noqa: PLC0415
+
+        if self.report is not None:
+            return 1  # nothing runs
+        return workflow.worker_count(self.requested_workers, suite, self.options, targets)
 
 
 def _plan(path: Path | None, override: TargetOverride) -> EvalPlan | None:

@@ -203,8 +203,8 @@ class Report:
         return replace(self, header=self.header.model_copy(update={"gate": gate}))
 
     def only(self, name: str | None = None) -> Report:
-        """This report with one arm, the first by default (a baseline is one arm, and a plan
-        gates each of its arms alone); its cases are read from the same source."""
+        """This report with one arm, the first by default (the gate judges one arm at a
+        time); its cases are read from the same source."""
         position = self.position(name)
         header = self.header.model_copy(update={"arms": [self.header.arms[position]]})
         source = _Arms(self.source, (position,))
