@@ -98,6 +98,8 @@ def run_report(
 
 
 def _in_workers(run: EvalRun, count: int, on_shard: Callable[[str], None]) -> Report:
+    """`run` as `count` child processes, one shard each; their reports merged in memory
+    (the parent's run was set up, so it knows each arm's prompt alias for the gate)."""
     suite, options = run.suite, run.options
     concurrency = math.ceil(run.concurrency / count)
     if START_METHOD == "fork" and options.mode != "replay":
