@@ -76,8 +76,8 @@ def measure(
             settings = bench.Settings(root=root)
             options = bench.RunOptions(mode="live", progress=False)
             cpu, started = time.process_time(), time.perf_counter()
-            bench.workflow.run_report(settings, suite, options, [suite.spec.target], workers=1)
-            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            with bench.workflow.open_report(settings, suite, options, [suite.spec.target]):
+                wall, cpu = time.perf_counter() - started, time.process_time() - cpu
             return {
                 "wall_s": wall,
                 "calls_per_s": calls / wall,

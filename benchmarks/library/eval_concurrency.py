@@ -108,10 +108,10 @@ def main() -> None:
 
         imported = time.perf_counter() - started
         started = time.perf_counter()
-        report = workflow.run_report(
+        with workflow.open_report(
             settings, suite, options, [suite.spec.target], workers=args.workers
-        )
-        wall = time.perf_counter() - started
+        ) as report:
+            wall = time.perf_counter() - started
     ideal = args.cases / args.concurrency * args.latency
     summary = report.arm().summary
     print(f"litellm import:        {imported:.2f} s (not counted below)")

@@ -6,6 +6,7 @@ prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or record
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -35,6 +36,7 @@ from .eval_options import (
 if TYPE_CHECKING:
     from ..evals.plan import EvalPlan
     from ..evals.runner import RunOptions
+    from ..evals.suite import Suite, Target
     from ..evals.workflow import TargetOverride
     from ..settings import Settings
 
@@ -127,35 +129,49 @@ def gate(
     override = target_override(label, version, model)
     planned = _plan(plan, override)
     requested = parse_workers(workers)
-    if planned is not None:
-        _gate_plan(
-            settings,
-            suites or [],
-            planned,
-            options=options,
-            out=out,
-            report=report,
-            evidence=evidence,
-            requested=requested,
-        )
-        return
+    gating = _Gating(settings, options, out, report, evidence, requested)
+    failures = []
     for suite in workflow.suites(settings, suites or []):
-        if mode == "replay" and report is None:
+        if options.mode == "replay" and report is None:
             note = workflow.awaiting_first_recording(settings, suite)
             if note is not None:
                 typer.echo(note, err=True)  # e.g. a fresh repo for a keyed provider
                 continue
-        targets = override.targets(suite)
+        if planned is None:
+            gating.plain(suite, override.targets(suite))  # a failure stops at its suite
+        else:
+            failures += gating.plan(suite, planned)
+    if failures:
+        raise GateFailed(" / ".join(failures))
+
+
+@dataclass(frozen=True)
+class _Gating:
+    """How `squad eval gate` gates each suite and prints it. Both are the one gate path
+    (`plan_gate.gate_plan`): the plain gate is a plan of one entry, printed as one report;
+    a plan prints its side-by-side summary and fails once every suite is gated."""
+
+    settings: Settings
+    options: RunOptions
+    out: Path
+    report: Path | None
+    evidence: bool
+    requested_workers: int | None  # None: auto
+
+    def plain(self, suite: Suite, targets: list[Target]) -> None:
+        from ..evals import GateFailed, workflow  # noqa: PLC0415
+
+        workers = self._workers(suite, targets)
         try:
             outcome = workflow.gate(
-                settings,
+                self.settings,
                 suite,
-                options,
+                self.options,
                 targets,
-                out,
-                report_path=report,
-                evidence=evidence,
-                workers=1 if report else workflow.worker_count(requested, suite, options, targets),
+                self.out,
+                report_path=self.report,
+                evidence=self.evidence,
+                workers=workers,
                 on_shard=echo_err,
             )
         except GateFailed as failed:
@@ -164,6 +180,38 @@ def gate(
         show_outcome(outcome)
         if outcome.evidence is not None:
             typer.echo(f"evidence: {outcome.evidence}")
+
+    def plan(self, suite: Suite, plan: EvalPlan) -> list[str]:
+        """Gate the plan's versions of `suite`; its failure, if any, for the final error."""
+        from ..evals import plan_gate  # noqa: PLC0415
+
+        workers = self._workers(suite, plan.targets(suite.name) or [suite.spec.target])
+        outcome = plan_gate.gate_plan(
+            self.settings,
+            suite,
+            plan,
+            self.options,
+            self.out,
+            report_path=self.report,
+            evidence=self.evidence,
+            workers=workers,
+            on_shard=echo_err,
+        )
+        echo_summary(outcome.summary)
+        typer.echo(f"summary: {outcome.summary_path}")
+        for gated in outcome.outcomes:
+            for note in gated.notes:
+                typer.echo(f"note: {note}", err=True)
+            if gated.evidence is not None:
+                typer.echo(f"evidence: {gated.evidence}")
+        return [outcome.failure] if outcome.failure else []
+
+    def _workers(self, suite: Suite, targets: list[Target]) -> int:
+        from ..evals import workflow  # noqa: PLC0415
+
+        if self.report is not None:
+            return 1  # nothing runs
+        return workflow.worker_count(self.requested_workers, suite, self.options, targets)
 
 
 def _plan(path: Path | None, override: TargetOverride) -> EvalPlan | None:
@@ -175,52 +223,6 @@ def _plan(path: Path | None, override: TargetOverride) -> EvalPlan | None:
     if override.labels or override.versions or override.models or override.matrix:
         raise EvalConfigError("--plan names the versions: leave out --label/--version/--model")
     return read_plan(path)
-
-
-def _gate_plan(
-    settings: Settings,
-    names: list[str],
-    plan: EvalPlan,
-    *,
-    options: RunOptions,
-    out: Path,
-    report: Path | None,
-    evidence: bool,
-    requested: int | None,
-) -> None:
-    from ..evals import GateFailed, plan_gate, workflow  # noqa: PLC0415
-
-    failures = []
-    for suite in workflow.suites(settings, names):
-        if options.mode == "replay" and report is None:
-            note = workflow.awaiting_first_recording(settings, suite)
-            if note is not None:
-                typer.echo(note, err=True)
-                continue
-        targets = plan.targets(suite.name) or [suite.spec.target]
-        count = 1 if report else workflow.worker_count(requested, suite, options, targets)
-        outcome = plan_gate.gate_plan(
-            settings,
-            suite,
-            plan,
-            options,
-            out,
-            report_path=report,
-            evidence=evidence,
-            workers=count,
-            on_shard=echo_err,
-        )
-        echo_summary(outcome.summary)
-        typer.echo(f"summary: {outcome.summary_path}")
-        for gated in outcome.outcomes:
-            for note in gated.notes:
-                typer.echo(f"note: {note}", err=True)
-            if gated.evidence is not None:
-                typer.echo(f"evidence: {gated.evidence}")
-        if outcome.failure:
-            failures.append(outcome.failure)
-    if failures:
-        raise GateFailed(" / ".join(failures))
 
 
 @app.command()

@@ -10,22 +10,33 @@ does, where the runner decides which cases run, how many at a time, and what is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SquadError
+from ..features import find_feature
 from ..files import display_path
 from ..prompts import PromptInputError
 from .errors import EvalConfigError
 from .feature_target import PinnedRegistry, answer_with_feature
-from .report import CaseResult, RepeatResult, ScoreResult, ScorerInfo
+from .report import (
+    ArmResult,
+    CaseResult,
+    CaseScores,
+    PromptInfo,
+    RepeatResult,
+    ScoreResult,
+    ScorerInfo,
+    summarize_scores,
+)
 from .scorers import Score, ScoreContext
 from .stats import is_unstable
 
 if TYPE_CHECKING:
     from ..features import Feature
-    from ..prompts import PromptVersion
+    from ..gateway.config import ModelsConfig
+    from ..prompts import PromptRegistry, PromptVersion
     from .cache import RecordedResponse
     from .caller import ModelCaller
     from .dataset import Case
@@ -45,9 +56,62 @@ class RunningArm:
     registry: PinnedRegistry | None = None  # a feature's: the arm's version of its prompt
     answered: dict[str, set[str]] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls, suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig
+    ) -> RunningArm:
+        """The arm of `target`: its prompt's version and, for a feature, the feature; its model
+        alias is checked here, before any arm calls a model."""
+        feature = None
+        prompt = target.prompt
+        if target.feature is not None:
+            try:
+                feature = find_feature(target.feature)
+            except SquadError as error:
+                raise EvalConfigError(f"{display_path(suite.path)}: target: {error}") from None
+            prompt = feature.prompt
+        version = target.prompt_version(registry, prompt or target.subject)
+        alias = target.model or version.model
+        if alias not in models.aliases:
+            source = display_path(models.source) if models.source else "config/models.yaml"
+            raise EvalConfigError(
+                f"{display_path(suite.path)}: arm '{target.arm_name}': model alias '{alias}' is "
+                f"not in {source} (aliases: {', '.join(sorted(models.aliases))})"
+            )
+        if feature is None:
+            return cls(target=target, version=version)
+        return cls(
+            target=target,
+            version=version,
+            feature=feature,
+            registry=PinnedRegistry(registry, version),
+        )
+
+    @property
+    def alias(self) -> str:
+        """The model alias the arm's prompt is answered on: the target's, else the prompt's."""
+        return self.target.model or self.version.model
+
     def saw(self, response: RecordedResponse) -> None:
         if response.deployment and response.error is None:
             self.answered.setdefault(response.alias, set()).add(response.deployment)
+
+    def result(self, cases: Sequence[CaseScores], scorers: list[ScorerInfo]) -> ArmResult:
+        """The arm's part of the report (its cases are kept apart: `ArmResult.cases` is empty)."""
+        version = self.version
+        return ArmResult(
+            name=self.target.arm_name,
+            prompt=PromptInfo(
+                name=version.name,
+                version=version.version,
+                label=version.label,
+                hash=version.content_hash,
+                alias=self.alias,
+            ),
+            models={alias: sorted(found) for alias, found in sorted(self.answered.items())},
+            cases=[],
+            summary=summarize_scores(cases, scorers),
+        )
 
 
 async def attempt(

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import TracebackType
+from typing import Any, BinaryIO, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..calls import CallResult, Completion
 from ..files import atomic_write, display_path, folder_lock
@@ -45,15 +47,33 @@ class RecordedResponse(CallResult):
         )
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
 def scrub(value: Any, redact: Callable[[str], str]) -> Any:
-    """`value` (JSON-like) with `redact` applied to every string in it."""
+    """`value` (JSON-like data or a pydantic model) with `redact` applied to every string
+    in it; dictionary keys are names, not content, and stay as they are."""
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, BaseModel):
+        return scrubbed(value, redact)
     if isinstance(value, dict):
         return {key: scrub(item, redact) for key, item in value.items()}
     if isinstance(value, list):
         return [scrub(item, redact) for item in value]
+    if isinstance(value, tuple):
+        return tuple(scrub(item, redact) for item in value)
     return value
+
+
+def scrubbed(model: Model, redact: Callable[[str], str]) -> Model:
+    """A copy of `model` with `redact` applied to every string field, nested ones included.
+
+    The typed record is copied field by field rather than dumped to JSON and validated back:
+    what is written from it is the same, and a field added to the model is scrubbed too.
+    """
+    fields = type(model).model_fields
+    return model.model_copy(update={name: scrub(getattr(model, name), redact) for name in fields})
 
 
 def request_key(
@@ -93,6 +113,11 @@ class ResponseCache:
     `fresh=True` (a refresh) flushes exactly what this run recorded, dropping stale lines.
     Either way an answer recorded again unchanged but for its latency keeps its old line
     byte for byte, so re-recording a deterministic model leaves git clean.
+
+    Used as a context manager (the eval run's), the cache flushes as the `with` block ends,
+    by one rule whatever the mode: what was put is written, and a fresh cache writes only
+    when the block succeeded (a failed record keeps what it recorded, a failed refresh
+    leaves the file as it was; replay and live put nothing, so they write nothing).
     """
 
     def __init__(
@@ -120,9 +145,7 @@ class ResponseCache:
         """
         if self.redact is not None:
             request = scrub(request, self.redact)
-            response = RecordedResponse.model_validate(
-                scrub(response.model_dump(mode="json"), self.redact)
-            )
+            response = scrubbed(response, self.redact)
         old = self._recorded_line(key)
         if old is not None:
             recorded_request, recorded = self._parse(old)
@@ -134,32 +157,42 @@ class ResponseCache:
         self._new[key] = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return response
 
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if error is None or not self.fresh:
+                self.flush()
+        finally:
+            self._let_go()
+
     def flush(self) -> None:
         """Write what `put` collected (nothing to do when nothing was put)."""
         if not self._new and not self.fresh:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with folder_lock(self.path.parent):
-            # Under the lock, the file as it is now: another shard may have flushed since.
-            current = None if self.fresh else _Index.of(self.path)
-            try:
-                keys = sorted(set(self._new) | set(current.offsets if current else ()))
+        # Under the lock, the file as it is now: another shard may have flushed since.
+        with (
+            folder_lock(self.path.parent),
+            _Index(self.path, None, {}) if self.fresh else _Index.of(self.path) as current,
+        ):
+            keys = sorted(set(self._new) | set(current.offsets))
 
-                def lines() -> Iterator[str]:
-                    for key in keys:
-                        line = self._new.get(key)
-                        if line is None and current is not None:
-                            line = current.line(key)
-                        yield f"{line}\n"
+            def lines() -> Iterator[str]:
+                for key in keys:
+                    yield f"{self._new.get(key) or current.line(key)}\n"
 
-                atomic_write(self.path, lines())
-            finally:
-                if current is not None:
-                    current.close()
-        self.close()  # the next read indexes the file just written
+            atomic_write(self.path, lines())
+        self._let_go()  # the next read indexes the file just written
         self._new = {}
 
-    def close(self) -> None:
+    def _let_go(self) -> None:
         """Let go of the recordings file (the next read opens it again)."""
         if self._index is not None:
             self._index.close()
@@ -205,7 +238,8 @@ class _Index:
             ) from None
         offsets: dict[str, int] = {}
         offset = 0
-        try:
+        with ExitStack() as on_failure:
+            on_failure.enter_context(handle)
             for number, raw in enumerate(handle, start=1):
                 try:
                     line = raw.decode("utf-8").rstrip("\n")
@@ -216,10 +250,14 @@ class _Index:
                 if line.strip():
                     offsets[_key_of(path, line, number)] = offset
                 offset += len(raw)
-        except BaseException:
-            handle.close()
-            raise
+            on_failure.pop_all()  # indexed: the handle is the index's now
         return cls(path, handle, offsets)
+
+    def __enter__(self) -> _Index:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def line(self, key: str) -> str | None:
         offset = self.offsets.get(key)

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..files import display_path
 from .errors import EvalConfigError
 from .gate import compare_arms
-from .spool import StreamedReport, read_streamed
+from .spool import Report, read_streamed
 
 __all__ = ["compare"]
 
@@ -21,20 +21,13 @@ def compare(
     base_path: Path, new_path: Path, *, margin: float = 0.02, confidence: float = 0.95
 ) -> str:
     """Markdown comparison of two reports (first arm of each): deltas with bootstrap intervals."""
-    base = read_streamed(base_path)
-    try:
-        new = read_streamed(new_path)
-        try:
-            return _compare(base, new, base_path, new_path, margin=margin, confidence=confidence)
-        finally:
-            new.close()
-    finally:
-        base.close()
+    with read_streamed(base_path) as base, read_streamed(new_path) as new:
+        return _compare(base, new, base_path, new_path, margin=margin, confidence=confidence)
 
 
 def _compare(
-    base: StreamedReport,
-    new: StreamedReport,
+    base: Report,
+    new: Report,
     base_path: Path,
     new_path: Path,
     *,

@@ -28,7 +28,7 @@ from .report import (
     RegressionCheck,
     ThresholdCheck,
 )
-from .spool import StreamedReport, streamed
+from .spool import Report, as_report
 from .stats import DeltaEstimate, Rule, mean, paired_bootstrap
 from .suite import Gate
 
@@ -131,15 +131,15 @@ def _decision(
 
 
 def evaluate_gate(
-    report: EvalReport | StreamedReport,
+    report: EvalReport | Report,
     gate: Gate,
-    baseline: EvalReport | StreamedReport | None,
+    baseline: EvalReport | Report | None,
     *,
     arm: str | None = None,
     baseline_name: str | None = None,
 ) -> GateResult:
     """The gate's verdict on one arm of `report` (read from its cases' scores alone)."""
-    run = streamed(report)
+    run = as_report(report)
     result = run.arm(arm)
     cases = run.arm_scores(arm)
     summary = result.summary
@@ -175,7 +175,7 @@ def evaluate_gate(
     unstable: list[str] = []
     confidence = gate.regression.confidence if gate.regression else 0.95
     if gate.regression is not None and baseline is not None:
-        base = streamed(baseline)
+        base = as_report(baseline)
         scorers = [s for s in gate.regression_scorers() if s in base.arm().summary.scorers]
         regressions, unstable = compare_arms(
             base.arm_scores(),
@@ -201,7 +201,7 @@ def evaluate_gate(
     )
 
 
-def evidence_scores(gate: GateResult, report: EvalReport | StreamedReport) -> dict[str, Any]:
+def evidence_scores(gate: GateResult, report: EvalReport | Report) -> dict[str, Any]:
     """The `scores` of an evidence file: every scorer's mean and interval, plus the checks."""
     arm = report.arm(gate.arm)
     scores: dict[str, Any] = {}
@@ -219,10 +219,10 @@ def evidence_scores(gate: GateResult, report: EvalReport | StreamedReport) -> di
     return scores
 
 
-def gate_evidence(report: EvalReport | StreamedReport, gate: GateResult, *, suite: str) -> Evidence:
+def gate_evidence(report: EvalReport | Report, gate: GateResult, *, suite: str) -> Evidence:
     """The evidence a gate's verdict on `report` amounts to: what the gate writes, and what
     `verify` re-derives from the recordings to check a committed file."""
-    header = streamed(report).header
+    header = as_report(report).header
     arm = header.arm(gate.arm)
     return Evidence(
         prompt=arm.prompt.name,
@@ -239,7 +239,7 @@ def gate_evidence(report: EvalReport | StreamedReport, gate: GateResult, *, suit
 
 
 def write_gate_evidence(
-    report: EvalReport | StreamedReport, gate: GateResult, *, suite: str, evidence_dir: Path
+    report: EvalReport | Report, gate: GateResult, *, suite: str, evidence_dir: Path
 ) -> Path:
     """Write `evals/evidence/<prompt>/v<N>.json` for the gated arm (only for a pass)."""
     evidence = gate_evidence(report, gate, suite=suite)

@@ -1,9 +1,12 @@
-"""Gating an eval plan: each version a pull request changes, beside what its label serves.
+"""The eval gate, one path for the plain gate and a plan's: each version beside its label's.
 
-`squad eval gate --plan` gates several versions of one suite from one run, where `gate`
-gates one arm. It lives apart from `workflow` because it is the one command that needs
-the served version's scores (from this run or from committed evidence) and the plan's
-side-by-side summary; `workflow.judge` still decides each version's verdict.
+`squad eval gate --plan` gates every version a pull request adds or changes, each beside
+what its label serves today; `squad eval gate` gates one arm: a plan of one entry
+(`single`). Both are `gate_plan`: one report (a run of the plan's arms, or a report file)
+and the committed baseline, opened for the gate's `with` block, and `judge` for each
+entry: the gate's verdict on that arm, its reports, and evidence on a pass. A plan also
+writes the side-by-side summary, with the served version's scores (from this run or from
+committed evidence).
 """
 
 from __future__ import annotations
@@ -15,26 +18,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..files import display_path
+from ..prompts import PromptRegistry
 from ..prompts.evidence import evidence_path, read_evidence
 from .errors import EvalConfigError
+from .gate import evaluate_gate, write_gate_evidence
+from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
+from .render import markdown_summary, write_reports
 from .render_plan import GatedVersion, ServedScores, plan_summary
-from .report import EvalReport, read_report
+from .report import PromptInfo
 from .runner import RunOptions
-from .spool import StreamedReport
+from .spool import Report
 from .suite import Suite
-from .workers import run_report
-from .workflow import Outcome, judge, read_baseline
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["PlanOutcome", "gate_plan"]
+__all__ = ["PlanOutcome", "gate_plan", "judge"]
 
 
 @dataclass
 class PlanOutcome:
-    """What gating a plan's versions of one suite produced; `failure` when any failed."""
+    """What gating a plan's versions of one suite produced; `failure` when any failed.
+
+    `summary` is what a reader sees of it, as `summary_path` holds it: the side-by-side
+    view of a plan's versions, or a single entry's summary beside the baseline.
+    """
 
     suite: Suite
     outcomes: list[Outcome]  # one per gated version, in plan order
@@ -54,54 +63,55 @@ def gate_plan(
     evidence: bool = True,
     workers: int = 1,
     on_shard: Callable[[str], None] = lambda _: None,
+    single: bool = False,
 ) -> PlanOutcome:
     """Gate every version `plan` lists for `suite`, each beside what its label serves today.
 
     The arms come from one run of the plan's targets (or a merged report of it, `report_path`).
     Each gated version gets its own reports in `out_dir/<suite>/<arm>/`; `out_dir/<suite>/
     summary.md` is the side-by-side view of them all, then each one's summary. Every version
-    is gated even after one fails; `PlanOutcome.failure` says which failed. A plan gates a
-    few versions of a pull request, so its report is held whole (a plain run streams).
+    is gated even after one fails; `PlanOutcome.failure` says which failed.
+
+    `single` is the plain gate, a plan of one entry: it gates the report's first arm (a
+    report file's, whatever its name), its reports go to `out_dir/<suite>/`, and there is
+    no side-by-side view (`summary` is the entry's own).
     """
     planned = plan.for_suite(suite.name) or [
         PlannedGate(
             suite=suite.name, target=suite.spec.target, version=None, reasons=("suite target",)
         )
     ]
-    if report_path is not None:
-        report = read_report(report_path)
-        if report.suite != suite.name:
-            raise EvalConfigError(
-                f"{display_path(report_path)}: report is of suite '{report.suite}', "
-                f"not '{suite.name}'"
-            )
-    else:
-        targets = plan.targets(suite.name) or [suite.spec.target]
-        ran = run_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
-        try:
-            report = ran.load()
-        finally:
-            ran.close()
-    if report.shard is not None:
-        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
+    targets = plan.targets(suite.name) or [suite.spec.target]
+    folder = out_dir / suite.name
     gated: list[GatedVersion] = []
     outcomes: list[Outcome] = []
-    baseline = read_baseline(suite)
-    try:
-        for entry in planned:
-            one = StreamedReport.of(report.model_copy(update={"arms": [report.arm(entry.arm)]}))
-            folder = out_dir / suite.name / _folder(entry.arm)
-            outcome = judge(settings, suite, one, baseline, folder, evidence=evidence)
-            outcomes.append(outcome)
-            served = _served(suite, report, entry)
-            gated.append(GatedVersion(entry, outcome.result, served, baseline))
-        summary = plan_summary(suite.name, plan.base, gated)
-    finally:
-        if baseline is not None:
-            baseline.close()
-    (out_dir / suite.name).mkdir(parents=True, exist_ok=True)
-    path = out_dir / suite.name / "summary.md"
-    path.write_text(summary, encoding="utf-8")
+    with open_report(
+        settings,
+        suite,
+        options,
+        targets,
+        report_path=report_path,
+        workers=workers,
+        on_shard=on_shard,
+        spool_dir=folder,
+    ) as report:
+        _require_whole(report)
+        with open_baseline(suite) as baseline:
+            for entry in planned:
+                one = report.only(None if single else entry.arm)
+                where = folder if single else folder / _folder(entry.arm)
+                outcome = judge(settings, suite, one, baseline, where, evidence=evidence)
+                outcomes.append(outcome)
+                served = None if single else _served(suite, report, entry)
+                gated.append(GatedVersion(entry, outcome.result, served, baseline))
+            if single:
+                summary = markdown_summary(outcomes[0].result, baseline)  # its summary.md
+            else:
+                summary = plan_summary(suite.name, plan.base, gated)
+    path = folder / "summary.md"
+    if not single:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(summary, encoding="utf-8")
     failures = [o.failure for o in outcomes if o.failure]
     return PlanOutcome(
         suite=suite,
@@ -112,11 +122,76 @@ def gate_plan(
     )
 
 
+def judge(
+    settings: Settings,
+    suite: Suite,
+    report: Report,
+    baseline: Report | None,
+    out_dir: Path,
+    *,
+    evidence: bool = True,
+) -> Outcome:
+    """Apply the gate to the first arm of a whole report, write its views into `out_dir`;
+    a pass writes evidence. A fail is `Outcome.failure` (the message `gate` raises)."""
+    _require_whole(report)
+    notes: list[str] = []
+    if baseline is None:
+        notes.append(
+            f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
+            f"create one with `squad eval baseline {suite.name}`"
+        )
+    elif baseline.header.dataset_hash != report.header.dataset_hash:
+        raise EvalConfigError(
+            f"{display_path(suite.baseline_path)}: baseline was made on another version of "
+            f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"
+        )
+    result = evaluate_gate(
+        report,
+        suite.spec.gate,
+        baseline,
+        baseline_name=display_path(suite.baseline_path) if baseline else None,
+    )
+    report = report.with_gate(result)
+    paths = write_reports(report, out_dir, baseline=baseline)
+    outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
+    if result.verdict == "fail":
+        why = list(report.notes) if result.answered_by_fallback else []
+        outcome.failure = (
+            f"eval gate failed for suite '{suite.name}' ({result.arm}): "
+            + "; ".join([*result.reasons, *why])
+            + f". Report: {display_path(paths['html'])}"
+        )
+        return outcome
+    arm = report.arm(result.arm)
+    if evidence and arm.prompt.alias != _prompt_alias(settings, report, arm.name, arm.prompt):
+        notes.append("no evidence written: the run overrode the prompt's model alias")
+    elif evidence:
+        outcome.evidence = write_gate_evidence(
+            report, result, suite=suite.name, evidence_dir=suite.evidence_dir
+        )
+    return outcome
+
+
+def _require_whole(report: Report) -> None:
+    if report.header.shard is not None:
+        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
+
+
+def _prompt_alias(settings: Settings, report: Report, arm: str, prompt: PromptInfo) -> str:
+    """The model alias `arm`'s prompt version names (evidence is for that alias): what the
+    run knew, or for a report read from a file, what the registry says."""
+    known = report.prompt_aliases.get(arm)
+    if known is not None:
+        return known
+    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
+    return registry.get(prompt.name, version=prompt.version).model
+
+
 def _folder(arm: str) -> str:
     return re.sub(r"[^\w.@+-]", "_", arm)
 
 
-def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScores | None:
+def _served(suite: Suite, report: Report, entry: PlannedGate) -> ServedScores | None:
     """The scores of the version `entry`'s label serves at the base: from this run when it
     ran that version, else from its committed evidence (what a gated label requires)."""
     against = entry.against
@@ -139,6 +214,6 @@ def _served(suite: Suite, report: EvalReport, entry: PlannedGate) -> ServedScore
             ci = value.get("ci") or [value["mean"], value["mean"]]
             scores[name] = (float(value["mean"]), float(ci[0]), float(ci[1]))
     source = f"its evidence, {display_path(path)}"
-    if record.dataset_hash != report.dataset_hash:
+    if record.dataset_hash != report.header.dataset_hash:
         source += ", on an earlier dataset"
     return ServedScores(version=against.version, source=source, scores=scores)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .render_junit import junit_pieces
 from .report import ArmResult, CaseResult, EvalReport
-from .spool import StreamedReport, streamed, write_report_json
+from .spool import Report, as_report, write_report_json
 from .stats import mean
 
 if TYPE_CHECKING:
@@ -28,10 +28,10 @@ PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
 
 
 def write_reports(
-    report: EvalReport | StreamedReport,
+    report: EvalReport | Report,
     out_dir: Path,
     *,
-    baseline: EvalReport | StreamedReport | None = None,
+    baseline: EvalReport | Report | None = None,
 ) -> dict[str, Path]:
     """Write every view of `report` into `out_dir`; returns name -> path.
 
@@ -39,7 +39,7 @@ def write_reports(
     whole in memory.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    run = streamed(report)
+    run = as_report(report)
     paths = {
         "json": write_report_json(run, out_dir / "report.json"),
         "markdown": out_dir / "summary.md",
@@ -67,7 +67,7 @@ def _short_hash(value: str) -> str:
     return value.removeprefix("sha256:")[:12]
 
 
-def _mean_deltas(baseline: StreamedReport, run: StreamedReport, name: str) -> dict[str, float]:
+def _mean_deltas(baseline: Report, run: Report, name: str) -> dict[str, float]:
     """Mean per-case delta on the cases both runs share, per scorer."""
     base = {c.id: c for c in baseline.arm_scores()}
     cases = run.arm_scores(name)
@@ -84,10 +84,10 @@ def _mean_deltas(baseline: StreamedReport, run: StreamedReport, name: str) -> di
 
 
 def markdown_summary(
-    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+    report: EvalReport | Report, baseline: EvalReport | Report | None = None
 ) -> str:
     """A compact summary: verdict, per-scorer table with deltas, tags, cost, arms."""
-    run = streamed(report)
+    run = as_report(report)
     report = run.header
     gate = report.gate
     verdict = f" - gate {'PASS' if gate.verdict == 'pass' else 'FAIL'}" if gate else ""
@@ -110,7 +110,9 @@ def markdown_summary(
     lines.extend(_warnings(run, arm.name))
     thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
     regressions = {r.scorer: r for r in gate.regressions} if gate else {}
-    deltas = _mean_deltas(streamed(baseline), run, arm.name) if baseline and not regressions else {}
+    deltas = (
+        _mean_deltas(as_report(baseline), run, arm.name) if baseline and not regressions else {}
+    )
     lines.append("| Scorer | Mean | 95% CI | Passed | Threshold | Delta vs baseline | |")
     lines.append("| --- | ---: | --- | ---: | ---: | --- | --- |")
     for name, stats in arm.summary.scorers.items():
@@ -178,9 +180,9 @@ def _weakest_tags(arm: ArmResult, count: int = 8) -> list[str]:
     return lines
 
 
-def comparison_table(report: EvalReport | StreamedReport) -> list[str]:
+def comparison_table(report: EvalReport | Report) -> list[str]:
     """One row per arm: quality per scorer, latency p50/p95, tokens and cost per case."""
-    run = streamed(report)
+    run = as_report(report)
     report = run.header
     names = [info.name for info in report.scorers]
     lines = ["### Arms", ""]
@@ -297,7 +299,7 @@ def _page_template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
-def _warnings(run: StreamedReport, arm: str) -> list[str]:
+def _warnings(run: Report, arm: str) -> list[str]:
     """What a reader must see before the numbers: why the gate failed, or (with no gate,
     which names it among its reasons) that a fallback answered for the model under test."""
     gate = run.header.gate
@@ -307,7 +309,7 @@ def _warnings(run: StreamedReport, arm: str) -> list[str]:
     return [f"**{answered}**", ""] if answered else []
 
 
-def fallback_note(run: StreamedReport, arm: str) -> str | None:
+def fallback_note(run: Report, arm: str) -> str | None:
     """A line for the reports of a run in which a fallback answered for the model under
     test, or None: those scores are the fallback's, so every report says so up front."""
     cases = run.arm_scores(arm)
@@ -321,9 +323,7 @@ def fallback_note(run: StreamedReport, arm: str) -> str | None:
     )
 
 
-def html_page(
-    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
-) -> str:
+def html_page(report: EvalReport | Report, baseline: EvalReport | Report | None = None) -> str:
     """One self-contained page: summary and a filterable per-case table beside the baseline.
 
     The markup is `templates/report.html.j2`; this function only decides what each row says.
@@ -332,13 +332,13 @@ def html_page(
 
 
 def html_pieces(
-    report: EvalReport | StreamedReport, baseline: EvalReport | StreamedReport | None = None
+    report: EvalReport | Report, baseline: EvalReport | Report | None = None
 ) -> Iterator[str]:
     """`html_page`, piece by piece: the rows are made as the template reaches them."""
-    run = streamed(report)
+    run = as_report(report)
     header = run.header
     arm = header.arm(header.gate.arm if header.gate else None)
-    base = streamed(baseline) if baseline is not None else None
+    base = as_report(baseline) if baseline is not None else None
     base_arm = base.arm() if base else None
     base_case = base.finder() if base else lambda _: None
     pass_scores = {info.name: info.pass_score for info in header.scorers}

@@ -12,17 +12,17 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from .spool import streamed
+from .spool import as_report
 from .stats import mean
 
 if TYPE_CHECKING:
     from .report import CaseResult, EvalReport, GateResult
-    from .spool import StreamedReport
+    from .spool import Report
 
 __all__ = ["junit_pieces", "junit_xml"]
 
 
-def junit_xml(report: EvalReport | StreamedReport) -> str:
+def junit_xml(report: EvalReport | Report) -> str:
     """One `<testcase>` per case x scorer (failure below the scorer's pass_score)."""
     return "".join(junit_pieces(report))
 
@@ -30,13 +30,13 @@ def junit_xml(report: EvalReport | StreamedReport) -> str:
 _JUNIT_INDENT = "  "
 
 
-def junit_pieces(report: EvalReport | StreamedReport) -> Iterator[str]:
+def junit_pieces(report: EvalReport | Report) -> Iterator[str]:
     """`junit_xml`, piece by piece: the totals come from the scores, then case by case.
 
     The text is what `ElementTree.indent` gives the whole tree: one element a line, two
     spaces a level.
     """
-    run = streamed(report)
+    run = as_report(report)
     header = run.header
     pass_scores = {info.name: info.pass_score for info in header.scorers}
     suites: list[tuple[ET.Element, list[ET.Element] | None]] = []

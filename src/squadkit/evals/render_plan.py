@@ -16,7 +16,7 @@ from .render import FAIL, PASS, markdown_summary, score_text
 if TYPE_CHECKING:
     from .plan import PlannedGate
     from .report import EvalReport
-    from .spool import StreamedReport
+    from .spool import Report
 
 __all__ = ["GatedVersion", "ServedScores", "plan_summary"]
 
@@ -35,9 +35,9 @@ class GatedVersion:
     """One version of an eval plan after its gate: the gated report and what it replaces."""
 
     planned: PlannedGate
-    report: EvalReport | StreamedReport  # one arm, `gate` set
+    report: EvalReport | Report  # one arm, `gate` set
     served: ServedScores | None
-    baseline: EvalReport | StreamedReport | None = None
+    baseline: EvalReport | Report | None = None
 
 
 def plan_summary(suite: str, base: str | None, gated: list[GatedVersion]) -> str:
@@ -79,7 +79,7 @@ def _arm_title(g: GatedVersion) -> str:
     return f"{prompt.name}@v{prompt.version}"
 
 
-def _verdict(report: EvalReport | StreamedReport) -> str:
+def _verdict(report: EvalReport | Report) -> str:
     if report.gate is None:
         return "-"
     return PASS if report.gate.verdict == "pass" else FAIL

@@ -7,28 +7,31 @@ applies the mode: live, record or replay, see `caller`), and the answer is score
 suite's scorers; repeats of a case are summarised with a stability check (one case's
 attempts are `attempts`). Concurrency is bounded by a semaphore (the suite's
 `concurrency`); the progress bar is `RunProgress`.
+
+A run is one object with a lifetime, `EvalRun`: opening it sets it up (a bad suite fails
+before anything is opened or called), it owns the recordings cache while its cases run and
+the spool its cases wait in until it closes, and its report is a `spool.Report`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..errors import SquadError
-from ..features import find_feature
 from ..files import display_path
 from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptRegistry
 from .attempts import RunningArm, attempt, case_result
-from .cache import ResponseCache, scrub
+from .cache import ResponseCache, scrubbed
 from .caller import ModelCaller
-from .dataset import Case, iter_cases, scan_dataset
+from .dataset import Case, DatasetInfo, iter_cases, scan_dataset
 from .errors import EvalConfigError, RefreshIncomplete
-from .feature_target import PinnedRegistry
 from .progress import RunProgress
 from .report import (
     ArmResult,
@@ -36,13 +39,11 @@ from .report import (
     CaseScores,
     EvalReport,
     Mode,
-    PromptInfo,
     RepeatResult,
     ScorerInfo,
     Shard,
-    summarize_scores,
 )
-from .spool import CaseSpool, StreamedReport
+from .spool import CaseSpool, Report
 from .suite import Suite, Target, check_suite_models
 
 if TYPE_CHECKING:
@@ -88,6 +89,203 @@ def shard_cases(
             yield i, case
 
 
+class EvalRun:
+    """One run of a suite's arms, from its setup to the last read of its report.
+
+    `EvalRun.open(...)` is a context manager. Opening sets the run up: the dataset is
+    scanned (a bad line or a duplicate id fails here), each arm's prompt version, feature and
+    model alias are resolved, and a model nobody can answer is refused, all before anything
+    is opened or called. The run owns what it opens: the spool its cases wait in, on the
+    run's `ExitStack` (open until the run closes, so the report's views can read the cases),
+    and the recordings cache, open while the cases run (`execute`'s `with`: flushed as they
+    end, by the cache's one rule, before anything reads the recordings). `execute()` runs
+    every arm in this process; `workers.run_report` runs it there or in child processes.
+    """
+
+    def __init__(
+        self,
+        suite: Suite,
+        *,
+        settings: Settings,
+        options: RunOptions,
+        arms: list[RunningArm],
+        dataset: DatasetInfo,
+        models: ModelsConfig,
+        stack: ExitStack,
+        spool_dir: Path | None,
+    ) -> None:
+        self.suite = suite
+        self.settings = settings
+        self.options = options
+        self.arms = arms
+        self.dataset = dataset
+        self.models = models
+        self.repeats = options.repeats or suite.spec.repeats
+        self.concurrency = options.concurrency or suite.spec.concurrency
+        self._stack = stack
+        self._spool_dir = spool_dir
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls,
+        suite: Suite,
+        *,
+        settings: Settings,
+        options: RunOptions | None = None,
+        targets: list[Target] | None = None,
+        spool_dir: Path | None = None,
+    ) -> Iterator[EvalRun]:
+        """Set up a run of `targets` (default: the suite's target), each one arm; its cases
+        wait in a spool in `spool_dir` (else the system's temporary folder)."""
+        options = options or RunOptions()
+        dataset = scan_dataset(suite.dataset_path)  # a bad line fails here, before any call
+        registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
+        models = load_models_config(settings.models_file)
+        check_suite_models(suite, models)
+        arms = [RunningArm.of(suite, t, registry, models) for t in targets or [suite.spec.target]]
+        if options.mode != "replay":
+            # A model nobody can answer fails the run here, not case by case mid-run.
+            from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
+
+            unknown = unknown_local_models(models)
+            if unknown:
+                raise EvalConfigError(unknown[0])
+        with ExitStack() as stack:
+            yield cls(
+                suite,
+                settings=settings,
+                options=options,
+                arms=arms,
+                dataset=dataset,
+                models=models,
+                stack=stack,
+                spool_dir=spool_dir,
+            )
+
+    @property
+    def selected(self) -> int:
+        """How many of the dataset's cases this run (or its shard) takes."""
+        if self.options.shard is None:
+            return self.dataset.count
+        index, count = self.options.shard
+        return len(range(index - 1, self.dataset.count, count))
+
+    @property
+    def prompt_aliases(self) -> dict[str, str]:
+        """Arm name -> the model alias its prompt version names: what the gate needs to
+        know whether an arm's model was overridden (no evidence then)."""
+        return {arm.target.arm_name: arm.version.model for arm in self.arms}
+
+    @cached_property
+    def _redact(self) -> Callable[[str], str]:
+        """What scrubs a string before it is written: cases, the header, recordings."""
+        return persistence_redactor(self.settings)
+
+    @cached_property
+    def scorers(self) -> list[ScorerInfo]:
+        spec = self.suite.spec
+        return [ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in spec.scorers]
+
+    async def execute(self) -> Report:
+        """Run every arm in this process: at most `concurrency` cases in flight, each kept in
+        the run's spool (scrubbed) as it finishes, memory holding only its scores."""
+        spool = self._stack.enter_context(CaseSpool(self._spool_dir))
+        fresh = self.options.mode == "record" and self.options.fresh_recordings
+        with ResponseCache(self.suite.recordings_path, fresh=fresh, redact=self._redact) as cache:
+            caller = ModelCaller(
+                settings=self.settings,
+                models=self.models,
+                cache=cache,
+                mode=self.options.mode,
+                suite_name=self.suite.name,
+            )
+            progress = RunProgress(self.options.progress, self.options.on_attempt)
+            scores = [
+                await self._run_arm(position, arm, caller, progress, spool)
+                for position, arm in enumerate(self.arms)
+            ]
+            if fresh and caller.not_recorded:
+                raise _incomplete(self.suite, caller.not_recorded)
+        arms = [
+            arm.result(cases, self.scorers) for arm, cases in zip(self.arms, scores, strict=True)
+        ]
+        why = caller.fallback_why
+        notes = (f"why the first deployment did not answer: {why}",) if why else ()
+        header = scrubbed(self._header(arms), self._redact)
+        return Report(
+            header=header,
+            scores=scores,
+            source=spool,
+            notes=notes,
+            prompt_aliases=self.prompt_aliases,
+        )
+
+    async def _run_arm(
+        self,
+        position: int,
+        arm: RunningArm,
+        caller: ModelCaller,
+        progress: RunProgress,
+        spool: CaseSpool,
+    ) -> list[CaseScores]:
+        """The arm at `position`: its cases run, each kept in `spool`; scores in dataset order."""
+
+        def keep(case: CaseResult) -> CaseScores:
+            # Scores are computed; what is written from here on is scrubbed.
+            return spool.add(position, scrubbed(case, self._redact))
+
+        total = self.selected * self.repeats
+        with progress.running(f"{self.suite.name} {arm.target.arm_name}", total):
+            cases = await _run_cases(
+                suite=self.suite,
+                arm=arm,
+                selected=shard_cases(iter_cases(self.suite.dataset_path), self.options.shard),
+                caller=caller,
+                repeats=self.repeats,
+                concurrency=self.concurrency,
+                scorers=self.scorers,
+                progress=progress,
+                keep=keep,
+            )
+        cases.sort(key=lambda c: c.index)
+        return cases
+
+    def _header(self, arms: list[ArmResult]) -> EvalReport:
+        """The report of this run with `arms` (their cases kept apart)."""
+        shard = self.options.shard
+        return EvalReport(
+            suite=self.suite.name,
+            suite_file=display_path(self.suite.path),
+            dataset=_repo_relative(self.suite, self.settings),
+            dataset_hash=self.dataset.hash,
+            mode=self.options.mode,
+            repeats=self.repeats,
+            shard=Shard(index=shard[0], count=shard[1]) if shard else None,
+            scorers=self.scorers,
+            arms=arms,
+        )
+
+
+@asynccontextmanager
+async def stream_suite(
+    suite: Suite,
+    *,
+    settings: Settings,
+    options: RunOptions | None = None,
+    targets: list[Target] | None = None,
+    spool_dir: Path | None = None,
+) -> AsyncIterator[Report]:
+    """`run_suite` for large datasets, as `async with stream_suite(...) as report:` the
+    dataset is read as the cases run, at most `concurrency` cases are in flight, and memory
+    holds only each case's scores; the cases wait in a spool in `spool_dir` (else the
+    system's temporary folder) until the block ends."""
+    with EvalRun.open(
+        suite, settings=settings, options=options, targets=targets, spool_dir=spool_dir
+    ) as run:
+        yield await run.execute()
+
+
 async def run_suite(
     suite: Suite,
     *,
@@ -96,156 +294,8 @@ async def run_suite(
     targets: list[Target] | None = None,
 ) -> EvalReport:
     """Run `suite` (or the given `targets` as arms of one comparison) and score every case."""
-    streamed = await stream_suite(suite, settings=settings, options=options, targets=targets)
-    try:
-        return streamed.load()
-    finally:
-        streamed.close()
-
-
-async def stream_suite(
-    suite: Suite,
-    *,
-    settings: Settings,
-    options: RunOptions | None = None,
-    targets: list[Target] | None = None,
-    spool_dir: Path | None = None,
-) -> StreamedReport:
-    """`run_suite`, its cases kept on disk as they finish (in `spool_dir`, else the system's
-    temporary folder): the dataset is read as the cases are run, at most `concurrency`
-    cases are in flight, and memory holds only each case's scores. Close the report after
-    use (it holds the spool open)."""
-    options = options or RunOptions()
-    dataset = scan_dataset(suite.dataset_path)  # a bad line fails here, before any call
-    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
-    models = load_models_config(settings.models_file)
-    check_suite_models(suite, models)
-    planned = [_arm(suite, t, registry, models) for t in targets or [suite.spec.target]]
-    if options.mode != "replay":
-        # A model nobody can answer fails the run here, not case by case mid-run.
-        from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
-
-        unknown = unknown_local_models(models)
-        if unknown:
-            raise EvalConfigError(unknown[0])
-    redact = persistence_redactor(settings)
-    caller = ModelCaller(
-        settings=settings,
-        models=models,
-        cache=ResponseCache(suite.recordings_path, fresh=options.fresh_recordings, redact=redact),
-        mode=options.mode,
-        suite_name=suite.name,
-    )
-    repeats = options.repeats or suite.spec.repeats
-    concurrency = options.concurrency or suite.spec.concurrency
-    scorer_infos = [
-        ScorerInfo(name=s.name, type=s.type, pass_score=s.pass_score) for s in suite.spec.scorers
-    ]
-    selected = dataset.count
-    if options.shard is not None:
-        selected = len(range(options.shard[0] - 1, dataset.count, options.shard[1]))
-    spool = CaseSpool(spool_dir)
-    arms = []
-    scores: list[list[CaseScores]] = []
-    try:
-        progress = RunProgress(options.progress, options.on_attempt)
-        for position, arm in enumerate(planned):
-            target, version = arm.target, arm.version
-
-            def keep(case: CaseResult, position: int = position) -> CaseScores:
-                # Scores are computed; what is written from here on is scrubbed.
-                return spool.add(position, _scrubbed(case, redact))
-
-            with progress.running(f"{suite.name} {target.arm_name}", selected * repeats):
-                cases = await _run_arm(
-                    suite=suite,
-                    arm=arm,
-                    selected=shard_cases(iter_cases(suite.dataset_path), options.shard),
-                    caller=caller,
-                    repeats=repeats,
-                    concurrency=concurrency,
-                    scorers=scorer_infos,
-                    progress=progress,
-                    keep=keep,
-                )
-            cases.sort(key=lambda c: c.index)
-            scores.append(cases)
-            arms.append(
-                ArmResult(
-                    name=target.arm_name,
-                    prompt=PromptInfo(
-                        name=version.name,
-                        version=version.version,
-                        label=version.label,
-                        hash=version.content_hash,
-                        alias=target.model or version.model,
-                    ),
-                    models={alias: sorted(found) for alias, found in sorted(arm.answered.items())},
-                    cases=[],
-                    summary=summarize_scores(cases, scorer_infos),
-                )
-            )
-    except BaseException:
-        spool.close()
-        # A failed record keeps what it recorded, a failed refresh leaves the file alone.
-        if options.mode == "record" and not options.fresh_recordings:
-            caller.cache.flush()
-        raise
-    finally:
-        caller.cache.close()
-    if options.mode == "record" and options.fresh_recordings and caller.not_recorded:
-        spool.close()
-        raise _incomplete(suite, caller.not_recorded)
-    if options.mode == "record":
-        caller.cache.flush()
-        caller.cache.close()
-    header = EvalReport(
-        suite=suite.name,
-        suite_file=display_path(suite.path),
-        dataset=_repo_relative(suite, settings),
-        dataset_hash=dataset.hash,
-        mode=options.mode,
-        repeats=repeats,
-        shard=Shard(index=options.shard[0], count=options.shard[1]) if options.shard else None,
-        scorers=scorer_infos,
-        arms=arms,
-    )
-    header = EvalReport.model_validate(scrub(header.model_dump(mode="json"), redact))
-    why = caller.fallback_why
-    notes = (f"why the first deployment did not answer: {why}",) if why else ()
-    return StreamedReport(header=header, scores=scores, spool=spool, notes=notes)
-
-
-def _scrubbed(case: CaseResult, redact: Callable[[str], str]) -> CaseResult:
-    """`case` as it may be persisted: `redact` applied to every string in it."""
-    return CaseResult.model_validate(scrub(case.model_dump(mode="json"), redact))
-
-
-def _arm(
-    suite: Suite, target: Target, registry: PromptRegistry, models: ModelsConfig
-) -> RunningArm:
-    """The arm of `target`: its prompt's version and, for a feature, the feature; its model
-    alias is checked here, before any arm calls a model."""
-    feature = None
-    prompt = target.prompt
-    if target.feature is not None:
-        try:
-            feature = find_feature(target.feature)
-        except SquadError as error:
-            raise EvalConfigError(f"{display_path(suite.path)}: target: {error}") from None
-        prompt = feature.prompt
-    version = target.prompt_version(registry, prompt or target.subject)
-    alias = target.model or version.model
-    if alias not in models.aliases:
-        source = display_path(models.source) if models.source else "config/models.yaml"
-        raise EvalConfigError(
-            f"{display_path(suite.path)}: arm '{target.arm_name}': model alias '{alias}' is not "
-            f"in {source} (aliases: {', '.join(sorted(models.aliases))})"
-        )
-    if feature is None:
-        return RunningArm(target=target, version=version)
-    pinned = PinnedRegistry(registry, version)
-    return RunningArm(target=target, version=version, feature=feature, registry=pinned)
+    async with stream_suite(suite, settings=settings, options=options, targets=targets) as report:
+        return report.load()
 
 
 def _incomplete(suite: Suite, reasons: list[str]) -> RefreshIncomplete:
@@ -268,7 +318,7 @@ def _repo_relative(suite: Suite, settings: Settings) -> str:
         return suite.dataset_path.as_posix()
 
 
-async def _run_arm(
+async def _run_cases(
     *,
     suite: Suite,
     arm: RunningArm,

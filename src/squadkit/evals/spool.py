@@ -1,25 +1,38 @@
-"""A report whose cases wait on disk: how a run of 100,000 cases fits in a few hundred MB.
+"""`Report`: one eval report, whichever way its cases are held; how 100,000 cases fit in MBs.
 
 As each case finishes, the runner scrubs its result and appends it to a spool file (an
-unnamed temporary file beside the report: gone when the run ends, however it ends); only
-its `CaseScores` stay in memory, which is all that summaries, statistics and the gate
-read. `StreamedReport` is the report of such a run: the views and `report.json` read the
-cases back one at a time in dataset order, and `load()` gives the whole `EvalReport` when
-a caller wants it (a small run, a test, a script).
+unnamed temporary file beside the report, owned by the run: gone when the run ends, however
+it ends); only its `CaseScores` stay in memory, which is all that summaries, statistics and
+the gate read. `Report` is what every command, view and the gate are given: the header and
+every case's scores in memory, each case read when asked for from where it is kept (a run's
+spool, a report or baseline file, or memory for a whole `EvalReport`: `Report.of`). The
+views and `report.json` read the cases back one at a time in dataset order, and `load()`
+gives the whole `EvalReport` when a caller wants it (a small run, a test, a script).
 """
 
 from __future__ import annotations
 
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, Self
 
 from ..files import atomic_write
 from .errors import EvalConfigError
 from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult, read_report
+
+
+class CaseSource(Protocol):
+    """Where a report's cases are kept, each found by its arm's position and dataset index."""
+
+    def text(self, arm: int, index: int) -> str:
+        """The case's JSON, as `CaseResult.model_dump_json(indent=1)` writes it."""
+        ...
+
+    def case(self, arm: int, index: int) -> CaseResult: ...
 
 
 class CaseFile:
@@ -54,7 +67,10 @@ class CaseFile:
     def case(self, arm: int, index: int) -> CaseResult:
         return CaseResult.model_validate_json(self.text(arm, index))
 
-    def close(self) -> None:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         self._file.close()
 
 
@@ -66,7 +82,7 @@ class CaseSpool(CaseFile):
         # it (a run that fails leaves no folder behind); else the system's temporary folder.
         while folder is not None and not folder.is_dir():
             folder = folder.parent if folder.parent != folder else None
-        # Held for the report's life and closed by `close()`, not by a `with` block.
+        # Held for the run's life: the run enters the spool, and its end closes the file.
         super().__init__(tempfile.TemporaryFile(dir=folder, prefix=".spool-"))  # noqa: SIM115
         self._end = 0
 
@@ -80,6 +96,33 @@ class CaseSpool(CaseFile):
         return CaseScores.of(case)
 
 
+class CaseList:
+    """A whole report's cases, held in memory and read through the same interface."""
+
+    def __init__(self, report: EvalReport) -> None:
+        self._arms = [{case.index: case for case in arm.cases} for arm in report.arms]
+
+    def text(self, arm: int, index: int) -> str:
+        return self.case(arm, index).model_dump_json(indent=1)
+
+    def case(self, arm: int, index: int) -> CaseResult:
+        return self._arms[arm][index]
+
+
+@dataclass(frozen=True)
+class _Arms:
+    """Some arms of a source, numbered from 0 in the order given (a report of fewer arms)."""
+
+    source: CaseSource
+    positions: tuple[int, ...]
+
+    def text(self, arm: int, index: int) -> str:
+        return self.source.text(self.positions[arm], index)
+
+    def case(self, arm: int, index: int) -> CaseResult:
+        return self.source.case(self.positions[arm], index)
+
+
 # `report.json` is `EvalReport.model_dump_json(indent=1)`: an arm's cases are items of its
 # `cases` list, four levels deep. A raw newline only ever separates tokens (one inside a
 # string is escaped), so this is where the list of an arm without cases sits.
@@ -87,30 +130,34 @@ _EMPTY_CASES = '\n   "cases": []'
 _CASE_INDENT = "\n    "
 
 
-@dataclass
-class StreamedReport:
-    """An `EvalReport` whose cases are read one at a time (from a spool, or from memory).
+@dataclass(frozen=True)
+class Report:
+    """An eval report as the commands, the views and the gate read it: its cases read one at
+    a time from `source`, whatever keeps them (a run's spool, a file, memory).
 
     `header` is the report with every arm's `cases` left empty (its summaries are those of
-    the whole run); `scores[i]` holds arm `i`'s `CaseScores` in dataset order.
+    the whole run); `scores[i]` holds arm `i`'s `CaseScores` in dataset order. A report does
+    not own its source: the run (`runner.EvalRun`) or the `with` block that read it
+    (`read_streamed`) does, and after that ends the header and scores stay readable.
     """
 
     header: EvalReport
     scores: list[list[CaseScores]]
-    spool: CaseFile | None = None
-    whole: EvalReport | None = field(default=None, repr=False)  # when not spooled
+    source: CaseSource = field(repr=False)
     # What the run learnt that the report's file does not hold: e.g. why the first
-    # deployment did not answer when a fallback did (the gate's failure names it).
+    # deployment did not answer when a fallback did (the gate's failure names it), and
+    # the model alias each arm's prompt version names (evidence is only for that alias).
     notes: tuple[str, ...] = ()
+    prompt_aliases: Mapping[str, str] = field(default_factory=dict)  # arm name -> alias
 
     @classmethod
-    def of(cls, report: EvalReport) -> StreamedReport:
+    def of(cls, report: EvalReport) -> Report:
         """A whole report seen through this interface (its cases stay in memory)."""
         header = report.model_copy(
             update={"arms": [arm.model_copy(update={"cases": []}) for arm in report.arms]}
         )
         scores = [[CaseScores.of(case) for case in arm.cases] for arm in report.arms]
-        return cls(header=header, scores=scores, whole=report)
+        return cls(header=header, scores=scores, source=CaseList(report))
 
     # What the header says, read as on an `EvalReport`.
     @property
@@ -138,41 +185,33 @@ class StreamedReport:
     def cases(self, name: str | None = None) -> Iterator[CaseResult]:
         """The arm's cases, whole, in dataset order, one at a time."""
         position = self.position(name)
-        if self.whole is not None:
-            yield from self.whole.arms[position].cases
-            return
-        spool = self._spool()
         for scores in self.scores[position]:
-            yield spool.case(position, scores.index)
+            yield self.source.case(position, scores.index)
 
     def finder(self, name: str | None = None) -> Callable[[str], CaseResult | None]:
         """A lookup of the arm's cases by id, each read when it is looked up."""
         position = self.position(name)
-        if self.whole is not None:
-            return {case.id: case for case in self.whole.arms[position].cases}.get
         where = {scores.id: scores.index for scores in self.scores[position]}
-        spool = self._spool()
 
         def find(case_id: str) -> CaseResult | None:
             index = where.get(case_id)
-            return None if index is None else spool.case(position, index)
+            return None if index is None else self.source.case(position, index)
 
         return find
 
-    def with_gate(self, gate: GateResult | None) -> StreamedReport:
-        whole = self.whole.model_copy(update={"gate": gate}) if self.whole else None
-        return replace(self, header=self.header.model_copy(update={"gate": gate}), whole=whole)
+    def with_gate(self, gate: GateResult | None) -> Report:
+        return replace(self, header=self.header.model_copy(update={"gate": gate}))
 
-    def first_arm(self) -> StreamedReport:
-        """This report with its first arm only (a baseline is one arm)."""
-        header = self.header.model_copy(update={"arms": self.header.arms[:1]})
-        whole = self.whole.model_copy(update={"arms": self.whole.arms[:1]}) if self.whole else None
-        return replace(self, header=header, scores=self.scores[:1], whole=whole)
+    def only(self, name: str | None = None) -> Report:
+        """This report with one arm, the first by default (the gate judges one arm at a
+        time); its cases are read from the same source."""
+        position = self.position(name)
+        header = self.header.model_copy(update={"arms": [self.header.arms[position]]})
+        source = _Arms(self.source, (position,))
+        return replace(self, header=header, scores=[self.scores[position]], source=source)
 
     def load(self) -> EvalReport:
         """The whole report, every case in memory."""
-        if self.whole is not None:
-            return self.whole
         arms = [
             arm.model_copy(update={"cases": list(self.cases(arm.name))}) for arm in self.header.arms
         ]
@@ -181,10 +220,6 @@ class StreamedReport:
     def json_pieces(self) -> Iterator[str]:
         """`report.json`, piece by piece: the text `model_dump_json(indent=1)` of the whole
         report would be, plus a final newline, without ever holding it whole."""
-        if self.whole is not None:
-            yield self.whole.model_dump_json(indent=1) + "\n"
-            return
-        spool = self._spool()
         skeleton = self.header.model_dump_json(indent=1)
         parts = skeleton.split(_EMPTY_CASES)
         if len(parts) != len(self.header.arms) + 1:  # pragma: no cover - pydantic's layout
@@ -197,59 +232,56 @@ class StreamedReport:
             else:
                 yield '\n   "cases": ['
                 for number, scores in enumerate(cases):
-                    text = spool.text(position, scores.index).replace("\n", _CASE_INDENT)
+                    text = self.source.text(position, scores.index).replace("\n", _CASE_INDENT)
                     yield ("," if number else "") + _CASE_INDENT + text
                 yield "\n   ]"
             yield rest
         yield "\n"
 
-    def close(self) -> None:
-        if self.spool is not None:
-            self.spool.close()
 
-    def _spool(self) -> CaseFile:
-        if self.spool is None:  # pragma: no cover - `of` sets `whole`, the runner a spool
-            raise EvalConfigError("this report has neither its cases nor a spool")
-        return self.spool
+# The name of `Report` while only a streamed run had it; `squadkit.evals` still exports it.
+StreamedReport = Report
 
 
-def streamed(report: EvalReport | StreamedReport) -> StreamedReport:
-    """`report` through the streamed interface (a whole report keeps its cases in memory)."""
-    return report if isinstance(report, StreamedReport) else StreamedReport.of(report)
+def as_report(report: EvalReport | Report) -> Report:
+    """`report` as a `Report` (a whole `EvalReport` keeps its cases in memory)."""
+    return report if isinstance(report, Report) else Report.of(report)
 
 
-def write_report_json(report: EvalReport | StreamedReport, path: Path) -> Path:
+def write_report_json(report: EvalReport | Report, path: Path) -> Path:
     """`report.json` (or a baseline), written atomically and never held whole."""
-    atomic_write(path, streamed(report).json_pieces())
+    atomic_write(path, as_report(report).json_pieces())
     return path
 
 
-def read_streamed(path: Path) -> StreamedReport:
-    """A report or baseline read case by case: memory keeps its header and its cases'
-    scores, and `cases()` reads each case from the file again.
+@contextmanager
+def read_streamed(path: Path) -> Iterator[Report]:
+    """A report or baseline read case by case while the `with` block runs: memory keeps its
+    header and its cases' scores, and `cases()` reads each case from the file again.
 
     That needs the layout `write_report_json` writes (every report and baseline squadkit
     wrote); any other file, and a malformed one, is read whole by `read_report`, which
     names what is wrong.
     """
+    with ExitStack() as stack:
+        yield _read(path, stack)
+
+
+def _read(path: Path, stack: ExitStack) -> Report:
     try:
-        handle = path.open("rb")
+        handle = stack.enter_context(path.open("rb"))
     except OSError:
-        return StreamedReport.of(read_report(path))
+        return Report.of(read_report(path))
     try:
         return _read_laid_out(handle)
     except ValueError:  # JSON, UTF-8 and validation errors, or another layout
-        handle.close()
-        return StreamedReport.of(read_report(path))
-    except BaseException:
-        handle.close()
-        raise
+        return Report.of(read_report(path))
 
 
 _OPEN_CASES, _CASE_START, _CASE_ENDS = b'   "cases": [\n', b"    {\n", (b"    }\n", b"    },\n")
 
 
-def _read_laid_out(handle: IO[bytes]) -> StreamedReport:
+def _read_laid_out(handle: IO[bytes]) -> Report:
     """`read_streamed` of a file laid out as `json_pieces` writes it (else a ValueError)."""
     cases = CaseFile(handle, indent=4)
     header: list[bytes] = []
@@ -287,4 +319,4 @@ def _read_laid_out(handle: IO[bytes]) -> StreamedReport:
         raise ValueError("unexpected layout")
     if any(arm.cases for arm in report.arms):
         raise ValueError("cases outside the layout")
-    return StreamedReport(header=report, scores=scores, spool=cases)
+    return Report(header=report, scores=scores, source=cases)

@@ -2,9 +2,9 @@
 
 The runner spends its CPU in one process (litellm costs milliseconds of CPU per call), so a
 large live run only scales with cores as several processes. `run_report` is how every
-command gets its report: in this process, or from child processes that each run shard
-`i/n` and leave a report the parent merges as `squad eval merge` does. A child's failure
-stays in its shard and comes back as one line (`ShardFailed`).
+command gets the report of its `EvalRun`: in this process, or from child processes that
+each open the same run for shard `i/n` and leave a report the parent merges as `squad eval
+merge` does. A child's failure stays in its shard and comes back as one line (`ShardFailed`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from .dataset import scan_dataset
 from .errors import EvalConfigError, ShardFailed
 from .progress import RunProgress
 from .report import merge_reports, read_report
-from .runner import RunOptions, stream_suite
-from .spool import StreamedReport, write_report_json
+from .runner import EvalRun, RunOptions
+from .spool import Report, write_report_json
 from .suite import Suite, Target
 
 if TYPE_CHECKING:
@@ -77,36 +77,31 @@ def _cores() -> int:
 
 
 def run_report(
-    settings: Settings,
-    suite: Suite,
-    options: RunOptions,
-    targets: list[Target],
-    *,
-    workers: int = 1,
-    on_shard: Callable[[str], None] = lambda _: None,
-    spool_dir: Path | None = None,
-) -> StreamedReport:
-    """The report of one run, made in this process or split across `workers` processes.
+    run: EvalRun, *, workers: int = 1, on_shard: Callable[[str], None] = lambda _: None
+) -> Report:
+    """The report of `run`, made in this process or split across `workers` processes.
 
     The runner spends its CPU in one process (litellm costs milliseconds of CPU per call),
-    so a large live run only scales with cores as several processes. Child `i` runs shard
-    `i/n` and the reports are merged as `squad eval merge` does, so the result is the one
-    report a single process would have written; a crash stays in its shard and is reported
-    as `ShardFailed` naming it. The suite's concurrency is divided across the children.
-    In one process the cases wait in a spool in `spool_dir` (`runner.stream_suite`); the
-    shards' reports are read back whole to be merged. Close the report after use.
+    so a large live run only scales with cores as several processes. Child `i` opens the
+    run for shard `i/n` and the reports are merged as `squad eval merge` does, so the result
+    is the one report a single process would have written; a crash stays in its shard and
+    is reported as `ShardFailed` naming it. The suite's concurrency is divided across the
+    children. In one process the cases wait in the run's spool; the shards' reports are
+    read back whole to be merged.
     """
-    cases = scan_dataset(suite.dataset_path).count
-    count = max(1, min(workers, cases))
+    count = max(1, min(workers, run.dataset.count))
     if count == 1:
-        return asyncio.run(
-            stream_suite(
-                suite, settings=settings, options=options, targets=targets, spool_dir=spool_dir
-            )
-        )
-    if options.shard is not None:
+        return asyncio.run(run.execute())
+    if run.options.shard is not None:
         raise EvalConfigError("--workers shards the run itself: give --workers or --shard")
-    concurrency = math.ceil((options.concurrency or suite.spec.concurrency) / count)
+    return _in_workers(run, count, on_shard)
+
+
+def _in_workers(run: EvalRun, count: int, on_shard: Callable[[str], None]) -> Report:
+    """`run` as `count` child processes, one shard each; their reports merged in memory
+    (the parent's run was set up, so it knows each arm's prompt alias for the gate)."""
+    suite, options = run.suite, run.options
+    concurrency = math.ceil(run.concurrency / count)
     if START_METHOD == "fork" and options.mode != "replay":
         from ..gateway.router import tune_litellm  # noqa: PLC0415 - once, before the fork
 
@@ -114,7 +109,7 @@ def run_report(
     # A spawned child starts with nothing configured: it sets up logs like this process.
     log_level = None if START_METHOD == "fork" else logging.getLevelName(logging.root.level)
     attempts = _context().Value("q", 0)  # every child's attempts so far, for the bar
-    total = cases * (options.repeats or suite.spec.repeats) * len(targets)
+    total = run.dataset.count * run.repeats * len(run.arms)
     progress = RunProgress(options.progress)
     started = time.perf_counter()
     with (
@@ -123,12 +118,12 @@ def run_report(
     ):
         jobs = [
             _ShardJob(
-                settings=settings,
+                settings=run.settings,
                 suite=suite,
                 options=replace(
                     options, shard=(index, count), concurrency=concurrency, progress=False
                 ),
-                targets=targets,
+                targets=[arm.target for arm in run.arms],
                 report_path=Path(tmp) / f"shard-{index}.json",
                 error_path=Path(tmp) / f"shard-{index}.error",
                 log_level=log_level,
@@ -163,7 +158,8 @@ def run_report(
             for _, left in running.values():
                 left.kill()
                 left.join()
-        return StreamedReport.of(merge_reports([read_report(job.report_path) for job in jobs]))
+        merged = merge_reports([read_report(job.report_path) for job in jobs])
+    return replace(Report.of(merged), prompt_aliases=run.prompt_aliases)
 
 
 @dataclass(frozen=True)
@@ -205,20 +201,14 @@ def _run_shard(job: _ShardJob) -> None:
     try:
         if job.log_level is not None:
             setup_observability(job.settings.model_copy(update={"log_level": job.log_level}))
-        options = replace(job.options, on_attempt=attempted)
-        report = asyncio.run(
-            stream_suite(
-                job.suite,
-                settings=job.settings,
-                options=options,
-                targets=job.targets,
-                spool_dir=job.report_path.parent,
-            )
-        )
-        try:
-            write_report_json(report, job.report_path)
-        finally:
-            report.close()
+        with EvalRun.open(
+            job.suite,
+            settings=job.settings,
+            options=replace(job.options, on_attempt=attempted),
+            targets=job.targets,
+            spool_dir=job.report_path.parent,
+        ) as run:
+            write_report_json(asyncio.run(run.execute()), job.report_path)
     except SquadError as error:
         job.error_path.write_text(str(error), encoding="utf-8")
         code = error.exit_code

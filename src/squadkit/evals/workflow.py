@@ -1,10 +1,11 @@
 """What the `squad eval` commands do, as plain functions (the CLI is a thin shell over these).
 
 run -> reports; gate -> run (or read a merged report) + verdict + evidence; baseline ->
-`evals/baselines/<suite>.json`; merge -> one report from shards. run, gate and baseline get
-their report from `workers.run_report`: in this process, or from `--workers` child
-processes, one shard each, merged. Gating a plan's versions is `plan_gate.gate_plan`;
-compare (a Markdown diff of two reports) is `compare.compare`, re-exported here.
+`evals/baselines/<suite>.json`; merge -> one report from shards. Each works on a report it
+opens for a `with` block (`outcome.open_report`: an `EvalRun`'s, made in this process or by
+`--workers` child processes, or a report file's). The gate is a plan of one entry, gated
+by `plan_gate.gate_plan` like a plan's versions; compare (a Markdown diff of two reports)
+is `compare.compare`, re-exported here.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,18 +22,21 @@ from ..files import display_path
 from ..gateway.config import load_models_config
 from .compare import compare
 from .errors import EvalConfigError, GateFailed
-from .gate import evaluate_gate, same_but_date, write_gate_evidence
+from .gate import same_but_date
+from .outcome import Outcome, open_baseline, open_report
+from .plan import EvalPlan, PlannedGate
+from .plan_gate import gate_plan, judge
 from .render import markdown_summary, write_reports
 from .report import EvalReport, merge_reports, read_report, write_json
 from .runner import RunOptions, run_suite
-from .spool import StreamedReport, read_streamed, write_report_json
+from .spool import Report, read_streamed, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
 from .workers import run_report, worker_count
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = [  # compare, run_report and worker_count live in `compare` and `workers`
+__all__ = [  # re-exported: compare, judge, Outcome, open_*, run_report, worker_count
     "Outcome",
     "TargetOverride",
     "baseline",
@@ -41,6 +44,8 @@ __all__ = [  # compare, run_report and worker_count live in `compare` and `worke
     "gate",
     "judge",
     "merge",
+    "open_baseline",
+    "open_report",
     "refresh",
     "run",
     "run_report",
@@ -81,28 +86,6 @@ class TargetOverride:
         return targets
 
 
-@dataclass
-class Outcome:
-    """What a command produced: the report, the files written and, for a gate, evidence.
-
-    `result` holds the report's header and every case's scores (what the commands print);
-    `report` is the whole report, read back from the `report.json` (or baseline) written.
-    """
-
-    result: StreamedReport
-    suite: Suite | None = None
-    paths: dict[str, Path] = field(default_factory=dict)
-    evidence: Path | None = None
-    notes: list[str] = field(default_factory=list)
-    failure: str | None = None  # a failed gate's one-line message
-
-    @cached_property
-    def report(self) -> EvalReport:
-        if self.result.whole is not None:
-            return self.result.whole
-        return read_report(self.paths.get("json") or self.paths["baseline"])
-
-
 def suites(settings: Settings, names: list[str]) -> list[Suite]:
     """The named suites, or every suite in `evals/` when none is named."""
     evals_dir = settings.evals_dir
@@ -111,11 +94,6 @@ def suites(settings: Settings, names: list[str]) -> list[Suite]:
         raise EvalConfigError(f"no suites in {display_path(evals_dir)}; add evals/<suite>.yaml")
     models = load_models_config(settings.models_file)
     return [load_suite(path, evals_dir, models=models) for path in paths]
-
-
-def read_baseline(suite: Suite) -> StreamedReport | None:
-    """The committed baseline, read case by case (close it after use)."""
-    return read_streamed(suite.baseline_path) if suite.baseline_path.is_file() else None
 
 
 def run(
@@ -134,17 +112,13 @@ def run(
     written from it case by case, so memory holds the scores, not the cases.
     """
     folder = out_dir / suite.name
-    report = run_report(
-        settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
-    )
-    baseline = None
-    try:
-        baseline = read_baseline(suite)
+    with (
+        open_report(
+            settings, suite, options, targets, workers=workers, on_shard=on_shard, spool_dir=folder
+        ) as report,
+        open_baseline(suite) as baseline,  # read after the run, as its views need it
+    ):
         paths = write_reports(report, folder, baseline=baseline)
-    finally:
-        report.close()
-        if baseline is not None:
-            baseline.close()
     return Outcome(suite=suite, result=report, paths=paths)
 
 
@@ -162,106 +136,34 @@ def gate(
 ) -> Outcome:
     """Run (or read) one arm, apply the gate, write reports; evidence on a pass.
 
-    Raises `GateFailed` (exit 1) after writing the reports when the gate fails.
+    A plan of one entry, gated as a plan's versions are (`plan_gate.gate_plan`). Raises
+    `GateFailed` (exit 1) after writing the reports when the gate fails.
     """
-    if report_path is not None:
-        report = read_streamed(report_path)
-        if report.suite != suite.name:
-            report.close()
-            raise EvalConfigError(
-                f"{display_path(report_path)}: report is of suite '{report.suite}', "
-                f"not '{suite.name}'"
-            )
-    else:
-        if options.shard is not None:
-            raise EvalConfigError(
-                "the gate needs the whole dataset: run shards with `squad eval run --shard`, "
-                "`squad eval merge` them, then `squad eval gate --report merged/report.json`"
-            )
-        if len(targets) != 1:
-            raise EvalConfigError(
-                "the gate checks one arm: give at most one --label/--version/--model"
-            )
-        report = run_report(
-            settings,
-            suite,
-            options,
-            targets,
-            workers=workers,
-            on_shard=on_shard,
-            spool_dir=out_dir / suite.name,
-        )
-    baseline = None
-    try:
-        baseline = read_baseline(suite)
-        outcome = judge(settings, suite, report, baseline, out_dir / suite.name, evidence=evidence)
-        if outcome.failure is not None:
-            raise GateFailed(outcome.failure, summary=markdown_summary(outcome.result, baseline))
-        return outcome
-    finally:
-        report.close()
-        if baseline is not None:
-            baseline.close()
-
-
-def judge(
-    settings: Settings,
-    suite: Suite,
-    report: StreamedReport,
-    baseline: StreamedReport | None,
-    out_dir: Path,
-    *,
-    evidence: bool = True,
-) -> Outcome:
-    """Apply the gate to the first arm of a whole report, write its views into `out_dir`;
-    a pass writes evidence. A fail is `Outcome.failure` (the message `gate` raises)."""
-    if report.header.shard is not None:
-        raise EvalConfigError("the gate needs a whole run, not one shard: merge the shards first")
-    notes: list[str] = []
-    if baseline is None:
-        notes.append(
-            f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
-            f"create one with `squad eval baseline {suite.name}`"
-        )
-    elif baseline.header.dataset_hash != report.header.dataset_hash:
+    if report_path is None and options.shard is not None:
         raise EvalConfigError(
-            f"{display_path(suite.baseline_path)}: baseline was made on another version of "
-            f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"
+            "the gate needs the whole dataset: run shards with `squad eval run --shard`, "
+            "`squad eval merge` them, then `squad eval gate --report merged/report.json`"
         )
-    result = evaluate_gate(
-        report,
-        suite.spec.gate,
-        baseline,
-        baseline_name=display_path(suite.baseline_path) if baseline else None,
+    if report_path is None and len(targets) != 1:
+        raise EvalConfigError("the gate checks one arm: give at most one --label/--version/--model")
+    target = suite.spec.target if report_path is not None else targets[0]
+    entry = PlannedGate(suite=suite.name, target=target, version=None, reasons=("gated",))
+    gated = gate_plan(
+        settings,
+        suite,
+        EvalPlan(gates=(entry,)),
+        options,
+        out_dir,
+        report_path=report_path,
+        evidence=evidence,
+        workers=workers,
+        on_shard=on_shard,
+        single=True,
     )
-    report = report.with_gate(result)
-    paths = write_reports(report, out_dir, baseline=baseline)
-    outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
-    if result.verdict == "fail":
-        why = list(report.notes) if result.answered_by_fallback else []
-        outcome.failure = (
-            f"eval gate failed for suite '{suite.name}' ({result.arm}): "
-            + "; ".join([*result.reasons, *why])
-            + f". Report: {display_path(paths['html'])}"
-        )
-        return outcome
-    arm = report.arm(result.arm)
-    if evidence and arm.prompt.alias != _prompt_alias(
-        settings, arm.prompt.name, arm.prompt.version
-    ):
-        notes.append("no evidence written: the run overrode the prompt's model alias")
-    elif evidence:
-        outcome.evidence = write_gate_evidence(
-            report, result, suite=suite.name, evidence_dir=suite.evidence_dir
-        )
+    (outcome,) = gated.outcomes
+    if outcome.failure is not None:
+        raise GateFailed(outcome.failure, summary=gated.summary)
     return outcome
-
-
-def _prompt_alias(settings: Settings, name: str, version: int) -> str:
-    from ..prompts import PromptRegistry  # noqa: PLC0415
-
-    registry = PromptRegistry.load(settings.prompts_dir, label_overrides={})
-    return registry.get(name, version=version).model
 
 
 def baseline(
@@ -275,29 +177,19 @@ def baseline(
     on_shard: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
     """Write `evals/baselines/<suite>.json` from a fresh run (or an existing whole report)."""
-    if from_report is not None:
-        report = read_streamed(from_report)
-    else:
-        if len(targets) != 1:
-            raise EvalConfigError(
-                "a baseline is one arm: give at most one --label/--version/--model"
-            )
-        report = run_report(
-            settings,
-            suite,
-            options,
-            targets,
-            workers=workers,
-            on_shard=on_shard,
-        )
-    try:
+    if from_report is None and len(targets) != 1:
+        raise EvalConfigError("a baseline is one arm: give at most one --label/--version/--model")
+    opened = (
+        read_streamed(from_report)
+        if from_report is not None
+        else open_report(settings, suite, options, targets, workers=workers, on_shard=on_shard)
+    )
+    with opened as report:
         if report.header.shard is not None or len(report.arms) != 1:
             raise EvalConfigError("a baseline must be one whole arm: merge shards, run one target")
-        report = report.with_gate(None)
-        path = write_report_json(report, suite.baseline_path)
-    finally:
-        report.close()
-    return Outcome(suite=suite, result=report, paths={"baseline": path})
+        ungated = report.with_gate(None)
+        path = write_report_json(ungated, suite.baseline_path)
+    return Outcome(suite=suite, result=ungated, paths={"baseline": path})
 
 
 def refresh(
@@ -390,7 +282,7 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
 def merge(paths: list[Path], out_dir: Path) -> Outcome:
     """Merge shard reports into one report (and its views) in `out_dir`."""
     reports = [read_report(p) for p in paths]
-    merged = StreamedReport.of(merge_reports(reports))
+    merged = Report.of(merge_reports(reports))
     written = write_reports(merged, out_dir)
     return Outcome(result=merged, paths=written)
 

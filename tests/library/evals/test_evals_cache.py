@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from squadkit.evals import EvalConfigError, RecordedResponse, ResponseCache, request_key
+from squadkit.evals.cache import scrubbed
 from squadkit.evals.report import RepeatResult
 from squadkit.gateway import CallResult, Completion
 
@@ -93,6 +94,79 @@ def test_an_interrupted_fresh_recording_leaves_the_old_file_whole(tmp_path: Path
 
     assert path.read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+class _RunFailed(Exception):
+    """A run that died while its cache was open."""
+
+
+def _record_then_fail(cache: ResponseCache, case: str, text: str) -> None:
+    with cache:
+        cache.put(_key(case), {"case": case}, _answer(text))
+        raise _RunFailed
+
+
+def test_a_cache_block_that_fails_keeps_what_it_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a"])
+
+    with pytest.raises(_RunFailed):
+        _record_then_fail(ResponseCache(path), "b", "b")
+
+    assert ResponseCache(path).get(_key("a")) == _answer("a")
+    assert ResponseCache(path).get(_key("b")) == _answer("b")
+
+
+def test_a_fresh_cache_block_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a", "b"])
+    before = path.read_bytes()
+
+    with pytest.raises(_RunFailed):
+        _record_then_fail(ResponseCache(path, fresh=True), "a", "changed")
+
+    assert path.read_bytes() == before
+
+
+def test_a_fresh_cache_block_that_succeeds_writes_only_what_it_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a", "stale"])
+
+    with ResponseCache(path, fresh=True) as fresh:
+        fresh.put(_key("a"), {"case": "a"}, _answer("a"))
+
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    assert ResponseCache(path).get(_key("stale")) is None
+
+
+def test_a_replay_block_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["a"])
+    before = path.stat().st_mtime_ns
+
+    with ResponseCache(path) as cache:
+        assert cache.get(_key("a")) == _answer("a")
+
+    assert path.stat().st_mtime_ns == before
+
+
+def test_a_redacted_recording_has_every_string_field_scrubbed() -> None:
+    email = "dana.lee@customer.example"
+    response = RecordedResponse(
+        text=f"write to {email}",
+        output={"rationale": [f"asked by {email}"], email: 1},
+        deployment=f"openai/{email}",
+        error=f"refused {email}",
+        alias="triage",
+        latency_s=0.25,
+    )
+
+    scrubbed_response = scrubbed(response, lambda text: text.replace(email, "[REDACTED]"))
+
+    assert email not in scrubbed_response.model_dump_json().replace(f'"{email}":', "")
+    assert scrubbed_response.output == {"rationale": ["asked by [REDACTED]"], email: 1}
+    assert scrubbed_response.latency_s == 0.25  # numbers are not content
+    assert response.text == f"write to {email}"  # a copy: the run's own record is unchanged
 
 
 def test_a_line_that_is_not_a_recording_is_named_by_file_and_line(tmp_path: Path) -> None:

@@ -55,6 +55,63 @@ def test_staging_prompt_passes_the_gate_in_replay(settings: Settings, tmp_path: 
     assert outcome.report.arm().prompt.version == 2
 
 
+def test_a_gate_of_an_overridden_model_alias_passes_without_evidence(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Evidence is for the alias the prompt names: the run knows it, and so does a gate of the
+    report it wrote (from the registry)."""
+    models = yaml.safe_load(settings.models_file.read_text(encoding="utf-8"))
+    models["aliases"]["triage2"] = models["aliases"]["triage"]  # the same chain, another name
+    settings.models_file.write_text(yaml.safe_dump(models), encoding="utf-8")
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+    target = suite.spec.target.model_copy(update={"model": "triage2"})
+    evidence = settings.evals_dir / "evidence" / "triage" / "v1.json"
+    before = evidence.read_bytes()
+    overridden = "no evidence written: the run overrode the prompt's model alias"
+
+    ran = workflow.gate(
+        settings, suite, RunOptions(mode="record", progress=False), [target], tmp_path / "run"
+    )
+    read = workflow.gate(
+        settings,
+        suite,
+        RunOptions(mode="replay", progress=False),
+        [suite.spec.target],
+        tmp_path / "read",
+        report_path=ran.paths["json"],
+    )
+
+    for outcome in (ran, read):
+        assert outcome.report.gate is not None
+        assert outcome.report.gate.verdict == "pass"
+        assert overridden in outcome.notes
+        assert outcome.evidence is None
+    assert evidence.read_bytes() == before
+
+
+def test_gating_a_report_gates_its_first_arm_whatever_the_suite_targets(
+    settings: Settings, tmp_path: Path
+) -> None:
+    suite = load_suite(settings.evals_dir / "triage.yaml")
+    replay = RunOptions(mode="replay", progress=False)
+    staging = suite.spec.target.model_copy(update={"label": "staging"})
+    ran = workflow.run(settings, suite, replay, [staging], tmp_path / "run")
+
+    outcome = workflow.gate(
+        settings,
+        suite,
+        replay,
+        [suite.spec.target],
+        tmp_path / "gate",
+        report_path=ran.paths["json"],
+        evidence=False,
+    )
+
+    assert outcome.report.arm().name == staging.arm_name
+    assert outcome.report.arm().prompt.version == 2
+    assert outcome.paths["json"] == tmp_path / "gate" / "triage" / "report.json"
+
+
 def test_a_deliberately_worse_prompt_fails_the_gate(settings: Settings, tmp_path: Path) -> None:
     """v3 drops the system message and pastes its instructions inside the ticket tags.
 

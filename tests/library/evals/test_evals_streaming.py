@@ -25,7 +25,7 @@ from squadkit.evals import (
 )
 from squadkit.evals.render import html_page, markdown_summary
 from squadkit.evals.runner import stream_suite
-from squadkit.evals.spool import read_streamed
+from squadkit.evals.spool import CaseFile, CaseList, Report, read_streamed
 from squadkit.gateway import load_models_config
 from squadkit.prompts import PromptRegistry
 from squadkit.settings import Settings
@@ -143,20 +143,22 @@ def test_streamed_views_are_those_of_the_whole_report(settings: Settings) -> Non
     suite = load_suite(settings.evals_dir / "triage.yaml")
     baseline = read_report(suite.baseline_path)
     options = RunOptions(mode="replay", progress=False)
-    streamed = asyncio.run(
-        stream_suite(suite, settings=settings, options=options, targets=list(suite.spec.matrix))
-    )
-    try:
-        whole = streamed.load()
-        gate = evaluate_gate(whole, suite.spec.gate, baseline)
-        assert evaluate_gate(streamed, suite.spec.gate, baseline) == gate
-        streamed, whole = streamed.with_gate(gate), whole.model_copy(update={"gate": gate})
-        assert "".join(streamed.json_pieces()) == whole.model_dump_json(indent=1) + "\n"
-        assert junit_xml(streamed) == _tree_junit(junit_xml(whole))
-        assert html_page(streamed, baseline) == html_page(whole, baseline)
-        assert markdown_summary(streamed, baseline) == markdown_summary(whole, baseline)
-    finally:
-        streamed.close()
+
+    async def run() -> None:
+        targets = list(suite.spec.matrix)
+        async with stream_suite(suite, settings=settings, options=options, targets=targets) as ran:
+            whole = ran.load()
+            gate = evaluate_gate(whole, suite.spec.gate, baseline)
+            assert evaluate_gate(ran, suite.spec.gate, baseline) == gate
+            streamed, whole = ran.with_gate(gate), whole.model_copy(update={"gate": gate})
+            assert "".join(streamed.json_pieces()) == whole.model_dump_json(indent=1) + "\n"
+            assert junit_xml(streamed) == _tree_junit(junit_xml(whole))
+            assert html_page(streamed, baseline) == html_page(whole, baseline)
+            assert markdown_summary(streamed, baseline) == markdown_summary(whole, baseline)
+            in_memory = Report.of(whole)
+            assert "".join(in_memory.json_pieces()) == "".join(streamed.json_pieces())
+
+    asyncio.run(run())
 
 
 def _tree_junit(text: str) -> str:
@@ -168,16 +170,13 @@ def _tree_junit(text: str) -> str:
 
 def test_a_baseline_is_read_case_by_case_as_it_was_written(settings: Settings) -> None:
     path = settings.evals_dir / "baselines" / "triage.json"
-    baseline = read_streamed(path)
-    try:
-        assert baseline.spool is not None  # its cases stay in the file until read
+    with read_streamed(path) as baseline:
+        assert isinstance(baseline.source, CaseFile)  # its cases stay in the file until read
         assert baseline.load() == read_report(path)
         assert "".join(baseline.json_pieces()) == path.read_text(encoding="utf-8")
         first = read_report(path).arm().cases[7]
         assert baseline.finder()(first.id) == first
         assert baseline.finder()("no-such-case") is None
-    finally:
-        baseline.close()
 
 
 def test_a_baseline_in_another_layout_is_read_whole(settings: Settings, tmp_path: Path) -> None:
@@ -185,7 +184,7 @@ def test_a_baseline_in_another_layout_is_read_whole(settings: Settings, tmp_path
     compact = tmp_path / "compact.json"
     compact.write_text(whole.model_dump_json(), encoding="utf-8")  # one line, no indent
 
-    baseline = read_streamed(compact)
-
-    assert baseline.whole == whole
-    assert [c.id for c in baseline.arm_scores()] == [c.id for c in whole.arm().cases]
+    with read_streamed(compact) as baseline:
+        assert isinstance(baseline.source, CaseList)
+        assert baseline.load() == whole
+        assert [c.id for c in baseline.arm_scores()] == [c.id for c in whole.arm().cases]
