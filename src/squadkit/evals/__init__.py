@@ -4,10 +4,11 @@
     report = await run_suite(suite, settings=settings, options=RunOptions(mode="replay"))
     verdict = evaluate_gate(report, suite.spec.gate, read_report(suite.baseline_path))
 
-`runner.stream_suite` is `run_suite` for large datasets: the dataset is read as the cases
-run, each finished case waits on disk and memory keeps its scores (`spool.StreamedReport`,
-which the gate and the views read like a report; `spool.read_streamed` reads a baseline
-that way).
+A run is one `runner.EvalRun` (a context manager owning its spool and recordings cache);
+`async with runner.stream_suite(...) as report` is `run_suite` for large datasets: the
+dataset is read as the cases run, each finished case waits on disk and memory keeps its
+scores (`spool.Report`, the one report type the gate and the views read, whole or
+streamed; `with spool.read_streamed(path)` reads a baseline that way).
 
 The `squad eval` commands (run, gate, baseline, compare, merge) are thin shells over
 `workflow`. Replaying recordings never imports litellm.

@@ -239,10 +239,6 @@ class Report:
         yield "\n"
 
 
-# The name of `Report` while only a streamed run had it; `squadkit.evals` still exports it.
-StreamedReport = Report
-
-
 def as_report(report: EvalReport | Report) -> Report:
     """`report` as a `Report` (a whole `EvalReport` keeps its cases in memory)."""
     return report if isinstance(report, Report) else Report.of(report)
