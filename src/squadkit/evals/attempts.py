@@ -98,16 +98,9 @@ class RunningArm:
 
     def result(self, cases: Sequence[CaseScores], scorers: list[ScorerInfo]) -> ArmResult:
         """The arm's part of the report (its cases are kept apart: `ArmResult.cases` is empty)."""
-        version = self.version
         return ArmResult(
             name=self.target.arm_name,
-            prompt=PromptInfo(
-                name=version.name,
-                version=version.version,
-                label=version.label,
-                hash=version.content_hash,
-                alias=self.alias,
-            ),
+            prompt=PromptInfo.of(self.version.ref, self.alias),
             models={alias: sorted(found) for alias, found in sorted(self.answered.items())},
             cases=[],
             summary=summarize_scores(cases, scorers),

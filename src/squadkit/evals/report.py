@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..calls import CallResult
+from ..calls import CallResult, PromptRef
 from ..files import atomic_write, display_path
 from .errors import EvalConfigError
 from .stats import mean, mean_interval, percentile
@@ -87,11 +87,19 @@ class ArmSummary(_Model):
 
 
 class PromptInfo(_Model):
+    """An arm's `PromptRef` and the alias it ran on, as report.json spells them (`hash`)."""
+
     name: str
     version: int
     label: str | None
     hash: str
     alias: str
+
+    @classmethod
+    def of(cls, ref: PromptRef, alias: str) -> PromptInfo:
+        return cls(
+            name=ref.name, version=ref.version, label=ref.label, hash=ref.content_hash, alias=alias
+        )
 
 
 class ArmResult(_Model):
