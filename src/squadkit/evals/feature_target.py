@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..calls import Completion, Message, PromptRef, RenderedPrompt
+from ..calls import Completion, Message, PromptRef
 from ..errors import SquadError
 from ..gateway.errors import DeadlineExceeded, GatewayError, InvalidOutput, ProviderUnavailable
+from ..gateway.protocol import PromptCalls
 from ..prompts import PromptInputError, PromptRegistry, PromptVersion
 from .cache import RecordedResponse
 
@@ -50,7 +51,7 @@ class PinnedRegistry(PromptRegistry):
 
 
 @dataclass
-class RecordedGateway:
+class RecordedGateway(PromptCalls):
     """The gateway one feature call sees in an eval: one case, one sample, the run's mode.
 
     `alias_override` (an arm's `model`) answers the calls made for `prompt` on another
@@ -63,18 +64,6 @@ class RecordedGateway:
     prompt: str
     alias_override: str | None = None
     calls: list[RecordedResponse] = field(default_factory=list)
-
-    async def acomplete_prompt(
-        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
-    ) -> Completion:
-        return await self.acomplete(
-            rendered.model,
-            rendered.messages,
-            params=rendered.params,
-            output_schema=rendered.output_schema,
-            prompt=rendered.ref,
-            deadline_s=deadline_s,
-        )
 
     async def acomplete(
         self,

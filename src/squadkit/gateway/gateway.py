@@ -30,12 +30,12 @@ from ..calls import (
     Message,
     NoopObserver,
     PromptRef,
-    RenderedPrompt,
     RouterCall,
 )
 from .config import ModelsConfig, load_models_config
 from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
+from .protocol import PromptCalls
 from .router import (
     ChainPlan,
     Link,
@@ -56,7 +56,7 @@ __all__ = ["Gateway"]
 T = TypeVar("T")
 
 
-class Gateway:
+class Gateway(PromptCalls):
     """Calls model aliases from `config/models.yaml`. Build one per process and reuse it."""
 
     def __init__(
@@ -102,19 +102,6 @@ class Gateway:
         return f"Gateway(aliases={sorted(self.config.aliases)}, source={self.config.source})"
 
     # -- calls -------------------------------------------------------------------------
-    async def acomplete_prompt(
-        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
-    ) -> Completion:
-        """Ask the rendered prompt's alias to answer it (`acomplete` with its parts)."""
-        return await self.acomplete(
-            rendered.model,
-            rendered.messages,
-            params=rendered.params,
-            output_schema=rendered.output_schema,
-            prompt=rendered.ref,
-            deadline_s=deadline_s,
-        )
-
     async def acomplete(
         self,
         alias: str,
