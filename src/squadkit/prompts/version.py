@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from .. import json_schema
 from .errors import PromptInputError
 from .sandbox import render_budget, render_message, sandbox
 
@@ -153,9 +154,7 @@ class PromptVersion:
     def _input_validator(self) -> Validator | None:
         if self.spec.input_schema is None:
             return None
-        from jsonschema import Draft202012Validator  # noqa: PLC0415 - only when rendering
-
-        return Draft202012Validator(self.spec.input_schema)
+        return json_schema.validator(self.spec.input_schema)  # jsonschema only when rendering
 
     def validate_inputs(self, inputs: dict[str, Any]) -> None:
         """Raise `PromptInputError` naming the first missing, extra or wrong-typed input."""
@@ -177,15 +176,14 @@ class PromptVersion:
             if missing:
                 raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
             return
-        from jsonschema.exceptions import best_match  # noqa: PLC0415
-
-        error = best_match(validator.iter_errors(inputs))
+        error = json_schema.best_error(validator, inputs)
         if error is None:
             return
         if error.validator == "required":
-            missing = [name for name in error.validator_value if name not in inputs]
+            required: list[str] = error.validator_value  # type: ignore[assignment]
+            missing = [name for name in required if name not in inputs]
             raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
-        where = ".".join(str(part) for part in error.absolute_path) or "(inputs)"
+        where = json_schema.where(error, separator=".", root="(inputs)")
         raise PromptInputError(f"{self.ident}: input '{where}': {_short(error.message)}")
 
     def declared_inputs(self) -> set[str]:
