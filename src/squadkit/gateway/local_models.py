@@ -25,6 +25,7 @@ A real model should beat them; the eval suite's baseline shows by how much.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -158,8 +159,13 @@ _STOPWORDS = frozenset(
 )
 
 
+@functools.cache
+def _tag(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<{name}>(.*?)</{name}>", re.IGNORECASE | re.DOTALL)
+
+
 def _tagged(name: str, text: str) -> str | None:
-    match = re.search(rf"<{name}>(.*?)</{name}>", text, flags=re.IGNORECASE | re.DOTALL)
+    match = _tag(name).search(text)
     return match.group(1).strip() if match else None
 
 

@@ -28,6 +28,7 @@ ticket's body or a rule from the prompt, and the answers change the way they wou
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ _IGNORED = frozenset(
     }
 )  # fmt: skip
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
+_LINE = re.compile(r"[^\n]*")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_TICKET_TAG = re.compile(r"<ticket>.*?</ticket>", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
     return -1
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of the piece; Term is frozen
 def make_term(piece: str) -> Term | None:
     units: list[tuple[str, ...]] = []
     negated = False
@@ -154,6 +159,14 @@ def read_rubric(instructions: str) -> Rubric:
     return rubric
 
 
+@functools.lru_cache(maxsize=64)
+def _rubric_of(instructions: str) -> Rubric:
+    """`read_rubric`, once per distinct instructions: a prompt's instructions are the same on
+    every call (the ticket is cut out of them) and reading them was most of this model's time.
+    The rubric is shared, so it is only read, never changed."""
+    return read_rubric(instructions)
+
+
 @dataclass(frozen=True)
 class Ticket:
     """The ticket as stems, with where each stem is in the text (to quote it) and which part
@@ -175,12 +188,12 @@ class Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
         parts: list[tuple[str, int, int, bool, bool]] = []
         in_headers = True
-        for line in re.finditer(r"[^\n]*", text):
+        for line in _LINE.finditer(text):
             header = _HEADER.match(line.group(0)) if in_headers else None
             if not line.group(0).strip() and parts:
                 in_headers = False
             is_subject = bool(header) and header.group(1).lower() == "subject"  # type: ignore[union-attr]
-            for token in re.finditer(r"[a-z0-9]+(?:'[a-z]+)?", line.group(0).lower()):
+            for token in _WORD.finditer(line.group(0).lower()):
                 start, end = line.start() + token.start(), line.start() + token.end()
                 parts.append((stem(token.group(0)), start, end, is_subject, bool(header)))
         return cls(
@@ -207,11 +220,14 @@ class Ticket:
 
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
     """The ticket's words that match the term (as written), and whether in the subject."""
+    where = ticket.where  # a phrase whose first word the ticket lacks is not looked for
     for synonym in term.synonyms:
-        found = ticket.find(synonym)
+        found = ticket.find(synonym) if synonym and synonym[0] in where else None
         if found:
             return found
-    hits = [found for unit in term.units if (found := ticket.find(unit))]
+    hits = [
+        found for unit in term.units if unit and unit[0] in where and (found := ticket.find(unit))
+    ]
     if hits and len(hits) * 2 >= len(term.units):
         return hits[0][0], any(in_subject for _, in_subject in hits)
     return None
@@ -235,7 +251,7 @@ def _level_terms(rubric: Rubric, level: str) -> list[Term]:
 
 def triage_by_rubric(instructions: str, ticket_text: str) -> dict[str, str]:
     """Queue, priority and a rationale quoting the ticket, from the prompt's own rubric."""
-    rubric = read_rubric(instructions)
+    rubric = _rubric_of(instructions)
     ticket = Ticket.read(ticket_text)
     hits = {queue: _matches(terms, ticket) for queue, terms in rubric.queues.items()}
     scores = {
@@ -288,5 +304,5 @@ def rubric_model(
     if ticket is None:
         users = [text_of(m) for m in readable if m.get("role") == "user"]
         ticket = users[-1] if users else ""
-    instructions = re.sub(r"<ticket>.*?</ticket>", " ", everything, flags=re.DOTALL | re.I)
+    instructions = _TICKET_TAG.sub(" ", everything)
     return triage_by_rubric(instructions, ticket)
