@@ -1,5 +1,6 @@
 """JSON Schema validation behind one boundary: one validator per schema, checked schemas."""
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -62,5 +63,81 @@ def test_gateway_refuses_an_invalid_output_schema_with_a_config_error() -> None:
 
 def test_importing_the_boundary_does_not_import_jsonschema() -> None:
     code = "import sys, squadkit.json_schema; print('jsonschema' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
     assert result.stdout.strip() == "False"
+
+
+TRIAGE_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["queue", "priority", "rationale"],
+    "properties": {
+        "queue": {"type": "string", "enum": ["billing", "technical"]},
+        "priority": {"type": "string", "enum": ["low", "urgent"]},
+        "rationale": {"type": "string", "minLength": 1, "maxLength": 20, "description": "why"},
+    },
+}
+QUICK_SCHEMAS: list[Any] = [
+    TRIAGE_OUTPUT,
+    {"$schema": "https://json-schema.org/draft/2020-12/schema", **TRIAGE_OUTPUT},
+    {"type": ["integer", "null"]},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "array"},
+    {"enum": ["a", 1, True, None]},
+    {"const": "a"},
+    {"properties": {"n": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+    {"properties": {"n": False}, "required": ["m"]},
+    {"additionalProperties": True, "minLength": 2},
+    {"type": "string", "format": "email"},
+    True,
+    False,
+]
+INSTANCES: list[Any] = [
+    {"queue": "billing", "priority": "low", "rationale": "refund"},
+    {"queue": "billing", "priority": "low", "rationale": ""},
+    {"queue": "billing", "priority": "low", "rationale": "x" * 21},
+    {"queue": "sales", "priority": "low", "rationale": "refund"},
+    {"queue": "billing", "priority": "low"},
+    {"queue": "billing", "priority": "low", "rationale": "refund", "extra": 1},
+    {"n": 1, "m": "x"},
+    {"n": 1.0, "m": 2},
+    {"n": True},
+    {"m": "a", "n": None},
+    {1: "a"},
+    [],
+    ["a"],
+    "a",
+    "ab",
+    "not an email",
+    1,
+    1.0,
+    1.5,
+    True,
+    False,
+    None,
+]
+
+
+@pytest.mark.parametrize("schema", QUICK_SCHEMAS, ids=lambda s: json.dumps(s)[:40])
+def test_the_quick_check_accepts_only_what_jsonschema_accepts(schema: Any) -> None:
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - the reference
+
+    reference = Draft202012Validator(schema)
+    shared = json_schema.validator(schema)
+    for instance in INSTANCES:
+        valid = reference.is_valid(instance)
+        assert (json_schema.best_error(shared, instance) is None) is valid, instance
+        assert (json_schema.first_error(shared, instance) is None) is valid, instance
+        if json_schema._certainly_valid(shared, instance):
+            assert valid, instance
+
+
+def test_a_valid_answer_to_a_plain_schema_skips_jsonschema() -> None:
+    shared = json_schema.validator(TRIAGE_OUTPUT)
+    assert json_schema._certainly_valid(shared, INSTANCES[0])
+    assert not json_schema._certainly_valid(shared, INSTANCES[3])  # jsonschema says why
+    pattern = json_schema.validator({"type": "string", "pattern": "^a"})
+    assert not json_schema._certainly_valid(pattern, "a")  # no quick check: jsonschema alone
