@@ -262,14 +262,10 @@ class GenAIObserver:
         if completion.fallback_used:
             record_metric(sc.METRIC_FALLBACKS, 1, metric_attributes)
 
-        answer = Answer(
-            completion.text,
-            completion.output,
-            inputs_text(record.messages),
-            record.output_schema,
-        )
-        self._score(record, answer)
+        self._score(record, completion)
         record.span.end(None)
+        if not logger.isEnabledFor(logging.INFO):
+            return  # the log line's fields are not worth building for nobody
         logger.info(
             "%s alias '%s' answered by %s in %.3f s",
             self._operation,
@@ -320,9 +316,15 @@ class GenAIObserver:
             },
         )
 
-    def _score(self, record: CallRecord, answer: Answer) -> None:
+    def _score(self, record: CallRecord, completion: Completion) -> None:
         if not self._scorers or not self._sampler.should_sample():
-            return
+            return  # what the scorers read is built only for the sampled answers
+        answer = Answer(
+            completion.text,
+            completion.output,
+            inputs_text(record.messages),
+            record.output_schema,
+        )
         prompt_name = record.prompt.name if record.prompt else record.alias
         version = str(record.prompt.version) if record.prompt else "-"
         labels: Attributes = {sc.PROMPT_NAME: prompt_name, sc.PROMPT_VERSION: version}
