@@ -76,6 +76,11 @@ class Term:
     units: tuple[tuple[str, ...], ...]
     synonyms: tuple[tuple[str, ...], ...]
 
+    @functools.cached_property
+    def heads(self) -> frozenset[str]:
+        """The first word of each unit and synonym: a ticket with none of them cannot match."""
+        return frozenset(phrase[0] for phrase in (*self.units, *self.synonyms) if phrase)
+
 
 @dataclass
 class Rubric:
@@ -186,23 +191,26 @@ class Ticket:
     @classmethod
     def read(cls, text: str) -> Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
-        parts: list[tuple[str, int, int, bool, bool]] = []
+        stems: list[str] = []
+        spans: list[tuple[int, int]] = []
+        subject: list[bool] = []
+        header: list[bool] = []  # a header line other than the subject (tier, channel)
         in_headers = True
         for line in _LINE.finditer(text):
-            header = _HEADER.match(line.group(0)) if in_headers else None
-            if not line.group(0).strip() and parts:
+            content = line.group(0)
+            found = _HEADER.match(content) if in_headers else None
+            if not content.strip() and stems:
                 in_headers = False
-            is_subject = bool(header) and header.group(1).lower() == "subject"  # type: ignore[union-attr]
-            for token in _WORD.finditer(line.group(0).lower()):
-                start, end = line.start() + token.start(), line.start() + token.end()
-                parts.append((stem(token.group(0)), start, end, is_subject, bool(header)))
-        return cls(
-            text,
-            tuple(p[0] for p in parts),
-            tuple((p[1], p[2]) for p in parts),
-            tuple(p[3] for p in parts),
-            tuple(p[4] and not p[3] for p in parts),
-        )
+            is_subject = found is not None and found.group(1).lower() == "subject"
+            is_header = found is not None and not is_subject
+            offset = line.start()
+            for token in _WORD.finditer(content.lower()):
+                start, end = token.span()
+                stems.append(stem(token.group(0)))
+                spans.append((offset + start, offset + end))
+                subject.append(is_subject)
+                header.append(is_header)
+        return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 
     def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
         """The phrase as the ticket writes it (first place outside the tier and channel
@@ -221,6 +229,8 @@ class Ticket:
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
     """The ticket's words that match the term (as written), and whether in the subject."""
     where = ticket.where  # a phrase whose first word the ticket lacks is not looked for
+    if term.heads.isdisjoint(where):
+        return None
     for synonym in term.synonyms:
         found = ticket.find(synonym) if synonym and synonym[0] in where else None
         if found:
