@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from .. import json_schema
 from .errors import PromptInputError
-from .sandbox import render_budget, render_message, sandbox
+from .sandbox import count_rendered, render_budget, render_message, sandbox
 
 if TYPE_CHECKING:
     import jinja2
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..gateway import PromptRef
 
 PROMPT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+_JINJA_STARTS = ("{{", "{%", "{#")  # the sandbox's delimiters (it has no line statements)
 
 
 class MessageTemplate(BaseModel):
@@ -113,6 +114,9 @@ class PromptVersion:
     variables: frozenset[str]
     label: str | None = None
     _compiled: dict[int, jinja2.Template] = field(default_factory=dict, compare=False, repr=False)
+    # The text of each message with no Jinja syntax at all (no "{{", "{%" or "{#"): the same for
+    # any inputs, so rendered once (a render builds a Jinja context: most of its cost).
+    _constant: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -199,12 +203,19 @@ class PromptVersion:
         produced = 0
         with render_budget():
             for index, message in enumerate(self.spec.message_templates()):
+                where = f"{self.path.as_posix()}: messages[{index}]"
+                constant = self._constant.get(index)
+                if constant is not None:
+                    content, produced = count_rendered(constant, where, produced)
+                    messages.append({"role": message.role, "content": content})
+                    continue
                 template = self._compiled.get(index)
                 if template is None:
                     template = sandbox().from_string(message.content)
                     self._compiled[index] = template
-                where = f"{self.path.as_posix()}: messages[{index}]"
                 content, produced = render_message(template, inputs, where, produced)
+                if not any(start in message.content for start in _JINJA_STARTS):
+                    self._constant[index] = content
                 messages.append({"role": message.role, "content": content})
         return RenderedPrompt(
             name=self.name,
