@@ -229,7 +229,10 @@ class Ticket:
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
     """The ticket's words that match the term (as written), and whether in the subject."""
     where = ticket.where  # a phrase whose first word the ticket lacks is not looked for
-    if term.heads.isdisjoint(where):
+    for head in term.heads:
+        if head in where:
+            break
+    else:
         return None
     for synonym in term.synonyms:
         found = ticket.find(synonym) if synonym and synonym[0] in where else None
