@@ -7,11 +7,16 @@ cases / concurrency x latency = 1000 / 50 x 0.1 s = 2.0 s; the script prints the
 wall time next to it (litellm's import is reported separately). `--workers N` splits the
 run across N processes as `squad eval run --workers N` does (forked after the import).
 
+The fake server runs in this process unless `--base-url` names one already listening (the
+harness passes the one its bare-litellm reference calls): in this process, its own CPU is
+counted against the runner's throughput, which a real provider's never is.
+
     cd <squad repo> && .venv/bin/python <template>/benchmarks/library/eval_concurrency.py \
-        [--root .] [--cases 1000] [--concurrency 50] [--workers 1]
+        [--root .] [--cases 1000] [--concurrency 50] [--workers 1] [--base-url URL]
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -92,13 +97,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=1, help="processes (as --workers)")
+    parser.add_argument(
+        "--base-url", help="a fake provider already listening (default: one in this process)"
+    )
     args = parser.parse_args()
     source = squad_workspace(args.root)
     os.environ["FAKE_PROVIDER_KEY"] = "sk-fake"
-    with FakeOpenAIServer() as server, tempfile.TemporaryDirectory() as tmp:
-        server.default = Reply.ok(ANSWER, latency_s=args.latency)
-        root = Path(tmp)
-        build_repo(source, root, server.base_url, args.cases, args.concurrency)
+    with contextlib.ExitStack() as stack:
+        server = None
+        base_url = args.base_url
+        if base_url is None:
+            server = stack.enter_context(FakeOpenAIServer())
+            server.default = Reply.ok(ANSWER, latency_s=args.latency)
+            base_url = server.base_url
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        build_repo(source, root, base_url, args.cases, args.concurrency)
         settings = Settings(root=root)
         suite = load_suite(root / "evals" / "bench.yaml")
         options = RunOptions(mode="live", progress=False)
@@ -124,7 +137,10 @@ def main() -> None:
     print(f"throughput:            {summary.cases / wall:.0f} cases/s")
     p50, p95 = summary.latency_p50_s * 1000, summary.latency_p95_s * 1000
     print(f"latency p50 / p95:     {p50:.0f} / {p95:.0f} ms")
-    print(f"requests at the fake:  {server.request_count}")
+    if server is not None:
+        print(f"requests at the fake:  {server.request_count}")
+    else:
+        print(f"provider:              {base_url} (another process)")
 
 
 if __name__ == "__main__":

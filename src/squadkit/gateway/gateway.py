@@ -137,16 +137,19 @@ class Gateway(PromptCalls):
         started = time.perf_counter()
         try:
             try:
-                completion = await asyncio.wait_for(
-                    self._answer(
-                        chain=chain,
-                        call=call,
-                        params=dict(params or {}),
-                        output_schema=output_schema,
-                        started=started,
-                    ),
-                    timeout=deadline,
+                answer = self._answer(
+                    chain=chain,
+                    call=call,
+                    params=dict(params or {}),
+                    output_schema=output_schema,
+                    started=started,
                 )
+                if deadline > 0 and self._never_waits(chain):
+                    # `wait_for` could not time it out: the call would end in the first step
+                    # of its task. Awaited here, it costs no task and no timer of its own.
+                    completion = await answer
+                else:
+                    completion = await asyncio.wait_for(answer, timeout=deadline)
             except TimeoutError:
                 if self._bundle is not None:
                     self._bundle.recorder.pop(call.call_id)
@@ -221,6 +224,13 @@ class Gateway(PromptCalls):
                 finish_reason=last.finish_reason,
                 failures=last.failures,
             )
+
+    def _never_waits(self, chain: list[Link]) -> bool:
+        """True when the call suspends nowhere: offline models only (answered in-process,
+        no I/O) and no `routing.max_in_flight` slot to wait for."""
+        return self.config.routing.max_in_flight is None and all(
+            link.deployment.is_local for link in chain
+        )
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """A slot among `routing.max_in_flight`; waiting for it counts against the deadline."""

@@ -3,21 +3,19 @@
 The gateway's protocol when a call has an `output_schema`: parse the answer (a ```json
 fence is tolerated), validate it, and on a problem ask the model once more with
 `repair_messages`; a second problem is `InvalidOutput`. Kept apart from the call
-machinery so the protocol reads in one place; jsonschema is imported on first use.
+machinery so the protocol reads in one place; validators come from `json_schema`, which
+imports jsonschema on first use and builds one validator per schema.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .. import json_schema
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
 
 # Part of the gateway's structured-output protocol (not a feature prompt): what the model
 # is told when its first answer did not parse or validate.
@@ -44,24 +42,6 @@ def repair_messages(
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
-@functools.lru_cache(maxsize=64)
-def output_validator(schema_json: str) -> Validator:
-    """A checked validator per distinct output schema, built once.
-
-    `jsonschema.validate` re-checks the schema itself on every call (about 1.5 ms, a
-    fifth of litellm's own cost per call); jsonschema is imported only when first needed.
-    """
-    from jsonschema import SchemaError, validators  # noqa: PLC0415
-
-    schema = json.loads(schema_json)
-    validator_class = validators.validator_for(schema)
-    try:
-        validator_class.check_schema(schema)
-    except SchemaError as error:
-        raise ConfigError(f"the output schema itself is invalid: {error.message}") from None
-    return validator_class(schema)
-
-
 def parse_output(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
     """(parsed JSON, None) or (None, what is wrong). No schema: no parsing at all."""
     if schema is None:
@@ -74,11 +54,11 @@ def parse_output(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str 
         value = json.loads(candidate)
     except json.JSONDecodeError as error:
         return None, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
-    from jsonschema.exceptions import best_match  # noqa: PLC0415 - cached after first use
-
-    validator = output_validator(json.dumps(schema, sort_keys=True))
-    problem = best_match(validator.iter_errors(value))
+    try:
+        validator = json_schema.validator(schema, dialect="declared", checked=True)
+    except json_schema.InvalidSchema as error:
+        raise ConfigError(f"the output schema itself is invalid: {error}") from None
+    problem = json_schema.best_error(validator, value)
     if problem is not None:
-        where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
-        return None, f"{where}: {problem.message}"
+        return None, json_schema.described(problem)
     return value, None

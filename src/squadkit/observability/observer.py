@@ -41,7 +41,7 @@ from .attributes import (
 )
 from .quality import Answer, DriftMonitor, QualitySampler, Scorer
 from .redaction import Redactor
-from .telemetry import Attributes, NoTelemetry, SpanHandle, Telemetry
+from .telemetry import NO_SPAN, Attributes, NoTelemetry, SpanHandle, Telemetry
 
 if TYPE_CHECKING:  # the gateway's types; observability never imports the gateway at run time
     from ..calls import CallContext, Completion, PromptRef, RouterCall
@@ -203,6 +203,8 @@ class GenAIObserver:
             )
         if attempt.deployment is not None:
             record.attempts += 1
+            if record.span is NO_SPAN:
+                return  # no backend records spans: the event's attributes would go nowhere
             record.span.add_event(
                 sc.ATTEMPT_EVENT,
                 {
@@ -219,29 +221,9 @@ class GenAIObserver:
         deployment = completion.deployment
         response_model = sc.model_name(deployment)
         metric_attributes = record.base | {sc.RESPONSE_MODEL: response_model}
-        span_attributes: Attributes = {
-            sc.RESPONSE_MODEL: response_model,
-            sc.ATTEMPTS: completion.attempts,
-            sc.FALLBACK_USED: completion.fallback_used,
-            sc.USAGE_INPUT_TOKENS: completion.input_tokens,
-            sc.USAGE_OUTPUT_TOKENS: completion.output_tokens,
-            sc.COST_USD: completion.cost_usd,
-        }
         finish = {"finish_reason": completion.finish_reason} if completion.finish_reason else {}
-        if completion.finish_reason:
-            span_attributes[sc.RESPONSE_FINISH_REASONS] = [completion.finish_reason]
-        if self.capture_content:
-            span_attributes[sc.OUTPUT_MESSAGES] = json.dumps(
-                [
-                    {
-                        "role": "assistant",
-                        "parts": [{"type": "text", "content": self._redact(completion.text)}],
-                        **finish,
-                    }
-                ],
-                ensure_ascii=False,
-            )
-        record.span.set_attributes(span_attributes)
+        if record.span is not NO_SPAN:  # no backend records spans: nothing to describe
+            record.span.set_attributes(self._answer_attributes(completion, response_model))
 
         record_metric = self.telemetry.record
         record_metric(sc.METRIC_DURATION, completion.latency_s, metric_attributes)
@@ -254,14 +236,10 @@ class GenAIObserver:
         if completion.fallback_used:
             record_metric(sc.METRIC_FALLBACKS, 1, metric_attributes)
 
-        answer = Answer(
-            completion.text,
-            completion.output,
-            inputs_text(record.messages),
-            record.output_schema,
-        )
-        self._score(record, answer)
+        self._score(record, completion)
         record.span.end(None)
+        if not logger.isEnabledFor(logging.INFO):
+            return  # the log line's fields are not worth building for nobody
         logger.info(
             "%s alias '%s' answered by %s in %.3f s",
             self._operation,
@@ -284,6 +262,32 @@ class GenAIObserver:
                 "outcome": "ok",
             },
         )
+
+    def _answer_attributes(self, completion: Completion, response_model: str) -> Attributes:
+        """The span attributes of an answered call."""
+        attributes: Attributes = {
+            sc.RESPONSE_MODEL: response_model,
+            sc.ATTEMPTS: completion.attempts,
+            sc.FALLBACK_USED: completion.fallback_used,
+            sc.USAGE_INPUT_TOKENS: completion.input_tokens,
+            sc.USAGE_OUTPUT_TOKENS: completion.output_tokens,
+            sc.COST_USD: completion.cost_usd,
+        }
+        finish = {"finish_reason": completion.finish_reason} if completion.finish_reason else {}
+        if completion.finish_reason:
+            attributes[sc.RESPONSE_FINISH_REASONS] = [completion.finish_reason]
+        if self.capture_content:
+            attributes[sc.OUTPUT_MESSAGES] = json.dumps(
+                [
+                    {
+                        "role": "assistant",
+                        "parts": [{"type": "text", "content": self._redact(completion.text)}],
+                        **finish,
+                    }
+                ],
+                ensure_ascii=False,
+            )
+        return attributes
 
     def _failed(self, record: CallRecord, error: BaseException | None) -> None:
         error_type = type(error).__name__ if error is not None else "_OTHER"
@@ -312,9 +316,15 @@ class GenAIObserver:
             },
         )
 
-    def _score(self, record: CallRecord, answer: Answer) -> None:
+    def _score(self, record: CallRecord, completion: Completion) -> None:
         if not self._scorers or not self._sampler.should_sample():
-            return
+            return  # what the scorers read is built only for the sampled answers
+        answer = Answer(
+            completion.text,
+            completion.output,
+            inputs_text(record.messages),
+            record.output_schema,
+        )
         prompt_name = record.prompt.name if record.prompt else record.alias
         version = str(record.prompt.version) if record.prompt else "-"
         labels: Attributes = {sc.PROMPT_NAME: prompt_name, sc.PROMPT_VERSION: version}

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import json_schema
 from .config import DriftConfig, QualityConfig
 
 logger = logging.getLogger(__name__)
@@ -65,30 +66,18 @@ def _verdict(scorer: str, ok: bool, explanation: str) -> QualityScore:
     return QualityScore(scorer, 1.0 if ok else 0.0, "pass" if ok else "fail", explanation)
 
 
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
-
-
-def _validator(schema: Mapping[str, Any]) -> Any:
-    """Compiled validator per schema object (prompt schemas are long-lived)."""
-    cached = _VALIDATORS.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        from jsonschema import Draft202012Validator  # noqa: PLC0415 - only sampled answers pay
-
-        cached = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(dict(schema)))
-    return cached[1]
-
-
 def score_schema_valid(answer: Answer) -> QualityScore | None:
     """Skipped (None) when the call had no output schema."""
     if answer.output_schema is None:
         return None
     if answer.output is None:
         return _verdict("schema_valid", False, "answer is not JSON")
-    error = next(iter(_validator(answer.output_schema).iter_errors(answer.output)), None)
+    # Only sampled answers get here, so only they import jsonschema.
+    validator = json_schema.validator(answer.output_schema)
+    error = json_schema.first_error(validator, answer.output)
     if error is None:
         return _verdict("schema_valid", True, "matches the output schema")
-    where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-    return _verdict("schema_valid", False, f"{where}: {error.validator} failed")
+    return _verdict("schema_valid", False, f"{json_schema.where(error)}: {error.validator} failed")
 
 
 def make_refusal_scorer(phrases: Sequence[str]) -> Scorer:

@@ -10,22 +10,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pydantic
 from pydantic import ValidationError
 
+from .. import json_schema
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem
 from .hashing import content_hash
 from .sandbox import sandbox
 from .version import PromptSpec, PromptVersion
-
-if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
 
 VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.yaml$")
 
@@ -289,22 +286,12 @@ def _schema_error(schema: Any, at: tuple[str, ...]) -> tuple[tuple[str, ...], st
                 shallow[keyword] = dict.fromkeys(children, True)
     shallow_key = json.dumps(shallow, sort_keys=True, default=str)
     if shallow_key not in _schema_ok:
-        from jsonschema.exceptions import best_match  # noqa: PLC0415
-
-        error = best_match(_metaschema_validator().iter_errors(shallow))
+        error = json_schema.best_error(json_schema.metaschema_validator(), shallow)
         if error is not None:
             return (*at, *(str(part) for part in error.absolute_path)), error.message
         _schema_ok.add(shallow_key)
     _schema_ok.add(key)
     return None
-
-
-@cache
-def _metaschema_validator() -> Validator:
-    from jsonschema import Draft202012Validator  # noqa: PLC0415
-
-    meta = Draft202012Validator.META_SCHEMA
-    return Draft202012Validator(meta, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _describe_error(kind: str, loc: tuple[Any, ...], message: str) -> str:

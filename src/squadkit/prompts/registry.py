@@ -115,6 +115,9 @@ class PromptRegistry:
         self._versions = versions
         self.labels = labels
         self.label_overrides = dict(label_overrides)
+        # The version each label served, kept: a request's `get` then reuses one object
+        # and what it caches (the input validator), instead of a new copy per call.
+        self._served: dict[tuple[str, int, str], PromptVersion] = {}
 
     @classmethod
     def load(
@@ -186,7 +189,11 @@ class PromptRegistry:
                 f"{self.labels_path}: label {name}:{served}{pinned} points to v{number}, "
                 f"which does not exist (versions: {_list(versions)})"
             )
-        return versions[number].with_label(served)
+        served_version = self._served.get((name, number, served))
+        if served_version is None:
+            served_version = versions[number].with_label(served)
+            self._served[(name, number, served)] = served_version
+        return served_version
 
     def pin_problems(self) -> list[str]:
         """One line per `SQUAD_PROMPT_LABEL__<NAME>` pin this registry cannot serve.

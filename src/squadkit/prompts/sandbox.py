@@ -245,3 +245,14 @@ def render_message(
     except RecursionError:
         raise PromptRenderError(f"{where}: the template recursed too deeply") from None
     return "".join(parts), produced
+
+
+def count_rendered(text: str, where: str, produced: int) -> tuple[str, int]:
+    """`render_message` for a message already rendered once whose text cannot vary (it has no
+    Jinja syntax): `text`, counted against the render's budget like a rendered one."""
+    produced += len(text)
+    try:
+        _check_size(produced, "the rendered text")
+    except _TooLarge as error:
+        raise PromptRenderError(f"{where}: too large: {error}") from None
+    return text, produced

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from .. import json_schema
 from ..calls import PromptRef, RenderedPrompt
 from .errors import PromptInputError
-from .sandbox import render_budget, render_message, sandbox
+from .sandbox import count_rendered, render_budget, render_message, sandbox
 
 if TYPE_CHECKING:
     import jinja2
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 
 PROMPT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+_JINJA_STARTS = ("{{", "{%", "{#")  # the sandbox's delimiters (it has no line statements)
 
 
 class MessageTemplate(BaseModel):
@@ -84,6 +86,9 @@ class PromptVersion:
     variables: frozenset[str]
     label: str | None = None
     _compiled: dict[int, jinja2.Template] = field(default_factory=dict, compare=False, repr=False)
+    # The text of each message with no Jinja syntax at all (no "{{", "{%" or "{#"): the same for
+    # any inputs, so rendered once (a render builds a Jinja context: most of its cost).
+    _constant: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -132,9 +137,7 @@ class PromptVersion:
     def _input_validator(self) -> Validator | None:
         if self.spec.input_schema is None:
             return None
-        from jsonschema import Draft202012Validator  # noqa: PLC0415 - only when rendering
-
-        return Draft202012Validator(self.spec.input_schema)
+        return json_schema.validator(self.spec.input_schema)  # jsonschema only when rendering
 
     def validate_inputs(self, inputs: dict[str, Any]) -> None:
         """Raise `PromptInputError` naming the first missing, extra or wrong-typed input."""
@@ -156,15 +159,14 @@ class PromptVersion:
             if missing:
                 raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
             return
-        from jsonschema.exceptions import best_match  # noqa: PLC0415
-
-        error = best_match(validator.iter_errors(inputs))
+        error = json_schema.best_error(validator, inputs)
         if error is None:
             return
         if error.validator == "required":
-            missing = [name for name in error.validator_value if name not in inputs]
+            required: list[str] = error.validator_value  # type: ignore[assignment]
+            missing = [name for name in required if name not in inputs]
             raise PromptInputError(f"{self.ident}: input '{missing[0]}' is required")
-        where = ".".join(str(part) for part in error.absolute_path) or "(inputs)"
+        where = json_schema.where(error, separator=".", root="(inputs)")
         raise PromptInputError(f"{self.ident}: input '{where}': {_short(error.message)}")
 
     def declared_inputs(self) -> set[str]:
@@ -180,12 +182,19 @@ class PromptVersion:
         produced = 0
         with render_budget():
             for index, message in enumerate(self.spec.message_templates()):
+                where = f"{self.path.as_posix()}: messages[{index}]"
+                constant = self._constant.get(index)
+                if constant is not None:
+                    content, produced = count_rendered(constant, where, produced)
+                    messages.append({"role": message.role, "content": content})
+                    continue
                 template = self._compiled.get(index)
                 if template is None:
                     template = sandbox().from_string(message.content)
                     self._compiled[index] = template
-                where = f"{self.path.as_posix()}: messages[{index}]"
                 content, produced = render_message(template, inputs, where, produced)
+                if not any(start in message.content for start in _JINJA_STARTS):
+                    self._constant[index] = content
                 messages.append({"role": message.role, "content": content})
         return RenderedPrompt(
             ref=self.ref,

@@ -66,7 +66,13 @@ def get_context(request: Request) -> ServiceContext:
     return context
 
 
-Context = Annotated[ServiceContext, Depends(get_context)]
+async def _context(request: Request) -> ServiceContext:
+    # An async dependency: FastAPI runs a plain `def` one in its thread pool, and handing
+    # each request to a worker thread and back cost more than the rest of the request.
+    return get_context(request)
+
+
+Context = Annotated[ServiceContext, Depends(_context)]
 """A route parameter typed `Context` receives the process's `ServiceContext`."""
 
 PromptLabel = Annotated[

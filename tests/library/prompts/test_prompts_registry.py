@@ -1,5 +1,6 @@
 """Loading, label resolution and sandboxed rendering of prompt versions."""
 
+import json
 import time
 from pathlib import Path
 
@@ -264,3 +265,32 @@ def test_bounded_operations_within_the_cap_render_as_jinja_does(repo: Path) -> N
     text = version.render({"subject": "Charged twice"}).text
 
     assert text == "Charged twiceCharged twice|  Charged twice  |0,1,2|    x|xb|1024|01"
+
+
+def test_a_message_without_jinja_syntax_renders_the_same_every_time(repo: Path) -> None:
+    system = 'Answer with JSON: {"queue": ...}.\r\nNo delimiters here.\n'
+    body = (
+        "description: d\nmodel: triage\nmessages:\n"
+        f"  - {{role: system, content: {json.dumps(system)}}}\n"
+        f"  - {{role: user, content: {json.dumps(OPEN + ' subject ' + CLOSE)}}}\n"
+    )
+    write_prompt(repo, "probe", 1, body)
+    version = PromptRegistry.load(repo / "prompts").get("probe", version=1)
+    first = version.render({"subject": "one"})
+    second = version.render({"subject": "two"})
+    assert first.messages[0] == second.messages[0]  # rendered by Jinja once, then reused
+    assert first.messages[0]["content"] == 'Answer with JSON: {"queue": ...}.\nNo delimiters here.'
+    assert second.messages[1]["content"] == "two"
+
+
+def test_a_reused_message_still_counts_against_the_render_cap(repo: Path) -> None:
+    body = (
+        "description: d\nmodel: triage\nmessages:\n"
+        f"  - {{role: system, content: {json.dumps('x' * 600_000)}}}\n"
+        f"  - {{role: user, content: {json.dumps(OPEN + ' subject ' + CLOSE)}}}\n"
+    )
+    write_prompt(repo, "probe", 1, body)
+    version = PromptRegistry.load(repo / "prompts").get("probe", version=1)
+    version.render({"subject": "short"})
+    with pytest.raises(PromptRenderError, match=r"messages\[1\]: too large: "):
+        version.render({"subject": "y" * 500_000})

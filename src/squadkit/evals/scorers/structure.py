@@ -1,18 +1,16 @@
 """Scorers of the answer's shape: is_json, json_schema, length. jsonschema is imported only
-when a schema scorer runs.
+when a schema scorer runs (`squadkit.json_schema`, which builds one validator per schema).
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from ... import json_schema
 from .base import MISSING, Score, ScoreContext, ScorerBase, get_path, short
-
-if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
 
 
 class IsJson(ScorerBase):
@@ -39,19 +37,10 @@ class JsonSchemaValid(ScorerBase):
     @model_validator(mode="after")
     def _valid_schema(self) -> JsonSchemaValid:
         if self.schema_def is not None:
-            from jsonschema import Draft202012Validator  # noqa: PLC0415
-            from jsonschema.exceptions import SchemaError  # noqa: PLC0415
-
-            try:
-                Draft202012Validator.check_schema(self.schema_def)
-            except SchemaError as error:
-                raise ValueError(f"not a valid JSON Schema: {error.message}") from None
+            problem = json_schema.schema_problem(self.schema_def)
+            if problem is not None:
+                raise ValueError(f"not a valid JSON Schema: {problem}")
         return self
-
-    def _validator(self, schema: dict[str, Any]) -> Validator:
-        from jsonschema import Draft202012Validator  # noqa: PLC0415
-
-        return Draft202012Validator(schema)
 
     async def score(self, ctx: ScoreContext) -> Score:
         schema = self.schema_def if self.schema_def is not None else ctx.output_schema
@@ -59,12 +48,10 @@ class JsonSchemaValid(ScorerBase):
             return Score.of(0, "no schema: the prompt has no output_schema; set 'schema'")
         if ctx.output is None:
             return Score.of(0, "answer is not JSON")
-        from jsonschema.exceptions import best_match  # noqa: PLC0415
-
-        error = best_match(self._validator(schema).iter_errors(ctx.output))
+        error = json_schema.best_error(json_schema.validator(schema), ctx.output)
         if error is None:
             return Score.of(1, "valid against the schema")
-        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+        where = json_schema.where(error, separator=".")
         return Score.of(0, f"{where}: {short(error.message, 120)}")
 
 

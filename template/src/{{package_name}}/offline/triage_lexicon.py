@@ -10,11 +10,13 @@ Nothing here names a queue, a priority level's rule or a dataset's content.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of a word; tickets repeat their words
 def stem(word: str) -> str:
     """A crude English stem: "charges", "charged", "charging" and "charge" all give "charg"."""
     word = word.lower().replace("'", "")

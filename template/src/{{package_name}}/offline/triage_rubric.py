@@ -29,6 +29,7 @@ ticket's body or a rule from the prompt, and the answers change the way they wou
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ _IGNORED = frozenset(
     }
 )  # fmt: skip
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
+_LINE = re.compile(r"[^\n]*")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_TICKET_TAG = re.compile(r"<ticket>.*?</ticket>", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,11 @@ class Term:
     text: str
     units: tuple[tuple[str, ...], ...]
     synonyms: tuple[tuple[str, ...], ...]
+
+    @functools.cached_property
+    def heads(self) -> frozenset[str]:
+        """The first word of each unit and synonym: a ticket with none of them cannot match."""
+        return frozenset(phrase[0] for phrase in (*self.units, *self.synonyms) if phrase)
 
 
 @dataclass
@@ -95,6 +104,7 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
     return -1
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of the piece; Term is frozen
 def make_term(piece: str) -> Term | None:
     units: list[tuple[str, ...]] = []
     negated = False
@@ -155,6 +165,14 @@ def read_rubric(instructions: str) -> Rubric:
     return rubric
 
 
+@functools.lru_cache(maxsize=64)
+def _rubric_of(instructions: str) -> Rubric:
+    """`read_rubric`, once per distinct instructions: a prompt's instructions are the same on
+    every call (the ticket is cut out of them) and reading them was most of this model's time.
+    The rubric is shared, so it is only read, never changed."""
+    return read_rubric(instructions)
+
+
 @dataclass(frozen=True)
 class Ticket:
     """The ticket as stems, with where each stem is in the text (to quote it) and which part
@@ -174,23 +192,26 @@ class Ticket:
     @classmethod
     def read(cls, text: str) -> Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
-        parts: list[tuple[str, int, int, bool, bool]] = []
+        stems: list[str] = []
+        spans: list[tuple[int, int]] = []
+        subject: list[bool] = []
+        header: list[bool] = []  # a header line other than the subject (tier, channel)
         in_headers = True
-        for line in re.finditer(r"[^\n]*", text):
-            header = _HEADER.match(line.group(0)) if in_headers else None
-            if not line.group(0).strip() and parts:
+        for line in _LINE.finditer(text):
+            content = line.group(0)
+            found = _HEADER.match(content) if in_headers else None
+            if not content.strip() and stems:
                 in_headers = False
-            is_subject = header is not None and header.group(1).lower() == "subject"
-            for token in re.finditer(r"[a-z0-9]+(?:'[a-z]+)?", line.group(0).lower()):
-                start, end = line.start() + token.start(), line.start() + token.end()
-                parts.append((stem(token.group(0)), start, end, is_subject, bool(header)))
-        return cls(
-            text,
-            tuple(p[0] for p in parts),
-            tuple((p[1], p[2]) for p in parts),
-            tuple(p[3] for p in parts),
-            tuple(p[4] and not p[3] for p in parts),
-        )
+            is_subject = found is not None and found.group(1).lower() == "subject"
+            is_header = found is not None and not is_subject
+            offset = line.start()
+            for token in _WORD.finditer(content.lower()):
+                start, end = token.span()
+                stems.append(stem(token.group(0)))
+                spans.append((offset + start, offset + end))
+                subject.append(is_subject)
+                header.append(is_header)
+        return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 
     def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
         """The phrase as the ticket writes it (first place outside the tier and channel
@@ -208,11 +229,19 @@ class Ticket:
 
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
     """The ticket's words that match the term (as written), and whether in the subject."""
+    where = ticket.where  # a phrase whose first word the ticket lacks is not looked for
+    for head in term.heads:
+        if head in where:
+            break
+    else:
+        return None
     for synonym in term.synonyms:
-        found = ticket.find(synonym)
+        found = ticket.find(synonym) if synonym and synonym[0] in where else None
         if found:
             return found
-    hits = [found for unit in term.units if (found := ticket.find(unit))]
+    hits = [
+        found for unit in term.units if unit and unit[0] in where and (found := ticket.find(unit))
+    ]
     if hits and len(hits) * 2 >= len(term.units):
         return hits[0][0], any(in_subject for _, in_subject in hits)
     return None
@@ -236,7 +265,7 @@ def _level_terms(rubric: Rubric, level: str) -> list[Term]:
 
 def triage_by_rubric(instructions: str, ticket_text: str) -> dict[str, str]:
     """Queue, priority and a rationale quoting the ticket, from the prompt's own rubric."""
-    rubric = read_rubric(instructions)
+    rubric = _rubric_of(instructions)
     ticket = Ticket.read(ticket_text)
     hits = {queue: _matches(terms, ticket) for queue, terms in rubric.queues.items()}
     scores = {
@@ -289,5 +318,5 @@ def rubric_model(
     if ticket is None:
         users = [text_of(m) for m in readable if m.get("role") == "user"]
         ticket = users[-1] if users else ""
-    instructions = re.sub(r"<ticket>.*?</ticket>", " ", everything, flags=re.DOTALL | re.I)
+    instructions = _TICKET_TAG.sub(" ", everything)
     return triage_by_rubric(instructions, ticket)
