@@ -44,23 +44,12 @@ class PromptCalls:
     """`acomplete_prompt` in terms of `acomplete`, written once for every gateway.
 
     `Gateway` and the evals' recorded gateway inherit it, so a rendered prompt is unpacked
-    into the call in one place.
+    into the call in one place; `self` is typed as the protocol, so the class it is mixed
+    into supplies `acomplete`.
     """
 
-    async def acomplete(
-        self,
-        alias: str,
-        messages: Sequence[Message],
-        *,
-        params: Mapping[str, Any] | None = None,
-        output_schema: Mapping[str, Any] | None = None,
-        prompt: PromptRef | None = None,
-        deadline_s: float | None = None,
-    ) -> Completion:
-        raise NotImplementedError
-
     async def acomplete_prompt(
-        self, rendered: RenderedPrompt, *, deadline_s: float | None = None
+        self: ModelGateway, rendered: RenderedPrompt, *, deadline_s: float | None = None
     ) -> Completion:
         """Ask the rendered prompt's alias to answer it: its messages, params, schema, ref."""
         return await self.acomplete(
