@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import ConfigError
 from ..yaml_lines import line_in_text, load_yaml
+from .redaction import DEFAULT_PATTERNS
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _TRUE = {"1", "true", "yes", "on"}
@@ -76,12 +77,7 @@ class RedactionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    patterns: tuple[str, ...] = (
-        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-        r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}",
-        r"\bAKIA[0-9A-Z]{16}\b",
-        r"(?i:bearer)\s+[A-Za-z0-9._\-]{8,}",
-    )
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
     replacement: str = "[REDACTED]"
 
     @field_validator("patterns")
