@@ -5,11 +5,43 @@ Only *where things are* and *how the process behaves* live here. What the team t
 `evals/`, so it is reviewed like code.
 """
 
+import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from .errors import ConfigError
+from .files import display_path, read_text
+
+
+class _BoundedDotEnv(DotEnvSettingsSource):
+    """`.env` read like every team file: within the size cap, and not UTF-8 is one line
+    naming it (pydantic-settings would let a `UnicodeDecodeError` escape as a traceback)."""
+
+    def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
+        try:
+            text = read_text(file_path)
+        except UnicodeDecodeError as error:
+            raise ConfigError(
+                f"{display_path(file_path)}: not UTF-8 text (byte {error.start}); save it as "
+                "UTF-8 with one NAME=value per line"
+            ) from None
+        return parse_env_vars(
+            dotenv_values(stream=io.StringIO(text)),
+            self.case_sensitive,
+            self.env_ignore_empty,
+            self.env_parse_none_str,
+        )
 
 
 class Settings(BaseSettings):
@@ -56,10 +88,16 @@ class Settings(BaseSettings):
         default=16, gt=0, description="In-flight requests per client address; more get 429."
     )
     service_deadline_s: float = Field(
-        default=30.0, gt=0, description="Overall deadline of one feature call; then 504."
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Overall deadline of one feature call; then 504.",
     )
     service_shutdown_timeout_s: float = Field(
-        default=30.0, ge=0, description="How long shutdown waits for in-flight requests."
+        default=30.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="How long shutdown waits for in-flight requests.",
     )
     service_trusted_proxies: str = Field(
         default="",
@@ -67,6 +105,19 @@ class Settings(BaseSettings):
         "the client (per-client limits, logs). Empty: the peer address is the client, "
         "whatever headers a request sends.",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources in the usual order, `.env` read within its cap."""
+        del dotenv_settings
+        return (init_settings, env_settings, _BoundedDotEnv(settings_cls), file_secret_settings)
 
     @property
     def trusted_proxies(self) -> list[str]:

@@ -192,7 +192,9 @@ class EvalRun:
         the run's spool (scrubbed) as it finishes, memory holding only its scores."""
         spool = self._stack.enter_context(CaseSpool(self._spool_dir))
         fresh = self.options.mode == "record" and self.options.fresh_recordings
-        with ResponseCache(self.suite.recordings_path, fresh=fresh, redact=self._redact) as cache:
+        with ResponseCache(
+            self.suite.recordings_path, fresh=fresh, redact=self._redact, root=self.settings.root
+        ) as cache:
             caller = ModelCaller(
                 settings=self.settings,
                 models=self.models,

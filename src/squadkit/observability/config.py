@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..files import read_text
 from ..yaml_lines import line_in_text, load_yaml
 from .redaction import DEFAULT_PATTERNS
 
@@ -106,7 +107,7 @@ def load_observability_config(path: Path) -> ObservabilityConfig:
     if not path.is_file():
         return ObservabilityConfig()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except UnicodeDecodeError as error:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
