@@ -23,6 +23,9 @@ from pydantic_settings.sources.utils import parse_env_vars
 from .errors import ConfigError
 from .files import display_path, read_text
 
+DOTENV_FILE = ".env"
+"""Read from the working directory by every command that reads settings."""
+
 
 class _BoundedDotEnv(DotEnvSettingsSource):
     """`.env` read like every team file: within the size cap, and not UTF-8 is one line
@@ -49,7 +52,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="SQUAD_",
-        env_file=".env",
+        # `.env` is read by `_BoundedDotEnv` (settings_customise_sources): pydantic-settings'
+        # own reader would run first, unbounded, with a traceback for a non-UTF-8 file.
+        env_file=None,
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
@@ -117,7 +122,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The usual sources in the usual order, `.env` read within its cap."""
         del dotenv_settings
-        return (init_settings, env_settings, _BoundedDotEnv(settings_cls), file_secret_settings)
+        dotenv = _BoundedDotEnv(settings_cls, env_file=DOTENV_FILE, env_file_encoding="utf-8")
+        return (init_settings, env_settings, dotenv, file_secret_settings)
 
     @property
     def trusted_proxies(self) -> list[str]:

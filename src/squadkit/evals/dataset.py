@@ -123,6 +123,11 @@ def iter_cases(path: Path) -> Iterator[tuple[int, Case]]:
         yield index, case
 
 
+def numbered_cases(path: Path) -> Iterator[tuple[int, Case]]:
+    """The (line number, case) pairs of `path`, for messages that name a case's line."""
+    return _read(path, None)
+
+
 def load_dataset(path: Path) -> Dataset:
     """Read and validate every line of `path`, holding every case; blank lines are skipped."""
     info = scan_dataset(path)

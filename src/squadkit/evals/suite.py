@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..files import display_path, read_text
+from ..files import display_path, keep_inside, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
 from .scorers import LlmJudge, ScorerSpec
@@ -260,6 +260,9 @@ def load_suite(
             f"{where}{f':{number}' if number else ''}: field 'dataset': {spec.dataset} leads "
             "out of the repository; keep datasets under evals/"
         )
+    for kept in (suite.recordings_path, suite.baseline_path):  # a symlink out of the repo
+        if kept.is_symlink() or kept.exists():
+            keep_inside(kept, repository)
     if not suite.dataset_path.is_file():
         raise EvalConfigError(
             f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"

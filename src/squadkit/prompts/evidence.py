@@ -63,7 +63,8 @@ def write_evidence(evidence_dir: Path, evidence: Evidence) -> Path:
 def read_evidence(path: Path) -> Evidence:
     """Read one evidence file; a malformed file is a `PromptFileError` naming it."""
     try:
-        data = json.loads(read_text(path))
+        # evals/evidence/<prompt>/v<N>.json: refused when it leads out of the repository
+        data = json.loads(read_text(path, root=path.parents[3] if len(path.parents) > 3 else None))
     except FileNotFoundError:
         raise PromptFileError(Problem(path, "evidence file not found", kind="invalid")) from None
     except RecursionError:

@@ -80,9 +80,12 @@ class LabelsFile(BaseModel):
 
 
 def read_labels(path: Path) -> LabelsFile:
-    """Read and validate the labels file; an absent file has no labels."""
+    """Read and validate the labels file; an absent file has no labels.
+
+    `prompts/labels.yaml` leading out of the repository (the folder holding `prompts/`) is
+    refused: what serves production must be what the repository reviews."""
     try:
-        text = read_text(path)
+        text = read_text(path, root=path.parent.parent)
     except UnicodeDecodeError as error:
         raise PromptFileError(
             Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")

@@ -25,7 +25,7 @@ _HEADER = (
 def read_lock(path: Path) -> dict[str, str]:
     """`{"<name>/v<N>.yaml": "sha256:<hex>"}`; an absent lock file locks nothing."""
     try:
-        text = read_text(path)
+        text = read_text(path, root=path.parent.parent)  # the repository holding prompts/
     except UnicodeDecodeError as error:
         raise PromptFileError(
             Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")
