@@ -26,7 +26,9 @@ _MIN_SECRET_LENGTH = 8
 
 _WORD = r"A-Za-z0-9._%+\-"  # the characters of an email's local part
 """The characters of an email's local part: a token any default pattern may be glued to."""
-_REST_OF_WORD = rf"[{_WORD}@]*+"
+# The rest of the token, glued addresses included, but not a sentence's final dots: what
+# follows those is outside the token, so nothing a pattern could match is left behind.
+_REST_OF_WORD = rf"(?:[{_WORD}@]*[A-Za-z0-9_%+\-@])?+"
 
 DEFAULT_PATTERNS: tuple[str, ...] = (
     # Each starts with one character (a quick reject in the alternation), then a lookbehind
