@@ -16,7 +16,7 @@ kept by hand:
 Copier's validators are Jinja and cannot import a module the template ships (a Jinja
 extension would have to be installed beside Copier), so this script writes the result to
 `hooks/reserved_names.jinja`, which the `package_name` validator imports;
-`tests/template/test_answers.py` fails when the file and this derivation disagree.
+`tests/template/test_answers.py` fails when the file misses a name this derivation refuses.
 
     .venv/bin/python hooks/reserved_names.py          # rewrite hooks/reserved_names.jinja
     .venv/bin/python hooks/reserved_names.py --check  # exit 1 when it is out of date
@@ -108,7 +108,7 @@ def render() -> str:
     lines = [
         "{#- Written by hooks/reserved_names.py (its docstring says why); do not edit by hand.",
         f"    Python {sys.version_info.major}.{sys.version_info.minor}'s standard library, "
-        "uv.lock's distributions, the render's names. -#}",
+        "uv.lock's distributions' import names, the render's own names. -#}",
         "{%- set reserved = {",
         *(f'    "{name}": "{why}",' for name, why in reserved().items()),
         "} -%}",
@@ -120,11 +120,15 @@ def render() -> str:
 def main() -> int:
     text = render()
     if sys.argv[1:] == ["--check"]:
+        # Every name derived here must be refused; names the file holds beyond them (another
+        # Python's standard library, a dependency since dropped) only refuse more.
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
+        missing = sorted(set(reserved()) - set(re.findall(r'^    "([^"]+)": ', current, re.M)))
+        if missing:
             print(
-                f"error: {OUTPUT.relative_to(ROOT)} is out of date; run "
-                "`.venv/bin/python hooks/reserved_names.py`",
+                f"error: {OUTPUT.relative_to(ROOT)} does not refuse {', '.join(missing[:10])}"
+                f"{' ...' if len(missing) > 10 else ''}; run "
+                "`.venv/bin/python hooks/reserved_names.py` and commit the result",
                 file=sys.stderr,
             )
             return 1
