@@ -186,7 +186,15 @@ def atomic_write(path: Path, text: str | Iterable[str]) -> None:
 
 
 def _umask() -> int:
-    """The process's umask (read by setting it, so set straight back)."""
+    """The process's umask: from /proc where it is shown (Linux), else by setting it and
+    setting it straight back (a thread creating a file meanwhile would see 0o022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

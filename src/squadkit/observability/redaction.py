@@ -24,8 +24,7 @@ from collections.abc import Iterable, Mapping
 _SECRET_ENV = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
 _MIN_SECRET_LENGTH = 8
 
-_WORD = r"A-Za-z0-9._%+\-"  # the characters of an email's local part
-"""The characters of an email's local part: a token any default pattern may be glued to."""
+_WORD = r"A-Za-z0-9._%+\-"  # an email's local part: a token any default pattern may be glued to
 # The rest of the token, glued addresses included, but not a sentence's final dots: what
 # follows those is outside the token, so nothing a pattern could match is left behind.
 _REST_OF_WORD = rf"(?:[{_WORD}@]*[A-Za-z0-9_%+\-@])?+"
@@ -43,7 +42,7 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 
 
 def secret_env_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Values of variables named like secrets (`*_API_KEY`, `*_WORD`...), longest first."""
+    """Values of variables named like secrets (`*_API_KEY`, `*_TOKEN`...), longest first."""
     env = os.environ if environ is None else environ
     values = {
         value
