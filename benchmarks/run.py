@@ -832,14 +832,18 @@ def tracing_overhead(repo: Path, quick: bool) -> None:
 REDACTION_ROW = re.compile(r"^(\S.*?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", re.M)
 
 
-def bench_redaction(repeats: int) -> None:
+def bench_redaction(repeats: int, megabytes: float = 10.0) -> None:
     """library/redaction.py with the template's own config/observability.yaml, each input
-    `repeats` times: 10 MB of prose and of issue 24's adversarial near-misses."""
+    `repeats` times: 10 MB of prose and of issue 24's adversarial near-misses (the 1 s
+    target is for 10 MB; a smaller run, as in the harness's test, is judged pro rata)."""
     script = LIBRARY / "redaction.py"
     samples: dict[str, list[float]] = {}
     outputs = []
     for _ in range(repeats):
-        result = run([str(TOOLS / "python"), str(script)], cwd=TEMPLATE / "template")
+        result = run(
+            [str(TOOLS / "python"), str(script), "--mb", str(megabytes)],
+            cwd=TEMPLATE / "template",
+        )
         outputs.append(result.output)
         for name, _mb, seconds, _rate in REDACTION_ROW.findall(result.output):
             samples.setdefault(name, []).append(float(seconds))
@@ -849,7 +853,9 @@ def bench_redaction(repeats: int) -> None:
         return
     for name, seconds in samples.items():
         found = figure(f"redact 10 MB: {name}", "s", samples=seconds, target="< 1 s")
-        found.meets_target = statistics.median(seconds) < 1
+        found.meets_target = statistics.median(seconds) < megabytes / 10
+        if megabytes != 10:
+            found.note = f"{megabytes:g} MB, not 10"
 
 
 def descendants(root: int) -> list[int]:
