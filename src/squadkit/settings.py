@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     )
 
     # The service (`squad serve`); unused when the repo was rendered without it.
-    service_host: str = Field(default="127.0.0.1", description="Interface uvicorn binds.")
+    service_host: str = Field(
+        default="127.0.0.1", max_length=253, description="Interface uvicorn binds."
+    )
     service_port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port.")
     service_max_body_bytes: int = Field(
         default=65_536, gt=0, description="Larger request bodies get 413 before being read."
@@ -106,6 +108,7 @@ class Settings(BaseSettings):
     )
     service_trusted_proxies: str = Field(
         default="",
+        max_length=4096,
         description="Comma-separated addresses of the proxies whose X-Forwarded-For names "
         "the client (per-client limits, logs). Empty: the peer address is the client, "
         "whatever headers a request sends.",
