@@ -492,6 +492,18 @@ TEAM_FILES = [
         ),
     ),
     Bad(
+        "dataset-line-over-the-cap",
+        RUN,
+        "datasets/triage.jsonl:41: longer than the 1 MiB cap for one line",
+        _append_bytes(DATASET, lambda: b'{"id": "' + b"a" * 2_000_000 + b'"}\n'),
+    ),
+    Bad(
+        "evidence-symlink-out-of-the-repo",
+        PROMOTE,
+        "evals/evidence/triage/v2.json: leads out of the repository",
+        _symlink(EVIDENCE, "/etc/hostname"),
+    ),
+    Bad(
         "dotenv-not-utf8",
         ("info",),
         ".env: not UTF-8",
@@ -554,6 +566,12 @@ SETTINGS = [
         CHECK_MODELS,
         "SQUAD_SERVICE_DEADLINE_S='inf'",
         env={"SQUAD_SERVICE_DEADLINE_S": "inf"},
+    ),
+    Bad(
+        "host-too-long",
+        CHECK_MODELS,
+        "SQUAD_SERVICE_HOST=",
+        env={"SQUAD_SERVICE_HOST": "h" * 300},
     ),
     Bad(
         "package-a-path",
