@@ -46,11 +46,14 @@ def display_path(path: Path) -> str:
 MiB = 1024 * 1024
 TEAM_FILE_CAP = 1 * MiB
 """A file a team edits or a command writes for review: models, observability, labels, the
-lock, a prompt version, a suite, a baseline, evidence, `.env` (the largest is ~50 KB)."""
+lock, a prompt version, a suite, evidence, `.env`, the contract (the largest shipped, the
+contract, is 16 KB)."""
 LINE_CAP = 1 * MiB
-"""One line of a dataset or a recordings file (a case, or one answer, with its request)."""
+"""One line of a dataset or a recordings file (a case, or one answer, with its request:
+the longest shipped line is 1.4 KB; a prompt's input schema allows a 20,000-character body)."""
 REPORT_CAP = 512 * MiB
-"""A report or plan a command wrote (`report.json` of 100,000 cases is ~150 MB)."""
+"""A report, baseline or plan a command wrote (the template's baseline of 157 cases is
+361 KB: about 2.3 KB a case, so the cap holds some 200,000 cases)."""
 
 
 class UnreadableFile(ConfigError):
