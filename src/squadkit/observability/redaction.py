@@ -8,11 +8,11 @@ to that pair of braces.
 
 Redaction runs on every captured body, so it must stay linear in the text's length: a
 pattern such as `[a-z.]+@[a-z.]+\\.[a-z]{2,}` is tried from every position of a long run
-of letters and takes quadratic time (issue 24 measured 10.6 s on 80,000 characters). The default patterns
-below start only where a token starts (a lookbehind), use possessive quantifiers (no
-backtracking) and extend a match over the rest of its token, so an address glued to
-another secret is still scrubbed whole; `make bench` measures 10 MB of text, adversarial
-runs included.
+of letters and takes quadratic time (issue 24 measured 10.6 s on 80,000 characters). The
+default patterns below start only where a token starts (a lookbehind), use possessive
+quantifiers (no backtracking) and extend a match over the rest of its token, so an address
+glued to another secret is still scrubbed whole; `make bench` measures 10 MB of text,
+adversarial runs included.
 """
 
 from __future__ import annotations
