@@ -25,6 +25,7 @@ import functools
 import importlib
 import os
 import pkgutil
+import re
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -47,9 +48,18 @@ def squad_package() -> str | None:
     return _squad_package(os.environ.get(PACKAGE_ENV) or None)
 
 
+_IMPORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 @functools.cache
 def _squad_package(named: str | None) -> str | None:
     if named:
+        if len(named) > 200 or not _IMPORT_NAME.fullmatch(named):
+            raise ConfigError(
+                f"{PACKAGE_ENV}={named!r}: not a Python import name (letters, digits and "
+                "underscores, dotted); set it to the squad's package, or unset it to use the "
+                f"'{ENTRY_POINT_GROUP}' entry point"
+            )
         return named
     found = sorted({point.value for point in entry_points(group=ENTRY_POINT_GROUP)})
     if len(found) > 1:

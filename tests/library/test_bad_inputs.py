@@ -77,6 +77,25 @@ def _dataset_line(number: int, line: str) -> Break:
     return edit
 
 
+def _symlink(relative: str, target: str) -> Break:
+    def edit(repo: Path) -> None:
+        path = repo / relative
+        path.unlink(missing_ok=True)
+        path.symlink_to(target)
+
+    return edit
+
+
+def _append_bytes(relative: str, make: Callable[[], bytes]) -> Break:
+    """Append what `make` builds (called at break time: a 20 MB case costs nothing unrun)."""
+
+    def edit(repo: Path) -> None:
+        with (repo / relative).open("ab") as file:
+            file.write(make())
+
+    return edit
+
+
 def _both(*edits: Break) -> Break:
     def edit(repo: Path) -> None:
         for one in edits:
@@ -180,7 +199,7 @@ TEAM_FILES = [
         "observability-bad-regex",
         GATE,
         "observability.yaml",
-        _replace(OBSERVABILITY, "'\\bAKIA[0-9A-Z]{16}\\b'", "'[unclosed'"),
+        _replace(OBSERVABILITY, "'A(?<=\\bA)KIA[0-9A-Z]{16}", "'[unclosed'  #"),
     ),
     Bad(
         "observability-not-yaml",
@@ -392,6 +411,104 @@ TEAM_FILES = [
         "record it with",
         _write(RECORDINGS, ""),
     ),
+    Bad(
+        "recordings-symlink-out-of-the-repo",
+        GATE,
+        "recordings/triage.jsonl: leads out of the repository",
+        _symlink(RECORDINGS, "/dev/zero"),
+    ),
+    Bad(
+        "recordings-line-of-20-mb",
+        GATE,
+        "recordings/triage.jsonl:121: longer than the 1 MiB cap for one line",
+        _append_bytes(RECORDINGS, lambda: b'{"key": "' + b"a" * 20_000_000 + b'"}\n'),
+    ),
+    Bad(
+        "recordings-line-100k-deep",
+        GATE,
+        "recordings/triage.jsonl:121: not a recording",
+        _append_bytes(RECORDINGS, lambda: b"[" * 100_000 + b"]" * 100_000 + b"\n"),
+    ),
+    Bad(
+        "recordings-negative-latency-and-free-cost",
+        GATE,
+        "not a recording: field 'response.latency_s'",
+        _replace(RECORDINGS, '"latency_s":0.', '"latency_s":-5,"cost_usd":"free","x":0.', -1),
+    ),
+    Bad(
+        "baseline-100k-deep",
+        GATE,
+        "baselines/triage.json: not a readable JSON report (nested too deeply)",
+        _write(BASELINE, "[" * 100_000 + "]" * 100_000),
+    ),
+    Bad(
+        "labels-version-a-boolean",
+        CHECK_PROMPTS,
+        "labels.yaml:10: field 'labels.triage.production'",
+        _replace(LABELS, "production: 1", "production: true"),
+    ),
+    Bad(
+        "labels-symlink-out-of-the-repo",
+        CHECK_PROMPTS,
+        "prompts/labels.yaml: leads out of the repository",
+        _symlink(LABELS, "/etc/hostname"),
+    ),
+    Bad(
+        "models-larger-than-the-cap",
+        CHECK_MODELS,
+        "config/models.yaml: larger than the 1 MiB cap",
+        _append(MODELS, "# padding\n" * 120_000),
+    ),
+    Bad(
+        "prompt-larger-than-the-cap",
+        CHECK_PROMPTS,
+        "prompts/triage/v3.yaml: larger than the 1 MiB cap",
+        _write("prompts/triage/v3.yaml", "# padding\n" * 120_000),
+    ),
+    Bad(
+        "models-timeout-infinite",
+        CHECK_MODELS,
+        "timeout_s",
+        _replace(MODELS, "timeout_s: 5", "timeout_s: 1e309"),
+    ),
+    Bad(
+        "models-api-base-a-file-url",
+        CHECK_MODELS,
+        "api_base",
+        _replace(
+            MODELS,
+            "      - model: local/triage-rules-v1\n",
+            "      - model: openai/gpt-4o-mini\n        api_base: file:///etc/passwd\n",
+        ),
+    ),
+    Bad(
+        "dataset-input-against-the-schema-live",
+        (*RUN, "--mode", "live"),
+        "datasets/triage.jsonl:3: field 'inputs.customer_tier': Input should be 'free'",
+        _dataset_line(
+            3,
+            '{"id": "x", "inputs": {"subject": "s", "body": "b", "customer_tier": "platinum", '
+            '"channel": "email"}, "expected": {"queue": "billing", "priority": "high"}}',
+        ),
+    ),
+    Bad(
+        "dataset-line-over-the-cap",
+        RUN,
+        "datasets/triage.jsonl:41: longer than the 1 MiB cap for one line",
+        _append_bytes(DATASET, lambda: b'{"id": "' + b"a" * 2_000_000 + b'"}\n'),
+    ),
+    Bad(
+        "evidence-symlink-out-of-the-repo",
+        PROMOTE,
+        "evals/evidence/triage/v2.json: leads out of the repository",
+        _symlink(EVIDENCE, "/etc/hostname"),
+    ),
+    Bad(
+        "dotenv-not-utf8",
+        ("info",),
+        ".env: not UTF-8",
+        _write(".env", b"SQUAD_LOG_LEVEL=\xff\xfe\x00\x01\n"),
+    ),
 ]
 
 SETTINGS = [
@@ -443,6 +560,36 @@ SETTINGS = [
         ("eval", "gate", "triage", "--no-evidence"),
         "SQUAD_PROMPT_LABEL__NOSUCH",
         env={"SQUAD_PROMPT_LABEL__NOSUCH": "production"},
+    ),
+    Bad(
+        "deadline-infinite",
+        CHECK_MODELS,
+        "SQUAD_SERVICE_DEADLINE_S='inf'",
+        env={"SQUAD_SERVICE_DEADLINE_S": "inf"},
+    ),
+    Bad(
+        "host-too-long",
+        CHECK_MODELS,
+        "SQUAD_SERVICE_HOST=",
+        env={"SQUAD_SERVICE_HOST": "h" * 300},
+    ),
+    Bad(
+        "package-a-path",
+        GATE,
+        "SQUAD_PACKAGE='../evil'",
+        env={"SQUAD_PACKAGE": "../evil"},
+    ),
+    Bad(
+        "oversubscribe-not-a-switch",
+        RUN,
+        "SQUAD_EVAL_OVERSUBSCRIBE='abc'",
+        env={"SQUAD_EVAL_OVERSUBSCRIBE": "abc"},
+    ),
+    Bad(
+        "models-file-a-device",
+        CHECK_MODELS,
+        "/dev/zero: not a regular file",
+        env={"SQUAD_MODELS_FILE": "/dev/zero"},
     ),
 ]
 
@@ -502,6 +649,11 @@ CLI_ARGUMENTS = [
     Bad("diff-unknown-version", ("prompts", "diff", "triage", "1", "9"), "9"),
     Bad("unknown-command", ("eval", "explode"), "explode"),
     Bad("unknown-option", (*RUN, "--turbo"), "--turbo"),
+    Bad("new-prompt-name-of-300-characters", ("prompts", "new", "a" * 300), "a" * 300),
+    Bad("out-unwritable", (*RUN, "--out", "/proc/squad-report"), "--out /proc/squad-report"),
+    Bad("out-in-the-prompts-folder", (*RUN, "--out", "prompts"), "--out prompts"),
+    Bad("out-in-the-evals-folder", (*RUN, "--out", "evals/reports"), "--out evals/reports"),
+    Bad("serve-host-not-an-address", ("serve", "--host", "999.1.1.1"), "--host '999.1.1.1'"),
 ]
 
 
@@ -550,7 +702,7 @@ def test_a_bad_input_is_one_line_naming_its_place_and_changes_nothing(
     before = _fingerprint(squad_copy)
     out = tmp_path / "out"
     command = list(case.command)
-    if command[:2] in (["eval", "run"], ["eval", "gate"]):
+    if command[:2] in (["eval", "run"], ["eval", "gate"]) and "--out" not in command:
         command += ["--out", str(out)]
     monkeypatch.setattr(sys, "argv", ["squad", *command])
 

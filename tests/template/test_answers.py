@@ -44,6 +44,9 @@ BAD_ANSWERS = [
     Refused("package_name", "class", "is a Python keyword or shadows a module"),
     Refused("package_name", "litellm", "is a Python keyword or shadows a module"),
     Refused("package_name", "squadkit", "is a Python keyword or shadows a module"),
+    Refused("package_name", "yaml", "shadows a module (imported from pyyaml, a dependency"),
+    Refused("package_name", "os", "shadows a module (a standard-library module)"),
+    Refused("package_name", "features", "(a folder or module of the rendered repository)"),
     Refused("package_name", "a" * 61, "is 61 characters; keep it to 60 or fewer"),
     Refused("project_slug", "Support Triage", "must be kebab-case"),
     Refused("project_slug", "-triage", "must be kebab-case"),
@@ -96,13 +99,23 @@ def test_bad_answer_is_refused_with_validator_message(tmp_path: Path, case: Refu
     assert not destination.exists()
 
 
+def test_the_refused_package_names_are_derived_afresh() -> None:
+    result = run(
+        [str(TOOLS_BIN / "python"), str(TEMPLATE_ROOT / "hooks" / "reserved_names.py"), "--check"],
+        cwd=TEMPLATE_ROOT,
+        env=tool_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("document", ["README.md", "docs/questions.md", "Makefile"])
 def test_the_docs_show_the_invocation_the_corpus_uses(document: str) -> None:
     assert COPIER[2] in (TEMPLATE_ROOT / document).read_text(encoding="utf-8")
 
 
 def test_the_answers_corpus_counts_its_cases() -> None:
-    assert len(BAD_ANSWERS) == 23  # with tests/library/test_bad_inputs.py: the 80+
+    assert len(BAD_ANSWERS) == 26  # with tests/library/test_bad_inputs.py: the 80+
 
 
 @pytest.mark.parametrize(

@@ -179,3 +179,18 @@ def test_quick_memory_section_reads_its_figure(
     figure = read["peak RSS, squad eval run, 100,000 replayed cases"]
     assert "300 cases, not 100,000" in figure.note  # a smaller run says so
     assert_measured_and_judged(read, unreferenced=set())
+
+
+def test_quick_redaction_section_reads_every_figure(bench: ModuleType) -> None:
+    bench.bench_redaction(1, megabytes=0.2)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {name.removeprefix("redact 10 MB: ") for name in read} == {
+        "prose with addresses and keys",
+        "prose with 80k near-misses",
+        "one run of letters",
+        "a@a.a repeated",
+        "one address, a dotted domain",
+    }
+    assert all("0.2 MB, not 10" in found.note for found in read.values())
+    assert_measured_and_judged(read, unreferenced=set())

@@ -62,6 +62,40 @@ WorkersOpt = Annotated[
 ]
 
 
+def report_folder(out: Path, settings: Settings, option: str = "--out") -> Path:
+    """`out` if reports may be written there: outside the squad's `prompts/` and `evals/`
+    (reports are build output, not data the team reviews) and in a writable place.
+
+    Checked before anything runs, without creating the folder: an eval that ran for minutes
+    must not fail at its last step, and a refused command leaves nothing behind.
+    """
+    import tempfile  # noqa: PLC0415
+
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+
+    where = Path(os.path.abspath(out))
+    for folder in (settings.prompts_dir, settings.evals_dir):
+        data = Path(os.path.abspath(folder))
+        if where.is_relative_to(data) or where.resolve().is_relative_to(data.resolve()):
+            raise EvalConfigError(
+                f"{option} {out}: inside the squad's data folder {folder.name}/; write "
+                "reports elsewhere (the default is reports/)"
+            )
+    existing = where
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(0, "a file is in the way", str(existing))
+        tempfile.TemporaryDirectory(dir=existing).cleanup()  # can a folder be made there?
+    except OSError as error:
+        raise EvalConfigError(
+            f"{option} {out}: cannot write reports there ({error.strerror or error}); choose "
+            "a writable folder"
+        ) from None
+    return out
+
+
 def eval_settings() -> Settings:
     """Settings for this command, with logs and telemetry set up as the service sets them."""
     from ..observability import setup_observability  # noqa: PLC0415
@@ -159,12 +193,18 @@ def parse_workers(text: str) -> int | None:
     """`--workers`: a number of processes, or `auto` (`None`; `0` means the same)."""
     from ..evals.errors import EvalConfigError  # noqa: PLC0415
 
+    oversubscribe = os.environ.get("SQUAD_EVAL_OVERSUBSCRIBE", "")
+    if oversubscribe not in ("", "0", "1"):
+        raise EvalConfigError(
+            f"SQUAD_EVAL_OVERSUBSCRIBE={oversubscribe!r}: set it to 1 (more workers than "
+            "cores allowed) or 0, or unset it"
+        )
     if text in ("auto", "0"):
         return None
     if not text.isdigit():
         raise EvalConfigError(f"--workers '{text}': give a number of processes, or auto")
     cores = os.cpu_count() or 1
-    if int(text) > cores and os.environ.get("SQUAD_EVAL_OVERSUBSCRIBE") != "1":
+    if int(text) > cores and oversubscribe != "1":
         raise EvalConfigError(
             f"--workers {text}: this machine has {cores} core(s) and each worker is a process "
             f"with its own litellm (about 250 MB); use at most {cores}, or set "

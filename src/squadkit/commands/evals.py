@@ -28,6 +28,7 @@ from .eval_options import (
     eval_settings,
     parse_workers,
     refuse_or_note_label_pins,
+    report_folder,
     run_options,
     show_outcome,
     target_override,
@@ -77,6 +78,7 @@ def run(
     override = target_override(label, version, model, matrix)
     planned = _plan(plan, override)
     requested = parse_workers(workers)
+    out = report_folder(out, settings)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
     for suite in workflow.suites(settings, suites or []):
         targets = (planned.targets(suite.name) if planned else []) or override.targets(suite)
@@ -129,7 +131,7 @@ def gate(
     override = target_override(label, version, model)
     planned = _plan(plan, override)
     requested = parse_workers(workers)
-    gating = _Gating(settings, options, out, report, evidence, requested)
+    gating = _Gating(settings, options, report_folder(out, settings), report, evidence, requested)
     failures = []
     for suite in workflow.suites(settings, suites or []):
         if options.mode == "replay" and report is None:
@@ -307,6 +309,7 @@ def refresh(
 
     settings = eval_settings()
     refuse_or_note_label_pins(settings)
+    out = report_folder(out, settings)
     for suite in workflow.suites(settings, suites or []):
         for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
             gate_result = outcome.result.gate
@@ -338,5 +341,6 @@ def merge(
 ) -> None:
     """Merge `--shard` reports into the report an unsharded run would have written."""
     from ..evals import workflow  # noqa: PLC0415
+    from ..settings import Settings  # noqa: PLC0415
 
-    show_outcome(workflow.merge(reports, out))
+    show_outcome(workflow.merge(reports, report_folder(out, Settings())))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ConfigError, SquadError
+from ..files import read_text
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
@@ -76,7 +77,7 @@ def show(
     typer.echo(f"# hash:   {version.content_hash}")
     typer.echo(f"# model:  {version.model}")
     typer.echo(f"# labels: {', '.join(labels) or '(none)'}")
-    typer.echo(version.path.read_text(encoding="utf-8").rstrip())
+    typer.echo(read_text(version.path).rstrip())
 
 
 @app.command()

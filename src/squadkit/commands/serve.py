@@ -39,6 +39,7 @@ def serve(
     from ..settings import Settings  # noqa: PLC0415
 
     settings = Settings()
+    bind = _bind_host(host, settings.service_host)
     load_models_config(settings.models_file)
     pins = PromptRegistry.load(settings.prompts_dir).pin_problems()
     if pins:  # every request for the prompt would fail: refuse rather than serve 500s
@@ -46,7 +47,7 @@ def serve(
     package = (__package__ or "").rsplit(".", 1)[0]
     options: dict[str, Any] = {
         "factory": True,
-        "host": host or settings.service_host,
+        "host": bind,
         "port": settings.service_port if port is None else port,
         "workers": workers,
         "access_log": access_log,
@@ -64,6 +65,37 @@ def serve(
     server.run()
     if not server.started:
         raise SystemExit(3)  # uvicorn's STARTUP_FAILURE, as `uvicorn.run` exits
+
+
+def _bind_host(option: str | None, setting: str) -> str:
+    """The interface to bind: an IP address, or a name this machine resolves.
+
+    Checked before anything starts, so `--host 999.1.1.1` is one line naming the option (or
+    SQUAD_SERVICE_HOST) instead of uvicorn's bind error after the app was built.
+    """
+    import ipaddress  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    from ..errors import ConfigError  # noqa: PLC0415
+
+    host = option or setting
+    where = f"--host {host!r}" if option else f"SQUAD_SERVICE_HOST={host!r}"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return host
+    if not host or len(host) > 253 or all(part.isdigit() for part in host.split(".")):
+        raise ConfigError(f"{where}: not an IP address; give one such as 127.0.0.1 or 0.0.0.0")
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError) as error:
+        raise ConfigError(
+            f"{where}: not an IP address or a name this machine resolves ({error}); give an "
+            "address such as 127.0.0.1 or 0.0.0.0"
+        ) from None
+    return host
 
 
 def _shutdown_aware_server(config: uvicorn.Config) -> uvicorn.Server:

@@ -107,6 +107,37 @@ class RunningArm:
         )
 
 
+def check_case_inputs(suite: Suite, arms: Sequence[RunningArm]) -> None:
+    """Refuse a dataset whose cases do not fit what the arms take, before any call.
+
+    A case's inputs are the squad's data, not a model's behaviour: inputs a feature's input
+    model (or a prompt target's `input_schema`) refuses would score as a failed case in
+    every mode, and exit 0 from `eval run`. One line naming the dataset line and field.
+    """
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from .dataset import numbered_cases  # noqa: PLC0415
+
+    where = display_path(suite.dataset_path)
+    for number, case in numbered_cases(suite.dataset_path):
+        for arm in arms:
+            if arm.feature is not None:
+                try:
+                    arm.feature.input_model.model_validate(case.inputs)
+                except ValidationError as error:
+                    first = error.errors()[0]
+                    field_ = ".".join(["inputs", *(str(part) for part in first["loc"])])
+                    raise EvalConfigError(
+                        f"{where}:{number}: field '{field_}': {first['msg']} (what feature "
+                        f"'{arm.feature.name}' takes: {arm.feature.input_model.__name__})"
+                    ) from None
+                continue
+            try:
+                arm.version.validate_inputs(case.inputs)
+            except PromptInputError as error:
+                raise EvalConfigError(f"{where}:{number}: case '{case.id}': {error}") from None
+
+
 async def attempt(
     suite: Suite, arm: RunningArm, case: Case, repeat: int, caller: ModelCaller
 ) -> RepeatResult:

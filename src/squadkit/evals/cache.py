@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..calls import CallResult, Completion
-from ..files import atomic_write, display_path, folder_lock
+from ..files import atomic_write, bounded_lines, display_path, folder_lock, open_lines
 from .errors import EvalConfigError
 
 
@@ -121,10 +121,16 @@ class ResponseCache:
     """
 
     def __init__(
-        self, path: Path, *, fresh: bool = False, redact: Callable[[str], str] | None = None
+        self,
+        path: Path,
+        *,
+        fresh: bool = False,
+        redact: Callable[[str], str] | None = None,
+        root: Path | None = None,
     ) -> None:
         self.path = path
         self.fresh = fresh
+        self.root = root  # the repository: recordings leading out of it are refused
         # Answers are scrubbed before they are kept: a key or an email a model repeats must
         # not land in a committed recording (`observability.persistence_redactor`).
         self.redact = redact
@@ -177,11 +183,12 @@ class ResponseCache:
         if not self._new and not self.fresh:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+
         # Under the lock, the file as it is now: another shard may have flushed since.
-        with (
-            folder_lock(self.path.parent),
-            _Index(self.path, None, {}) if self.fresh else _Index.of(self.path) as current,
-        ):
+        def now() -> _Index:
+            return _Index(self.path, None, {}) if self.fresh else _Index.of(self.path, self.root)
+
+        with folder_lock(self.path.parent), now() as current:
             keys = sorted(set(self._new) | set(current.offsets))
 
             def lines() -> Iterator[str]:
@@ -200,17 +207,26 @@ class ResponseCache:
 
     def _recorded_line(self, key: str) -> str | None:
         if self._index is None:
-            self._index = _Index.of(self.path)
+            self._index = _Index.of(self.path, self.root)
         return self._index.line(key)
 
     def _parse(self, line: str) -> tuple[Any, RecordedResponse]:
+        number = self._index.numbers.get(line[8:72]) if self._index is not None else None
+        where = f"{display_path(self.path)}{f':{number}' if number else ''}"
         try:
             data = json.loads(line)
             return data.get("request"), RecordedResponse.model_validate(data["response"])
-        except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(["response", *(str(part) for part in first["loc"])])
             raise EvalConfigError(
-                f"{display_path(self.path)}: recording {line[8:20]}... has no valid "
-                "'response'; delete its line and record again"
+                f"{where}: not a recording: field '{field}': {first['msg']}; delete the line "
+                "and record again"
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            raise EvalConfigError(
+                f"{where}: recording {line[8:20]}... has no valid 'response'; delete its "
+                "line and record again"
             ) from None
 
 
@@ -221,15 +237,23 @@ class _Index:
     over the path, and the offsets stay those of the file this handle reads.
     """
 
-    def __init__(self, path: Path, handle: BinaryIO | None, offsets: dict[str, int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        handle: BinaryIO | None,
+        offsets: dict[str, int],
+        numbers: dict[str, int] | None = None,
+    ) -> None:
         self.path = path
         self.handle = handle
         self.offsets = offsets
+        self.numbers = numbers or {}  # key -> line number, for messages
 
     @classmethod
-    def of(cls, path: Path) -> _Index:
+    def of(cls, path: Path, root: Path | None = None) -> _Index:
+        """Index `path` (refused when it leads out of `root`, the repository)."""
         try:
-            handle = path.open("rb")
+            handle = open_lines(path, root=root)
         except FileNotFoundError:
             return cls(path, None, {})
         except OSError as error:
@@ -237,10 +261,10 @@ class _Index:
                 f"{display_path(path)}: unreadable recordings ({error.strerror})"
             ) from None
         offsets: dict[str, int] = {}
-        offset = 0
+        numbers: dict[str, int] = {}
         with ExitStack() as on_failure:
             on_failure.enter_context(handle)
-            for number, raw in enumerate(handle, start=1):
+            for number, offset, raw in bounded_lines(handle, path):
                 try:
                     line = raw.decode("utf-8").rstrip("\n")
                 except UnicodeDecodeError:
@@ -248,10 +272,11 @@ class _Index:
                         f"{display_path(path)}: not UTF-8 text; restore it from git or record again"
                     ) from None
                 if line.strip():
-                    offsets[_key_of(path, line, number)] = offset
-                offset += len(raw)
+                    key = _key_of(path, line, number)
+                    offsets[key] = offset
+                    numbers[key] = number
             on_failure.pop_all()  # indexed: the handle is the index's now
-        return cls(path, handle, offsets)
+        return cls(path, handle, offsets, numbers)
 
     def __enter__(self) -> _Index:
         return self
@@ -278,7 +303,7 @@ def _key_of(path: Path, line: str, number: int) -> str:
         return line[8:72]
     try:
         key = json.loads(line)["key"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         key = None
     if not isinstance(key, str):
         raise EvalConfigError(

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..files import display_path
+from ..files import bounded_lines, display_path, open_lines
 from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
 
@@ -123,6 +123,11 @@ def iter_cases(path: Path) -> Iterator[tuple[int, Case]]:
         yield index, case
 
 
+def numbered_cases(path: Path) -> Iterator[tuple[int, Case]]:
+    """The (line number, case) pairs of `path`, for messages that name a case's line."""
+    return _read(path, None)
+
+
 def load_dataset(path: Path) -> Dataset:
     """Read and validate every line of `path`, holding every case; blank lines are skipped."""
     info = scan_dataset(path)
@@ -133,11 +138,11 @@ def _read(path: Path, digest: Any) -> Iterator[tuple[int, Case]]:
     """(line number, case) for each non-blank line; `digest` (a hash) sees every byte."""
     where = display_path(path)
     try:
-        handle = path.open("rb")
+        handle = open_lines(path)
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: dataset not found; check the suite's 'dataset'") from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, _, raw in bounded_lines(handle, path):
             if digest is not None:
                 digest.update(raw)
             try:
@@ -155,6 +160,8 @@ def _case(line: str, where: str, number: int) -> Case:
         pass  # say what is wrong as the plain JSON reading sees it
     try:
         data = json.loads(line)
+    except RecursionError:
+        raise EvalConfigError(f"{where}:{number}: not valid JSON (nested too deeply)") from None
     except json.JSONDecodeError as error:
         raise EvalConfigError(
             f"{where}:{number}: not valid JSON ({error.msg} at column {error.colno}); "

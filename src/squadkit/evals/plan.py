@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..files import atomic_write, display_path
+from ..files import REPORT_CAP, atomic_write, display_path, read_bytes
 from ..prompts import LabelsFile, PromptRegistry
 from ..prompts.labels import parse_labels
 from .errors import EvalConfigError
@@ -101,7 +101,7 @@ def read_plan(path: Path) -> EvalPlan:
     """Read a plan file; a missing or malformed one is an `EvalConfigError` naming it."""
     where = display_path(path)
     try:
-        return EvalPlan.model_validate_json(path.read_bytes())
+        return EvalPlan.model_validate_json(read_bytes(path, cap=REPORT_CAP))
     except FileNotFoundError:
         raise EvalConfigError(
             f"{where}: no eval plan here; write one with `squad eval plan`"

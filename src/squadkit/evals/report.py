@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..calls import CallResult, PromptRef
-from ..files import atomic_write, display_path
+from ..files import REPORT_CAP, atomic_write, display_path, read_text
 from .errors import EvalConfigError
 from .stats import mean, mean_interval, percentile
 
@@ -294,9 +294,11 @@ def read_report(path: Path) -> EvalReport:
     """Read a report or baseline; a malformed one is an `EvalConfigError` naming the field."""
     where = display_path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, cap=REPORT_CAP))
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: report not found") from None
+    except RecursionError:
+        raise EvalConfigError(f"{where}: not a readable JSON report (nested too deeply)") from None
     except (OSError, json.JSONDecodeError) as error:
         raise EvalConfigError(f"{where}: not a readable JSON report ({error})") from None
     except UnicodeDecodeError as error:

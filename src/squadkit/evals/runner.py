@@ -27,7 +27,7 @@ from ..files import display_path
 from ..gateway.config import ModelsConfig, load_models_config
 from ..observability import persistence_redactor
 from ..prompts import PromptRegistry
-from .attempts import RunningArm, attempt, case_result
+from .attempts import RunningArm, attempt, case_result, check_case_inputs
 from .cache import ResponseCache, scrubbed
 from .caller import ModelCaller
 from .dataset import Case, DatasetInfo, iter_cases, scan_dataset
@@ -144,6 +144,7 @@ class EvalRun:
         models = load_models_config(settings.models_file)
         check_suite_models(suite, models)
         arms = [RunningArm.of(suite, t, registry, models) for t in targets or [suite.spec.target]]
+        check_case_inputs(suite, arms)  # a case the targets cannot take is a data error
         if options.mode != "replay":
             # A model nobody can answer fails the run here, not case by case mid-run.
             from ..gateway.local_models import unknown_local_models  # noqa: PLC0415
@@ -192,7 +193,9 @@ class EvalRun:
         the run's spool (scrubbed) as it finishes, memory holding only its scores."""
         spool = self._stack.enter_context(CaseSpool(self._spool_dir))
         fresh = self.options.mode == "record" and self.options.fresh_recordings
-        with ResponseCache(self.suite.recordings_path, fresh=fresh, redact=self._redact) as cache:
+        with ResponseCache(
+            self.suite.recordings_path, fresh=fresh, redact=self._redact, root=self.settings.root
+        ) as cache:
             caller = ModelCaller(
                 settings=self.settings,
                 models=self.models,

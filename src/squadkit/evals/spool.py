@@ -12,6 +12,7 @@ gives the whole `EvalReport` when a caller wants it (a small run, a test, a scri
 
 from __future__ import annotations
 
+import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Protocol, Self
 
-from ..files import atomic_write
+from ..errors import ConfigError
+from ..files import REPORT_CAP, atomic_write, open_lines
 from .errors import EvalConfigError
 from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult, read_report
 
@@ -265,9 +267,11 @@ def read_streamed(path: Path) -> Iterator[Report]:
 
 def _read(path: Path, stack: ExitStack) -> Report:
     try:
-        handle = stack.enter_context(path.open("rb"))
-    except OSError:
-        return Report.of(read_report(path))
+        handle = stack.enter_context(open_lines(path))
+    except (OSError, ConfigError):
+        return Report.of(read_report(path))  # which says what is wrong
+    if os.fstat(handle.fileno()).st_size > REPORT_CAP:
+        return Report.of(read_report(path))  # which refuses it, naming the cap
     try:
         return _read_laid_out(handle)
     except ValueError:  # JSON, UTF-8 and validation errors, or another layout

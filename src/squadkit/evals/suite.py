@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..files import display_path
+from ..files import display_path, keep_inside, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
 from .scorers import LlmJudge, ScorerSpec
@@ -225,7 +225,7 @@ def load_suite(
     """
     where = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
     except UnicodeDecodeError as error:
@@ -260,6 +260,9 @@ def load_suite(
             f"{where}{f':{number}' if number else ''}: field 'dataset': {spec.dataset} leads "
             "out of the repository; keep datasets under evals/"
         )
+    for kept in (suite.recordings_path, suite.baseline_path):  # a symlink out of the repo
+        if kept.is_symlink() or kept.exists():
+            keep_inside(kept, repository)
     if not suite.dataset_path.is_file():
         raise EvalConfigError(
             f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
@@ -315,7 +318,7 @@ def check_suite_models(suite: Suite, models: ModelsConfig, *, text: str | None =
                 )
         if problem is not None:
             if text is None:
-                text = suite.path.read_text(encoding="utf-8")
+                text = read_text(suite.path)
             number = line_in_text(text, loc)
             data = {"scorers": [s.model_dump() for s in suite.spec.scorers]}
             at = f":{number}" if number else ""

@@ -26,7 +26,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import display_path
+from ..errors import ConfigError
+from ..files import REPORT_CAP, display_path, read_bytes
 from ..prompts.errors import Problem
 from ..prompts.evidence import Evidence, evidence_path
 
@@ -91,16 +92,16 @@ def verification_key(settings: Settings, name: str, number: int) -> str:
 
 def _peek(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(read_bytes(path, cap=REPORT_CAP))
+    except (OSError, ValueError, RecursionError, ConfigError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_bytes(path, cap=REPORT_CAP)).hexdigest()
+    except (OSError, ConfigError):
         return "missing"
 
 
@@ -119,9 +120,9 @@ class VerifiedCache:
         self.entries: dict[str, str] = {}
         self.dirty = False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(read_bytes(self.path, cap=REPORT_CAP))
             self.entries = {str(k): str(v) for k, v in dict(data["verified"]).items()}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, ConfigError):
             pass
 
     def get(self, ident: str) -> str | None:

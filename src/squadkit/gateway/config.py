@@ -14,10 +14,12 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..files import read_text
 from ..yaml_lines import line_in_text, load_yaml
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -27,7 +29,8 @@ _MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
 class Deployment(BaseModel):
     """One pinned model at one provider; one link of an alias's chain."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan: YAML reads `1e309` as infinity, a timeout that never fires.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     model: str = Field(
         description="litellm model string `provider/exact-version`, e.g. "
@@ -55,6 +58,19 @@ class Deployment(BaseModel):
             raise ValueError(
                 f"'{value}' is not a litellm model string 'provider/model-version' "
                 "(e.g. openai/gpt-4.1-mini-2025-04-14)"
+            )
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(
+                f"'{value[:200]}' is not an http(s) URL with a host (e.g. "
+                "https://api.example.com/v1); a provider is reached over HTTP"
             )
         return value
 
@@ -102,7 +118,7 @@ class AliasConfig(BaseModel):
 class RoutingConfig(BaseModel):
     """Router-wide behaviour; litellm's Router implements all of it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     allowed_fails: int = Field(
         default=3, ge=0, description="Failures within a minute before a cooldown."
@@ -157,7 +173,7 @@ class ModelsConfig(BaseModel):
 def load_models_config(path: Path) -> ModelsConfig:
     """Read and validate `config/models.yaml`; every problem is a one-line `ConfigError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: models file not found; create it or set SQUAD_MODELS_FILE"

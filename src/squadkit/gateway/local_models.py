@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..files import read_text
 from ..plugins import LocalModel, squad_local_models
 from ..yaml_lines import line_in_text
 
@@ -160,8 +161,8 @@ def _where(config: ModelsConfig, loc: tuple[Any, ...]) -> str:
     if config.source is None:
         return ""
     try:
-        line = line_in_text(config.source.read_text(encoding="utf-8"), loc)
-    except (OSError, UnicodeDecodeError):
+        line = line_in_text(read_text(config.source), loc)
+    except (OSError, UnicodeDecodeError, ConfigError):
         line = None
     return f"{config.source}{f':{line}' if line else ''}: "
 

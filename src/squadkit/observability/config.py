@@ -23,7 +23,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..files import read_text
 from ..yaml_lines import line_in_text, load_yaml
+from .redaction import DEFAULT_PATTERNS
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _TRUE = {"1", "true", "yes", "on"}
@@ -76,12 +78,7 @@ class RedactionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    patterns: tuple[str, ...] = (
-        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-        r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}",
-        r"\bAKIA[0-9A-Z]{16}\b",
-        r"(?i:bearer)\s+[A-Za-z0-9._\-]{8,}",
-    )
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
     replacement: str = "[REDACTED]"
 
     @field_validator("patterns")
@@ -110,7 +107,7 @@ def load_observability_config(path: Path) -> ObservabilityConfig:
     if not path.is_file():
         return ObservabilityConfig()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except UnicodeDecodeError as error:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"

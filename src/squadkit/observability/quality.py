@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import json_schema
+from ..errors import ConfigError
+from ..files import REPORT_CAP, read_text
 from .config import DriftConfig, QualityConfig
 
 logger = logging.getLogger(__name__)
@@ -174,8 +176,8 @@ def read_baseline_means(path: Path) -> dict[str, float]:
     `"summary"`), so the drift check survives small changes to the report's schema.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_text(path, cap=REPORT_CAP))
+    except (OSError, ValueError, RecursionError, ConfigError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..files import read_text
 from .loader import VERSION_FILE
 from .version import PROMPT_NAME_PATTERN, PromptVersion
 
@@ -36,6 +37,9 @@ messages:
 """
 
 
+MAX_PROMPT_NAME = 64
+
+
 def new_version(prompts_dir: Path, name: str, *, model: str | None = None) -> Path:
     """Copy the latest version of `name` to the next version file (unlocked, ready to edit).
 
@@ -44,6 +48,10 @@ def new_version(prompts_dir: Path, name: str, *, model: str | None = None) -> Pa
     if not re.match(PROMPT_NAME_PATTERN, name):
         raise ConfigError(
             f"prompt name '{name}' must be lowercase snake_case (letters, digits, '_')"
+        )
+    if len(name) > MAX_PROMPT_NAME:  # a folder name, and part of metric labels and spans
+        raise ConfigError(
+            f"prompt name '{name}' is {len(name)} characters; keep it to {MAX_PROMPT_NAME} or fewer"
         )
     folder = prompts_dir / name
     numbers = sorted(
@@ -63,7 +71,7 @@ def new_version(prompts_dir: Path, name: str, *, model: str | None = None) -> Pa
         return target
     latest = numbers[-1]
     source = folder / f"v{latest}.yaml"
-    text = source.read_text(encoding="utf-8")
+    text = read_text(source)
     updated, count = re.subn(
         rf"^version:[ \t]*{latest}[ \t]*$", f"version: {latest + 1}", text, count=1, flags=re.M
     )

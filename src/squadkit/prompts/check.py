@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..files import serialised_in_folder
+from ..files import read_text, serialised_in_folder
 from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
 from .evidence import awaiting_first_recording, evidence_problems
@@ -114,7 +114,7 @@ def _label_problems(
     """Labels pointing nowhere, and which existing versions gated labels point at."""
     problems = []
     gated: dict[tuple[str, int], list[str]] = {}
-    text = labels_path.read_text(encoding="utf-8") if labels_path.is_file() else ""
+    text = read_text(labels_path) if labels_path.is_file() else ""
     for name, by_label in sorted(labels.labels.items()):
         known = any(key.startswith(f"{name}/") for key in scan.files)
         for label, number in sorted(by_label.items()):
@@ -174,7 +174,7 @@ def _alias_problems(scan: PromptScan, models: ModelsConfig) -> list[Problem]:
             version.path,
             f"model alias '{version.model}' is not defined in "
             f"{models.source or 'config/models.yaml'} (aliases: {known})",
-            line_in_text(version.path.read_text(encoding="utf-8"), ("model",)),
+            line_in_text(read_text(version.path), ("model",)),
         )
         for versions in scan.versions.values()
         for version in versions.values()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..files import atomic_write
+from ..files import atomic_write, read_text
 from .errors import Problem, PromptFileError
 from .hashing import file_hash
 
@@ -63,9 +63,14 @@ def write_evidence(evidence_dir: Path, evidence: Evidence) -> Path:
 def read_evidence(path: Path) -> Evidence:
     """Read one evidence file; a malformed file is a `PromptFileError` naming it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # evals/evidence/<prompt>/v<N>.json: refused when it leads out of the repository
+        data = json.loads(read_text(path, root=path.parents[3] if len(path.parents) > 3 else None))
     except FileNotFoundError:
         raise PromptFileError(Problem(path, "evidence file not found", kind="invalid")) from None
+    except RecursionError:
+        raise PromptFileError(
+            Problem(path, "not valid JSON: nested too deeply; rerun the eval gate", kind="invalid")
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise PromptFileError(
             Problem(path, f"not valid JSON: {error}; rerun the eval gate", kind="invalid")

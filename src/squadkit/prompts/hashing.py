@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..files import read_bytes
+
 HASH_PREFIX = "sha256:"
 
 
@@ -15,4 +17,4 @@ def content_hash(data: bytes) -> str:
 
 def file_hash(path: Path) -> str:
     """`sha256:<hex>` of the file's bytes (what the lock and evidence files record)."""
-    return content_hash(path.read_bytes())
+    return content_hash(read_bytes(path))

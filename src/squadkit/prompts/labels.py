@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from ..files import atomic_write
+from ..files import atomic_write, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
 
@@ -31,6 +31,10 @@ _HEADER = (
 )
 
 
+VersionNumber = Annotated[StrictInt, Field(ge=1)]
+"""A version a label points at: `true` (which YAML reads as 1) or `1.5` are refused."""
+
+
 class LabelMove(BaseModel):
     """One recorded label move; `from` is None when the label was new."""
 
@@ -38,8 +42,8 @@ class LabelMove(BaseModel):
 
     prompt: str
     label: str = Field(pattern=LABEL_PATTERN)
-    from_version: int | None = Field(alias="from")
-    to_version: int = Field(alias="to", ge=1)
+    from_version: VersionNumber | None = Field(alias="from")
+    to_version: VersionNumber = Field(alias="to")
     at: str = Field(description="UTC time of the move, ISO 8601.")
     forced: bool = False
     reason: str | None = None
@@ -54,7 +58,7 @@ class LabelsFile(BaseModel):
         default_factory=lambda: ["production", "staging"],
         description="Labels that may only point at versions with passing eval evidence.",
     )
-    labels: dict[str, dict[str, int]] = Field(default_factory=dict)
+    labels: dict[str, dict[str, VersionNumber]] = Field(default_factory=dict)
     history: list[LabelMove] = Field(default_factory=list)
 
     def version_for(self, prompt: str, label: str) -> int | None:
@@ -76,9 +80,12 @@ class LabelsFile(BaseModel):
 
 
 def read_labels(path: Path) -> LabelsFile:
-    """Read and validate the labels file; an absent file has no labels."""
+    """Read and validate the labels file; an absent file has no labels.
+
+    `prompts/labels.yaml` leading out of the repository (the folder holding `prompts/`) is
+    refused: what serves production must be what the repository reviews."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, root=path.parent.parent)
     except UnicodeDecodeError as error:
         raise PromptFileError(
             Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")

@@ -18,6 +18,8 @@ import pydantic
 from pydantic import ValidationError
 
 from .. import json_schema
+from ..errors import ConfigError
+from ..files import REPORT_CAP, UnreadableFile, read_bytes, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem
 from .hashing import content_hash
@@ -50,10 +52,12 @@ class ValidatedCache:
         self.seen: set[str] = set()
         self.dirty = False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(read_text(self.path, cap=REPORT_CAP))
             if data.get("fingerprint") == self.fingerprint:
                 self.entries = dict(data["entries"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            self.dirty = True
+        except ConfigError:  # too large or not a file: start afresh
             self.dirty = True
 
     def get(self, digest: str) -> dict[str, Any] | None:
@@ -109,14 +113,19 @@ def load_version_file(
         if validated is not None:
             validated.seen.add(cached[1].content_hash)
         return cached[1]
-    result = _parse(path, validated)
+    try:
+        data_bytes = read_bytes(path)
+    except UnreadableFile as error:
+        return _invalid(path, error.reason)
+    result = _parse(path, data_bytes, validated)
     if isinstance(result, PromptVersion):
         _cache[path] = (key, result)
     return result
 
 
-def _parse(path: Path, validated: ValidatedCache | None) -> PromptVersion | Problem:
-    data_bytes = path.read_bytes()
+def _parse(
+    path: Path, data_bytes: bytes, validated: ValidatedCache | None
+) -> PromptVersion | Problem:
     digest = content_hash(data_bytes)
     entry = validated.get(digest) if validated is not None else None
     if entry is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..files import atomic_write
+from ..files import atomic_write, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
 
@@ -25,7 +25,7 @@ _HEADER = (
 def read_lock(path: Path) -> dict[str, str]:
     """`{"<name>/v<N>.yaml": "sha256:<hex>"}`; an absent lock file locks nothing."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, root=path.parent.parent)  # the repository holding prompts/
     except UnicodeDecodeError as error:
         raise PromptFileError(
             Problem(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8", kind="invalid")

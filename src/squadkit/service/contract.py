@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write
+from ..files import atomic_write, read_text
 
 CONTRACT_FILE = Path("contracts") / "openapi.json"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     current = openapi_document()
     path = CONTRACT_FILE
-    committed = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    committed = json.loads(read_text(path)) if path.exists() else None
     breaking = breaking_changes(committed, current) if committed else []
     if args == ["check"]:
         if committed is None:

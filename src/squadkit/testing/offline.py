@@ -13,13 +13,14 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..files import read_text
 
 LOCAL_PREFIX = "local/"
 
 
 def offline_models_file(source: Path, destination: Path) -> Path:
     """Write `source` with only the offline deployments of each alias to `destination`."""
-    data: Any = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data: Any = yaml.safe_load(read_text(source))
     aliases = data.get("aliases") if isinstance(data, dict) else None
     if not isinstance(aliases, dict):
         raise ConfigError(f"{source}: no 'aliases' mapping to take the offline models from")

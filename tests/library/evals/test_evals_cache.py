@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from squadkit.errors import ConfigError
 from squadkit.evals import EvalConfigError, RecordedResponse, ResponseCache, request_key
 from squadkit.evals.cache import scrubbed
 from squadkit.evals.report import RepeatResult
@@ -205,3 +206,36 @@ def test_every_call_result_field_reaches_the_recording_and_the_report_repeat() -
 
     assert CallResult.of(recorded) == CallResult.of(repeat) == CallResult(**answered)
     assert (recorded.alias, recorded.attempts) == ("triage", 2)
+
+
+def test_a_fresh_recording_keeps_the_files_mode(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["old"])
+    path.chmod(0o644)
+
+    fresh = ResponseCache(path, fresh=True)  # what `squad eval refresh` writes with
+    fresh.put(_key("new"), {"case": "new"}, _answer("new"))
+    fresh.flush()
+
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert '"new"' in path.read_text()
+
+
+def test_recordings_linked_out_of_the_repository_are_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    recordings = repo / "evals" / "recordings" / "suite.jsonl"
+    recordings.parent.mkdir(parents=True)
+    recordings.symlink_to("/dev/zero")
+
+    with pytest.raises(ConfigError, match=r"suite\.jsonl: leads out of the repository"):
+        ResponseCache(recordings, root=repo).get(_key("any"))
+
+
+def test_a_recordings_line_over_the_cap_is_named_by_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "suite.jsonl"
+    _record(path, ["one"])
+    with path.open("ab") as file:
+        file.write(b'{"key": "' + b"a" * (2 * 1024 * 1024) + b'"}\n')
+
+    with pytest.raises(ConfigError, match=r"suite\.jsonl:2: longer than the 1 MiB cap"):
+        ResponseCache(path).get(_key("one"))

@@ -91,7 +91,7 @@ def test_the_bare_prompt_scores_the_answer_the_feature_rejects(settings: Setting
     assert bare["scores"]["queue"] == 0.0
 
 
-def test_a_case_whose_inputs_do_not_fit_the_feature_is_an_error_case(
+def test_a_case_whose_inputs_do_not_fit_the_feature_is_refused_before_any_call(
     settings: Settings,
 ) -> None:
     dataset = settings.evals_dir / "datasets" / "triage.jsonl"
@@ -107,14 +107,11 @@ def test_a_case_whose_inputs_do_not_fit_the_feature_is_an_error_case(
     }
     dataset.write_text(dataset.read_text(encoding="utf-8") + json.dumps(odd) + "\n")
 
-    report = replay(settings)  # no ReplayMiss: the feature made no call
+    with pytest.raises(EvalConfigError) as refused:  # the squad's data, not a model's answer
+        replay(settings)
 
-    errored = case_of(report, "ticket-fax")
-    error = errored["attempts"][0]["error"]
-    assert error.startswith("inputs do not fit feature 'triage' (Ticket): field 'channel'")
-    assert set(errored["scores"].values()) == {0.0}
-    assert report.arm().summary.cases == 41
-    assert report.arm().summary.errors == 1
+    assert "triage.jsonl:41: field 'inputs.channel'" in str(refused.value)
+    assert "what feature 'triage' takes: Ticket" in str(refused.value)
 
 
 def test_a_version_pinned_arm_runs_that_version_of_the_features_prompt(

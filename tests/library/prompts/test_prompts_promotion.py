@@ -185,3 +185,22 @@ def test_show_by_label_version_and_latest(squad: Callable[..., Squad]) -> None:
     bad = squad("prompts", "show", "triage@@1")
     assert bad.code == 2
     assert "is not NAME, NAME@VERSION or NAME:LABEL" in bad.err
+
+
+def test_promote_on_a_symlinked_labels_file_writes_through_the_link(
+    repo: Path, squad: Callable[..., Squad], add_evidence: Callable[..., Path]
+) -> None:
+    add_evidence(2)
+    labels = repo / "prompts" / "labels.yaml"
+    shared = repo / "shared" / "labels.yaml"
+    shared.parent.mkdir()
+    labels.rename(shared)
+    labels.symlink_to(Path("..") / "shared" / "labels.yaml")
+    shared.chmod(0o644)
+
+    promoted = squad("prompts", "promote", "triage", "2", "--label", "production")
+
+    assert promoted.code == 0, promoted.err
+    assert labels.is_symlink()
+    assert yaml.safe_load(shared.read_text())["labels"]["triage"]["production"] == 2
+    assert shared.stat().st_mode & 0o777 == 0o644
