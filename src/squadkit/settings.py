@@ -1,19 +1,51 @@
 """Process-wide settings, read once from the environment (prefix `SQUAD_`) and `.env`.
 
+`.env` (in the working directory) is for more than `SQUAD_*`: constructing `Settings`
+also exports its other variables, the provider keys named by `api_key_env` above all, to
+the process environment, where litellm and the gateway read them. So every command that
+reads settings (`squad eval run --mode record`, `squad serve`, `squad models check`...)
+sees a key kept in `.env`. A variable already in the environment wins over `.env`.
+
 Only *where things are* and *how the process behaves* live here. What the team tunes
 (model chains, prompts, thresholds) lives in files under `config/`, `prompts/` and
 `evals/`, so it is reviewed like code.
 """
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_FILE = ".env"
+
+
+def export_env_file(path: Path = Path(ENV_FILE)) -> None:
+    """Put each variable of the dotenv file `path` into `os.environ` unless already set.
+
+    A missing file is fine; an unreadable or non-UTF-8 one is a `ConfigError` naming it.
+    """
+    from dotenv import dotenv_values  # noqa: PLC0415 - pydantic-settings' own parser
+
+    from .errors import ConfigError  # noqa: PLC0415
+
+    if not path.is_file():
+        return
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"{path}: not a readable UTF-8 dotenv file ({type(error).__name__}); "
+            "write one `NAME=value` per line"
+        ) from None
+    for name, value in values.items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
+
 
 class Settings(BaseSettings):
-    """Settings for the CLI and the service."""
+    """Settings for the CLI and the service (and, first, `.env` exported: see above)."""
 
     model_config = SettingsConfigDict(
         env_prefix="SQUAD_",
@@ -22,6 +54,10 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
     )
+
+    def __init__(self, **values: Any) -> None:
+        export_env_file()
+        super().__init__(**values)
 
     root: Path = Field(
         default_factory=Path.cwd,
@@ -38,6 +74,12 @@ class Settings(BaseSettings):
         default=None,
         validation_alias="SQUAD_MODELS_FILE",
         description="Use this models file instead of config/models.yaml (tests, benchmarks).",
+    )
+
+    callers_file_override: Path | None = Field(
+        default=None,
+        validation_alias="SQUAD_CALLERS_FILE",
+        description="Use this callers file instead of config/callers.yaml (tests).",
     )
 
     # The service (`squad serve`); unused when the repo was rendered without it.
@@ -68,6 +110,17 @@ class Settings(BaseSettings):
         "whatever headers a request sends.",
     )
 
+    service_ready_when_degraded: bool = Field(
+        default=False,
+        description="/readyz answers 200 (status degraded) rather than 503 while an alias's "
+        "first deployment is skipped (no key) or cooled down.",
+    )
+    service_allow_offline_only: bool = Field(
+        default=False,
+        description="Let `squad serve` start although a chain with provider deployments can "
+        "only be answered by its offline last resort (every key missing); logs a warning.",
+    )
+
     @property
     def trusted_proxies(self) -> list[str]:
         return [item.strip() for item in self.service_trusted_proxies.split(",") if item.strip()]
@@ -79,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def models_file(self) -> Path:
         return self.models_file_override or self.config_dir / "models.yaml"
+
+    @property
+    def callers_file(self) -> Path:
+        return self.callers_file_override or self.config_dir / "callers.yaml"
 
     @property
     def prompts_dir(self) -> Path:
