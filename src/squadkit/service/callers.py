@@ -44,7 +44,7 @@ TOKEN_PREFIX = "sqd_"  # noqa: S105 - a prefix, not a secret
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _HEADER = """\
-# Who may call the service: one entry per calling system (squad-owned; see docs/service.md).
+# Who may call the service: one entry per calling system (squad-owned; README "Service").
 # Add one with `squad callers add NAME --scope FEATURE [--scope ...]`: it prints the token
 # once; only its SHA-256 is kept here. Revoke with `revoked: true` or by deleting the entry.
 # Scopes: a feature's name, feedback, label-override, metrics, docs.
