@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tests.library.service.servicekit import (
     RunningService,
     running,
 )
-from tests.library.squad import copy_data
+from tests.library.squad import COMMAND, copy_data
 
 PROBLEM = "application/problem+json"
 TRIAGE_ONLY = {"Authorization": f"Bearer {TRIAGE_ONLY_TOKEN}"}
@@ -158,3 +159,54 @@ def test_the_callers_file_stores_only_a_digest_of_each_token(tmp_path: Path) -> 
     assert caller.scopes == {"triage", "feedback"}
     assert find_caller([caller], token) == caller
     assert find_caller([caller], token + "x") is None
+
+
+def _callers(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COMMAND, "callers", *args], cwd=repo, capture_output=True, text=True, check=False
+    )
+
+
+def test_callers_add_prints_the_token_once_alone_on_its_last_line(tmp_path: Path) -> None:
+    repo = copy_data(tmp_path)
+    path = repo / "config" / "callers.yaml"
+
+    result = _callers(repo, "add", "core-platform", "--scope", "triage", "--scope", "feedback")
+
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.splitlines()[-1]
+    assert token.startswith("sqd_")
+    assert result.stdout.count(token) == 1
+    caller = find_caller(load_callers(path), token)
+    assert caller is not None
+    assert (caller.name, caller.scopes) == ("core-platform", {"triage", "feedback"})
+    assert {c.name for c in load_callers(path)} >= {"test-platform", "core-platform"}
+    assert token not in path.read_text(encoding="utf-8")
+
+
+def test_callers_add_with_an_unknown_scope_is_one_line_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    repo = copy_data(tmp_path)
+    before = (repo / "config" / "callers.yaml").read_bytes()
+
+    result = _callers(repo, "add", "core-platform", "--scope", "triage", "--scope", "admin")
+
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: unknown scope 'admin'; known scopes: ")
+    assert "triage" in line
+    assert (repo / "config" / "callers.yaml").read_bytes() == before
+
+
+def test_callers_revoke_locks_the_caller_out(tmp_path: Path) -> None:
+    repo = copy_data(tmp_path)
+
+    result = _callers(repo, "revoke", "test-platform")
+
+    assert result.returncode == 0, result.stderr
+    (caller,) = [
+        c for c in load_callers(repo / "config" / "callers.yaml") if c.name == "test-platform"
+    ]
+    assert caller.revoked
+    assert "test-platform: " in _callers(repo, "list").stdout
