@@ -25,15 +25,21 @@ DEGRADED = "degraded"
 of the chain. /readyz answers 503 `degraded` for it unless configured to accept it."""
 
 
-def served_aliases(registry: PromptRegistry) -> set[str]:
-    """The model aliases the squad's features call: each served prompt version's `model`."""
+def served_aliases(registry: PromptRegistry, models: ModelsConfig) -> set[str]:
+    """The model aliases the squad's features call: each served prompt version's `model`.
+
+    A squad that declares no feature (routes calling `serve_feature` by name) serves
+    whatever its routes call: every alias of `models` then counts as served.
+    """
     aliases = set()
     for served in served_prompts(registry.label_overrides):
         try:
             aliases.add(registry.get(served.prompt, label=served.label).model)
         except SquadError:
             continue  # an unservable prompt is the readiness check's and the pins' business
-    return aliases
+    from ..plugins import squad_features  # noqa: PLC0415 - the squad's package, imported once
+
+    return aliases if squad_features() else set(models.aliases)
 
 
 def offline_only_aliases(models: ModelsConfig, aliases: set[str]) -> list[str]:
@@ -55,7 +61,7 @@ def offline_only_aliases(models: ModelsConfig, aliases: set[str]) -> list[str]:
 def refuse_offline_only(settings: Settings, models: ModelsConfig, registry: PromptRegistry) -> None:
     """`ConfigError` when a served chain can only be answered offline, unless the settings
     allow it: then a loud warning, once per start."""
-    problems = offline_only_aliases(models, served_aliases(registry))
+    problems = offline_only_aliases(models, served_aliases(registry, models))
     if not problems:
         return
     if not settings.service_allow_offline_only:
@@ -96,7 +102,7 @@ class ServiceContext:
             registry=registry,
             gateway=gateway,
             observer=observer,
-            served=served_aliases(registry),
+            served=served_aliases(registry, models),
         )
 
     def close(self) -> None:

@@ -179,7 +179,7 @@ def test_callers_add_prints_the_token_once_alone_on_its_last_line(tmp_path: Path
     assert result.stdout.count(token) == 1
     caller = find_caller(load_callers(path), token)
     assert caller is not None
-    assert (caller.name, caller.scopes) == ("core-platform", {"triage", "feedback"})
+    assert (caller.name, caller.scopes) == ("core-platform", frozenset({"triage", "feedback"}))
     assert {c.name for c in load_callers(path)} >= {"test-platform", "core-platform"}
     assert token not in path.read_text(encoding="utf-8")
 
