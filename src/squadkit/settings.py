@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         description="Deeper nested JSON bodies get 422 before they are parsed.",
     )
     service_max_concurrency_per_client: int = Field(
-        default=16, gt=0, description="In-flight requests per client address; more get 429."
+        default=16, gt=0, description="In-flight requests per caller (bearer token); more get 429."
     )
     service_deadline_s: float = Field(
         default=30.0, gt=0, description="Overall deadline of one feature call; then 504."
@@ -106,8 +106,8 @@ class Settings(BaseSettings):
     service_trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses of the proxies whose X-Forwarded-For names "
-        "the client (per-client limits, logs). Empty: the peer address is the client, "
-        "whatever headers a request sends.",
+        "the client (access logs; the concurrency limit keys on the caller). Empty: the "
+        "peer address is the client, whatever headers a request sends.",
     )
 
     service_ready_when_degraded: bool = Field(
