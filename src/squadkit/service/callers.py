@@ -153,8 +153,32 @@ def add_caller(path: Path, name: str, scopes: list[str], known_scopes: Iterable[
         )
     token = new_token()
     caller = Caller(name, hash_token(token), frozenset(scopes))
-    atomic_write(path, render_callers([*existing, caller], ordered={name: scopes}))
+    atomic_write(path, _appended(path, existing, caller, scopes))
     return token
+
+
+def _appended(path: Path, existing: list[Caller], caller: Caller, scopes: list[str]) -> str:
+    """The file's text with `caller` added: appended under the existing `callers:` block,
+    so the squad's comments stay, when the result reads back as exactly the old callers
+    plus the new one; otherwise the whole file rendered anew."""
+    entry = render_callers([caller], ordered={caller.name: scopes}).split("callers:\n", 1)[1]
+    if existing and path.exists():
+        text = path.read_text(encoding="utf-8")
+        candidate = text + ("" if text.endswith("\n") else "\n") + entry
+        try:
+            if load_yaml(candidate, path) and _read_back(candidate, path) == [*existing, caller]:
+                return candidate
+        except ConfigError:
+            pass  # an unusual layout (flow style, ...): render it
+    return render_callers([*existing, caller], ordered={caller.name: scopes})
+
+
+def _read_back(text: str, path: Path) -> list[Caller]:
+    data = load_yaml(text, path)
+    entries = data.get("callers") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return []
+    return [_caller(str(path), name, entry) for name, entry in entries.items()]
 
 
 def revoke_caller(path: Path, name: str) -> None:

@@ -181,7 +181,9 @@ def test_callers_add_prints_the_token_once_alone_on_its_last_line(tmp_path: Path
     assert caller is not None
     assert (caller.name, caller.scopes) == ("core-platform", frozenset({"triage", "feedback"}))
     assert {c.name for c in load_callers(path)} >= {"test-platform", "core-platform"}
-    assert token not in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert token not in text
+    assert text.startswith("# The fixture squad's callers")  # the squad's comments stay
 
 
 def test_callers_add_with_an_unknown_scope_is_one_line_and_changes_nothing(
