@@ -12,7 +12,9 @@ Each server runs alone in its own process (uvicorn, one worker, no access log) o
 asyncio streams (cheaper than an HTTP client library, so the client is not the bottleneck
 on a small machine), bounded in time. It prints requests per second and p50/p99 latency
 for both servers and their ratio: the ratio is what the service's own work costs (guard
-middleware, validation, prompt rendering, gateway, offline model) over FastAPI's floor.
+middleware, bearer-token check, validation, prompt rendering, gateway, offline model) over
+FastAPI's floor. Both get the same request, `Authorization` header included; the service
+reads its one caller from a temporary callers file (`SQUAD_CALLERS_FILE`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +66,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(kind: str, root: Path) -> Iterator[int]:
+def server(kind: str, root: Path, callers: Path) -> Iterator[int]:
     port = _free_port()
     target = (
         ["--factory", "squadkit.service:create_app"]
@@ -75,6 +78,7 @@ def server(kind: str, root: Path) -> Iterator[int]:
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "SQUAD_LOG_LEVEL": "WARNING",
         "SQUAD_ROOT": str(root),
+        "SQUAD_CALLERS_FILE": str(callers),
     }
     command = [sys.executable, "-m", "uvicorn", *target, "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning"]
@@ -116,11 +120,11 @@ async def _connection(port: int, request: bytes, stop_at: float, latencies: list
     return errors
 
 
-async def load(port: int, duration_s: float, connections: int) -> dict[str, float]:
+async def load(port: int, duration_s: float, connections: int, token: str) -> dict[str, float]:
     body = json.dumps(TICKET).encode()
     request = (
         f"POST /v1/triage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
     # Warm-up (first-request costs), then the measured window.
     await _connection(port, request, time.perf_counter() + 1.0, [])
@@ -152,10 +156,15 @@ def main() -> None:
         message = f"error: {root} has no config/ or prompts/: run from a squad repo or pass --root"
         print(message, file=sys.stderr)
         raise SystemExit(2)
+    from squadkit.service.callers import add_caller
+
     results = {}
-    for kind in ("bare", "service"):
-        with server(kind, root) as port:
-            results[kind] = asyncio.run(load(port, args.duration, args.connections))
+    with tempfile.TemporaryDirectory() as scratch:
+        callers = Path(scratch) / "callers.yaml"
+        token = add_caller(callers, "bench", ["triage"], ["triage"])
+        for kind in ("bare", "service"):
+            with server(kind, root, callers) as port:
+                results[kind] = asyncio.run(load(port, args.duration, args.connections, token))
     print(
         f"POST /v1/triage, {args.connections} connections, {args.duration:g} s each, "
         f"{os.cpu_count()} CPUs"

@@ -1,64 +1,68 @@
 """Process-wide settings, read once from the environment (prefix `SQUAD_`) and `.env`.
 
+`.env` (in the working directory) is for more than `SQUAD_*`: constructing `Settings`
+also exports its other variables, the provider keys named by `api_key_env` above all, to
+the process environment, where litellm and the gateway read them. So every command that
+reads settings (`squad eval run --mode record`, `squad serve`, `squad models check`...)
+sees a key kept in `.env`. A variable already in the environment wins over `.env`.
+
 Only *where things are* and *how the process behaves* live here. What the team tunes
 (model chains, prompts, thresholds) lives in files under `config/`, `prompts/` and
 `evals/`, so it is reviewed like code.
 """
 
 import io
-from collections.abc import Mapping
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import Field
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 from .files import display_path, read_text
 
-DOTENV_FILE = ".env"
+ENV_FILE = ".env"
 """Read from the working directory by every command that reads settings."""
 
 
-class _BoundedDotEnv(DotEnvSettingsSource):
-    """`.env` read like every team file: within the size cap, and not UTF-8 is one line
-    naming it (pydantic-settings would let a `UnicodeDecodeError` escape as a traceback)."""
+def export_env_file(path: Path = Path(ENV_FILE)) -> None:
+    """Put each variable of the dotenv file `path` into `os.environ` unless already set.
 
-    def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
-        try:
-            text = read_text(file_path)
-        except UnicodeDecodeError as error:
-            raise ConfigError(
-                f"{display_path(file_path)}: not UTF-8 text (byte {error.start}); save it as "
-                "UTF-8 with one NAME=value per line"
-            ) from None
-        return parse_env_vars(
-            dotenv_values(stream=io.StringIO(text)),
-            self.case_sensitive,
-            self.env_ignore_empty,
-            self.env_parse_none_str,
-        )
+    Read like every team file (within its size cap, a link out of the repo refused); a
+    missing file is fine; one that is not UTF-8 is a `ConfigError` naming it (python-dotenv
+    would let a `UnicodeDecodeError` escape as a traceback).
+    """
+    if not path.is_file():
+        return
+    try:
+        text = read_text(path)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{display_path(path)}: not UTF-8 text (byte {error.start}); save it as "
+            "UTF-8 with one NAME=value per line"
+        ) from None
+    for name, value in dotenv_values(stream=io.StringIO(text)).items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
 
 
 class Settings(BaseSettings):
-    """Settings for the CLI and the service."""
+    """Settings for the CLI and the service (and, first, `.env` exported: see above)."""
 
     model_config = SettingsConfigDict(
         env_prefix="SQUAD_",
-        # `.env` is read by `_BoundedDotEnv` (settings_customise_sources): pydantic-settings'
-        # own reader would run first, unbounded, with a traceback for a non-UTF-8 file.
+        # `.env` is exported by `export_env_file` (bounded, one-line errors) before the
+        # environment is read: pydantic-settings' own reader would be unbounded.
         env_file=None,
-        env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
     )
+
+    def __init__(self, **values: Any) -> None:
+        export_env_file()
+        super().__init__(**values)
 
     root: Path = Field(
         default_factory=Path.cwd,
@@ -77,6 +81,12 @@ class Settings(BaseSettings):
         description="Use this models file instead of config/models.yaml (tests, benchmarks).",
     )
 
+    callers_file_override: Path | None = Field(
+        default=None,
+        validation_alias="SQUAD_CALLERS_FILE",
+        description="Use this callers file instead of config/callers.yaml (tests).",
+    )
+
     # The service (`squad serve`); unused when the repo was rendered without it.
     service_host: str = Field(
         default="127.0.0.1", max_length=253, description="Interface uvicorn binds."
@@ -92,7 +102,7 @@ class Settings(BaseSettings):
         description="Deeper nested JSON bodies get 422 before they are parsed.",
     )
     service_max_concurrency_per_client: int = Field(
-        default=16, gt=0, description="In-flight requests per client address; more get 429."
+        default=16, gt=0, description="In-flight requests per caller (bearer token); more get 429."
     )
     service_deadline_s: float = Field(
         default=30.0,
@@ -110,8 +120,19 @@ class Settings(BaseSettings):
         default="",
         max_length=4096,
         description="Comma-separated addresses of the proxies whose X-Forwarded-For names "
-        "the client (per-client limits, logs). Empty: the peer address is the client, "
-        "whatever headers a request sends.",
+        "the client (access logs; the concurrency limit keys on the caller). Empty: the "
+        "peer address is the client, whatever headers a request sends.",
+    )
+
+    service_ready_when_degraded: bool = Field(
+        default=False,
+        description="/readyz answers 200 (status degraded) rather than 503 while an alias's "
+        "first deployment is skipped (no key) or cooled down.",
+    )
+    service_allow_offline_only: bool = Field(
+        default=False,
+        description="Let `squad serve` start although a chain with provider deployments can "
+        "only be answered by its offline last resort (every key missing); logs a warning.",
     )
 
     @classmethod
@@ -123,10 +144,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The usual sources in the usual order, `.env` read within its cap."""
+        """Arguments, then the environment: `.env` is already in it (`export_env_file`)."""
         del dotenv_settings
-        dotenv = _BoundedDotEnv(settings_cls, env_file=DOTENV_FILE, env_file_encoding="utf-8")
-        return (init_settings, env_settings, dotenv, file_secret_settings)
+        return (init_settings, env_settings, file_secret_settings)
 
     @property
     def trusted_proxies(self) -> list[str]:
@@ -139,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def models_file(self) -> Path:
         return self.models_file_override or self.config_dir / "models.yaml"
+
+    @property
+    def callers_file(self) -> Path:
+        return self.callers_file_override or self.config_dir / "callers.yaml"
 
     @property
     def prompts_dir(self) -> Path:

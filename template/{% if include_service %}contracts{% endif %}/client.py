@@ -5,10 +5,14 @@ It sits next to the contract it implements (`contracts/openapi.json`) and needs 
 from this repo) without pulling in the squad's own dependencies (litellm, FastAPI...).
 The contract tests run it against the real server, so client and contract cannot drift.
 
-    with SquadClient("http://triage.internal:8000") as squad:
+    with SquadClient("http://triage.internal:8000", token=os.environ["SQUAD_TOKEN"]) as squad:
         result = squad.triage(Ticket(subject="...", body="...", customer_tier="pro",
                                      channel="email"))
         result.queue, result.priority, result.metadata.prompt_version
+
+`token` is the caller's bearer token from `squad callers add` (the squad runs it and hands
+the token over once): it is sent as `Authorization: Bearer <token>` on every call but
+`ready()`. Keep it in the platform's secret store, never in code.
 
 Every error response is raised as `ProblemError` (RFC 9457 fields plus `request_id` and,
 for 429/503, `retry_after_s`): switch on `.type` or `.status`, quote `.request_id`.
@@ -95,9 +99,15 @@ class SquadClient:
     """Blocking client; pass `http=` to reuse your own configured `httpx.Client`."""
 
     def __init__(
-        self, base_url: str, *, timeout_s: float = 35.0, http: httpx.Client | None = None
+        self,
+        base_url: str,
+        *,
+        token: str,
+        timeout_s: float = 35.0,
+        http: httpx.Client | None = None,
     ) -> None:
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._token = token
 
     def __enter__(self) -> SquadClient:
         return self
@@ -111,8 +121,11 @@ class SquadClient:
     def triage(
         self, ticket: Ticket, *, prompt_label: str | None = None, request_id: str | None = None
     ) -> TriageResult:
+        """The decision for `ticket`; `prompt_label` needs the caller's `label-override`."""
         response = self._http.post(
-            "/v1/triage", json=asdict(ticket), headers=_headers(prompt_label, request_id)
+            "/v1/triage",
+            json=asdict(ticket),
+            headers=_headers(self._token, prompt_label, request_id),
         )
         return _triage_result(_checked(response))
 
@@ -125,9 +138,15 @@ class AsyncSquadClient:
     """The same client for asyncio callers."""
 
     def __init__(
-        self, base_url: str, *, timeout_s: float = 35.0, http: httpx.AsyncClient | None = None
+        self,
+        base_url: str,
+        *,
+        token: str,
+        timeout_s: float = 35.0,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+        self._token = token
 
     async def __aenter__(self) -> AsyncSquadClient:
         return self
@@ -142,7 +161,9 @@ class AsyncSquadClient:
         self, ticket: Ticket, *, prompt_label: str | None = None, request_id: str | None = None
     ) -> TriageResult:
         response = await self._http.post(
-            "/v1/triage", json=asdict(ticket), headers=_headers(prompt_label, request_id)
+            "/v1/triage",
+            json=asdict(ticket),
+            headers=_headers(self._token, prompt_label, request_id),
         )
         return _triage_result(_checked(response))
 
@@ -150,8 +171,11 @@ class AsyncSquadClient:
         return (await self._http.get("/readyz")).status_code == 200
 
 
-def _headers(prompt_label: str | None, request_id: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json, application/problem+json"}
+def _headers(token: str, prompt_label: str | None, request_id: str | None) -> dict[str, str]:
+    headers = {
+        "Accept": "application/json, application/problem+json",
+        "Authorization": f"Bearer {token}",
+    }
     if prompt_label is not None:
         headers["X-Prompt-Label"] = prompt_label
     if request_id is not None:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from squadkit.cli import main
-from tests.library.service.servicekit import TICKET, running, settings_with
+from tests.library.service.servicekit import AUTH, TICKET, running, settings_with
 from tests.library.squad import ROOT as SQUAD
 from tests.library.squad import copy_data
 
@@ -788,7 +788,7 @@ def http() -> Iterator[httpx.Client]:
     """The fixture squad's service (real uvicorn, its offline models) and a client of it."""
     with (
         running(settings_with()) as service,
-        httpx.Client(base_url=service.base_url, timeout=30) as client,
+        httpx.Client(base_url=service.base_url, headers=AUTH, timeout=30) as client,
     ):
         yield client
 

@@ -103,3 +103,19 @@ def test_compose_starts_the_stack_with_mounted_configs(deploy: Path) -> None:
     for service in services.values():
         for dependency in service.get("depends_on", []):
             assert dependency in services
+
+
+def test_the_service_is_published_on_localhost_and_scraped_with_a_token(deploy: Path) -> None:
+    compose = _yaml(deploy, "compose.yaml")
+    (published,) = compose["services"]["service"]["ports"]
+    assert published == "${SQUAD_PUBLISH_ADDRESS:-127.0.0.1}:8000:8000"
+    squad = {
+        job["job_name"]: job for job in _yaml(deploy, "prometheus/prometheus.yml")["scrape_configs"]
+    }["squad"]
+    credentials = squad["authorization"]["credentials_file"]
+    assert squad["authorization"]["type"] == "Bearer"
+    mounts = compose["services"]["prometheus"]["volumes"]
+    assert "./prometheus/secrets:/etc/prometheus/secrets:ro" in mounts
+    assert credentials.startswith("/etc/prometheus/secrets/")
+    ignored = (deploy / "prometheus" / "secrets" / ".gitignore").read_text(encoding="utf-8")
+    assert "*" in ignored.splitlines()  # the token never gets committed

@@ -1,7 +1,9 @@
 """`squad serve`: run the service under uvicorn (what `make serve` and the container run).
 
-Config, models, prompts and `SQUAD_PROMPT_LABEL__<NAME>` pins are validated before uvicorn
-starts, so a bad file or pin is one line and exit 2 rather than a start-up traceback or a
+Config, models, prompts, callers and `SQUAD_PROMPT_LABEL__<NAME>` pins are validated
+before uvicorn starts, and a served model chain that only its offline last resort could
+answer (every provider key missing) is refused unless SQUAD_SERVICE_ALLOW_OFFLINE_ONLY=true,
+so a bad file or pin is one line and exit 2 rather than a start-up traceback or a
 service answering 500. On SIGINT/SIGTERM, `/readyz` answers 503 at once,
 the server stops accepting connections within 0.1 s, and in-flight requests finish for up to
 `SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S` seconds.
@@ -36,14 +38,20 @@ def serve(
     from ..errors import ConfigError  # noqa: PLC0415
     from ..gateway import load_models_config  # noqa: PLC0415
     from ..prompts import PromptRegistry  # noqa: PLC0415
+    from ..service.callers import load_callers  # noqa: PLC0415
+    from ..service.context import refuse_offline_only  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     settings = Settings()
     bind = _bind_host(host, settings.service_host)
-    load_models_config(settings.models_file)
-    pins = PromptRegistry.load(settings.prompts_dir).pin_problems()
+    models = load_models_config(settings.models_file)
+    registry = PromptRegistry.load(settings.prompts_dir)
+    pins = registry.pin_problems()
     if pins:  # every request for the prompt would fail: refuse rather than serve 500s
         raise ConfigError(pins[0])
+    # Every answer would be the offline fallback's, flagged but 200: refuse unless allowed.
+    refuse_offline_only(settings, models, registry)
+    load_callers(settings.callers_file)  # a broken callers file would lock every caller out
     package = (__package__ or "").rsplit(".", 1)[0]
     options: dict[str, Any] = {
         "factory": True,

@@ -23,11 +23,14 @@ from ..errors import ConfigError
 from ..gateway import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from ..plugins import squad_modules, squad_package
 from ..settings import Settings
+from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated
 from .context import DEGRADED, ServiceContext
 from .guard import RequestGuard, request_id_of
 from .metrics import metrics_exposition
 from .problems import (
     DEADLINE_EXCEEDED,
+    DEGRADED_NOT_READY,
+    FORBIDDEN,
     INVALID_MODEL_OUTPUT,
     INVALID_REQUEST,
     METHOD_NOT_ALLOWED,
@@ -35,6 +38,7 @@ from .problems import (
     NOT_READY,
     PROBLEM_MEDIA_TYPE,
     PROVIDERS_UNAVAILABLE,
+    UNAUTHENTICATED,
     UNKNOWN_LABEL,
     FieldError,
     ProblemKind,
@@ -50,6 +54,9 @@ API_VERSION = "1.0.0"
 with every change to contracts/openapi.json)."""
 
 ops = APIRouter(tags=["operations"])
+
+BEARER_SCHEME = "bearer"
+"""The contract's security scheme: `Authorization: Bearer <token>` (see auth.py)."""
 
 
 class _Shutdown:
@@ -75,7 +82,12 @@ async def healthz() -> Health:
 @ops.get(
     "/readyz",
     operation_id="readiness",
-    summary="Readiness: config, prompts and lock valid; every alias has a usable deployment",
+    summary="Readiness: config, prompts, lock and callers valid; every alias served by its "
+    "first deployment",
+    description="503 `not-ready` when a check fails; 503 `degraded` when an alias's first "
+    "deployment is skipped (no key) or cooled down, so a later link would answer (200, the "
+    "check reading `degraded: ...`, when SQUAD_SERVICE_READY_WHEN_DEGRADED=true). Makes no "
+    "call to any provider.",
     response_model=Readiness,
     responses=problem_responses(NOT_READY),
 )
@@ -88,6 +100,8 @@ async def readyz(request: Request, context: Context) -> Response | Readiness:
             checks={"shutdown": "shutting down: in-flight requests are finishing"},
         )
     checks = await context.readiness()
+    callers_problem = request.app.state.authenticator.problem()
+    checks["callers"] = "ok" if callers_problem is None else "invalid"
     failed = {
         name: status
         for name, status in checks.items()
@@ -97,6 +111,14 @@ async def readyz(request: Request, context: Context) -> Response | Readiness:
         return problem_response(
             NOT_READY, request_id=request_id_of(request.scope), instance="/readyz", checks=failed
         )
+    degraded = {name: status for name, status in checks.items() if status != "ok"}
+    if degraded and not context.settings.service_ready_when_degraded:
+        return problem_response(
+            DEGRADED_NOT_READY,
+            request_id=request_id_of(request.scope),
+            instance="/readyz",
+            checks=degraded,
+        )
     return Readiness(checks=checks)
 
 
@@ -105,7 +127,11 @@ async def readyz(request: Request, context: Context) -> Response | Readiness:
     operation_id="metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **problem_responses(UNAUTHENTICATED, FORBIDDEN),
+    },
+    description="Needs a caller with the `metrics` scope.",
 )
 async def metrics(request: Request, context: Context) -> Response:
     await context.cooled_down()  # sets the degraded gauge from the cooldowns of this moment
@@ -116,10 +142,17 @@ async def metrics(request: Request, context: Context) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service app; `settings` default to the environment (`SQUAD_*`, `.env`)."""
     settings = settings or Settings()
+    authenticator = Authenticator(settings.callers_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.context = ServiceContext.start(settings)
+        if not authenticator.callers():
+            log.warning(
+                "no callers declared in %s: every request but /healthz and /readyz gets 401; "
+                "add one with `squad callers add NAME --scope FEATURE`",
+                settings.callers_file,
+            )
         log.info(
             "service ready: prompts from %s, models from %s",
             settings.prompts_dir,
@@ -132,7 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title=f"{_package()} service",
         version=api_version(),
-        description="The squad's AI features for the core platform. Errors are RFC 9457 "
+        description="The squad's AI features for the core platform. Every operation but "
+        "/healthz and /readyz needs `Authorization: Bearer <token>` of a caller declared in "
+        "config/callers.yaml, with the scope the operation needs. Errors are RFC 9457 "
         "problem details (application/problem+json) carrying the request id.",
         lifespan=lifespan,
         redoc_url=None,
@@ -142,8 +177,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops)
     _add_error_handlers(app)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
+    app.state.authenticator = authenticator
     app.add_middleware(
         RequestGuard,
+        authenticator=authenticator,
         max_body_bytes=settings.service_max_body_bytes,
         max_json_depth=settings.service_max_json_depth,
         max_concurrency=settings.service_max_concurrency_per_client,
@@ -207,7 +244,27 @@ def _add_error_handlers(app: FastAPI) -> None:
             kind, request_id=request_id_of(request.scope), instance=request.url.path
         )
 
+    def refused(request: Request, error: Exception) -> Response:
+        request_id = request_id_of(request.scope)
+        if isinstance(error, Forbidden):
+            log.warning("forbidden (request_id=%s): %s", request_id, error)
+            return problem_response(
+                FORBIDDEN,
+                request_id=request_id,
+                instance=request.url.path,
+                detail=f"Caller '{error.caller}' lacks the scope '{error.scope}' this request "
+                "needs; ask the squad to add it to config/callers.yaml.",
+            )
+        return problem_response(
+            UNAUTHENTICATED,
+            request_id=request_id,
+            instance=request.url.path,
+            headers={"WWW-Authenticate": 'Bearer realm="squad"'},
+        )
+
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Forbidden, refused)
+    app.add_exception_handler(Unauthenticated, refused)
     app.add_exception_handler(UnknownLabel, handler(UNKNOWN_LABEL))
     app.add_exception_handler(InvalidOutput, handler(INVALID_MODEL_OUTPUT))
     app.add_exception_handler(ProviderUnavailable, unavailable)
@@ -241,6 +298,19 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 }
                 for response in operation.get("responses", {}).values():
                     response.setdefault("headers", {}).update(headers)
+        for route, path in schema.get("paths", {}).items():
+            if route in OPEN_PATHS:
+                for operation in path.values():
+                    operation["security"] = []  # probes answer anyone
+        schema.setdefault("components", {})["securitySchemes"] = {
+            BEARER_SCHEME: {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A caller's token from `squad callers add` (one per calling "
+                "system); its scopes decide which operations it may call.",
+            }
+        }
+        schema["security"] = [{BEARER_SCHEME: []}]
         app.openapi_schema = schema
         return schema
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
+from ..errors import ConfigError, SquadError
 from ..features import served_prompts
-from ..gateway import Deployment, Gateway, ModelsConfig, load_models_config
+from ..gateway import Gateway, ModelsConfig, load_models_config
 from ..observability import GenAIObserver, setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
@@ -16,9 +16,62 @@ from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
-PROBE_TIMEOUT_S = 1.0
+READINESS_BUDGET_S = 0.5
+"""How long /readyz waits for its file checks or the shared cooldown state (Redis) before
+answering with the last result it has: a probe must answer within 1 s even while the
+event loop is busy with an outage."""
 DEGRADED = "degraded"
-"""A check that starts with this still passes: the service answers, from a fallback."""
+"""A check that starts with this is not a failure: the service answers, from a later link
+of the chain. /readyz answers 503 `degraded` for it unless configured to accept it."""
+
+
+def served_aliases(registry: PromptRegistry, models: ModelsConfig) -> set[str]:
+    """The model aliases the squad's features call: each served prompt version's `model`.
+
+    A squad that declares no feature (routes calling `serve_feature` by name) serves
+    whatever its routes call: every alias of `models` then counts as served.
+    """
+    aliases = set()
+    for served in served_prompts(registry.label_overrides):
+        try:
+            aliases.add(registry.get(served.prompt, label=served.label).model)
+        except SquadError:
+            continue  # an unservable prompt is the readiness check's and the pins' business
+    from ..plugins import squad_features  # noqa: PLC0415 - the squad's package, imported once
+
+    return aliases if squad_features() else set(models.aliases)
+
+
+def offline_only_aliases(models: ModelsConfig, aliases: set[str]) -> list[str]:
+    """One line per alias of `aliases` whose chain names provider deployments but can only
+    be answered offline now: every provider deployment's key is missing."""
+    found = []
+    for name in sorted(aliases & set(models.aliases)):
+        providers = [d for d in models.aliases[name].deployments if not d.is_local]
+        if providers and all(d.missing_key() for d in providers):
+            keys = ", ".join(sorted({str(d.api_key_env) for d in providers}))
+            found.append(
+                f"model alias '{name}' would be answered only by its offline last resort: "
+                f"{keys} not set (put it in the environment or .env, or set "
+                "SQUAD_SERVICE_ALLOW_OFFLINE_ONLY=true to serve degraded answers)"
+            )
+    return found
+
+
+def refuse_offline_only(settings: Settings, models: ModelsConfig, registry: PromptRegistry) -> None:
+    """`ConfigError` when a served chain can only be answered offline, unless the settings
+    allow it: then a loud warning, once per start."""
+    problems = offline_only_aliases(models, served_aliases(registry, models))
+    if not problems:
+        return
+    if not settings.service_allow_offline_only:
+        raise ConfigError(problems[0])
+    for problem in problems:
+        log.warning(
+            "SERVING DEGRADED (SQUAD_SERVICE_ALLOW_OFFLINE_ONLY=true): %s; every answer will "
+            "have fallback_used: true",
+            problem,
+        )
 
 
 @dataclass
@@ -30,17 +83,26 @@ class ServiceContext:
     registry: PromptRegistry
     gateway: Gateway
     observer: GenAIObserver
+    served: set[str] = field(default_factory=set)
+    _file_checks: dict[str, str] = field(default_factory=dict)
+    _file_task: asyncio.Task[dict[str, str]] | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> ServiceContext:
         """Load and validate everything; any `ConfigError` stops the start-up."""
         models = load_models_config(settings.models_file)
         registry = PromptRegistry.load(settings.prompts_dir)
+        refuse_offline_only(settings, models, registry)
         observer = setup_observability(settings, prometheus=True)
         gateway = Gateway.from_settings(settings, observer=observer)
         gateway.warm_up()
         return cls(
-            settings=settings, models=models, registry=registry, gateway=gateway, observer=observer
+            settings=settings,
+            models=models,
+            registry=registry,
+            gateway=gateway,
+            observer=observer,
+            served=served_aliases(registry, models),
         )
 
     def close(self) -> None:
@@ -68,10 +130,58 @@ class ServiceContext:
         return down
 
     async def readiness(self) -> dict[str, str]:
-        """Each check's name -> 'ok' or a short reason; details of failures go to the log."""
+        """Each check's name -> 'ok', 'degraded: ...' or a short reason; details go to the log.
+
+        No provider is called or connected to: whether a deployment can answer is read from
+        its key and litellm's cooldowns, which the real traffic keeps current. So a probe
+        during an outage costs what it costs at any other time.
+        """
+        checks = await self._bounded_file_checks()
+        models = self.models
+        for name, alias in sorted(models.aliases.items()):
+            usable = [d for d in alias.deployments if d.is_local or not d.missing_key()]
+            first = alias.deployments[0]
+            if not usable:
+                keys = ", ".join(sorted({str(d.api_key_env) for d in alias.deployments}))
+                checks[f"alias:{name}"] = f"no usable deployment: {keys} not set"
+            elif usable[0] is not first and name in self.served:
+                checks[f"alias:{name}"] = (
+                    f"{DEGRADED}: {first.model} skipped ({first.api_key_env} not set); "
+                    f"{usable[0].model} answers"
+                )
+            else:
+                checks[f"alias:{name}"] = "ok"
+        try:
+            down = await asyncio.wait_for(self.cooled_down(), READINESS_BUDGET_S)
+        except TimeoutError:
+            log.warning("readiness: cooldown state not read within %ss", READINESS_BUDGET_S)
+            down = {}
+        for name, models_down in sorted(down.items()):
+            if checks.get(f"alias:{name}") == "ok" and name in self.served:
+                checks[f"alias:{name}"] = f"{DEGRADED}: {', '.join(models_down)} cooled down"
+        for name, status in checks.items():
+            if status.startswith(DEGRADED):
+                log.warning("readiness: %s %s", name, status)
+        return checks
+
+    async def _bounded_file_checks(self) -> dict[str, str]:
+        """The file checks, or their last result when they take longer than the budget
+        (they go on in the background and the next probe gets theirs)."""
+        if self._file_task is None or self._file_task.done():
+            self._file_task = asyncio.ensure_future(asyncio.to_thread(self._file_checks_now))
+        try:
+            self._file_checks = await asyncio.wait_for(
+                asyncio.shield(self._file_task), READINESS_BUDGET_S
+            )
+        except TimeoutError:
+            log.warning("readiness: file checks still running; answering with the last ones")
+        return dict(self._file_checks or {"files": "not checked yet"})
+
+    def _file_checks_now(self) -> dict[str, str]:
+        """Models config, prompts, lock, labels and pins, as `squad prompts check` sees them."""
         checks: dict[str, str] = {}
         try:
-            models = await asyncio.to_thread(load_models_config, self.settings.models_file)
+            models = load_models_config(self.settings.models_file)
             checks["models_config"] = "ok"
         except Exception as error:  # any failure means not ready
             log.warning("readiness: models config: %s", error)
@@ -83,8 +193,7 @@ class ServiceContext:
             # this process can serve: only files, lock and labels count here.
             problems = [
                 str(problem)
-                for problem in await asyncio.to_thread(
-                    check_prompts,
+                for problem in check_prompts(
                     self.settings.prompts_dir,
                     models=models,
                     evidence_dir=evidence_dir,
@@ -110,33 +219,4 @@ class ServiceContext:
                     label,
                     name,
                 )
-        for name, alias in sorted(models.aliases.items()):
-            results = await asyncio.gather(*(_deployment_ready(d) for d in alias.deployments))
-            checks[f"alias:{name}"] = "ok" if any(results) else "no deployment reachable"
-        for name, down in sorted((await self.cooled_down()).items()):
-            if checks.get(f"alias:{name}") == "ok":
-                # Still serving, from a later link of the chain: ready, but say so.
-                checks[f"alias:{name}"] = f"{DEGRADED}: {', '.join(down)} cooled down"
-                log.warning("readiness: alias %s degraded: %s cooled down", name, down)
         return checks
-
-
-async def _deployment_ready(deployment: Deployment) -> bool:
-    """Offline deployments are always ready; others need their key and, when they name an
-    `api_base`, a TCP connection to it within PROBE_TIMEOUT_S (no request is sent)."""
-    if deployment.is_local:
-        return True
-    if deployment.missing_key():
-        return False
-    if not deployment.api_base:
-        return True  # a provider's public endpoint: probing it per /readyz is not our call
-    url = urlsplit(deployment.api_base)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(url.hostname, port), PROBE_TIMEOUT_S
-        )
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    return True

@@ -1,18 +1,23 @@
-"""The outermost layer of the service: request ids, body size and per-client concurrency.
+"""The outermost layer of the service: request ids, callers, body size, per-caller concurrency.
 
 A plain ASGI middleware (not `BaseHTTPMiddleware`) so it adds no task per request and sees
 every response, including the ones it sends itself:
 
 - `X-Request-ID` is taken from the request when it looks like an id, generated otherwise,
   stored in `scope["state"]["request_id"]` and echoed on every response.
+- Every path but /healthz and /readyz needs a caller's bearer token (`auth.py`): 401
+  without a valid one, 403 without the scope a fixed path needs, before the body is read.
+  The caller is stored in `scope["state"]["caller"]` and `auth.current_caller`.
 - Bodies larger than `max_body_bytes` get 413 before the app runs: the declared
   Content-Length is checked first, then the bytes actually received (chunked uploads).
 - JSON bodies nesting arrays or objects deeper than `max_json_depth` get 422 before anything
   parses them: Python's parser would recurse once per level (a 100,000-deep `[[[...]]]`
   fits in 200 kB and raises RecursionError), and no request of the contract nests deeply.
   422, not 413: the body is within the size limit; its content is what cannot be processed.
-- Each client address may have `max_concurrency` feature requests in flight; one more gets
-  429 with Retry-After. Operational endpoints (probes, metrics) are never limited.
+- Each caller may have `max_concurrency` feature requests in flight; one more gets 429 with
+  Retry-After. Keyed on the caller, not the address: callers behind one proxy or NAT do not
+  share a limit, and one caller cannot multiply it by spreading over addresses.
+  Operational endpoints (probes, metrics) are never limited.
 - An unexpected exception becomes a 500 problem with the request id, never a traceback.
 """
 
@@ -26,11 +31,14 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated, current_caller
 from .problems import (
     BODY_TOO_DEEP,
     BODY_TOO_LARGE,
+    FORBIDDEN,
     INTERNAL_ERROR,
     TOO_MANY_REQUESTS,
+    UNAUTHENTICATED,
     problem_response,
 )
 
@@ -53,9 +61,16 @@ class RequestGuard:
     """See the module docstring."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, max_concurrency: int, max_json_depth: int = 32
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_concurrency: int,
+        authenticator: Authenticator,
+        max_json_depth: int = 32,
     ) -> None:
         self.app = app
+        self.authenticator = authenticator
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
         self.max_concurrency = max_concurrency
@@ -70,22 +85,21 @@ class RequestGuard:
         request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
-
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._problem(scope, receive, send, "body")
-            return
-        if scope["method"] in ("POST", "PUT", "PATCH"):
-            body = await self._read_body(receive)
-            if body is None:
-                await self._problem(scope, receive, send, "body")
-                return
-            if _is_json(headers) and json_depth_exceeds(body, self.max_json_depth):
-                await self._problem(scope, receive, send, "depth")
-                return
-            receive = _replay(body, receive)
-
         client = scope["client"][0] if scope.get("client") else "-"
+        caller = None
+        if path not in OPEN_PATHS:
+            try:
+                caller = self.authenticator.authenticate(headers.get("authorization"), path)
+            except (Unauthenticated, Forbidden) as error:
+                await self._refuse(scope, receive, send, error)
+                return
+            scope["state"]["caller"] = caller.name
+            client = f"caller:{caller.name}"
+
+        checked = await self._checked_body(scope, receive, send, headers)
+        if checked is None:
+            return
+        receive = checked
         limited = path not in UNLIMITED_PATHS
         if limited and self.in_flight[client] >= self.max_concurrency:
             await self._problem(scope, receive, send, "busy")
@@ -104,6 +118,7 @@ class RequestGuard:
                 message = {**message, "headers": raw}
             await send(message)
 
+        caller_set = current_caller.set(caller)
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -114,10 +129,31 @@ class RequestGuard:
                 response = problem_response(INTERNAL_ERROR, request_id=request_id, instance=path)
                 await response(scope, receive, send)
         finally:
+            current_caller.reset(caller_set)
             if limited:
                 self.in_flight[client] -= 1
                 if self.in_flight[client] <= 0:
                     del self.in_flight[client]
+
+    async def _checked_body(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> Receive | None:
+        """`receive` replaying the body once it passed the size and depth limits, or None
+        after answering 413/422."""
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._problem(scope, receive, send, "body")
+            return None
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            return receive
+        body = await self._read_body(receive)
+        if body is None:
+            await self._problem(scope, receive, send, "body")
+            return None
+        if _is_json(headers) and json_depth_exceeds(body, self.max_json_depth):
+            await self._problem(scope, receive, send, "depth")
+            return None
+        return _replay(body, receive)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body, or None as soon as it passes the limit."""
@@ -135,6 +171,28 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, error: Unauthenticated | Forbidden
+    ) -> None:
+        request_id = request_id_of(scope)
+        if isinstance(error, Forbidden):
+            log.warning("forbidden (request_id=%s): %s", request_id, error)
+            response = problem_response(
+                FORBIDDEN,
+                request_id=request_id,
+                instance=scope["path"],
+                detail=f"Caller '{error.caller}' lacks the scope '{error.scope}' this request "
+                "needs; ask the squad to add it to config/callers.yaml.",
+            )
+        else:
+            response = problem_response(
+                UNAUTHENTICATED,
+                request_id=request_id,
+                instance=scope["path"],
+                headers={"WWW-Authenticate": 'Bearer realm="squad"'},
+            )
+        await response(scope, receive, send)
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
         request_id = request_id_of(scope)

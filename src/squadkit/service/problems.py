@@ -108,6 +108,27 @@ NOT_READY = ProblemKind(
     "Not ready",
     "The service cannot serve requests yet; `checks` names what failed (details in the log).",
 )
+UNAUTHENTICATED = ProblemKind(
+    "unauthenticated",
+    401,
+    "Unauthenticated",
+    "Send `Authorization: Bearer <token>` with a token of a declared, unrevoked caller "
+    "(`squad callers add`).",
+)
+FORBIDDEN = ProblemKind(
+    "forbidden",
+    403,
+    "Forbidden",
+    "This caller's token does not grant the scope this request needs; ask the squad to add "
+    "it to config/callers.yaml.",
+)
+DEGRADED_NOT_READY = ProblemKind(
+    "degraded",
+    503,
+    "Degraded",
+    "An alias's first deployment is skipped (no key) or cooled down: requests would be "
+    "answered by a later link of its chain. `checks` names the alias and deployment.",
+)
 NOT_FOUND = ProblemKind("not-found", 404, "Not found", "No such endpoint; see /openapi.json.")
 METHOD_NOT_ALLOWED = ProblemKind(
     "method-not-allowed", 405, "Method not allowed", "See /openapi.json for allowed methods."

@@ -19,15 +19,18 @@ from ..features import Feature
 from ..gateway import DeadlineExceeded
 from ..prompts import PromptNotFound
 from ..prompts.labels import LABEL_PATTERN
+from .auth import require_label_override, require_scope
 from .context import ServiceContext
 from .guard import request_id_of
 from .problems import (
     BODY_TOO_LARGE,
     DEADLINE_EXCEEDED,
+    FORBIDDEN,
     INVALID_MODEL_OUTPUT,
     INVALID_REQUEST,
     PROVIDERS_UNAVAILABLE,
     TOO_MANY_REQUESTS,
+    UNAUTHENTICATED,
     Problem,
     ProblemKind,
 )
@@ -50,6 +53,8 @@ def problem_responses(*kinds: ProblemKind) -> dict[int | str, dict[str, Any]]:
 
 
 FEATURE_PROBLEMS = problem_responses(
+    UNAUTHENTICATED,
+    FORBIDDEN,
     BODY_TOO_LARGE,
     INVALID_REQUEST,
     TOO_MANY_REQUESTS,
@@ -81,7 +86,8 @@ PromptLabel = Annotated[
         alias="x-prompt-label",
         pattern=LABEL_PATTERN,
         max_length=64,
-        description="Serve this prompt label instead of production (canaries).",
+        description="Serve this prompt label instead of production (canaries); needs the "
+        "caller's `label-override` scope, else 403.",
     ),
 ]
 """The optional `X-Prompt-Label` header of a feature operation."""
@@ -125,9 +131,14 @@ async def serve_feature(
     """Run a declared feature on `inputs` (or, given a name, `await call(deadline_s)`) with
     the context's registry and gateway, under the service deadline (`SQUAD_SERVICE_DEADLINE_S`).
 
-    A timeout becomes `DeadlineExceeded` (504); an unknown `label` from the header becomes
-    `UnknownLabel` (422); a missing production label stays a 500: a deployment problem.
+    The caller must have the feature's name among its scopes and, to choose a `label`,
+    `label-override` (else `Forbidden`, 403). A timeout becomes `DeadlineExceeded` (504); an
+    unknown `label` from the header becomes `UnknownLabel` (422); a missing production
+    label stays a 500: a deployment problem.
     """
+    require_scope(feature.name if isinstance(feature, Feature) else feature)
+    if label is not None:
+        require_label_override()
     call: Callable[[float], Awaitable[Any]]
     if isinstance(feature, Feature):
         name, declared = feature.name, feature

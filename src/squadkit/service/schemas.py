@@ -17,4 +17,6 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
-    checks: dict[str, str] = Field(description="Each check's name -> 'ok'.")
+    checks: dict[str, str] = Field(
+        description="Each check's name -> 'ok', or 'degraded: ...' (accepted by configuration)."
+    )

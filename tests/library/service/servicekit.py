@@ -10,14 +10,25 @@ from squadkit.testing.service import RunningService, running
 from tests.library.squad import ROOT as SQUAD
 
 __all__ = [
+    "AUTH",
+    "PLATFORM_TOKEN",
+    "REVOKED_TOKEN",
     "SQUAD",
     "TICKET",
+    "TRIAGE_ONLY_TOKEN",
     "VALID_ANSWER",
     "RunningService",
     "fake_models",
     "running",
     "settings_with",
 ]
+
+PLATFORM_TOKEN = "sqd_test-platform-token-not-secret"  # noqa: S105 - test-only
+TRIAGE_ONLY_TOKEN = "sqd_test-triage-only-token-not-secret"  # noqa: S105 - test-only
+REVOKED_TOKEN = "sqd_test-revoked-token-not-secret"  # noqa: S105 - test-only
+"""Tokens of the fixture squad's callers (config/callers.yaml holds their SHA-256)."""
+AUTH = {"Authorization": f"Bearer {PLATFORM_TOKEN}"}
+"""Headers of the caller with every scope."""
 
 TICKET = {
     "subject": "Charged twice this month",

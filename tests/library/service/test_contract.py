@@ -13,7 +13,7 @@ import pytest
 
 from squadkit.service import openapi_document
 from squadkit.service.contract import breaking_changes, main, render
-from tests.library.service.servicekit import SQUAD, RunningService
+from tests.library.service.servicekit import AUTH, SQUAD, RunningService
 
 CONTRACT = SQUAD / "contracts" / "openapi.json"
 
@@ -48,7 +48,7 @@ def test_contract_holds_the_squad_route_and_the_operations(contract: dict[str, A
 def test_running_server_serves_the_committed_contract(
     offline_service: RunningService, contract: dict[str, Any]
 ) -> None:
-    served = httpx.get(f"{offline_service.base_url}/openapi.json").json()
+    served = httpx.get(f"{offline_service.base_url}/openapi.json", headers=AUTH).json()
 
     assert served == contract
 

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.library.service.servicekit import TICKET, RunningService, running, settings_with
+from tests.library.service.servicekit import AUTH, TICKET, RunningService, running, settings_with
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 def http(offline_service: RunningService) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=offline_service.base_url, timeout=30) as client:
+    with httpx.Client(base_url=offline_service.base_url, headers=AUTH, timeout=30) as client:
         yield client
 
 
@@ -120,9 +120,9 @@ def test_a_100k_deep_json_body_is_a_422_problem_and_the_server_still_serves() ->
     with running(settings_with(service_max_body_bytes=1_000_000)) as service:
         url = f"{service.base_url}/v1/triage"
         response = httpx.post(
-            url, content=body, headers={"content-type": "application/json"}, timeout=30
+            url, content=body, headers={**AUTH, "content-type": "application/json"}, timeout=30
         )
-        after = httpx.post(url, json=TICKET, timeout=30)
+        after = httpx.post(url, json=TICKET, headers=AUTH, timeout=30)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM

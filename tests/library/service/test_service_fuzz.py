@@ -1,6 +1,7 @@
 """Property-based fuzzing of the fixture squad's contracts/openapi.json against its server.
 
 Schemathesis generates requests from the committed contract (valid and invalid ones) and
+sends them as the caller with every scope (the auth matrix is test_service_auth.py). It
 checks every answer: no 5xx from the service itself, every status, content type, header and
 body as the contract declares (the contract tests prove the file is what the app serves).
 """
@@ -19,7 +20,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.library.service.servicekit import SQUAD, RunningService
+from tests.library.service.servicekit import AUTH, SQUAD, RunningService
 
 schema = schemathesis.openapi.from_path(SQUAD / "contracts" / "openapi.json")
 CHECKS = [
@@ -37,4 +38,6 @@ def test_every_response_matches_the_contract(
     case: schemathesis.Case[Any],  # any API operation: the schema parametrizes over all of them
     offline_service: RunningService,
 ) -> None:
-    case.call_and_validate(base_url=offline_service.base_url, checks=CHECKS, timeout=30)
+    case.call_and_validate(
+        base_url=offline_service.base_url, checks=CHECKS, headers=AUTH, timeout=30
+    )

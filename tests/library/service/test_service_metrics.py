@@ -20,6 +20,7 @@ from prometheus_client.samples import Sample
 from squadkit.testing import FakeOpenAIServer, Reply
 from tests.library.conftest import SENTINEL_KEY
 from tests.library.service.servicekit import (
+    AUTH,
     TICKET,
     VALID_ANSWER,
     RunningService,
@@ -33,7 +34,7 @@ INPUT_COST_PER_TOKEN = 0.000002
 
 
 def _scrape(service: RunningService, **headers: str) -> httpx.Response:
-    response = httpx.get(f"{service.base_url}/metrics", headers=headers, timeout=30)
+    response = httpx.get(f"{service.base_url}/metrics", headers={**AUTH, **headers}, timeout=30)
     assert response.status_code == 200, response.text
     return response
 
@@ -68,7 +69,9 @@ def after_two_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         models.write_text(yaml.safe_dump(_chain_with_fallback(provider.base_url)))
         with running(settings_with(SQUAD_MODELS_FILE=str(models))) as service:
             for fallback_used in (True, False):
-                answered = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+                answered = httpx.post(
+                    f"{service.base_url}/v1/triage", json=TICKET, headers=AUTH, timeout=30
+                )
                 assert answered.status_code == 200, answered.text
                 assert answered.json()["metadata"]["fallback_used"] is fallback_used
             yield _families(service)
@@ -154,7 +157,9 @@ def _degraded(service: RunningService) -> dict[str, float]:
 
 def _fail_primary_until_cooled_down(service: RunningService) -> None:
     for _ in range(3):
-        answered = httpx.post(f"{service.base_url}/v1/triage", json=TICKET, timeout=30)
+        answered = httpx.post(
+            f"{service.base_url}/v1/triage", json=TICKET, headers=AUTH, timeout=30
+        )
         assert answered.status_code == 200
         assert answered.json()["metadata"]["fallback_used"] is True
 

@@ -7,7 +7,9 @@ miniature, seen through the seams a squad uses (`squadkit.plugins`):
   `features/triage.py` its triage feature (`FEATURE`), `routes/` its service operation
   `POST /v1/triage`, `offline/` its offline models (`local/triage-rules-v1`, the model its
   recordings were made with, and two probes: squadkit ships no triage model);
-- the data a squad owns, as `Settings.root`: `config/` (the offline `local` models),
+- the data a squad owns, as `Settings.root`: `config/` (the offline `local` models, and
+  `callers.yaml`: three service callers whose test-only tokens are in
+  `tests/library/service/servicekit.py`),
   `prompts/` (triage v1 and v2, labels, lock), `evals/` (the suite of the triage feature
   on a 40-case subset of the template's dataset, its recordings, baseline and evidence) and
   `contracts/openapi.json` (the contract of this package's routes).
