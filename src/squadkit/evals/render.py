@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .render_junit import junit_pieces
-from .report import ArmResult, CaseResult, EvalReport
+from .report import (
+    ArmResult,
+    CaseResult,
+    EvalReport,
+    GateResult,
+    RegressionCheck,
+    ThresholdCheck,
+)
 from .spool import Report, as_report, write_report_json
 from .stats import mean
 
@@ -25,6 +32,44 @@ if TYPE_CHECKING:
     import jinja2
 
 PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
+INCONCLUSIVE = "INCONCLUSIVE"  # neither shown: not a pass (`gate`)
+VERDICTS = {
+    "pass": PASS,
+    "fail": FAIL,
+    "inconclusive": INCONCLUSIVE,
+    "pass-with-approval": "PASS (approved)",
+}
+"""How every view names a gate's verdict."""
+
+
+def row_mark(threshold: ThresholdCheck | None, check: RegressionCheck | None) -> str:
+    """A gated scorer's mark: FAIL (a missed threshold or a drop shown), INCONCLUSIVE, PASS,
+    or nothing for a scorer the gate does not read."""
+    if (threshold is not None and not threshold.passed) or (check and check.outcome == "fail"):
+        return FAIL
+    if check is not None and check.outcome == "inconclusive":
+        return INCONCLUSIVE
+    return PASS if threshold or check else ""
+
+
+def sample_text(check: RegressionCheck) -> str:
+    """What a row's sample can and cannot decide: the smallest drop it rules out and about
+    how many cases (and repeats) would decide at the margin. Empty for a report written
+    before these were recorded."""
+    if check.rules_out is None or check.delta_sd is None:
+        return ""
+    ruled = (
+        "rules out any drop"
+        if check.rules_out <= 0
+        else f"rules out drops beyond {check.rules_out:.3f}"
+    )
+    if check.cases_to_decide is None:
+        needed = "cannot decide at any size (the change sits on the margin)"
+    else:
+        needed = f"about {check.cases_to_decide} cases decide at margin {check.margin:.3f}"
+    if check.repeats_to_decide is not None:
+        needed += f" (or about {check.repeats_to_decide} repeats)"
+    return f"this sample ({check.n} cases) {ruled}; {needed}"
 
 
 def write_reports(
@@ -90,7 +135,7 @@ def markdown_summary(
     run = as_report(report)
     report = run.header
     gate = report.gate
-    verdict = f" - gate {'PASS' if gate.verdict == 'pass' else 'FAIL'}" if gate else ""
+    verdict = f" - gate {VERDICTS[gate.verdict]}" if gate else ""
     lines: list[str] = [f"## Eval `{report.suite}`{verdict}", ""]
     arm = report.arm(gate.arm if gate else None)
     prompt = arm.prompt
@@ -124,8 +169,7 @@ def markdown_summary(
             delta = f"{deltas[name]:+.3f}"
         else:
             delta = "-"
-        bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
-        mark = FAIL if bad else (PASS if threshold or check else "")
+        mark = row_mark(threshold, check)
         interval = f"{score_text(stats.ci_low)}..{score_text(stats.ci_high)}"
         lines.append(
             f"| {name} | {score_text(stats.mean)} | {interval} "
@@ -138,7 +182,12 @@ def markdown_summary(
         lines.append(
             f"Regression rule `{rule}`, margin {gate.regressions[0].margin:.3f}:" if gate else ""
         )
-        lines.extend(f"- {check.decision}" for check in regressions.values() if check.decision)
+        for check in regressions.values():
+            if check.decision:
+                sample = sample_text(check)
+                lines.append(
+                    f"- {check.decision}" + (f". {sample[0].upper()}{sample[1:]}" if sample else "")
+                )
         lines.append("")
     s = arm.summary
     lines.append(
@@ -305,8 +354,31 @@ def _warnings(run: Report, arm: str) -> list[str]:
     gate = run.header.gate
     if gate and gate.reasons:
         return ["**Why the gate failed**", "", *(f"- {reason}" for reason in gate.reasons), ""]
+    if gate and gate.verdict in ("inconclusive", "pass-with-approval"):
+        return inconclusive_lines(gate)
     answered = None if gate else fallback_note(run, arm)
     return [f"**{answered}**", ""] if answered else []
+
+
+def inconclusive_lines(gate: GateResult) -> list[str]:
+    """What an inconclusive gate (or one accepted by approval) says before the numbers."""
+    rows = [c.decision for c in gate.regressions if c.outcome == "inconclusive"]
+    if gate.approval is not None:
+        head = [
+            f"**Inconclusive, accepted by approval** `{gate.approval.file}` "
+            f"(approved by {gate.approval.approved_by}: {gate.approval.reason})",
+        ]
+    else:
+        head = [
+            "**Why the gate is inconclusive (not a pass)**",
+            "",
+            *(f"- {row}" for row in rows),
+            "",
+            "Ways forward: more cases, more repeats, or a reviewed approval committed as "
+            "`evals/approvals/<prompt>/v<N>.yaml` naming this report hash "
+            "(`squad eval approve`, docs/evals.md).",
+        ]
+    return [*head, "", f"Report hash `{gate.report_hash}`.", ""]
 
 
 def fallback_note(run: Report, arm: str) -> str | None:
