@@ -66,7 +66,7 @@ def sample_text(check: RegressionCheck) -> str:
     if check.cases_to_decide is None:
         needed = "cannot decide at any size (the change sits on the margin)"
     else:
-        needed = f"about {check.cases_to_decide} cases decide at margin {check.margin:.3f}"
+        needed = f"about {check.cases_to_decide} case(s) decide at margin {check.margin:.3f}"
     if check.repeats_to_decide is not None:
         needed += f" (or about {check.repeats_to_decide} repeats)"
     return f"this sample ({check.n} cases) {ruled}; {needed}"
