@@ -282,9 +282,9 @@ def report_hash(gate: GateResult, report: EvalReport | Report) -> str:
     """What an approval of an inconclusive gate names: sha256 of the gate's canonical content.
 
     That is the JSON (sorted keys, no spaces) of the gated prompt (name, version, hash), the
-    dataset's hash and the gate's result without its verdict, approval, hash and baseline
-    path (a path depends on where the command ran; the figures already say what the baseline
-    was). The gate is seeded, so the same prompt, data, recordings and baseline give the
+    dataset's hash and the gate's result without its verdict, approval, hash, arm name and
+    baseline path (how the version was selected, by label or number, and where the command
+    ran do not change what was decided; the figures already say what the baseline was). The gate is seeded, so the same prompt, data, recordings and baseline give the
     same hash on any machine; any change to them gives another, and the approval lapses.
     """
     header = as_report(report).header
@@ -293,7 +293,7 @@ def report_hash(gate: GateResult, report: EvalReport | Report) -> str:
         "prompt": {"name": prompt.name, "version": prompt.version, "hash": prompt.hash},
         "dataset_hash": header.dataset_hash,
         "gate": gate.model_dump(
-            mode="json", exclude={"verdict", "approval", "report_hash", "baseline"}
+            mode="json", exclude={"verdict", "approval", "report_hash", "baseline", "arm"}
         ),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
