@@ -69,6 +69,8 @@ def sample_text(check: RegressionCheck) -> str:
         needed = f"about {check.cases_to_decide} case(s) decide at margin {check.margin:.3f}"
     if check.repeats_to_decide is not None:
         needed += f" (or about {check.repeats_to_decide} repeats)"
+    if check.outcome == "inconclusive" and check.repeats_to_decide is None:
+        return f"this sample ({check.n} cases) {ruled}"  # its decision names the cases
     return f"this sample ({check.n} cases) {ruled}; {needed}"
 
 
