@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from .report import EvalReport
     from .spool import Report
 
-__all__ = ["ApprovalFile", "apply_approval", "approval_path", "read_approval", "write_approval"]
+__all__ = [
+    "ApprovalFile",
+    "apply_approval",
+    "approval_path",
+    "new_approval",
+    "read_approval",
+    "write_approval",
+]
 
 _HASH = r"^sha256:[0-9a-f]{64}$"
 
