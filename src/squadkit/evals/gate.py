@@ -284,8 +284,9 @@ def report_hash(gate: GateResult, report: EvalReport | Report) -> str:
     That is the JSON (sorted keys, no spaces) of the gated prompt (name, version, hash), the
     dataset's hash and the gate's result without its verdict, approval, hash, arm name and
     baseline path (how the version was selected, by label or number, and where the command
-    ran do not change what was decided; the figures already say what the baseline was). The gate is seeded, so the same prompt, data, recordings and baseline give the
-    same hash on any machine; any change to them gives another, and the approval lapses.
+    ran do not change what was decided; the figures already say what the baseline was).
+    The gate is seeded, so the same prompt, data, recordings and baseline give the same
+    hash on any machine; any change to them gives another, and the approval lapses.
     """
     header = as_report(report).header
     prompt = header.arm(gate.arm).prompt
