@@ -11,6 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from squadkit.evals.plan import PlannedGate
+from squadkit.evals.render_plan import GatedVersion, plan_summary
+from squadkit.evals.report import read_report
+from squadkit.evals.suite import Target
 from tests.library.evals.test_evals_outcomes import noisy_baseline
 from tests.library.squad import COMMAND
 
@@ -86,6 +90,14 @@ def test_an_approval_of_the_report_hash_passes_the_gate_and_promote_accepts_it(
     evidence = json.loads((repo / "evals/evidence/triage/v2.json").read_text(encoding="utf-8"))
     assert evidence["verdict"] == "pass"
     assert evidence["approval"] == "evals/approvals/triage/v2.yaml"
+    # The pull request's comment (the plan gate's Markdown) shows the approval.
+    accepted = read_report(repo / "reports/staging/triage/report.json")
+    planned = PlannedGate(
+        suite="triage", target=Target(prompt="triage", version=2), version=2, reasons=("added",)
+    )
+    comment = plan_summary("triage", "abc123", [GatedVersion(planned, accepted, None)])
+    assert "| `triage@v2` | added | - | PASS (approved) |" in comment
+    assert "accepted by the approval `evals/approvals/triage/v2.yaml` (approved by Ada" in comment
 
     # v1, which production serves, reads the same against this baseline: promote verifies
     # its evidence too, so it needs its own approval (or more cases) first.
