@@ -13,10 +13,10 @@ import pytest
 
 from squadkit.evals import RunOptions, Target, load_suite, workflow
 from squadkit.evals.errors import GateFailed, GateInconclusive
-from squadkit.evals.gate import evaluate_gate, report_hash
-from squadkit.evals.render import markdown_summary
+from squadkit.evals.gate import compare_arms, evaluate_gate, report_hash
+from squadkit.evals.render import markdown_summary, sample_text
 from squadkit.evals.render_junit import junit_xml
-from squadkit.evals.report import RegressionCheck, read_report
+from squadkit.evals.report import CaseScores, RegressionCheck, read_report
 from squadkit.evals.stats import cases_to_decide, paired_bootstrap, repeats_to_decide
 from squadkit.settings import Settings
 
@@ -184,6 +184,9 @@ def test_a_gate_that_cannot_decide_is_inconclusive_with_what_would_decide(
     assert "rules out drops beyond 0.1" in summary
     assert "case(s) decide at margin 0.020" in summary  # the rows that passed
     assert 'message="inconclusive: delta +0.000' in junit_xml(report)
+    page = (tmp_path / "triage" / "report.html").read_text(encoding="utf-8")
+    assert "gate INCONCLUSIVE" in page
+    assert f"Report hash {gate.report_hash}" in page
 
 
 def test_a_worse_baseline_gap_is_still_a_fail_not_inconclusive(
@@ -229,3 +232,41 @@ def test_evaluate_gate_without_a_baseline_fails_only_when_the_suite_gates_regres
     assert evaluate_gate(run, suite.spec.gate, None).verdict == "fail"
     ungated = suite.spec.gate.model_copy(update={"regression": None})
     assert evaluate_gate(run, ungated, None).verdict == "pass"
+
+
+def _case(index: int, score: float, spread: float) -> CaseScores:
+    return CaseScores(
+        id=f"c{index}",
+        index=index,
+        tags=(),
+        scores={"queue": score},
+        unstable=(),
+        latencies=(0.1, 0.1, 0.1),
+        costs=(0.0, 0.0, 0.0),
+        errors=0,
+        input_tokens=0,
+        output_tokens=0,
+        fallback=(),
+        spread={"queue": spread} if spread else {},
+    )
+
+
+def test_where_answers_vary_across_repeats_a_row_says_how_many_repeats_would_decide() -> None:
+    """400 cases, 3 repeats each: the new version's answers differ between repeats (each
+    case's mean is 1/3 or 2/3, one answer's variance 1/3), so the per-case delta is mostly
+    repeat noise, which more repeats average out."""
+    rng = random.Random(9)  # noqa: S311 - synthetic data
+    base = [_case(i, 0.5, 0.0) for i in range(N)]
+    new = [_case(i, rng.choice([1 / 3, 2 / 3]), 1 / 3) for i in range(N)]
+    (check,), _ = compare_arms(
+        base, new, ["queue"], margin=0.02, confidence=0.95, resamples=400, seed=1
+    )
+    assert check.outcome == "inconclusive"
+    assert check.repeats_to_decide is not None
+    assert check.repeats_to_decide > 3
+    assert f"or about {check.repeats_to_decide} repeats" in sample_text(check)
+    steady = [_case(i, c.scores["queue"], 0.0) for i, c in enumerate(new)]
+    (same,), _ = compare_arms(
+        base, steady, ["queue"], margin=0.02, confidence=0.95, resamples=400, seed=1
+    )
+    assert same.repeats_to_decide is None  # answers do not vary: repeats change nothing
