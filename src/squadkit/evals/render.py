@@ -4,7 +4,8 @@
 `report.json`, `summary.md` (fit for `$GITHUB_STEP_SUMMARY` and a PR comment),
 `junit.xml` (one testcase per case x scorer, `render_junit`) and `report.html` (its markup
 is the Jinja template `templates/report.html.j2`, autoescaped, so nothing a model answers
-becomes markup). An eval plan's side-by-side Markdown is `render_plan`.
+becomes markup). An eval plan's side-by-side Markdown is `render_plan`; the words for the
+gate's verdict and each row's outcome are `render_gate`.
 """
 
 from __future__ import annotations
@@ -16,62 +17,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .render_gate import VERDICTS, inconclusive_lines, row_mark, sample_text
 from .render_junit import junit_pieces
-from .report import (
-    ArmResult,
-    CaseResult,
-    EvalReport,
-    GateResult,
-    RegressionCheck,
-    ThresholdCheck,
-)
+from .report import ArmResult, CaseResult, EvalReport
 from .spool import Report, as_report, write_report_json
 from .stats import mean
 
 if TYPE_CHECKING:
     import jinja2
-
-PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
-INCONCLUSIVE = "INCONCLUSIVE"  # neither shown: not a pass (`gate`)
-VERDICTS = {
-    "pass": PASS,
-    "fail": FAIL,
-    "inconclusive": INCONCLUSIVE,
-    "pass-with-approval": "PASS (approved)",
-}
-"""How every view names a gate's verdict."""
-
-
-def row_mark(threshold: ThresholdCheck | None, check: RegressionCheck | None) -> str:
-    """A gated scorer's mark: FAIL (a missed threshold or a drop shown), INCONCLUSIVE, PASS,
-    or nothing for a scorer the gate does not read."""
-    if (threshold is not None and not threshold.passed) or (check and check.outcome == "fail"):
-        return FAIL
-    if check is not None and check.outcome == "inconclusive":
-        return INCONCLUSIVE
-    return PASS if threshold or check else ""
-
-
-def sample_text(check: RegressionCheck) -> str:
-    """What a row's sample can and cannot decide: the smallest drop it rules out and about
-    how many cases (and repeats) would decide at the margin. Empty for a report written
-    before these were recorded."""
-    if check.rules_out is None or check.delta_sd is None:
-        return ""
-    ruled = (
-        "rules out any drop"
-        if check.rules_out <= 0
-        else f"rules out drops beyond {check.rules_out:.3f}"
-    )
-    if check.cases_to_decide is None:
-        needed = "cannot decide at any size (the change sits on the margin)"
-    else:
-        needed = f"about {check.cases_to_decide} case(s) decide at margin {check.margin:.3f}"
-    if check.repeats_to_decide is not None:
-        needed += f" (or about {check.repeats_to_decide} repeats)"
-    if check.outcome == "inconclusive" and check.repeats_to_decide is None:
-        return f"this sample ({check.n} cases) {ruled}"  # its decision names the cases
-    return f"this sample ({check.n} cases) {ruled}; {needed}"
 
 
 def write_reports(
@@ -360,27 +313,6 @@ def _warnings(run: Report, arm: str) -> list[str]:
         return inconclusive_lines(gate)
     answered = None if gate else fallback_note(run, arm)
     return [f"**{answered}**", ""] if answered else []
-
-
-def inconclusive_lines(gate: GateResult) -> list[str]:
-    """What an inconclusive gate (or one accepted by approval) says before the numbers."""
-    rows = [c.decision for c in gate.regressions if c.outcome == "inconclusive"]
-    if gate.approval is not None:
-        head = [
-            f"**Inconclusive, accepted by approval** `{gate.approval.file}` "
-            f"(approved by {gate.approval.approved_by}: {gate.approval.reason})",
-        ]
-    else:
-        head = [
-            "**Why the gate is inconclusive (not a pass)**",
-            "",
-            *(f"- {row}" for row in rows),
-            "",
-            "Ways forward: more cases, more repeats, or a reviewed approval committed as "
-            "`evals/approvals/<prompt>/v<N>.yaml` naming this report hash "
-            "(`squad eval approve`, docs/evals.md).",
-        ]
-    return [*head, "", f"Report hash `{gate.report_hash}`.", ""]
 
 
 def fallback_note(run: Report, arm: str) -> str | None:

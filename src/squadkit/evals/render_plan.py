@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .render import FAIL, INCONCLUSIVE, PASS, VERDICTS, markdown_summary, row_mark, score_text
+from .render import markdown_summary, score_text
+from .render_gate import FAIL, INCONCLUSIVE, PASS, VERDICTS, row_mark
 
 if TYPE_CHECKING:
     from .plan import PlannedGate

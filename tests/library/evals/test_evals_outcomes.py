@@ -14,7 +14,8 @@ import pytest
 from squadkit.evals import RunOptions, Target, load_suite, workflow
 from squadkit.evals.errors import GateFailed, GateInconclusive
 from squadkit.evals.gate import compare_arms, evaluate_gate, report_hash
-from squadkit.evals.render import markdown_summary, sample_text
+from squadkit.evals.render import markdown_summary
+from squadkit.evals.render_gate import sample_text
 from squadkit.evals.render_junit import junit_xml
 from squadkit.evals.report import CaseScores, RegressionCheck, read_report
 from squadkit.evals.stats import cases_to_decide, paired_bootstrap, repeats_to_decide
