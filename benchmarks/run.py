@@ -15,6 +15,7 @@ target measured in the same run:
 | service requests/s, peak RSS | a bare FastAPI endpoint (target 0.3x; `library/service_load.py`) |
 | peak RSS of `squad eval run` on 100,000 replayed cases | target 300 MB |
 | redacting 10 MB of text, adversarial near-misses included | target 1 s (`library/redaction.py`) |
+| gate pass/fail/inconclusive rates, simulated (`library/gate_calibration.py`) | issue 23 |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -27,7 +28,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
 
     python benchmarks/run.py [--quick] [--only copier,check,startup,eval,memory,gateway,...]
 
-(sections: copier, check, startup, eval, memory, gateway, service, redaction)
+(sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration)
 """
 
 from __future__ import annotations
@@ -58,7 +59,17 @@ LIBRARY = HERE / "library"  # squadkit's benchmark scripts, run against a render
 TOOLS = TEMPLATE / ".venv" / "bin"  # pinned copier and uv (`make bootstrap`)
 PROMPTFOO_DIR = Path.home() / ".cache" / "copier-ai-squad-bench" / "promptfoo"
 PROMPTFOO_VERSION = "0.121.20"  # the newest release that runs on Node 20
-SECTIONS = ("copier", "check", "startup", "eval", "memory", "gateway", "service", "redaction")
+SECTIONS = (
+    "copier",
+    "check",
+    "startup",
+    "eval",
+    "memory",
+    "gateway",
+    "service",
+    "redaction",
+    "calibration",
+)
 CASES, CONCURRENCY, LATENCY_S = 1000, 50, 0.1
 # `squad eval run` defaults to `--workers auto` (one process per core for a large live run:
 # 2 here); the one-process figure is measured with `--workers 1`.
@@ -954,6 +965,31 @@ def bench_service(repo: Path, repeats: int, duration: float) -> None:
 
 
 # -- report ------------------------------------------------------------------------------
+QUICK_CALIBRATION_ARGS = ["--runs", "40"]
+
+
+def bench_calibration(quick: bool) -> None:
+    """The gate's calibration: how often it says pass, fail and inconclusive on simulated
+    paired scores at several true changes, sizes and disagreement rates, through its own
+    decision function (`library/gate_calibration.py`, with this checkout's squadkit). Its
+    table is printed as it is, each missed target is a note, the cells go to the results."""
+    script = LIBRARY / "gate_calibration.py"
+    runs = QUICK_CALIBRATION_ARGS if quick else []
+    found = run([str(TOOLS / "python"), str(script), "--json", *runs], timeout=1800)
+    lines = found.output.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        note(f"calibration printed no result (exit {found.returncode}): {found.output[-300:]}")
+        return
+    RAW["calibration"] = json.loads(lines[-1])
+    print("\n".join(lines[:-1]), flush=True)
+    for cell in RAW["calibration"]["cells"]:
+        if "MISSED" in cell["target"]:
+            note(
+                f"calibration: change {cell['change']:+.3f}, {cell['cases']} cases, "
+                f"disagreement {cell['disagreement']:.0%}: {cell['target']}"
+            )
+
+
 def machine() -> dict[str, Any]:
     def first(path: str, pattern: str) -> str:
         try:
@@ -1097,6 +1133,7 @@ def main() -> None:
             lambda w: bench_service(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),
         ),
         ("redaction", lambda _w: bench_redaction(1 if quick else 3)),
+        ("calibration", lambda _: bench_calibration(quick)),
     ]
     with tempfile.TemporaryDirectory(prefix="squad-bench-") as folder:
         work = Path(folder)

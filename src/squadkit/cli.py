@@ -1,7 +1,8 @@
 """The `squad` command line: a thin shell over the capabilities.
 
 Every expected failure is a `SquadError`; `main` prints it as one line on stderr and exits
-with its code (0 ok, 1 a check or gate failed, 2 usage/config/data error). `--debug` shows
+with its code (0 ok, 1 a check or gate failed, 2 usage/config/data error, 3 an eval gate
+the data cannot decide: inconclusive). `--debug` shows
 the traceback instead.
 """
 

@@ -616,6 +616,34 @@ CLI_ARGUMENTS = [
     Bad("gate-of-a-shard", (*GATE, "--shard", "1/2"), "No such option: --shard"),
     Bad("gate-of-two-arms", (*GATE, "--version", "1", "--version", "2"), "the gate checks one arm"),
     Bad("gate-report-missing", (*GATE, "--report", "nowhere.json"), "nowhere.json"),
+    Bad("power-suite-unknown", ("eval", "power", "nosuite"), "no suite 'nosuite'"),
+    Bad(
+        "power-disagreement-not-a-share",
+        ("eval", "power", "triage", "--disagreement", "2"),
+        "--disagreement is a share of cases",
+    ),
+    Bad("power-margin-out-of-range", ("eval", "power", "triage", "--margin", "1.5"), "--margin"),
+    Bad(
+        "power-without-a-baseline",
+        ("eval", "power", "triage"),
+        "evals/baselines/triage.json: no baseline for suite 'triage'",
+        _delete(BASELINE),
+    ),
+    Bad(
+        "approve-report-missing",
+        ("eval", "approve", "triage", "--report", "nowhere.json", "--by", "a", "--reason", "b"),
+        "nowhere.json: report not found",
+    ),
+    Bad(
+        "approve-an-ungated-report",
+        ("eval", "approve", "triage", "--report", BASELINE, "--by", "a", "--reason", "b"),
+        "evals/baselines/triage.json: field 'gate': not a gated report",
+    ),
+    Bad(
+        "approve-without-a-reason",
+        ("eval", "approve", "triage", "--report", BASELINE, "--by", "a", "--reason", " "),
+        "an approval names who approves (--by) and why (--reason)",
+    ),
     Bad("compare-reports-missing", ("eval", "compare", "a.json", "b.json"), "a.json"),
     Bad("merge-nothing", ("eval", "merge", "--out", "merged"), "Missing argument 'reports'"),
     Bad(

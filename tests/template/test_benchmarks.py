@@ -194,3 +194,19 @@ def test_quick_redaction_section_reads_every_figure(bench: ModuleType) -> None:
     }
     assert all("0.2 MB, not 10" in found.note for found in read.values())
     assert_measured_and_judged(read, unreferenced=set())
+
+
+def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
+    bench: ModuleType,
+) -> None:
+    """The section runs the simulation with this checkout's squadkit and keeps every cell:
+    4 true changes x 2 disagreement rates x 3 sizes, each with its three shares."""
+    bench.QUICK_CALIBRATION_ARGS = ["--runs", "3", "--resamples", "50"]
+    bench.bench_calibration(quick=True)
+    cells = bench.RAW["calibration"]["cells"]
+    assert len(cells) == 24
+    for cell in cells:
+        assert cell["pass"] + cell["fail"] + cell["inconclusive"] == pytest.approx(1.0)
+    judged = [cell["target"] for cell in cells if cell["change"] in (0.0, -0.05)]
+    assert all(target.startswith(("pass <= 5%", "fail <= 5%")) for target in judged)
+    assert all(not note.startswith("calibration printed no result") for note in bench.NOTES)

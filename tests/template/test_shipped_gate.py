@@ -54,6 +54,7 @@ def test_shipped_gate_refuses_worse_prompts_and_passes_an_unchanged_copy(
     repo = rendered.path
     commit_all(repo, "rendered")
     outcomes: dict[str, int] = {}
+    errors: dict[str, str] = {}  # each gate's last line, to say why an outcome differs
     for name, (edit, _) in EDITS.items():
         run(["uv", "run", "squad", "prompts", "new", "triage"], cwd=repo, env=env)
         v3 = repo / "prompts" / "triage" / "v3.yaml"
@@ -66,7 +67,8 @@ def test_shipped_gate_refuses_worse_prompts_and_passes_an_unchanged_copy(
         gated = run([*gate, "--mode", "live", "--no-evidence"], cwd=repo, env=env, check=False)
         assert "Traceback" not in gated.stderr, gated.stderr
         outcomes[name] = gated.returncode
+        errors[name] = gated.stderr.strip().splitlines()[-1][:400] if gated.stderr.strip() else ""
         git("checkout", "--quiet", "--", ".", cwd=repo)
         git("clean", "--quiet", "-fd", "prompts", "reports", cwd=repo)
 
-    assert outcomes == {name: expected for name, (_, expected) in EDITS.items()}
+    assert outcomes == {name: expected for name, (_, expected) in EDITS.items()}, errors

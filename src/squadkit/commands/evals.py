@@ -1,7 +1,8 @@
 """`squad eval`: run, gate, baseline, compare, merge.
 
 A thin shell over `evals.workflow`; every failure is a typed `SquadError` that `cli.main`
-prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or recording problem.
+prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or recording problem,
+3 when the gate is inconclusive (the data decide neither way: not a pass).
 """
 
 from __future__ import annotations
@@ -118,12 +119,18 @@ def gate(
     workers: WorkersOpt = "auto",
     plan: PlanOpt = None,
 ) -> None:
-    """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2).
+    """Run, then apply thresholds and the regression check vs the baseline (exit 0/1/2/3).
+
+    Exit 0 pass (or an inconclusive gate a committed approval accepts), 1 fail, 2 a usage,
+    suite or data problem, 3 inconclusive: the data show neither that any drop is within the
+    margin nor a drop beyond it; the message says how many cases would decide.
 
     With --plan, gates every version the plan lists for each suite and prints them beside
-    the versions their labels serve today; exit 1 when any of them fails.
+    the versions their labels serve today; exit 1 when any of them fails (3 when every one
+    that did not pass is inconclusive).
     """
     from ..evals import GateFailed, workflow  # noqa: PLC0415
+    from ..evals.errors import GateInconclusive  # noqa: PLC0415
 
     settings = eval_settings()
     refuse_or_note_label_pins(settings)
@@ -132,7 +139,7 @@ def gate(
     planned = _plan(plan, override)
     requested = parse_workers(workers)
     gating = _Gating(settings, options, report_folder(out, settings), report, evidence, requested)
-    failures = []
+    failures: list[tuple[str, bool]] = []
     for suite in workflow.suites(settings, suites or []):
         if options.mode == "replay" and report is None:
             note = workflow.awaiting_first_recording(settings, suite)
@@ -144,7 +151,8 @@ def gate(
         else:
             failures += gating.plan(suite, planned)
     if failures:
-        raise GateFailed(" / ".join(failures))
+        message = " / ".join(text for text, _ in failures)
+        raise (GateInconclusive if all(i for _, i in failures) else GateFailed)(message)
 
 
 @dataclass(frozen=True)
@@ -183,8 +191,9 @@ class _Gating:
         if outcome.evidence is not None:
             typer.echo(f"evidence: {outcome.evidence}")
 
-    def plan(self, suite: Suite, plan: EvalPlan) -> list[str]:
-        """Gate the plan's versions of `suite`; its failure, if any, for the final error."""
+    def plan(self, suite: Suite, plan: EvalPlan) -> list[tuple[str, bool]]:
+        """Gate the plan's versions of `suite`; its failure, if any, for the final error
+        (and whether it is only inconclusive)."""
         from ..evals import plan_gate  # noqa: PLC0415
 
         workers = self._workers(suite, plan.targets(suite.name) or [suite.spec.target])
@@ -206,7 +215,7 @@ class _Gating:
                 typer.echo(f"note: {note}", err=True)
             if gated.evidence is not None:
                 typer.echo(f"evidence: {gated.evidence}")
-        return [outcome.failure] if outcome.failure else []
+        return [(outcome.failure, outcome.inconclusive)] if outcome.failure else []
 
     def _workers(self, suite: Suite, targets: list[Target]) -> int:
         from ..evals import workflow  # noqa: PLC0415
@@ -344,3 +353,53 @@ def merge(
     from ..settings import Settings  # noqa: PLC0415
 
     show_outcome(workflow.merge(reports, report_folder(out, Settings())))
+
+
+@app.command()
+def power(
+    suite: Annotated[str, typer.Argument(help="Suite name (evals/<suite>.yaml) or path.")],
+    *,
+    margin: Annotated[
+        float | None, typer.Option("--margin", help="Margin to decide at (default: the suite's).")
+    ] = None,
+    disagreement: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--disagreement",
+            help="Share of cases a change alters, 0-1 (repeatable; default 0.05, 0.1, 0.2).",
+        ),
+    ] = None,
+    confidence: Annotated[
+        float | None, typer.Option("--confidence", help="Default: the suite's.")
+    ] = None,
+) -> None:
+    """How many cases the gate needs to decide at a margin, from the committed baseline."""
+    from ..evals import workflow  # noqa: PLC0415
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+
+    settings = eval_settings()
+    (found,) = workflow.suites(settings, [suite])
+    shares = disagreement or [0.05, 0.1, 0.2]
+    if any(not 0 < share <= 1 for share in shares):
+        raise EvalConfigError("--disagreement is a share of cases: give values in (0, 1]")
+    typer.echo(workflow.power(found, margin=margin, confidence=confidence, disagreements=shares))
+
+
+@app.command()
+def approve(
+    suite: Annotated[str, typer.Argument(help="Suite name (evals/<suite>.yaml) or path.")],
+    *,
+    report: Annotated[Path, typer.Option("--report", help="The inconclusive gate's report.json.")],
+    by: Annotated[str, typer.Option("--by", help="Who reviewed and approves.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the result is accepted.")],
+) -> None:
+    """Write evals/approvals/<prompt>/v<N>.yaml accepting an inconclusive gate (commit it)."""
+    from ..evals import workflow  # noqa: PLC0415
+
+    settings = eval_settings()
+    (found,) = workflow.suites(settings, [suite])
+    path = workflow.approve(found, report, approved_by=by, reason=reason)
+    typer.echo(
+        f"approval: {path} (commit it; the gate accepts it while the prompt, dataset, "
+        "recordings and baseline stay as they were)"
+    )

@@ -1,7 +1,8 @@
 """Typed errors of the eval capability.
 
 Suite, dataset and recording problems are data errors (exit 2); a gate that ran and found a
-regression or a missed threshold is a failed check (exit 1).
+regression or a missed threshold is a failed check (exit 1); a gate whose data decide
+neither way is inconclusive (exit 3: not a pass, but not a shown regression either).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ class GateFailed(CheckFailed):
     def __init__(self, message: str, *, summary: str = "") -> None:
         super().__init__(message)
         self.summary = summary
+
+
+class GateInconclusive(GateFailed):
+    """The eval gate ran and its data show neither non-inferiority nor a drop beyond the
+    margin (exit 3): not a pass. The message says how many cases would decide it, and the
+    report hash a reviewed approval (`evals/approvals/<prompt>/v<N>.yaml`) would name."""
+
+    exit_code = 3
 
 
 class RefreshIncomplete(CheckFailed):

@@ -3,14 +3,22 @@
 A threshold fails when a scorer's mean is below it. The regression check bootstraps the
 paired per-case deltas of each gated scorer and applies the suite's rule (`stats.Rule`):
 by default non-inferiority, which passes only when the data show any drop stays within the
-margin. Each row of a report carries the interval and p-value that decided and one sentence
-saying why. Cases that are unstable across repeats (in either run) are left out of the
-regression check and listed instead, so a flaky case cannot flip the gate. Cases a fallback
-answered fail the gate: only the model under test earns evidence.
+margin, fails when they show a drop beyond it, and is inconclusive otherwise. The gate reads
+the same three ways: `fail` when anything failed (a threshold, an error, a fallback, a row),
+else `inconclusive` when a row is (not a pass: more cases, more repeats or a reviewed
+approval decide it, `approval`), else `pass`. A gated suite without its baseline fails: the
+regression check cannot be switched off by deleting a file. Each row of a report carries the
+interval and p-value that decided, one sentence saying why, the smallest drop the sample
+rules out and roughly how many cases (and repeats) would decide at the margin. Cases that
+are unstable across repeats (in either run) are left out of the regression check and
+listed instead, so a flaky case cannot flip the gate. Cases a fallback answered fail the
+gate: only the model under test earns evidence.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +37,14 @@ from .report import (
     ThresholdCheck,
 )
 from .spool import Report, as_report
-from .stats import DeltaEstimate, Rule, mean, paired_bootstrap
+from .stats import (
+    DeltaEstimate,
+    Rule,
+    cases_to_decide,
+    mean,
+    paired_bootstrap,
+    repeats_to_decide,
+)
 from .suite import Gate
 
 
@@ -52,13 +67,13 @@ def compare_arms(
     )
     checks = []
     for scorer in scorers:
-        pairs = [
-            (base_cases[c.id].scores[scorer], c.scores[scorer])
+        kept = [
+            (base_cases[c.id], c)
             for c in shared
             if c.id not in unstable and scorer in c.scores and scorer in base_cases[c.id].scores
         ]
-        old = [a for a, _ in pairs]
-        now = [b for _, b in pairs]
+        old = [a.scores[scorer] for a, _ in kept]
+        now = [b.scores[scorer] for _, b in kept]
         estimate = paired_bootstrap(
             old,
             now,
@@ -69,6 +84,8 @@ def compare_arms(
             rule=rule,
             comparisons=len(scorers),
         )
+        needed = cases_to_decide(estimate.sd, estimate.delta, margin=margin, confidence=confidence)
+        repeats = _repeats_to_decide(kept, scorer, estimate, margin=margin, confidence=confidence)
         checks.append(
             RegressionCheck(
                 scorer=scorer,
@@ -81,7 +98,7 @@ def compare_arms(
                 p_adjusted=round(estimate.p_value, 6),
                 margin=margin,
                 n=estimate.n,
-                regressed=not estimate.passed,
+                regressed=estimate.outcome == "fail",
                 rule=rule,
                 decision=_decision(
                     scorer,
@@ -91,9 +108,39 @@ def compare_arms(
                     rule=rule,
                     k=len(scorers),
                 ),
+                outcome=estimate.outcome,
+                rules_out=round(max(0.0, -estimate.ci_low), 6),
+                delta_sd=round(estimate.sd, 6),
+                cases_to_decide=needed,
+                repeats_to_decide=repeats,
             )
         )
     return checks, unstable
+
+
+def _repeats_to_decide(
+    kept: Sequence[tuple[CaseScores, CaseScores]],
+    scorer: str,
+    estimate: DeltaEstimate,
+    *,
+    margin: float,
+    confidence: float,
+) -> int | None:
+    """Where answers vary across repeats: how many repeats would decide with these cases.
+
+    A case's delta varies by how cases differ plus how one answer differs from its case's
+    mean; repeats average out only the second, estimated from the repeats that disagree.
+    """
+    if not kept:
+        return None
+    within = mean([a.spread.get(scorer, 0.0) + b.spread.get(scorer, 0.0) for a, b in kept])
+    if within <= 0:
+        return None  # answers do not vary: more repeats change nothing
+    attempts = max(1, min(b.attempts for _, b in kept))
+    between = max(0.0, estimate.sd**2 - within / attempts)
+    return repeats_to_decide(
+        between, within, estimate.n, estimate.delta, margin=margin, confidence=confidence
+    )
 
 
 def _scores(arm: ArmResult | Sequence[CaseScores]) -> Sequence[CaseScores]:
@@ -109,14 +156,21 @@ def _decision(
     interval = f"{estimate.ci_low:+.3f}..{estimate.ci_high:+.3f}"
     if rule == "non-inferiority":
         level = f"{1 - 2 * (1 - confidence):.0%} interval"
-        if estimate.passed:
+        if estimate.outcome == "pass":
             return (
                 f"{scorer} passes: the {level} of the change ({interval}) starts above "
                 f"-{margin:.3f}, so any drop is within the allowed margin"
             )
+        if estimate.outcome == "fail":
+            return (
+                f"{scorer} fails: the {level} of the change ({interval}) lies wholly below "
+                f"-{margin:.3f}, a drop beyond the allowed margin"
+            )
+        settle = decides(estimate, margin=margin, confidence=confidence)
         return (
-            f"{scorer} fails: the {level} of the change ({interval}) reaches below "
-            f"-{margin:.3f}, so the data do not show the drop is within the allowed margin"
+            f"{scorer} is inconclusive: the {level} of the change ({interval}) straddles "
+            f"-{margin:.3f}, so the data show neither that any drop is within the allowed "
+            f"margin nor a drop beyond it; {settle}"
         )
     level = f"{1 - 2 * (1 - confidence) / k:.1%} interval (Bonferroni over {k} scorer(s))"
     if estimate.passed:
@@ -128,6 +182,17 @@ def _decision(
         f"{scorer} fails: the {level} of the change ({interval}) lies wholly below "
         f"-{margin:.3f}, a drop beyond the allowed margin"
     )
+
+
+def decides(estimate: DeltaEstimate, *, margin: float, confidence: float) -> str:
+    """What would settle an inconclusive row: roughly how many cases, at the margin."""
+    needed = cases_to_decide(estimate.sd, estimate.delta, margin=margin, confidence=confidence)
+    if needed is None:
+        return (
+            f"the observed change ({estimate.delta:+.3f}) sits on the margin, so no number of "
+            "cases decides (cannot decide at any size)"
+        )
+    return f"about {needed} cases (now {estimate.n}) would decide at this margin"
 
 
 def evaluate_gate(
@@ -187,9 +252,18 @@ def evaluate_gate(
             seed=gate.regression.seed,
             rule=gate.regression.rule,
         )
-        reasons.extend(c.decision for c in regressions if c.regressed)
-    return GateResult(
-        verdict="fail" if reasons else "pass",
+        reasons.extend(c.decision for c in regressions if c.outcome == "fail")
+    elif gate.regression is not None:
+        # Deleting the baseline must not switch the regression check off. A squad not
+        # recorded yet never gets here: `workflow.awaiting_first_recording` skips its gate.
+        reasons.append(
+            f"no baseline for suite '{run.header.suite}': the regression check cannot run, so "
+            f"the gate fails; record one with `squad eval baseline {run.header.suite}` (or "
+            "`make eval-refresh`) and commit it"
+        )
+    inconclusive = any(c.outcome == "inconclusive" for c in regressions)
+    gated = GateResult(
+        verdict="fail" if reasons else ("inconclusive" if inconclusive else "pass"),
         arm=result.name,
         baseline=baseline_name,
         confidence=confidence,
@@ -199,6 +273,32 @@ def evaluate_gate(
         answered_by_fallback=fallback,
         reasons=reasons,
     )
+    if gated.verdict != "inconclusive":
+        return gated
+    return gated.model_copy(update={"report_hash": report_hash(gated, run)})
+
+
+def report_hash(gate: GateResult, report: EvalReport | Report) -> str:
+    """What an approval of an inconclusive gate names: sha256 of the gate's canonical content.
+
+    That is the JSON (sorted keys, no spaces) of the gated prompt (name, version, hash), the
+    dataset's hash and the gate's result without its verdict, approval, hash, arm name and
+    baseline path (how the version was selected, by label or number, and where the command
+    ran do not change what was decided; the figures already say what the baseline was).
+    The gate is seeded, so the same prompt, data, recordings and baseline give the same
+    hash on any machine; any change to them gives another, and the approval lapses.
+    """
+    header = as_report(report).header
+    prompt = header.arm(gate.arm).prompt
+    content = {
+        "prompt": {"name": prompt.name, "version": prompt.version, "hash": prompt.hash},
+        "dataset_hash": header.dataset_hash,
+        "gate": gate.model_dump(
+            mode="json", exclude={"verdict", "approval", "report_hash", "baseline", "arm"}
+        ),
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def evidence_scores(gate: GateResult, report: EvalReport | Report) -> dict[str, Any]:
@@ -232,9 +332,10 @@ def gate_evidence(report: EvalReport | Report, gate: GateResult, *, suite: str) 
         dataset=header.dataset,
         dataset_hash=header.dataset_hash,
         models=arm.models,
-        verdict=gate.verdict,
+        verdict="pass" if gate.passed else "fail",
         scores=evidence_scores(gate, report),
         created_at=datetime.now(UTC),
+        approval=gate.approval.file if gate.approval else None,
     )
 
 

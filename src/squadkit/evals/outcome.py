@@ -44,7 +44,8 @@ class Outcome:
     paths: dict[str, Path] = field(default_factory=dict)
     evidence: Path | None = None
     notes: list[str] = field(default_factory=list)
-    failure: str | None = None  # a failed gate's one-line message
+    failure: str | None = None  # a failed (or inconclusive) gate's one-line message
+    inconclusive: bool = False  # the failure is an inconclusive gate (exit 3)
 
     @cached_property
     def report(self) -> EvalReport:

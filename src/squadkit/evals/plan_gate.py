@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 from ..files import display_path
 from ..prompts import PromptRegistry
 from ..prompts.evidence import evidence_path, read_evidence
+from .approval import apply_approval
 from .errors import EvalConfigError
 from .gate import evaluate_gate, write_gate_evidence
 from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
 from .render import markdown_summary, write_reports
 from .render_plan import GatedVersion, ServedScores, plan_summary
-from .report import PromptInfo
+from .report import GateResult, PromptInfo
 from .runner import RunOptions
 from .spool import Report
 from .suite import Suite
@@ -50,6 +51,7 @@ class PlanOutcome:
     summary: str
     summary_path: Path
     failure: str | None = None
+    inconclusive: bool = False  # every failure is an inconclusive gate (exit 3, not 1)
 
 
 def gate_plan(
@@ -119,6 +121,7 @@ def gate_plan(
         summary=summary,
         summary_path=path,
         failure=" / ".join(failures) if failures else None,
+        inconclusive=bool(failures) and all(o.inconclusive for o in outcomes if o.failure),
     )
 
 
@@ -132,15 +135,12 @@ def judge(
     evidence: bool = True,
 ) -> Outcome:
     """Apply the gate to the first arm of a whole report, write its views into `out_dir`;
-    a pass writes evidence. A fail is `Outcome.failure` (the message `gate` raises)."""
+    a pass (or an inconclusive gate a committed approval accepts) writes evidence. A fail or
+    an inconclusive gate is `Outcome.failure` (the message `gate` raises); a gated suite
+    without its baseline fails (`evaluate_gate`) and writes none."""
     _require_whole(report)
     notes: list[str] = []
-    if baseline is None:
-        notes.append(
-            f"no baseline at {display_path(suite.baseline_path)}: only thresholds were checked; "
-            f"create one with `squad eval baseline {suite.name}`"
-        )
-    elif baseline.header.dataset_hash != report.header.dataset_hash:
+    if baseline is not None and baseline.header.dataset_hash != report.header.dataset_hash:
         raise EvalConfigError(
             f"{display_path(suite.baseline_path)}: baseline was made on another version of "
             f"{report.header.dataset}; regenerate it with `squad eval baseline {suite.name}`"
@@ -151,9 +151,18 @@ def judge(
         baseline,
         baseline_name=display_path(suite.baseline_path) if baseline else None,
     )
+    result, mismatch = apply_approval(result, report, suite.evals_dir / "approvals")
+    if mismatch is not None:
+        notes.append(mismatch)
     report = report.with_gate(result)
     paths = write_reports(report, out_dir, baseline=baseline)
     outcome = Outcome(suite=suite, result=report, paths=paths, notes=notes)
+    if result.verdict == "inconclusive":
+        outcome.inconclusive = True
+        prompt = report.arm(result.arm).prompt
+        where = f"evals/approvals/{prompt.name}/v{prompt.version}.yaml"
+        outcome.failure = inconclusive_message(suite, result, paths["json"], where, mismatch)
+        return outcome
     if result.verdict == "fail":
         why = list(report.notes) if result.answered_by_fallback else []
         outcome.failure = (
@@ -170,6 +179,34 @@ def judge(
             report, result, suite=suite.name, evidence_dir=suite.evidence_dir
         )
     return outcome
+
+
+def inconclusive_message(
+    suite: Suite, result: GateResult, report_json: Path, approval: str, mismatch: str | None
+) -> str:
+    """The one line an inconclusive gate ends with: which rows, what would decide them, and
+    the report hash an approval would name."""
+    rows = [
+        f"{c.scorer} {c.delta:+.3f} ({c.ci_low:+.3f}..{c.ci_high:+.3f}) "
+        + (
+            f"needs about {c.cases_to_decide} cases (now {c.n})"
+            if c.cases_to_decide is not None
+            else "cannot decide at any size (the change sits on the margin)"
+        )
+        + (f" or about {c.repeats_to_decide} repeats" if c.repeats_to_decide else "")
+        for c in result.regressions
+        if c.outcome == "inconclusive"
+    ]
+    margin = result.regressions[0].margin if result.regressions else 0.0
+    return (
+        f"eval gate inconclusive for suite '{suite.name}' ({result.arm}): the data show "
+        f"neither that any drop is within the margin {margin:.3f} nor a drop beyond it: "
+        + "; ".join(rows)
+        + ". Not a pass: add cases, add repeats (--repeats), or commit a reviewed approval "
+        f"naming report hash {result.report_hash} (`squad eval approve {suite.name} --report "
+        f"{display_path(report_json)} --by NAME --reason WHY` writes {approval}; "
+        "docs/evals.md)" + (f". {mismatch}" if mismatch else "") + "."
+    )
 
 
 def _require_whole(report: Report) -> None:

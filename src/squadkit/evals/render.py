@@ -4,7 +4,8 @@
 `report.json`, `summary.md` (fit for `$GITHUB_STEP_SUMMARY` and a PR comment),
 `junit.xml` (one testcase per case x scorer, `render_junit`) and `report.html` (its markup
 is the Jinja template `templates/report.html.j2`, autoescaped, so nothing a model answers
-becomes markup). An eval plan's side-by-side Markdown is `render_plan`.
+becomes markup). An eval plan's side-by-side Markdown is `render_plan`; the words for the
+gate's verdict and each row's outcome are `render_gate`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .render_gate import VERDICTS, inconclusive_lines, row_mark, sample_text
 from .render_junit import junit_pieces
 from .report import ArmResult, CaseResult, EvalReport
 from .spool import Report, as_report, write_report_json
@@ -23,8 +25,6 @@ from .stats import mean
 
 if TYPE_CHECKING:
     import jinja2
-
-PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
 
 
 def write_reports(
@@ -90,7 +90,7 @@ def markdown_summary(
     run = as_report(report)
     report = run.header
     gate = report.gate
-    verdict = f" - gate {'PASS' if gate.verdict == 'pass' else 'FAIL'}" if gate else ""
+    verdict = f" - gate {VERDICTS[gate.verdict]}" if gate else ""
     lines: list[str] = [f"## Eval `{report.suite}`{verdict}", ""]
     arm = report.arm(gate.arm if gate else None)
     prompt = arm.prompt
@@ -124,8 +124,7 @@ def markdown_summary(
             delta = f"{deltas[name]:+.3f}"
         else:
             delta = "-"
-        bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
-        mark = FAIL if bad else (PASS if threshold or check else "")
+        mark = row_mark(threshold, check)
         interval = f"{score_text(stats.ci_low)}..{score_text(stats.ci_high)}"
         lines.append(
             f"| {name} | {score_text(stats.mean)} | {interval} "
@@ -138,7 +137,12 @@ def markdown_summary(
         lines.append(
             f"Regression rule `{rule}`, margin {gate.regressions[0].margin:.3f}:" if gate else ""
         )
-        lines.extend(f"- {check.decision}" for check in regressions.values() if check.decision)
+        for check in regressions.values():
+            if check.decision:
+                sample = sample_text(check)
+                lines.append(
+                    f"- {check.decision}" + (f". {sample[0].upper()}{sample[1:]}" if sample else "")
+                )
         lines.append("")
     s = arm.summary
     lines.append(
@@ -305,6 +309,8 @@ def _warnings(run: Report, arm: str) -> list[str]:
     gate = run.header.gate
     if gate and gate.reasons:
         return ["**Why the gate failed**", "", *(f"- {reason}" for reason in gate.reasons), ""]
+    if gate and gate.verdict in ("inconclusive", "pass-with-approval"):
+        return inconclusive_lines(gate)
     answered = None if gate else fallback_note(run, arm)
     return [f"**{answered}**", ""] if answered else []
 

@@ -117,12 +117,14 @@ def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Eleme
         testcase = ET.Element(
             "testcase", classname=f"{suite}.gate", name=f"regression {check.scorer}"
         )
-        if check.regressed:
+        if check.outcome in ("fail", "inconclusive"):  # an inconclusive row is not a pass
             gate_failures += 1
+            prefix = "inconclusive: " if check.outcome == "inconclusive" else ""
             ET.SubElement(
                 testcase,
                 "failure",
-                message=f"delta {check.delta:+.3f} ({check.ci_low:+.3f}..{check.ci_high:+.3f})",
+                message=f"{prefix}delta {check.delta:+.3f} "
+                f"({check.ci_low:+.3f}..{check.ci_high:+.3f})",
             )
         cases.append(testcase)
     gate_suite.set("tests", str(len(cases)))

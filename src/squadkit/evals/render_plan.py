@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .render import FAIL, PASS, markdown_summary, score_text
+from .render import markdown_summary, score_text
+from .render_gate import FAIL, INCONCLUSIVE, PASS, VERDICTS, row_mark
 
 if TYPE_CHECKING:
     from .plan import PlannedGate
@@ -43,8 +44,9 @@ class GatedVersion:
 def plan_summary(suite: str, base: str | None, gated: list[GatedVersion]) -> str:
     """The PR comment's view of a plan: each gated version beside what its label serves
     today, scorer by scorer, with the gate's verdict; then each version's full summary."""
-    failed = any(g.report.gate is not None and g.report.gate.verdict == "fail" for g in gated)
-    lines = [f"## Eval `{suite}` - gate {FAIL if failed else PASS}", ""]
+    verdicts = {g.report.gate.verdict for g in gated if g.report.gate is not None}
+    overall = FAIL if "fail" in verdicts else INCONCLUSIVE if "inconclusive" in verdicts else PASS
+    lines = [f"## Eval `{suite}` - gate {overall}", ""]
     if base is None:
         lines.append("Gated: the suite's target (no base to compare a change with).")
     else:
@@ -82,7 +84,7 @@ def _arm_title(g: GatedVersion) -> str:
 def _verdict(report: EvalReport | Report) -> str:
     if report.gate is None:
         return "-"
-    return PASS if report.gate.verdict == "pass" else FAIL
+    return VERDICTS[report.gate.verdict]
 
 
 def _beside(g: GatedVersion) -> str:
@@ -132,10 +134,21 @@ def _side_by_side(g: GatedVersion) -> list[str]:
         )
         now = f"{score_text(stats.mean)} ({score_text(stats.ci_low)}..{score_text(stats.ci_high)})"
         delta = f"{stats.mean - before[0]:+.3f}" if before else "-"
-        threshold, check = thresholds.get(name), regressions.get(name)
-        bad = (threshold is not None and not threshold.passed) or (check and check.regressed)
-        mark = FAIL if bad else (PASS if threshold or check else "")
+        mark = row_mark(thresholds.get(name), regressions.get(name))
         lines.append(f"| {name} | {was} | {now} | {delta} | {mark} |")
     if gate and gate.reasons:
         lines += ["", *(f"- {reason}" for reason in gate.reasons)]
+    if gate and gate.approval is not None:
+        lines += [
+            "",
+            f"- Inconclusive, accepted by the approval `{gate.approval.file}` (approved by "
+            f"{gate.approval.approved_by}: {gate.approval.reason}; report hash "
+            f"`{gate.report_hash}`)",
+        ]
+    elif gate and gate.verdict == "inconclusive":
+        lines += ["", *(f"- {c.decision}" for c in gate.regressions if c.outcome == "inconclusive")]
+        lines.append(
+            f"- Not a pass: add cases or repeats, or commit a reviewed approval naming report "
+            f"hash `{gate.report_hash}` (docs/evals.md)"
+        )
     return lines

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..calls import CallResult, PromptRef
 from ..files import REPORT_CAP, atomic_write, display_path, read_text
@@ -143,13 +143,64 @@ class RegressionCheck(_Model):
     p_adjusted: float
     margin: float
     n: int
-    regressed: bool = Field(description="The rule failed this scorer (see `decision`).")
+    regressed: bool = Field(
+        description="A drop beyond the margin is shown (`outcome` fail); see `decision`."
+    )
     rule: Literal["non-inferiority", "confidently-worse"] = "confidently-worse"
     decision: str = Field(default="", description="Why it passed or failed, in one sentence.")
+    outcome: Literal["pass", "fail", "inconclusive"] | None = Field(
+        default=None,
+        description="pass (non-inferiority shown), fail (a drop beyond the margin shown) or "
+        "inconclusive (neither); a report written before outcomes existed gets it from its "
+        "interval when read.",
+    )
+    rules_out: float | None = Field(
+        default=None, description="The smallest drop this sample rules out (0: any drop)."
+    )
+    delta_sd: float | None = Field(default=None, description="SD of the per-case deltas.")
+    cases_to_decide: int | None = Field(
+        default=None,
+        description="Roughly how many cases decide at the margin (None with `delta_sd` set: "
+        "no number does, the observed delta sits on the margin).",
+    )
+    repeats_to_decide: int | None = Field(
+        default=None,
+        description="Where answers vary across repeats: roughly how many repeats decide with "
+        "this many cases (None: repeats alone do not, or answers do not vary).",
+    )
+
+    @model_validator(mode="after")
+    def _outcome_of_old_reports(self) -> RegressionCheck:
+        """A report written before three outcomes read as it was decided then: its interval
+        says which of them it was."""
+        if self.outcome is None:
+            bound = -self.margin - 1e-12
+            if not self.regressed:
+                self.outcome = "pass"
+            elif self.rule == "non-inferiority" and self.ci_high >= bound:
+                self.outcome = "inconclusive"
+                self.regressed = False  # then "not passed"; now only a drop shown is one
+            else:
+                self.outcome = "fail"
+        return self
+
+
+class Approval(_Model):
+    """The reviewed approval an inconclusive gate was accepted with (`evals.approval`)."""
+
+    file: str = Field(description="The approval file, relative to the repository root.")
+    approved_by: str
+    reason: str
+
+
+GateVerdict = Literal["pass", "fail", "inconclusive", "pass-with-approval"]
 
 
 class GateResult(_Model):
-    verdict: Literal["pass", "fail"]
+    verdict: GateVerdict = Field(
+        description="pass, fail, inconclusive (the data decide neither way: not a pass) or "
+        "pass-with-approval (inconclusive, accepted by a committed approval)."
+    )
     arm: str
     baseline: str | None
     confidence: float
@@ -161,6 +212,17 @@ class GateResult(_Model):
         description="Cases a later deployment of the chain answered, not the model under test.",
     )
     reasons: list[str] = Field(default_factory=list, description="Why it failed, one per line.")
+    report_hash: str | None = Field(
+        default=None,
+        description="sha256 of the gate's canonical content (`approval.report_hash`): what an "
+        "approval of an inconclusive gate names.",
+    )
+    approval: Approval | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate lets the version through (a pass, or an approved inconclusive)."""
+        return self.verdict in ("pass", "pass-with-approval")
 
 
 class EvalReport(_Model):
@@ -203,6 +265,7 @@ class CaseScores:
     input_tokens: int
     output_tokens: int
     fallback: tuple[str, ...]  # the deployment ("?" if unknown) of each fallback's answer
+    spread: dict[str, float]  # scorer -> variance of one answer's score, where repeats vary
 
     @property
     def attempts(self) -> int:
@@ -223,7 +286,20 @@ class CaseScores:
             input_tokens=sum(a.input_tokens for a in attempts),
             output_tokens=sum(a.output_tokens for a in attempts),
             fallback=tuple(a.deployment or "?" for a in attempts if a.fallback_used),
+            spread=_spread(attempts) if len(attempts) > 1 else {},
         )
+
+
+def _spread(attempts: Sequence[RepeatResult]) -> dict[str, float]:
+    """Per scorer, the variance of one answer's score around the case's mean (n - 1), for
+    the scorers whose score differs between repeats: what more repeats would average out."""
+    spread: dict[str, float] = {}
+    for name in attempts[0].scores:
+        values = [a.scores[name].score for a in attempts if name in a.scores]
+        if len(values) > 1 and any(v != values[0] for v in values):
+            centre = mean(values)
+            spread[name] = math.fsum((v - centre) ** 2 for v in values) / (len(values) - 1)
+    return spread
 
 
 # A large run holds one `CaseScores` per case; most scores are a handful of values (0, 1,

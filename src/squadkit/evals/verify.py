@@ -2,7 +2,8 @@
 
 An evidence file says a gate passed; anyone can write one by hand. `verify_evidence` replays
 the suite that wrote it, for that version, from `evals/recordings/<suite>.jsonl` (no model
-call, no litellm), applies the same gate to the same baseline and compares what the gate
+call, no litellm), applies the same gate to the same baseline (and the same committed
+approval, if an inconclusive gate was approved) and compares what the gate
 would write with what the file claims: verdict, each scorer's mean, prompt hash, dataset
 and its hash, and the deployments that answered. Each file that does not reproduce, or
 cannot be replayed (a replay miss), is one `Problem`.
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
     from ..settings import Settings
 
-RULES = "1"
+RULES = "2"
 """Bump when what a verification compares changes: every cached verification is redone."""
 
 CACHE_FILE = Path(".cache") / "verified.json"
@@ -85,6 +86,7 @@ def verification_key(settings: Settings, name: str, number: int) -> str:
         "dataset": _digest(dataset if dataset.is_absolute() else settings.root / dataset),
         "prompt": _digest(settings.prompts_dir / name / f"v{number}.yaml"),
         "models": _digest(settings.models_file),
+        "approval": _digest(evals / "approvals" / name / f"v{number}.yaml"),
     }
     canonical = json.dumps(inputs, sort_keys=True).encode("utf-8")
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
@@ -152,6 +154,7 @@ def _reproduce(settings: Settings, models: ModelsConfig, name: str, number: int)
     """Replay the suite that wrote `name`@v`number`'s evidence; None when it reproduces."""
     from ..errors import SquadError  # noqa: PLC0415 - below: only when replaying
     from ..prompts.evidence import read_evidence  # noqa: PLC0415
+    from .approval import apply_approval  # noqa: PLC0415
     from .gate import evaluate_gate, gate_evidence  # noqa: PLC0415
     from .report import read_report  # noqa: PLC0415
     from .runner import RunOptions, run_suite  # noqa: PLC0415
@@ -187,6 +190,7 @@ def _reproduce(settings: Settings, models: ModelsConfig, name: str, number: int)
             baseline,
             baseline_name=display_path(suite.baseline_path) if baseline else None,
         )
+        result, _ = apply_approval(result, report, settings.evals_dir / "approvals")
     except SquadError as error:
         reason = " ".join(str(error).split())
         return Problem(path, f"cannot be re-derived from {recordings}: {reason}; {rerun}")

@@ -21,7 +21,7 @@ from ..errors import SquadError
 from ..files import display_path
 from ..gateway.config import load_models_config
 from .compare import compare
-from .errors import EvalConfigError, GateFailed
+from .errors import EvalConfigError, GateFailed, GateInconclusive
 from .gate import same_but_date
 from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [  # re-exported: compare, judge, Outcome, open_*, run_report, worker_count
     "Outcome",
     "TargetOverride",
+    "approve",
     "baseline",
     "compare",
     "gate",
@@ -46,6 +47,7 @@ __all__ = [  # re-exported: compare, judge, Outcome, open_*, run_report, worker_
     "merge",
     "open_baseline",
     "open_report",
+    "power",
     "refresh",
     "run",
     "run_report",
@@ -137,7 +139,8 @@ def gate(
     """Run (or read) one arm, apply the gate, write reports; evidence on a pass.
 
     A plan of one entry, gated as a plan's versions are (`plan_gate.gate_plan`). Raises
-    `GateFailed` (exit 1) after writing the reports when the gate fails.
+    `GateFailed` (exit 1) after writing the reports when the gate fails, and
+    `GateInconclusive` (exit 3) when its data decide neither way.
     """
     if report_path is None and options.shard is not None:
         raise EvalConfigError(
@@ -162,7 +165,8 @@ def gate(
     )
     (outcome,) = gated.outcomes
     if outcome.failure is not None:
-        raise GateFailed(outcome.failure, summary=gated.summary)
+        error = GateInconclusive if outcome.inconclusive else GateFailed
+        raise error(outcome.failure, summary=gated.summary)
     return outcome
 
 
@@ -277,6 +281,82 @@ def awaiting_first_recording(settings: Settings, suite: Suite) -> str | None:
     version = suite.spec.target.prompt_version(registry)
     models = load_models_config(settings.models_file)
     return awaiting(version, evidence_dir=suite.evidence_dir, models=models)
+
+
+def power(
+    suite: Suite,
+    *,
+    margin: float | None,
+    confidence: float | None,
+    disagreements: list[float],
+) -> str:
+    """`squad eval power`: the cases the gate needs at a margin, from the committed baseline
+    (`power.power_rows`); a missing baseline or margin is an `EvalConfigError` (exit 2)."""
+    from .power import power_rows, power_table  # noqa: PLC0415
+
+    regression = suite.spec.gate.regression
+    if margin is None and regression is None:
+        raise EvalConfigError(
+            f"{display_path(suite.path)}: the suite has no gate.regression; give --margin"
+        )
+    chosen_margin = margin if margin is not None else regression.margin if regression else 0.0
+    chosen_confidence = (
+        confidence if confidence is not None else regression.confidence if regression else 0.95
+    )
+    if not 0 < chosen_margin < 1 or not 0.5 < chosen_confidence < 1:
+        raise EvalConfigError("--margin must be in (0, 1) and --confidence in (0.5, 1)")
+    if not suite.baseline_path.is_file():
+        raise EvalConfigError(
+            f"{display_path(suite.baseline_path)}: no baseline for suite '{suite.name}': the "
+            f"power estimate reads its scores; record one with `squad eval baseline {suite.name}`"
+        )
+    with open_baseline(suite) as base:
+        assert base is not None  # noqa: S101 - checked just above
+        cases = base.arm_scores()
+        names = (
+            suite.spec.gate.regression_scorers() if regression else list(base.arm().summary.scorers)
+        )
+        scores = {
+            name: [c.scores[name] for c in cases if name in c.scores]
+            for name in names
+            if name in base.arm().summary.scorers
+        }
+    rows = power_rows(
+        scores, margin=chosen_margin, confidence=chosen_confidence, disagreements=disagreements
+    )
+    return power_table(
+        suite.name, len(cases), rows, margin=chosen_margin, confidence=chosen_confidence
+    )
+
+
+def approve(suite: Suite, report_path: Path, *, approved_by: str, reason: str) -> Path:
+    """`squad eval approve`: write the approval of the inconclusive gate in `report_path`.
+
+    The report's recorded hash must be the hash of its own content (a hand-edited report
+    cannot be approved), and it must be a report of `suite`.
+    """
+    from .approval import new_approval, write_approval  # noqa: PLC0415
+    from .gate import report_hash  # noqa: PLC0415
+
+    if not approved_by.strip() or not reason.strip():
+        raise EvalConfigError("an approval names who approves (--by) and why (--reason)")
+    report = read_report(report_path)
+    where = display_path(report_path)
+    if report.suite != suite.name:
+        raise EvalConfigError(f"{where}: report is of suite '{report.suite}', not '{suite.name}'")
+    gate = report.gate
+    if gate is None:
+        raise EvalConfigError(f"{where}: field 'gate': not a gated report; run `squad eval gate`")
+    if gate.verdict == "inconclusive" and gate.report_hash != report_hash(gate, report):
+        raise EvalConfigError(
+            f"{where}: field 'gate.report_hash': does not match the report's content; "
+            "run the gate again"
+        )
+    try:
+        approval = new_approval(gate, report, approved_by=approved_by, reason=reason)
+    except EvalConfigError as error:
+        raise EvalConfigError(f"{where}: field 'gate.verdict': {error}") from None
+    return write_approval(suite.evals_dir / "approvals", approval)
 
 
 def merge(paths: list[Path], out_dir: Path) -> Outcome:

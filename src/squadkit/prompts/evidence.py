@@ -45,6 +45,11 @@ class Evidence(BaseModel):
     verdict: Literal["pass", "fail"]
     scores: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    approval: str | None = Field(
+        default=None,
+        description="The approval file an inconclusive gate was accepted with "
+        "(evals/approvals/<prompt>/v<N>.yaml); absent for a plain pass.",
+    )
 
 
 def evidence_path(evidence_dir: Path, prompt: str, version: int) -> Path:
@@ -56,7 +61,8 @@ def write_evidence(evidence_dir: Path, evidence: Evidence) -> Path:
     """Write `evidence` to its place under `evidence_dir`; returns the file written."""
     path = evidence_path(evidence_dir, evidence.prompt, evidence.version)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, evidence.model_dump_json(indent=2) + "\n")
+    unset = {"approval"} if evidence.approval is None else set()  # files stay as they were
+    atomic_write(path, evidence.model_dump_json(indent=2, exclude=unset) + "\n")
     return path
 
 
@@ -144,6 +150,14 @@ def evidence_problems(
         )
     if evidence.verdict != "pass":
         problems.append(Problem(path, f"verdict is '{evidence.verdict}', not 'pass'"))
+    if evidence.approval is not None and not (root / evidence.approval).is_file():
+        problems.append(
+            Problem(
+                path,
+                f"passed with approval {evidence.approval}, which is no longer in the "
+                f"repository; restore it or {rerun}",
+            )
+        )
     if evidence.prompt_hash != version.content_hash:
         problems.append(
             Problem(

@@ -132,6 +132,7 @@ def test_a_deliberately_worse_prompt_fails_the_gate(settings: Settings, tmp_path
     with pytest.raises(GateFailed) as caught:
         workflow.gate(settings, suite, options, [Target(prompt="triage", version=3)], tmp_path)
     message = str(caught.value)
+    assert caught.value.exit_code == 1  # a drop shown, not an inconclusive gate (3)
     assert "queue fails: the 90% interval of the change" in message
     assert "queue" in message
     assert not (settings.evals_dir / "evidence" / "triage" / "v3.json").exists()
