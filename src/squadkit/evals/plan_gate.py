@@ -107,7 +107,7 @@ def gate_plan(
             if single:
                 summary = markdown_summary(outcomes[0].result, baseline)  # its summary.md
             else:
-                summary = plan_summary(suite.name, plan.base, gated)
+                summary = _with_notes(plan_summary(suite.name, plan.base, gated), plan.notes)
     path = folder / "summary.md"
     if not single:
         folder.mkdir(parents=True, exist_ok=True)
@@ -170,6 +170,15 @@ def judge(
             report, result, suite=suite.name, evidence_dir=suite.evidence_dir
         )
     return outcome
+
+
+def _with_notes(summary: str, notes: tuple[str, ...]) -> str:
+    """The plan's own notes (a label no longer gated, a version no suite evaluates) under
+    the summary's title, where a reviewer of the PR comment reads first."""
+    if not notes:
+        return summary
+    title, _, rest = summary.partition("\n")
+    return "\n".join([title, "", *(f"> **Note:** {note}" for note in notes), rest])
 
 
 def _require_whole(report: Report) -> None:
