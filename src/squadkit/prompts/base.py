@@ -77,4 +77,3 @@ def ungated_since(labels_path: Path, now: LabelsFile, base: LabelsFile, ref: str
         for label in base.gated_labels
         if label not in now.gated_labels
     ]
-

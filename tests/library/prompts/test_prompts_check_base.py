@@ -108,7 +108,9 @@ def test_a_base_without_labels_file_gated_the_default_labels(
     _git(repo, "init", "--quiet", "--initial-branch=main")
     _git(repo, "add", "--all")
     _git(repo, "commit", "--quiet", "-m", "base without labels.yaml")
-    labels.write_text(kept.replace("gated_labels:\n- production\n- staging\n", "gated_labels: []\n"))
+    labels.write_text(
+        kept.replace("gated_labels:\n- production\n- staging\n", "gated_labels: []\n")
+    )
 
     result = squad("prompts", "check", "--base", "main")
 
