@@ -67,9 +67,21 @@ def run(
     repeats: RepeatsOpt = None,
     workers: WorkersOpt = "auto",
     plan: PlanOpt = None,
+    max_error_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-error-share",
+            min=0,
+            max=1,
+            help="live/record: fail (exit 1) when more than this share of calls got no answer "
+            "(default: the suite's max_error_share, 0.05); none answered always fails.",
+        ),
+    ] = None,
 ) -> None:
     """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
     from ..evals import workflow  # noqa: PLC0415
+    from ..evals.answered import unanswered  # noqa: PLC0415
+    from ..evals.errors import CallsUnanswered  # noqa: PLC0415
 
     settings = eval_settings()
     refuse_or_note_label_pins(settings)
@@ -78,6 +90,7 @@ def run(
     planned = _plan(plan, override)
     requested = parse_workers(workers)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
+    failures: list[str] = []
     for suite in workflow.suites(settings, suites or []):
         targets = (planned.targets(suite.name) if planned else []) or override.targets(suite)
         outcome = workflow.run(
@@ -90,6 +103,11 @@ def run(
             on_shard=echo_err,
         )
         show_outcome(outcome)
+        failure = unanswered(outcome.result, suite, max_share=max_error_share)
+        if failure is not None:
+            failures.append(failure)
+    if failures:
+        raise CallsUnanswered(" / ".join(failures))
 
 
 @app.command()

@@ -203,6 +203,7 @@ class CaseScores:
     input_tokens: int
     output_tokens: int
     fallback: tuple[str, ...]  # the deployment ("?" if unknown) of each fallback's answer
+    unanswered: int = 0  # attempts no deployment answered (an outage, a deadline, a bad key)
 
     @property
     def attempts(self) -> int:
@@ -223,6 +224,7 @@ class CaseScores:
             input_tokens=sum(a.input_tokens for a in attempts),
             output_tokens=sum(a.output_tokens for a in attempts),
             fallback=tuple(a.deployment or "?" for a in attempts if a.fallback_used),
+            unanswered=sum(1 for a in attempts if a.error is not None and a.deployment is None),
         )
 
 
