@@ -7,7 +7,8 @@ the exit code) is misled. So a run in which no call was answered by any deployme
 than the suite's `max_error_share` of its calls were not, fails (exit 1, `CallsUnanswered`)
 after its reports are written (they say why each call failed), naming the share. A model
 that answered badly (invalid output) did answer: that is its behaviour, scored as such, and
-not counted here. Replay never calls a model, so it is never checked.
+not counted here. Replay never calls a model, so it is never checked. A live gate checks
+the same before it judges: an outage is neither a pass nor evidence.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def unanswered(report: Report, suite: Suite, *, max_share: float | None = None) 
         if unanswered == calls or share > allowed:
             how = "no call was answered" if unanswered == calls else f"{share:.1%} unanswered"
             return (
-                f"eval run of '{suite.name}' ({arm.name}, {report.header.mode}): {how} "
+                f"{report.header.mode} run of suite '{suite.name}' ({arm.name}): {how} "
                 f"({unanswered} of {calls} calls; at most {allowed:.1%} allowed by "
                 f"max_error_share in {suite.path.name}); its scores measure the outage, not "
                 "the model: check the provider's key and status (`squad models check`), "

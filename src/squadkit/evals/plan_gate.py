@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from ..files import display_path
 from ..prompts import PromptRegistry
 from ..prompts.evidence import evidence_path, read_evidence
-from .errors import EvalConfigError
+from .answered import unanswered
+from .errors import CallsUnanswered, EvalConfigError
 from .gate import evaluate_gate, write_gate_evidence
 from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
@@ -96,6 +97,9 @@ def gate_plan(
         spool_dir=folder,
     ) as report:
         _require_whole(report)
+        unanswered_why = unanswered(report, suite)
+        if unanswered_why is not None:  # an outage is not gated, and earns no evidence
+            raise CallsUnanswered(unanswered_why)
         with open_baseline(suite) as baseline:
             for entry in planned:
                 one = report.only(None if single else entry.arm)

@@ -58,7 +58,7 @@ def test_a_live_run_no_call_answered_fails_in_one_line(
 
     assert result.returncode == 1, result.stdout + result.stderr
     (error,) = _errors(result)
-    assert error.startswith("error: eval run of 'triage' (triage@production, live): no call was")
+    assert error.startswith("error: live run of suite 'triage' (triage@production): no call was")
     assert "(40 of 40 calls;" in error
     assert "Traceback" not in result.stderr
     assert (tmp_path / "out" / "triage" / "report.json").is_file()  # the reports say why
@@ -78,7 +78,7 @@ def test_a_record_run_against_an_unreachable_api_base_fails(tmp_path: Path) -> N
 
     assert result.returncode == 1, result.stdout + result.stderr
     (error,) = _errors(result)
-    assert "(triage@production, record): no call was answered" in error
+    assert "error: record run of suite 'triage' (triage@production): no call was answered" in error
     assert recordings.read_bytes() == before
 
 
@@ -103,8 +103,8 @@ def test_a_run_with_more_unanswered_calls_than_allowed_fails_naming_the_share(
     assert result.returncode == 1, result.stdout + result.stderr
     (error,) = _errors(result)
     found = re.search(
-        r"\(triage@production, live\): ([\d.]+)% unanswered \((\d+) of 40 calls; "
-        r"at most 5\.0% allowed by max_error_share in triage\.yaml\)",
+        r"live run of suite 'triage' \(triage@production\): ([\d.]+)% unanswered "
+        r"\((\d+) of 40 calls; at most 5\.0% allowed by max_error_share in triage\.yaml\)",
         error,
     )
     assert found, error
@@ -132,3 +132,20 @@ def test_a_replayed_run_is_never_checked_for_answers(tmp_path: Path) -> None:
     result = _squad(tmp_path, "eval", "run", "triage", "--out", "out", "--max-error-share", "0")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_live_gate_no_call_answered_fails_as_unanswered_and_writes_no_evidence(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    copy_data(tmp_path)
+    _only_provider(tmp_path, fake_openai.base_url)
+    fake_openai.default = Reply.error(401)
+    evidence = tmp_path / "evals" / "evidence"
+    before = {p: p.read_bytes() for p in evidence.rglob("*") if p.is_file()}
+
+    result = _squad(tmp_path, "eval", "gate", "triage", "--mode", "live", "--out", "out")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (error,) = _errors(result)
+    assert error.startswith("error: live run of suite 'triage' (triage@production): no call was")
+    assert {p: p.read_bytes() for p in evidence.rglob("*") if p.is_file()} == before
