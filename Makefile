@@ -28,9 +28,11 @@ demo: bootstrap ## Render a squad repo with all defaults into build/demo and run
 		--data project_name="Demo Squad" --data squadkit_path=$(CURDIR) $(DEMO_ANSWERS) . $(DEMO)
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO) check
 
-test: lint types ## Lint, type-check, then the library's and the template's tests
-	$(BIN)/pytest -n auto tests/library
-	$(BIN)/pytest -n auto tests/template
+test: lint types ## Lint, type-check, then the library's and the template's tests (both run; fails if either failed)
+	@status=0; \
+	$(BIN)/pytest -n auto tests/library || status=1; \
+	$(BIN)/pytest -n auto tests/template || status=1; \
+	exit $$status
 
 lint: bootstrap ## ruff and ruff format on the library, its tests, hooks and benchmarks
 	$(BIN)/ruff check src tests hooks benchmarks

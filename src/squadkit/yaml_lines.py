@@ -116,3 +116,31 @@ def line_in_text(text: str, loc: tuple[Any, ...]) -> int | None:
     except yaml.YAMLError:
         return None
     return line_of(node, loc)
+
+
+def replace_scalars(text: str, path: Path, values: dict[tuple[str, ...], str]) -> str:
+    """`text` with the scalar at each key path of `values` replaced by its new text, and
+    every other byte (comments, order, spacing) as it was.
+
+    For files a team edits and comments by hand (an eval suite's thresholds): PyYAML's
+    dump would drop every comment. Each path must reach a plain scalar in nested mappings;
+    `InvalidYaml` names the file and the first path that does not.
+    """
+    try:  # the Python loader: its marks count characters (libyaml's count bytes)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        raise _invalid(path, error) from None
+    spans: list[tuple[int, int, str]] = []
+    for keys, new in values.items():
+        node: yaml.Node | None = root
+        for key in keys:
+            if not isinstance(node, yaml.MappingNode):
+                node = None
+                break
+            node = next((v for k, v in node.value if k.value == key), None)
+        if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
+            raise InvalidYaml(path, f"'{'.'.join(keys)}' is not a plain value to rewrite")
+        spans.append((node.start_mark.index, node.end_mark.index, new))
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text

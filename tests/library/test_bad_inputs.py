@@ -675,6 +675,13 @@ CLI_ARGUMENTS = [
     ),
     Bad("show-unknown-prompt", ("prompts", "show", "nosuch"), "nosuch"),
     Bad("diff-unknown-version", ("prompts", "diff", "triage", "1", "9"), "9"),
+    Bad("max-error-share-above-one", (*RUN, "--max-error-share", "1.5"), "--max-error-share"),
+    Bad("floors-of-an-unknown-suite", ("eval", "floors", "nosuite"), "nosuite"),
+    Bad(
+        "prompts-check-against-an-unknown-base",
+        ("prompts", "check", "--base", "nosuchref"),
+        "--base nosuchref",
+    ),
     Bad("unknown-command", ("eval", "explode"), "explode"),
     Bad("unknown-option", (*RUN, "--turbo"), "--turbo"),
     Bad("new-prompt-name-of-300-characters", ("prompts", "new", "a" * 300), "a" * 300),

@@ -111,6 +111,26 @@ def test_edited_locked_prompt_fails_prompts_job_under_act(
     assert "prompts/triage/v1.yaml" in output
 
 
+def test_a_label_removed_from_gated_labels_fails_prompts_job_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """CI passes the pull request's base to `prompts check`: a branch that stops gating
+    production fails the prompts job, naming the label and the file."""
+    source, env = committed
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".cache"))
+    run([*GIT, "switch", "--quiet", "-c", "ungate-production"], cwd=repo)
+    labels = repo / "prompts" / "labels.yaml"
+    labels.write_text(
+        labels.read_text().replace("gated_labels:\n- production\n", "gated_labels:\n")
+    )
+    run([*GIT, "commit", "--quiet", "-am", "stop gating production"], cwd=repo)
+    status, output = _act(repo, env, "ACT_WORKFLOWS=ci", "ACT_JOB=prompts")
+    assert status != 0
+    assert "Job failed" in output
+    assert "prompts/labels.yaml: gated_labels no longer lists 'production'" in output
+
+
 def _make_worse(prompt: Path) -> None:
     """The worse triage version of the generated repo's own gate test (test_evals_gate).
 

@@ -36,6 +36,7 @@ from .eval_options import (
 )
 
 if TYPE_CHECKING:
+    from ..evals.floors import Floor
     from ..evals.plan import EvalPlan
     from ..evals.runner import RunOptions
     from ..evals.suite import Suite, Target
@@ -69,9 +70,21 @@ def run(
     repeats: RepeatsOpt = None,
     workers: WorkersOpt = "auto",
     plan: PlanOpt = None,
+    max_error_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-error-share",
+            min=0,
+            max=1,
+            help="live/record: fail (exit 1) when more than this share of calls got no answer "
+            "(default: the suite's max_error_share, 0.05); none answered always fails.",
+        ),
+    ] = None,
 ) -> None:
     """Run suites and write JSON, Markdown, JUnit and HTML reports (several targets: A/B)."""
     from ..evals import workflow  # noqa: PLC0415
+    from ..evals.answered import unanswered  # noqa: PLC0415
+    from ..evals.errors import CallsUnanswered  # noqa: PLC0415
 
     settings = eval_settings()
     refuse_or_note_label_pins(settings)
@@ -81,6 +94,7 @@ def run(
     requested = parse_workers(workers)
     out = report_folder(out, settings)
     out_dir = out / f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else out
+    failures: list[str] = []
     for suite in workflow.suites(settings, suites or []):
         targets = (planned.targets(suite.name) if planned else []) or override.targets(suite)
         outcome = workflow.run(
@@ -93,6 +107,11 @@ def run(
             on_shard=echo_err,
         )
         show_outcome(outcome)
+        failure = unanswered(outcome.result, suite, max_share=max_error_share)
+        if failure is not None:
+            failures.append(failure)
+    if failures:
+        raise CallsUnanswered(" / ".join(failures))
 
 
 @app.command()
@@ -307,6 +326,14 @@ def refresh(
     *,
     out: OutOpt = Path("reports/refresh"),
     concurrency: ConcurrencyOpt = None,
+    write_floors: Annotated[
+        bool,
+        typer.Option(
+            "--write-floors",
+            help="Set the suite's thresholds from the new baseline (`squad eval floors`) "
+            "before gating: a real provider's first recording.",
+        ),
+    ] = False,
 ) -> None:
     """Re-record answers, rewrite the baseline and the evidence (after a prompt/data change).
 
@@ -315,12 +342,22 @@ def refresh(
     passing arms get evals/evidence/<prompt>/v<N>.json. Commit all three.
     """
     from ..evals import workflow  # noqa: PLC0415
+    from ..evals.floors import describe_floors, unwritten_note  # noqa: PLC0415
+
+    def show(suite: Suite, floors: list[Floor], written: bool) -> None:
+        if written:
+            typer.echo(describe_floors(suite, floors) + "\n  written to the suite file")
+        else:
+            typer.echo(describe_floors(suite, floors) + "\n" + unwritten_note(suite), err=True)
 
     settings = eval_settings()
     refuse_or_note_label_pins(settings)
     out = report_folder(out, settings)
     for suite in workflow.suites(settings, suites or []):
-        for outcome in workflow.refresh(settings, suite, out, concurrency=concurrency):
+        outcomes = workflow.refresh(
+            settings, suite, out, concurrency=concurrency, write_floors=write_floors, on_floors=show
+        )
+        for outcome in outcomes:
             gate_result = outcome.result.gate
             verdict = gate_result.verdict if gate_result else "?"
             typer.echo(f"{suite.name} [{outcome.result.arms[0].name}]: gate {verdict}")
@@ -329,6 +366,30 @@ def refresh(
         typer.echo(
             f"{suite.name}: baseline {suite.baseline_path}, recordings {suite.recordings_path}"
         )
+
+
+@app.command()
+def floors(
+    suite: Annotated[str, typer.Argument(help="Suite name (evals/<suite>.yaml).")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Rewrite the thresholds in evals/<suite>.yaml.")
+    ] = False,
+) -> None:
+    """Propose the suite's thresholds from its committed baseline: each scorer's lower 95%
+    bound minus the regression margin, rounded down. --write puts them in the suite file."""
+    from ..evals import workflow  # noqa: PLC0415
+    from ..evals.floors import describe_floors, propose_floors, write_floors  # noqa: PLC0415
+    from ..files import display_path  # noqa: PLC0415
+
+    (found,) = workflow.suites(eval_settings(), [suite])
+    proposed = propose_floors(found)
+    typer.echo(describe_floors(found, proposed))
+    if write:
+        changed = write_floors(found, proposed)
+        where = display_path(found.path)
+        typer.echo(f"written to {where}" if changed else f"{where}: already so")
+    elif any(f.proposed != f.current for f in proposed):
+        typer.echo(f"(not written: add --write to put them in {display_path(found.path)})")
 
 
 @app.command()

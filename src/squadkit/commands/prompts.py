@@ -116,9 +116,19 @@ def lock() -> None:
 
 
 @app.command()
-def check() -> None:
+def check(
+    base: Annotated[
+        str | None,
+        typer.Option(
+            help="Git ref to compare with (CI: the pull request's base): fail when "
+            "gated_labels no longer lists a label it listed there.",
+            metavar="REF",
+        ),
+    ] = None,
+) -> None:
     """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
-    or a gated label without valid passing eval evidence."""
+    a gated label without valid passing eval evidence, or (with --base) a label that
+    stopped being gated."""
     from ..features import served_prompts  # noqa: PLC0415
     from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
     from ..prompts.labels import label_overrides_from_env  # noqa: PLC0415
@@ -132,6 +142,8 @@ def check() -> None:
         root=settings.root,
         served=served_prompts(label_overrides_from_env(os.environ)),
     )
+    if base:
+        problems += _ungated(settings, base)
     problems += _unreproduced(settings, models, _gated_versions(settings), problems)
     if problems:
         raise PromptCheckError(problems)
@@ -152,6 +164,19 @@ def check() -> None:
             "needs eval evidence to move; list production (and staging) there to gate them",
             err=True,
         )
+
+
+def _ungated(settings: Settings, base: str) -> list[Problem]:
+    """Labels gated at `base` that the working tree's labels file no longer gates."""
+    from ..prompts import read_labels  # noqa: PLC0415
+    from ..prompts.base import labels_at, ungated_since  # noqa: PLC0415
+    from ..prompts.labels import LABELS_FILE  # noqa: PLC0415
+
+    at_base = labels_at(settings.prompts_dir, base)
+    if at_base is None:
+        return []
+    path = settings.prompts_dir / LABELS_FILE
+    return ungated_since(path, read_labels(path), at_base, base)
 
 
 def _gated_versions(settings: Settings, name: str | None = None) -> list[tuple[str, int]]:

@@ -42,5 +42,10 @@ class RefreshIncomplete(CheckFailed):
     replaced no recordings, baseline or evidence (exit 1)."""
 
 
+class CallsUnanswered(CheckFailed):
+    """A live or record run in which no call, or more than the suite's `max_error_share` of
+    them, was answered (exit 1): its scores measure the outage, not the model."""
+
+
 class ShardFailed(SquadError):
     """A `--workers` child process (one shard of the run) failed (exit 2); names the shard."""

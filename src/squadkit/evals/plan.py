@@ -213,6 +213,13 @@ def plan_gates(prompts_dir: Path, suites: list[Suite], *, base: str | None = Non
         )
     if repo is None or at_base is None:
         return EvalPlan(base=None, gates=tuple(gates))
+    # `squad prompts check --base` fails this; the note carries it into the PR comment.
+    notes += [
+        f"gated_labels no longer lists '{label}' ({repo.prompts}/labels.yaml; it did at the "
+        f"base): versions at '{label}' would need no eval evidence after this change"
+        for label in at_base.gated_labels
+        if label not in labels.gated_labels
+    ]
     wanted: dict[tuple[str, int], list[str]] = {}
     for (prompt, version), how in sorted(repo.changed_versions().items()):
         wanted.setdefault((prompt, version), []).append(how)

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 from ..files import display_path
 from ..prompts import PromptRegistry
 from ..prompts.evidence import evidence_path, read_evidence
+from .answered import unanswered
 from .approval import apply_approval
-from .errors import EvalConfigError
+from .errors import CallsUnanswered, EvalConfigError
 from .gate import evaluate_gate, write_gate_evidence
 from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
@@ -98,6 +99,9 @@ def gate_plan(
         spool_dir=folder,
     ) as report:
         _require_whole(report)
+        unanswered_why = unanswered(report, suite)
+        if unanswered_why is not None:  # an outage is not gated, and earns no evidence
+            raise CallsUnanswered(unanswered_why)
         with open_baseline(suite) as baseline:
             for entry in planned:
                 one = report.only(None if single else entry.arm)
@@ -109,7 +113,7 @@ def gate_plan(
             if single:
                 summary = markdown_summary(outcomes[0].result, baseline)  # its summary.md
             else:
-                summary = plan_summary(suite.name, plan.base, gated)
+                summary = _with_notes(plan_summary(suite.name, plan.base, gated), plan.notes)
     path = folder / "summary.md"
     if not single:
         folder.mkdir(parents=True, exist_ok=True)
@@ -207,6 +211,15 @@ def inconclusive_message(
         f"{display_path(report_json)} --by NAME --reason WHY` writes {approval}; "
         "docs/evals.md)" + (f". {mismatch}" if mismatch else "") + "."
     )
+
+
+def _with_notes(summary: str, notes: tuple[str, ...]) -> str:
+    """The plan's own notes (a label no longer gated, a version no suite evaluates) under
+    the summary's title, where a reviewer of the PR comment reads first."""
+    if not notes:
+        return summary
+    title, _, rest = summary.partition("\n")
+    return "\n".join([title, "", *(f"> **Note:** {note}" for note in notes), rest])
 
 
 def _require_whole(report: Report) -> None:

@@ -266,6 +266,7 @@ class CaseScores:
     output_tokens: int
     fallback: tuple[str, ...]  # the deployment ("?" if unknown) of each fallback's answer
     spread: dict[str, float]  # scorer -> variance of one answer's score, where repeats vary
+    unanswered: int = 0  # attempts no deployment answered (an outage, a deadline, a bad key)
 
     @property
     def attempts(self) -> int:
@@ -287,6 +288,7 @@ class CaseScores:
             output_tokens=sum(a.output_tokens for a in attempts),
             fallback=tuple(a.deployment or "?" for a in attempts if a.fallback_used),
             spread=_spread(attempts) if len(attempts) > 1 else {},
+            unanswered=sum(1 for a in attempts if a.error is not None and a.deployment is None),
         )
 
 

@@ -144,6 +144,13 @@ class SuiteSpec(BaseModel):
     repeats: int = Field(default=1, ge=1, le=50)
     concurrency: int = Field(default=8, ge=1, le=1000)
     deadline_s: float | None = Field(default=None, gt=0, description="Per-call deadline.")
+    max_error_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Largest share of a live or record run's calls that may go unanswered "
+        "(outage, deadline, bad key) before the run fails; none answered always fails.",
+    )
     gate: Gate = Field(default_factory=Gate)
 
     @model_validator(mode="after")

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from ..errors import SquadError
 from ..files import display_path
 from ..gateway.config import load_models_config
+from . import floors
 from .compare import compare
 from .errors import EvalConfigError, GateFailed, GateInconclusive
+from .floors import Floor, propose_floors
 from .gate import same_but_date
 from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
@@ -197,7 +199,13 @@ def baseline(
 
 
 def refresh(
-    settings: Settings, suite: Suite, out_dir: Path, *, concurrency: int | None = None
+    settings: Settings,
+    suite: Suite,
+    out_dir: Path,
+    *,
+    concurrency: int | None = None,
+    write_floors: bool = False,
+    on_floors: Callable[[Suite, list[Floor], bool], None] = lambda *_: None,
 ) -> list[Outcome]:
     """Re-record every version worth gating, rewrite the baseline, gate each of them.
 
@@ -207,7 +215,10 @@ def refresh(
     promoted afterwards. Stale recordings are dropped, the baseline comes from the suite's
     target, and each arm that passes the gate gets its evidence. The recordings file is
     replaced in one atomic rename once every arm is recorded, so an interrupted refresh
-    leaves the old recordings whole.
+    leaves the old recordings whole. The floors the new baseline supports (`floors`) go to
+    `on_floors` before any gate: with `write_floors` they are written into the suite file
+    first and the arms gated with them; else they are shown when a provider recorded the
+    baseline and they differ from the suite's (which may be the offline model's).
     """
     targets = _refresh_targets(settings, suite)
     recorded = asyncio.run(
@@ -224,6 +235,13 @@ def refresh(
     first = recorded.model_copy(update={"arms": recorded.arms[:1]})
     if not _baseline_unchanged(first, suite.baseline_path):
         write_json(first, suite.baseline_path)
+    proposed = propose_floors(suite, first)
+    if write_floors:
+        on_floors(suite, proposed, True)
+        if floors.write_floors(suite, proposed):
+            suite = load_suite(suite.path, suite.evals_dir)
+    elif floors.recorded_by_provider(first) and any(f.proposed != f.current for f in proposed):
+        on_floors(suite, proposed, False)
     replay = RunOptions(mode="replay", concurrency=concurrency)
     for target in targets:
         outcomes.append(gate(settings, suite, replay, [target], out_dir / target.arm_name))

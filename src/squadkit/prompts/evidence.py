@@ -113,7 +113,7 @@ def awaiting_first_recording(
     return (
         f"note: {version.name} is not recorded yet, so its labels are not gated: "
         f"{primary.model}{key} must answer its suite first; put the key in .env, run "
-        "`make eval-refresh`, then commit evals/ (docs/evals.md)"
+        "`make eval-refresh WRITE_FLOORS=1`, then commit evals/ (docs/evals.md)"
     )
 
 

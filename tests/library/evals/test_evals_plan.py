@@ -159,3 +159,20 @@ def test_a_malformed_plan_is_a_one_line_error(repo: Path) -> None:
 
     assert result.returncode == 2
     assert "plan.json: not an eval plan (field 'gates'" in result.stderr
+
+
+def test_a_label_no_longer_gated_is_named_in_the_plan_and_the_pr_summary(
+    repo: Path, base: str
+) -> None:
+    labels = repo / "prompts" / "labels.yaml"
+    before = labels.read_text(encoding="utf-8")
+    labels.write_text(before.replace("gated_labels:\n- production\n", "gated_labels:\n"))
+    assert _squad(repo, "eval", "plan", "--base", base, "--out", "plan.json").returncode == 0
+    (note,) = read_plan(repo / "plan.json").notes
+    assert note.startswith("gated_labels no longer lists 'production' (prompts/labels.yaml")
+
+    _squad(repo, "eval", "gate", "--plan", "plan.json", "--out", "out")
+
+    summary = (repo / "out" / "triage" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Eval `triage` - gate ")
+    assert f"> **Note:** {note}" in summary
