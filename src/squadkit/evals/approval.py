@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..files import atomic_write, display_path
+from ..files import atomic_write, display_path, read_text
 from ..yaml_lines import load_yaml
 from .errors import EvalConfigError
 from .report import Approval, GateResult
@@ -64,7 +64,7 @@ def read_approval(path: Path) -> ApprovalFile:
     """Read one approval; a bad file is an `EvalConfigError` naming the file and field."""
     where = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: approval not found") from None
     except (OSError, UnicodeDecodeError) as error:

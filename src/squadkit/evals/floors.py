@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..files import atomic_write, display_path
+from ..files import atomic_write, display_path, read_text
 from ..yaml_lines import replace_scalars
 from .errors import EvalConfigError
 from .report import EvalReport, read_report
@@ -80,7 +80,7 @@ def write_floors(suite: Suite, floors: list[Floor]) -> bool:
     }
     if not changed:
         return False
-    text = suite.path.read_text(encoding="utf-8")
+    text = read_text(suite.path)
     atomic_write(suite.path, replace_scalars(text, suite.path, changed))
     return True
 

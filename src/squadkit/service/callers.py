@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..files import atomic_write, display_path
+from ..files import atomic_write, display_path, read_text
 from ..yaml_lines import load_yaml
 
 FEEDBACK = "feedback"
@@ -93,7 +93,7 @@ def load_callers(path: Path) -> list[Caller]:
         return []
     where = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{where}: cannot read the callers file ({error})") from None
     data = load_yaml(text, path)
@@ -163,7 +163,7 @@ def _appended(path: Path, existing: list[Caller], caller: Caller, scopes: list[s
     plus the new one; otherwise the whole file rendered anew."""
     entry = render_callers([caller], ordered={caller.name: scopes}).split("callers:\n", 1)[1]
     if existing and path.exists():
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         candidate = text + ("" if text.endswith("\n") else "\n") + entry
         try:
             if load_yaml(candidate, path) and _read_back(candidate, path) == [*existing, caller]:

@@ -1,4 +1,4 @@
-"""Soak: 500 concurrent calls while the primary misbehaves and the fallback is healthy.
+"""Soak: 500 calls (50 in flight at once) while the primary misbehaves and the fallback is healthy.
 
 The primary fake answers from a fixed, shuffled pattern of 20 replies: 4 x 429 (20%),
 2 x 500 (10%), 1 hang past the timeout (5%), 1 malformed body (5%) and 12 good answers.
@@ -54,11 +54,12 @@ async def test_soak_every_request_answered_within_upstream_budget(
             "model": f"openai/{name}",
             "api_base": server.base_url,
             "api_key_env": "FAKE_PROVIDER_KEY",
-            # Per attempt, and litellm starts the clock before its own CPU work: with 500
-            # calls queued on one event loop, a 1 s timeout expires before most requests are
-            # even sent and every call fails. 5 s is above that queueing on 2 cores. (In
-            # production `routing.max_in_flight` avoids it; unset here, all 500 go at once.)
-            "timeout_s": 5.0,
+            # Per attempt, and litellm starts the clock before its own CPU work: with every
+            # call queued on one event loop, a short timeout expires before requests are even
+            # sent (on a loaded 2-core machine, 5 s did: the primary saw 1 request of 500).
+            # `max_in_flight` below bounds that queue as production does, and 20 s is far
+            # above 50 calls' CPU on a busy machine; the hang costs 20 s, in parallel.
+            "timeout_s": 20.0,
             "max_retries": retries,
             "input_cost_per_token": 0.000001,
             "output_cost_per_token": 0.000002,
@@ -68,7 +69,12 @@ async def test_soak_every_request_answered_within_upstream_budget(
         {
             # The overall deadline is not what this test measures (upstream calls per request
             # are): far above the work, so a loaded 2-core machine does not reach it.
-            "routing": {"allowed_fails": 100_000, "cooldown_s": 1, "deadline_s": 300},
+            "routing": {
+                "allowed_fails": 100_000,
+                "cooldown_s": 1,
+                "deadline_s": 300,
+                "max_in_flight": 50,
+            },
             "aliases": {
                 "chat": {
                     "deployments": [
