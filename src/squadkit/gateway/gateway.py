@@ -42,6 +42,7 @@ from .router import (
     RouterAnswer,
     RouterBundle,
     fallback_routes,
+    guard_message_logging,
     merge_failures,
     missing_key_error,
     plan_chains,
@@ -263,6 +264,7 @@ class Gateway(PromptCalls):
         # for a deployment it sends nothing to. No RetryPolicy field stops that alone: the
         # error is a ValueError, counted under DefaultRetries with connection errors.
         live = await bundle.live_links(chain) or chain  # all cooling down: the Router decides
+        guard_message_logging(bundle.litellm)
         try:
             response = await bundle.router.acompletion(
                 model=live[0].group,
