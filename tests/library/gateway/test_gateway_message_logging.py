@@ -73,7 +73,7 @@ def _redacted_part(kwargs: Any, response_obj: Any) -> str:
 
 
 def _spy() -> Any:
-    """A squad's own callback: it keeps everything litellm hands it."""
+    """A squad's own callback: it keeps the redactable part of what litellm hands it."""
     from litellm.integrations.custom_logger import CustomLogger  # noqa: PLC0415 - litellm is heavy
 
     class Spy(CustomLogger):  # type: ignore[misc]  # litellm is untyped
