@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -86,10 +87,16 @@ def main() -> None:
         callgrind("--instr=on")
         measure(args.warm_up)  # instrumented warm-up: dumped apart
         callgrind("--dump=warm-up")
+        cpu = time.process_time()
         measure(args.calls)
+        cpu = time.process_time() - cpu
         callgrind("--dump=measured")
         callgrind("--instr=off")
-    print(json.dumps({"what": args.what, "calls": args.calls}))
+    print(
+        json.dumps(
+            {"what": args.what, "calls": args.calls, "cpu_ms_per_call": cpu * 1000 / args.calls}
+        )
+    )
 
 
 if __name__ == "__main__":
