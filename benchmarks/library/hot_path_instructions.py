@@ -15,6 +15,7 @@ its CPU is not counted.
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import subprocess
@@ -54,7 +55,7 @@ async def bare(base_url: str, calls: int) -> None:
 
 
 def runner(base_url: str, calls: int, root: Path) -> None:
-    from eval_concurrency import build_repo
+    build_repo = importlib.import_module("eval_concurrency").build_repo  # this folder's script
 
     from squadkit.evals import RunOptions, load_suite, workflow
     from squadkit.settings import Settings
