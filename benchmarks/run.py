@@ -463,6 +463,7 @@ class EvalFigures:
     throughput: Figure
     imported: Figure
     warmed: Figure
+    cpu: Figure
 
     @classmethod
     def create(cls, ideal: float) -> EvalFigures:
@@ -511,6 +512,12 @@ class EvalFigures:
                 note="eval_concurrency.py --warm-up: litellm's lazy imports and client set-up "
                 "out of both clocks; the run's own set-up (suite, prompts, Router) still in",
             ),
+            cpu=figure(
+                "eval runner CPU per case (in-process, first call untimed)",
+                "ms",
+                reference="bare litellm.acompletion CPU per call",
+                note="steadier than calls/s on a shared host: what each process itself spent",
+            ),
         )
 
 
@@ -538,6 +545,7 @@ def litellm_floor(python: str, base_url: str, found: EvalFigures) -> None:
     bare = json.loads(floor.output.strip().splitlines()[-1])
     found.throughput.reference_samples.append(bare["calls_per_s"])
     found.rss.reference_samples.append(floor.max_rss_mb)
+    found.cpu.reference_samples.append(bare["cpu_s"] * 1000 / CASES)
     RAW.setdefault("litellm_floor", []).append(bare)
 
 
@@ -597,8 +605,11 @@ def eval_in_process(
     seconds = re.search(r"litellm import:\s+([\d.]+) s", inner.output)
     if seconds and not warm_up:
         found.imported.samples.append(float(seconds.group(1)))
+    cpu = re.search(r"cpu time:\s+([\d.]+) s", inner.output)
     if wall and warm_up:
         found.warmed.samples.append(CASES / float(wall.group(1)))
+        if cpu:
+            found.cpu.samples.append(float(cpu.group(1)) * 1000 / CASES)
     elif wall:
         found.inproc.samples.append(float(wall.group(1)))
         found.throughput.samples.append(CASES / float(wall.group(1)))

@@ -180,6 +180,7 @@ def test_quick_hotpath_section_reads_and_judges_both_ratios(
     assert {
         "eval runner calls/s (in-process)",
         "eval runner calls/s (in-process, first call untimed as the reference's)",
+        "eval runner CPU per case (in-process, first call untimed)",
         "service POST /v1/triage requests/s",
     } <= read.keys()
     assert_measured_and_judged(read, unreferenced=set())
