@@ -170,6 +170,23 @@ def test_quick_eval_section_reads_every_figure_but_promptfoos(
 
 
 @pytest.mark.slow
+def test_quick_hotpath_section_reads_and_judges_both_ratios(
+    bench: ModuleType, synced_repo: Path
+) -> None:
+    bench.CASES, bench.CONCURRENCY = 40, 20
+    bench.bench_hotpath(synced_repo, 1, 0.5)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {
+        "eval runner calls/s (in-process)",
+        "eval runner calls/s (in-process, first call untimed as the reference's)",
+        "eval runner CPU per case (in-process, first call untimed)",
+        "service POST /v1/triage requests/s",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=set())
+
+
+@pytest.mark.slow
 def test_quick_memory_section_reads_its_figure(
     bench: ModuleType, synced_repo: Path, tmp_path: Path
 ) -> None:

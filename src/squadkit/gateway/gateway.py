@@ -42,6 +42,7 @@ from .router import (
     RouterAnswer,
     RouterBundle,
     fallback_routes,
+    guard_message_logging,
     merge_failures,
     missing_key_error,
     plan_chains,
@@ -262,7 +263,10 @@ class Gateway(PromptCalls):
         # group is healthy) before falling back, so in an outage every call would wait seconds
         # for a deployment it sends nothing to. No RetryPolicy field stops that alone: the
         # error is a ValueError, counted under DefaultRetries with connection errors.
-        live = await bundle.live_links(chain) or chain  # all cooling down: the Router decides
+        # A one-link chain has nothing to skip to: it is called either way, so its cooldown
+        # store is not read (the Router reads it again to pick the deployment).
+        live = (await bundle.live_links(chain) if len(chain) > 1 else None) or chain
+        guard_message_logging(bundle.litellm)
         try:
             response = await bundle.router.acompletion(
                 model=live[0].group,

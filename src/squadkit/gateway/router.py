@@ -58,6 +58,7 @@ class RouterBundle:
     chains: dict[str, list[Link]]
     secrets: list[str] = field(repr=False, default_factory=list)
     recorder: Any = field(repr=False, default=None)
+    litellm: Any = field(repr=False, default=None)  # the module, for `guard_message_logging`
 
     async def live_links(self, chain: list[Link]) -> list[Link]:
         """`chain` without the deployments litellm has cooled down, in chain order.
@@ -84,14 +85,15 @@ def tune_litellm() -> Any:
     """Import litellm with the process-wide settings the gateway relies on.
 
     These cut litellm's per-call CPU without losing what we use (see
-    `benchmarks/gateway_overhead.py` for the figures): no debug info, no message logging,
-    no budget/telemetry callbacks. Cost is still computed (Completion.cost_usd).
+    `benchmarks/gateway_overhead.py` for the figures): no debug info, no budget/telemetry
+    callbacks. Cost is still computed (Completion.cost_usd). Message-logging redaction is
+    decided per call (`guard_message_logging`): on exactly when a callback could read it.
     """
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm  # noqa: PLC0415 - heavy (~10 s cold); only when a call is made
 
     litellm.suppress_debug_info = True
-    litellm.turn_off_message_logging = True
+    guard_message_logging(litellm)
     litellm.drop_params = True  # a provider that lacks a default param ignores it
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
         logging.getLogger(name).setLevel(logging.CRITICAL)  # the gateway reports, not litellm
@@ -99,6 +101,43 @@ def tune_litellm() -> Any:
 
     local_provider.register()
     return litellm
+
+
+# litellm's module-level callback lists: what a squad (or a litellm integration it turns on)
+# can register to read a call's logging payload, the messages and the answer included.
+_CALLBACK_LISTS = (
+    "callbacks",
+    "input_callback",
+    "success_callback",
+    "failure_callback",
+    "service_callback",
+    "audit_log_callbacks",
+    "_async_input_callback",
+    "_async_success_callback",
+    "_async_failure_callback",
+)
+
+
+def guard_message_logging(litellm: Any) -> bool:
+    """Redact litellm's logging payloads exactly when a callback other than ours could read
+    them; returns whether redaction is on.
+
+    `litellm.turn_off_message_logging` makes litellm deep-copy every call's logging payload
+    to blank its messages and answer (about a sixth of a Router call's CPU), even when no
+    callback reads the payload. squadkit registers only its failure recorder, which reads a
+    failure's metadata and exception, never the messages. So the copy is paid only when a
+    squad, or a litellm integration it enabled, has added a callback: then no message or
+    answer reaches it. Called before every Router call (a few short list scans), so a
+    callback added at any time is covered from the next call on.
+    """
+    foreign = any(
+        not getattr(callback, "squadkit_owned", False)
+        for name in _CALLBACK_LISTS
+        for callback in getattr(litellm, name, None) or ()
+    )
+    if litellm.turn_off_message_logging is not foreign:
+        litellm.turn_off_message_logging = foreign
+    return foreign
 
 
 def plan_chains(config: ModelsConfig) -> ChainPlan:
@@ -176,7 +215,9 @@ def build_router(
         routing_strategy="simple-shuffle",
         **redis,
     )
-    return RouterBundle(router=router, chains=plan.chains, secrets=secrets, recorder=recorder)
+    return RouterBundle(
+        router=router, chains=plan.chains, secrets=secrets, recorder=recorder, litellm=litellm
+    )
 
 
 def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
@@ -223,6 +264,8 @@ def _failure_recorder(litellm: Any, secrets: list[str]) -> Any:
     from litellm.integrations.custom_logger import CustomLogger  # noqa: PLC0415
 
     class FailureRecorder(CustomLogger):  # type: ignore[misc]  # litellm is Any here
+        squadkit_owned = True  # reads no messages: no reason to redact (guard_message_logging)
+
         def __init__(self) -> None:
             super().__init__()
             self.failures: dict[str, list[FailedTry]] = defaultdict(list)
