@@ -34,11 +34,12 @@ if TYPE_CHECKING:
     from .gate import evaluate_gate
     from .render import html_page
     from .render_junit import junit_xml
-    from .report import EvalReport, merge_reports, read_report
+    from .report import EvalReport, read_report
     from .runner import RunOptions, run_suite
     from .scorers import ScorerSpec
     from .scorers.base import Score, ScoreContext
     from .suite import Suite, Target, load_suite
+    from .summary import merge_reports
 
 _LAZY = {  # name -> the submodule that defines it
     "RecordedResponse": "cache",
@@ -53,7 +54,7 @@ _LAZY = {  # name -> the submodule that defines it
     "html_page": "render",
     "junit_xml": "render_junit",
     "EvalReport": "report",
-    "merge_reports": "report",
+    "merge_reports": "summary",
     "read_report": "report",
     "RunOptions": "runner",
     "run_suite": "runner",

@@ -23,15 +23,14 @@ from .feature_target import PinnedRegistry, answer_with_feature
 from .report import (
     ArmResult,
     CaseResult,
-    CaseScores,
     PromptInfo,
     RepeatResult,
     ScoreResult,
     ScorerInfo,
-    summarize_scores,
 )
 from .scorers import Score, ScoreContext
 from .stats import is_unstable
+from .summary import CaseScores, summarize_scores
 
 if TYPE_CHECKING:
     from ..features import Feature

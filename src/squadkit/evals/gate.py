@@ -30,7 +30,6 @@ from ..errors import SquadError
 from ..prompts.evidence import Evidence, evidence_path, read_evidence, write_evidence
 from .report import (
     ArmResult,
-    CaseScores,
     EvalReport,
     GateResult,
     RegressionCheck,
@@ -46,6 +45,7 @@ from .stats import (
     repeats_to_decide,
 )
 from .suite import Gate
+from .summary import CaseScores
 
 
 def compare_arms(

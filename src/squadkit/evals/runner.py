@@ -36,7 +36,6 @@ from .progress import RunProgress
 from .report import (
     ArmResult,
     CaseResult,
-    CaseScores,
     EvalReport,
     Mode,
     RepeatResult,
@@ -45,6 +44,7 @@ from .report import (
 )
 from .spool import CaseSpool, Report
 from .suite import Suite, Target, check_suite_models
+from .summary import CaseScores
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -24,7 +24,8 @@ from typing import IO, Protocol, Self
 from ..errors import ConfigError
 from ..files import REPORT_CAP, atomic_write, open_lines
 from .errors import EvalConfigError
-from .report import ArmResult, CaseResult, CaseScores, EvalReport, GateResult, read_report
+from .report import ArmResult, CaseResult, EvalReport, GateResult, read_report
+from .summary import CaseScores
 
 
 class CaseSource(Protocol):

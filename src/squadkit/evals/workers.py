@@ -28,10 +28,11 @@ from ..errors import SquadError
 from .dataset import scan_dataset
 from .errors import EvalConfigError, ShardFailed
 from .progress import RunProgress
-from .report import merge_reports, read_report
+from .report import read_report
 from .runner import EvalRun, RunOptions
 from .spool import Report, write_report_json
 from .suite import Suite, Target
+from .summary import merge_reports
 
 if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized

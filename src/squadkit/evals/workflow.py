@@ -29,10 +29,11 @@ from .outcome import Outcome, open_baseline, open_report
 from .plan import EvalPlan, PlannedGate
 from .plan_gate import gate_plan, judge
 from .render import markdown_summary, write_reports
-from .report import EvalReport, merge_reports, read_report, write_json
+from .report import EvalReport, read_report, write_json
 from .runner import RunOptions, run_suite
 from .spool import Report, read_streamed, write_report_json
 from .suite import Suite, Target, load_suite, resolve_suite, suite_paths
+from .summary import merge_reports
 from .workers import run_report, worker_count
 
 if TYPE_CHECKING:

@@ -17,8 +17,9 @@ from squadkit.evals.gate import compare_arms, evaluate_gate, report_hash
 from squadkit.evals.render import markdown_summary
 from squadkit.evals.render_gate import sample_text
 from squadkit.evals.render_junit import junit_xml
-from squadkit.evals.report import CaseScores, RegressionCheck, read_report
+from squadkit.evals.report import RegressionCheck, read_report
 from squadkit.evals.stats import cases_to_decide, paired_bootstrap, repeats_to_decide
+from squadkit.evals.summary import CaseScores
 from squadkit.settings import Settings
 
 N = 400
