@@ -25,7 +25,7 @@ from ..plugins import squad_modules, squad_package
 from ..settings import Settings
 from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated
 from .context import DEGRADED, ServiceContext
-from .guard import RequestGuard, request_id_of
+from .guard import RequestGuard, inference_id_of, request_id_of
 from .metrics import metrics_exposition
 from .problems import (
     DEADLINE_EXCEEDED,
@@ -198,7 +198,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         def handle(request: Request, error: Exception) -> Response:
             log.warning("%s (request_id=%s): %s", kind.slug, request_id_of(request.scope), error)
             return problem_response(
-                kind, request_id=request_id_of(request.scope), instance=request.url.path, **extra
+                kind,
+                request_id=request_id_of(request.scope),
+                instance=request.url.path,
+                inference_id=inference_id_of(request.scope),
+                **extra,
             )
 
         return handle
@@ -226,6 +230,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             request_id=request_id_of(request.scope),
             instance=request.url.path,
             headers={"Retry-After": str(context.retry_after_s)},
+            inference_id=inference_id_of(request.scope),
         )
 
     def http_error(request: Request, error: Exception) -> Response:

@@ -13,6 +13,7 @@ from ..observability import GenAIObserver, setup_observability, shutdown_observa
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
 from ..settings import Settings
+from .inference_log import CapturingObserver, InferenceLog, register_metrics
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ServiceContext:
     gateway: Gateway
     observer: GenAIObserver
     served: set[str] = field(default_factory=set)
+    inference_log: InferenceLog | None = None
     _file_checks: dict[str, str] = field(default_factory=dict)
     _file_task: asyncio.Task[dict[str, str]] | None = None
 
@@ -94,7 +96,13 @@ class ServiceContext:
         registry = PromptRegistry.load(settings.prompts_dir)
         refuse_offline_only(settings, models, registry)
         observer = setup_observability(settings, prometheus=True)
-        gateway = Gateway.from_settings(settings, observer=observer)
+        inference_log = None
+        if settings.inference_log_enabled:
+            inference_log = InferenceLog(settings)
+            register_metrics()
+        gateway = Gateway.from_settings(
+            settings, observer=CapturingObserver(observer) if inference_log else observer
+        )
         gateway.warm_up()
         return cls(
             settings=settings,
@@ -103,10 +111,14 @@ class ServiceContext:
             gateway=gateway,
             observer=observer,
             served=served_aliases(registry, models),
+            inference_log=inference_log,
         )
 
     def close(self) -> None:
-        """Flush telemetry exporters (after uvicorn has finished in-flight requests)."""
+        """Write the queued inference log rows and flush telemetry exporters (after uvicorn
+        has finished in-flight requests, so after SIGTERM nothing is lost)."""
+        if self.inference_log is not None:
+            self.inference_log.close()
         shutdown_observability()
 
     @property
