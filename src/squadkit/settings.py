@@ -158,6 +158,13 @@ class Settings(BaseSettings):
         description="Rows older than this are deleted at start-up and by "
         "`squad inference-log prune`.",
     )
+    inference_log_flush_interval_s: float = Field(
+        default=0.2,
+        ge=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="How long the writer gathers rows into one transaction.",
+    )
     inference_log_queue_size: int = Field(
         default=10_000,
         gt=0,

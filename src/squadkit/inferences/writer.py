@@ -1,7 +1,8 @@
 """The inference log's writer: batched inserts on a thread of their own, never in the way.
 
-`submit` is all a request does: one `put_nowait` on a bounded queue. A thread takes what
-has queued (up to `batch_size` rows) and inserts it in one transaction. So logging costs
+`submit` is all a request does: one `put_nowait` on a bounded queue. A thread collects
+rows for up to `flush_interval_s` (or `batch_size` rows) and inserts them in one
+transaction: under load, a few large transactions instead of one per answer. So logging costs
 an answer nothing but that put, whatever the store does:
 
 - the queue is full (the store is slower than the traffic, or down): the row is dropped
@@ -52,10 +53,12 @@ class InferenceLogWriter:
         *,
         queue_size: int = 10_000,
         batch_size: int = 500,
+        flush_interval_s: float = 0.2,
         migrated: bool = True,
     ) -> None:
         self.store = store
         self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
         self.stats = WriterStats()
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -95,13 +98,24 @@ class InferenceLogWriter:
                 if self._stop.is_set():
                     return
                 continue
-            batch = [first]
-            while len(batch) < self.batch_size:
-                try:
+            self._write(self._batch(first))
+
+    def _batch(self, first: dict[str, Any]) -> list[dict[str, Any]]:
+        """`first` and what follows it within `flush_interval_s`, up to `batch_size` rows
+        (at once, without waiting, once `close` was called)."""
+        batch = [first]
+        deadline = time.monotonic() + self.flush_interval_s
+        while len(batch) < self.batch_size:
+            wait = deadline - time.monotonic()
+            try:
+                if wait <= 0 or self._stop.is_set():
                     batch.append(self._queue.get_nowait())
-                except queue.Empty:
+                else:
+                    batch.append(self._queue.get(timeout=min(wait, 0.1)))
+            except queue.Empty:
+                if wait <= 0 or self._stop.is_set():
                     break
-            self._write(batch)
+        return batch
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         try:

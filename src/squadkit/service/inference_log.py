@@ -128,7 +128,10 @@ class InferenceLog:
             )
             migrated = False
         self.writer = InferenceLogWriter(
-            store, queue_size=settings.inference_log_queue_size, migrated=migrated
+            store,
+            queue_size=settings.inference_log_queue_size,
+            flush_interval_s=settings.inference_log_flush_interval_s,
+            migrated=migrated,
         )
         _live.add(self.writer)
 

@@ -103,7 +103,8 @@ def _stored_ids(url: str) -> list[str]:
 def test_sigterm_under_load_loses_no_row(repo: Path) -> None:
     answered: list[str] = []
     stop = threading.Event()
-    with _serve(repo) as (server, base):
+    # Nothing is written before the drain: every row depends on the shutdown's flush.
+    with _serve(repo, SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S="600") as (server, base):
         workers = _load(base, answered, stop)
         deadline = time.monotonic() + 60
         while len(answered) < 40 and time.monotonic() < deadline:
