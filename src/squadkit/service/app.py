@@ -304,6 +304,10 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for response in operation.get("responses", {}).values():
                     response.setdefault("headers", {}).update(headers)
         for route, path in schema.get("paths", {}).items():
+            if route not in OPS_PATHS:
+                for operation in path.values():
+                    _document_inference_headers(operation)
+        for route, path in schema.get("paths", {}).items():
             if route in OPEN_PATHS:
                 for operation in path.values():
                     operation["security"] = []  # probes answer anyone
@@ -320,6 +324,36 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return schema
 
     return build
+
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""The operational paths; every other operation is a feature's, logged in the inference log."""
+
+
+def _document_inference_headers(operation: dict[str, Any]) -> None:
+    """A feature operation's `X-Episode-Id` header and `X-Inference-Id` response header."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(parameter.get("name", "").lower() == "x-episode-id" for parameter in parameters):
+        parameters.append(
+            {
+                "name": "X-Episode-Id",
+                "in": "header",
+                "required": False,
+                "description": "The caller's id for a group of related requests (a "
+                "conversation, a case), stored with each inference; 1 to 128 letters, "
+                "digits or . _ : - (else 422 invalid-episode-id).",
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"},
+            }
+        )
+    for status, response in operation.get("responses", {}).items():
+        if status in ("401", "403", "413", "429"):
+            continue  # refused before the feature ran: no inference
+        response.setdefault("headers", {})["X-Inference-Id"] = {
+            "description": "This answer's id in the inference log (UUIDv7), also in a "
+            "failure's problem details; absent when the request was refused before the "
+            "feature ran. Quote it to report on the answer.",
+            "schema": {"type": "string"},
+        }
 
 
 def squad_routers() -> list[APIRouter]:
