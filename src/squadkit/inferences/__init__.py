@@ -9,12 +9,13 @@ readers (harvest) use it alone.
 
 from .ids import uuid7
 from .record import Content, InferenceRecord, content_of
-from .store import INFERENCES, InferenceStore, default_sqlite_url
+from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
 from .writer import InferenceLogWriter, WriterStats
 
 __all__ = [
     "INFERENCES",
     "Content",
+    "InferenceLogUnavailable",
     "InferenceLogWriter",
     "InferenceRecord",
     "InferenceStore",

@@ -10,7 +10,8 @@ migrate`); `INFERENCES` below mirrors it for queries and must change with a new 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ from sqlalchemy import (
     select,
 )
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SquadError
 
-__all__ = ["INFERENCES", "InferenceStore", "default_sqlite_url"]
+__all__ = ["INFERENCES", "InferenceLogUnavailable", "InferenceStore", "default_sqlite_url"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,10 @@ INFERENCES = Table(
     Column("output", Text),
 )
 """The `inferences` table as revision 0001 creates it."""
+
+
+class InferenceLogUnavailable(SquadError):
+    """The store could not be reached or refused the statement (the CLI's exit 2)."""
 
 
 def default_sqlite_url(root: Path) -> str:
@@ -117,6 +122,21 @@ class InferenceStore:
             return make_url(self.url).render_as_string(hide_password=True)
         except Exception:
             return "(unparsable URL)"
+
+    @contextmanager
+    def reaching(self, doing: str) -> Iterator[None]:
+        """Turn a database error while `doing` into one `InferenceLogUnavailable` line."""
+        from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+        try:
+            yield
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+            raise InferenceLogUnavailable(
+                f"inference log {self.safe_url}: cannot {doing}: "
+                f"{reason[0] if reason else type(error).__name__} (is the database up? "
+                "check SQUAD_INFERENCE_LOG_URL)"
+            ) from None
 
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision (Alembic); return that revision."""
