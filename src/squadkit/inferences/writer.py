@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,7 @@ class InferenceLogWriter:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.stats = WriterStats()
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Callable[[], dict[str, Any]]] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._failing = 0
         self._migrated = migrated
@@ -68,10 +69,15 @@ class InferenceLogWriter:
         self._thread = threading.Thread(target=self._run, name="inference-log", daemon=True)
         self._thread.start()
 
-    def submit(self, record: InferenceRecord) -> bool:
-        """Queue `record` for writing; False (and counted) when the queue is full."""
+    def submit(self, record: InferenceRecord | Callable[[], InferenceRecord]) -> bool:
+        """Queue `record` for writing; False (and counted) when the queue is full.
+
+        Given a callable, the record is built on the writer's thread: hashing and
+        serialising the content then cost the request nothing.
+        """
+        build = record.row if isinstance(record, InferenceRecord) else lambda: record().row()
         try:
-            self._queue.put_nowait(record.row())
+            self._queue.put_nowait(build)
         except queue.Full:
             with self._drop_lock:  # submit may run on several threads (sync routes)
                 self.stats.dropped += 1
@@ -100,7 +106,7 @@ class InferenceLogWriter:
                 continue
             self._write(self._batch(first))
 
-    def _batch(self, first: dict[str, Any]) -> list[dict[str, Any]]:
+    def _batch(self, first: Callable[[], dict[str, Any]]) -> list[Callable[[], dict[str, Any]]]:
         """`first` and what follows it within `flush_interval_s`, up to `batch_size` rows
         (at once, without waiting, once `close` was called)."""
         batch = [first]
@@ -117,7 +123,14 @@ class InferenceLogWriter:
                     break
         return batch
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, builds: list[Callable[[], dict[str, Any]]]) -> None:
+        batch = []
+        for build in builds:
+            try:
+                batch.append(build())
+            except Exception:  # a row that cannot be built is lost, counted, logged
+                self.stats.write_errors += 1
+                log.exception("inference log: a row could not be built")
         try:
             if not self._migrated:  # the store was down at start-up: create the schema now
                 self.store.migrate()

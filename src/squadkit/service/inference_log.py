@@ -5,7 +5,8 @@ issues the id (UUIDv7, `squadkit.inferences.ids`), puts it in the request's stat
 guard sends it as `X-Inference-Id`, the error handlers put it in the problem details) and
 collects, while the feature runs, each completion the gateway returns (through
 `CapturingObserver`) and the online scores the observer samples (`score_sink`). `finish`
-turns that into an `InferenceRecord` and hands it to the writer: one `put_nowait`.
+hands the writer a closure that turns that into an `InferenceRecord`: one `put_nowait`
+on the request path; hashing and serialising the content happen on the writer's thread.
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,
@@ -158,9 +159,21 @@ class InferenceLog:
         try:
             if answer is not None and outcome == "ok":
                 output = answer(output)
-            self.writer.submit(self._record(inference, inputs, output, outcome, label))
+            created_at = datetime.now(UTC)
+            latency_ms = (time.perf_counter() - inference.started) * 1000
+            self.writer.submit(  # hashing and serialising happen on the writer's thread
+                lambda: self._record(
+                    inference,
+                    inputs=inputs,
+                    output=output,
+                    outcome=outcome,
+                    label=label,
+                    created_at=created_at,
+                    latency_ms=latency_ms,
+                )
+            )
         except Exception:  # pragma: no cover - defensive
-            log.exception("inference log: could not build the row of %s", inference.id)
+            log.exception("inference log: could not queue the row of %s", inference.id)
 
     def close(self) -> None:
         """Write every queued row (the lifespan's shutdown, after in-flight requests)."""
@@ -168,7 +181,15 @@ class InferenceLog:
         _live.discard(self.writer)
 
     def _record(
-        self, inference: Inference, inputs: Any, output: Any, outcome: str, label: str | None
+        self,
+        inference: Inference,
+        *,
+        inputs: Any,
+        output: Any,
+        outcome: str,
+        label: str | None,
+        created_at: datetime,
+        latency_ms: float,
     ) -> InferenceRecord:
         answered = inference.completions[-1] if inference.completions else None
         prompt = answered.prompt if answered is not None else None
@@ -179,7 +200,7 @@ class InferenceLog:
         keep, redact = self.capture_content, self._redact
         return InferenceRecord(
             id=inference.id,
-            created_at=datetime.now(UTC),
+            created_at=created_at,
             request_id=inference.request_id,
             feature=inference.feature,
             outcome=outcome,
@@ -193,7 +214,7 @@ class InferenceLog:
             deployment=answered.deployment if answered else None,
             fallback_used=any(c.fallback_used for c in inference.completions),
             attempts=sum(c.attempts for c in inference.completions),
-            latency_ms=(time.perf_counter() - inference.started) * 1000,
+            latency_ms=latency_ms,
             input_tokens=sum(c.input_tokens for c in inference.completions),
             output_tokens=sum(c.output_tokens for c in inference.completions),
             cost_usd=sum(c.cost_usd for c in inference.completions),
