@@ -7,20 +7,40 @@ several replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log
 readers (harvest) use it alone.
 """
 
+from .feedback import (
+    FEEDBACK,
+    FeedbackConfig,
+    FeedbackMetric,
+    FeedbackRow,
+    InvalidFeedbackValue,
+    episode_exists,
+    find_inference,
+    load_feedback_config,
+    store_feedback,
+)
 from .ids import uuid7
 from .record import Content, InferenceRecord, content_of
 from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
 from .writer import InferenceLogWriter, WriterStats
 
 __all__ = [
+    "FEEDBACK",
     "INFERENCES",
     "Content",
+    "FeedbackConfig",
+    "FeedbackMetric",
+    "FeedbackRow",
     "InferenceLogUnavailable",
     "InferenceLogWriter",
     "InferenceRecord",
     "InferenceStore",
+    "InvalidFeedbackValue",
     "WriterStats",
     "content_of",
     "default_sqlite_url",
+    "episode_exists",
+    "find_inference",
+    "load_feedback_config",
+    "store_feedback",
     "uuid7",
 ]

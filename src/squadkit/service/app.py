@@ -25,6 +25,8 @@ from ..plugins import squad_modules, squad_package
 from ..settings import Settings
 from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated
 from .context import DEGRADED, ServiceContext
+from .feedback import FeedbackRefused
+from .feedback import router as feedback_router
 from .guard import RequestGuard, inference_id_of, request_id_of
 from .metrics import metrics_exposition
 from .problems import (
@@ -174,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in squad_routers():
         app.include_router(router)
+    app.include_router(feedback_router)
     app.include_router(ops)
     _add_error_handlers(app)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
@@ -267,6 +270,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="squad"'},
         )
 
+    def feedback_refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, FeedbackRefused)  # noqa: S101 - registered for it
+        return problem_response(
+            error.kind,
+            request_id=request_id_of(request.scope),
+            instance=request.url.path,
+            detail=error.detail,
+        )
+
+    app.add_exception_handler(FeedbackRefused, feedback_refused)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Forbidden, refused)
     app.add_exception_handler(Unauthenticated, refused)
@@ -326,8 +339,9 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return build
 
 
-OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-"""The operational paths; every other operation is a feature's, logged in the inference log."""
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/feedback"})
+"""The operational paths and feedback; every other operation is a feature's, logged in the
+inference log."""
 
 
 def _document_inference_headers(operation: dict[str, Any]) -> None:

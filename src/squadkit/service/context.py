@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError, SquadError
 from ..features import served_prompts
 from ..gateway import Gateway, ModelsConfig, load_models_config
+from ..inferences import FeedbackConfig, load_feedback_config
 from ..observability import GenAIObserver, setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
@@ -86,6 +87,7 @@ class ServiceContext:
     observer: GenAIObserver
     served: set[str] = field(default_factory=set)
     inference_log: InferenceLog | None = None
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     _file_checks: dict[str, str] = field(default_factory=dict)
     _file_task: asyncio.Task[dict[str, str]] | None = None
 
@@ -94,6 +96,7 @@ class ServiceContext:
         """Load and validate everything; any `ConfigError` stops the start-up."""
         models = load_models_config(settings.models_file)
         registry = PromptRegistry.load(settings.prompts_dir)
+        feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
         refuse_offline_only(settings, models, registry)
         observer = setup_observability(settings, prometheus=True)
         inference_log = None
@@ -112,6 +115,7 @@ class ServiceContext:
             observer=observer,
             served=served_aliases(registry, models),
             inference_log=inference_log,
+            feedback=feedback,
         )
 
     def close(self) -> None:

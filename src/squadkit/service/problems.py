@@ -140,6 +140,31 @@ INVALID_EPISODE_ID = ProblemKind(
     "Invalid episode id",
     "The X-Episode-Id header must be 1 to 128 letters, digits or . _ : - characters.",
 )
+UNKNOWN_INFERENCE = ProblemKind(
+    "unknown-inference",
+    404,
+    "Unknown inference or episode",
+    "No logged inference has this id (or episode id). Rows are written within "
+    "SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S of the answer; quote the X-Inference-Id you got.",
+)
+UNKNOWN_FEEDBACK_METRIC = ProblemKind(
+    "unknown-feedback-metric",
+    422,
+    "Unknown feedback metric",
+    "The metric is not declared in the squad's config/feedback.yaml.",
+)
+INVALID_FEEDBACK_VALUE = ProblemKind(
+    "invalid-feedback-value",
+    422,
+    "Invalid feedback value",
+    "The value is not of the metric's kind or outside its range.",
+)
+FEEDBACK_UNAVAILABLE = ProblemKind(
+    "feedback-unavailable",
+    503,
+    "Feedback store unavailable",
+    "The inference log's database cannot be reached or the log is off; retry later.",
+)
 NOT_FOUND = ProblemKind("not-found", 404, "Not found", "No such endpoint; see /openapi.json.")
 METHOD_NOT_ALLOWED = ProblemKind(
     "method-not-allowed", 405, "Method not allowed", "See /openapi.json for allowed methods."
