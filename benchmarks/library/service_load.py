@@ -66,7 +66,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(kind: str, root: Path, callers: Path) -> Iterator[int]:
+def server(
+    kind: str, root: Path, callers: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[int]:
     port = _free_port()
     target = (
         ["--factory", "squadkit.service:create_app"]
@@ -79,6 +81,7 @@ def server(kind: str, root: Path, callers: Path) -> Iterator[int]:
         "SQUAD_LOG_LEVEL": "WARNING",
         "SQUAD_ROOT": str(root),
         "SQUAD_CALLERS_FILE": str(callers),
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "uvicorn", *target, "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning"]

@@ -135,6 +135,42 @@ class Settings(BaseSettings):
         "only be answered by its offline last resort (every key missing); logs a warning.",
     )
 
+    # The inference log (service only): every answer kept as evidence (issue 25).
+    inference_log_enabled: bool = Field(
+        default=True, description="Log every feature answer (off: no id, no row, no header)."
+    )
+    inference_log_url: str = Field(
+        default="",
+        max_length=2048,
+        description="SQLAlchemy URL of the store; empty: the SQLite file "
+        ".squad/inference-log.sqlite3 under the repo. Several replicas share one PostgreSQL "
+        "database: postgresql+psycopg://USER:PASSWORD@HOST/DB.",
+    )
+    inference_log_capture_content: bool = Field(
+        default=False,
+        description="Store the inputs and the output (redacted as traces are); otherwise "
+        "only their SHA-256 and length.",
+    )
+    inference_log_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Rows older than this are deleted at start-up and by "
+        "`squad inference-log prune`.",
+    )
+    inference_log_flush_interval_s: float = Field(
+        default=0.2,
+        ge=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="How long the writer gathers rows into one transaction.",
+    )
+    inference_log_queue_size: int = Field(
+        default=10_000,
+        gt=0,
+        description="Rows waiting to be written; when full, rows are dropped and counted.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

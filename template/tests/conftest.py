@@ -23,3 +23,12 @@ def offline_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SQUAD_MODELS_FILE", str(path))
         yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def inference_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The service's inference log in a temporary SQLite file, never the repo's .squad/."""
+    path = tmp_path_factory.mktemp("inference-log") / "inferences.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SQUAD_INFERENCE_LOG_URL", f"sqlite:///{path}")
+        yield path

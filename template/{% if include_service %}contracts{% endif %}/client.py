@@ -16,6 +16,9 @@ the token over once): it is sent as `Authorization: Bearer <token>` on every cal
 
 Every error response is raised as `ProblemError` (RFC 9457 fields plus `request_id` and,
 for 429/503, `retry_after_s`): switch on `.type` or `.status`, quote `.request_id`.
+Every answer, and every failure after the feature ran, carries `inference_id`: the
+answer's id in the squad's inference log, to quote when reporting on it. `episode_id=`
+groups related requests (a conversation, a case) in that log.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class TriageResult:
     priority: Priority
     rationale: str
     metadata: TriageMetadata
+    inference_id: str | None = None  # X-Inference-Id: None when the log is off
 
 
 @dataclass
@@ -88,6 +92,7 @@ class ProblemError(Exception):
     title: str
     detail: str
     request_id: str | None = None
+    inference_id: str | None = None
     retry_after_s: float | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -119,15 +124,20 @@ class SquadClient:
         self._http.close()
 
     def triage(
-        self, ticket: Ticket, *, prompt_label: str | None = None, request_id: str | None = None
+        self,
+        ticket: Ticket,
+        *,
+        prompt_label: str | None = None,
+        request_id: str | None = None,
+        episode_id: str | None = None,
     ) -> TriageResult:
         """The decision for `ticket`; `prompt_label` needs the caller's `label-override`."""
         response = self._http.post(
             "/v1/triage",
             json=asdict(ticket),
-            headers=_headers(self._token, prompt_label, request_id),
+            headers=_headers(self._token, prompt_label, request_id, episode_id),
         )
-        return _triage_result(_checked(response))
+        return _triage_result(response)
 
     def ready(self) -> bool:
         """True when /readyz says the service can serve; a `ProblemError` never escapes."""
@@ -158,20 +168,27 @@ class AsyncSquadClient:
         await self._http.aclose()
 
     async def triage(
-        self, ticket: Ticket, *, prompt_label: str | None = None, request_id: str | None = None
+        self,
+        ticket: Ticket,
+        *,
+        prompt_label: str | None = None,
+        request_id: str | None = None,
+        episode_id: str | None = None,
     ) -> TriageResult:
         response = await self._http.post(
             "/v1/triage",
             json=asdict(ticket),
-            headers=_headers(self._token, prompt_label, request_id),
+            headers=_headers(self._token, prompt_label, request_id, episode_id),
         )
-        return _triage_result(_checked(response))
+        return _triage_result(response)
 
     async def ready(self) -> bool:
         return (await self._http.get("/readyz")).status_code == 200
 
 
-def _headers(token: str, prompt_label: str | None, request_id: str | None) -> dict[str, str]:
+def _headers(
+    token: str, prompt_label: str | None, request_id: str | None, episode_id: str | None = None
+) -> dict[str, str]:
     headers = {
         "Accept": "application/json, application/problem+json",
         "Authorization": f"Bearer {token}",
@@ -180,6 +197,8 @@ def _headers(token: str, prompt_label: str | None, request_id: str | None) -> di
         headers["X-Prompt-Label"] = prompt_label
     if request_id is not None:
         headers["X-Request-ID"] = request_id
+    if episode_id is not None:
+        headers["X-Episode-Id"] = episode_id
     return headers
 
 
@@ -198,12 +217,14 @@ def _checked(response: httpx.Response) -> dict[str, Any]:
         title=str(body.get("title", response.reason_phrase)),
         detail=str(body.get("detail", "")),
         request_id=body.get("request_id") or response.headers.get("X-Request-ID"),
+        inference_id=body.get("inference_id") or response.headers.get("X-Inference-Id"),
         retry_after_s=float(retry_after) if retry_after and retry_after.isdigit() else None,
         errors=list(body.get("errors", [])),
     )
 
 
-def _triage_result(data: dict[str, Any]) -> TriageResult:
+def _triage_result(response: httpx.Response) -> TriageResult:
+    data = _checked(response)
     known = set(TriageMetadata.__dataclass_fields__)
     metadata = {k: v for k, v in data["metadata"].items() if k in known}  # tolerate additions
     return TriageResult(
@@ -211,4 +232,5 @@ def _triage_result(data: dict[str, Any]) -> TriageResult:
         priority=data["priority"],
         rationale=data["rationale"],
         metadata=TriageMetadata(**metadata),
+        inference_id=response.headers.get("X-Inference-Id"),
     )

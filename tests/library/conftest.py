@@ -58,3 +58,12 @@ def write_models(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of the real PostgreSQL, with a schema of this test's own."""
+    from tests.library.postgres import postgres_schema  # noqa: PLC0415
+
+    with postgres_schema() as url:
+        yield url

@@ -9,7 +9,7 @@ imports the OpenTelemetry SDK until `setup_observability` runs.
 from .config import capture_content, load_observability_config
 from .logs import configure_logging
 from .observer import GenAIObserver
-from .quality import DriftMonitor, QualitySampler, QualityScore, build_scorers
+from .quality import DriftMonitor, QualitySampler, QualityScore, build_scorers, score_sink
 from .redaction import Redactor
 from .runtime import (
     get_observer,
@@ -32,6 +32,7 @@ __all__ = [
     "load_observability_config",
     "otel_available",
     "persistence_redactor",
+    "score_sink",
     "setup_observability",
     "shutdown_observability",
 ]

@@ -39,7 +39,7 @@ from .attributes import (
     prompt_fields,
     request_attributes,
 )
-from .quality import Answer, DriftMonitor, QualitySampler, Scorer
+from .quality import Answer, DriftMonitor, QualitySampler, Scorer, score_sink
 from .redaction import Redactor
 from .telemetry import NO_SPAN, Attributes, NoTelemetry, SpanHandle, Telemetry
 
@@ -342,6 +342,9 @@ class GenAIObserver:
                     sc.EVALUATION_EXPLANATION: score.explanation,
                 },
             )
+            sink = score_sink.get()
+            if sink is not None:
+                sink[score.scorer] = score.value
             scored = labels | {sc.SCORER: score.scorer}
             self.telemetry.record(sc.METRIC_QUALITY, score.value, scored)
             if score.scorer == "grounding" and score.value < 1.0:

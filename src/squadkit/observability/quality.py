@@ -25,6 +25,7 @@ import random
 import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ class Answer:
 
 
 Scorer = Callable[[Answer], QualityScore | None]
+
+score_sink: ContextVar[dict[str, float] | None] = ContextVar("squad_score_sink", default=None)
+"""Where the observer also puts the online scores of the calls made in this context
+(scorer -> value): the service sets it per request so its inference log keeps the scores
+the request's answer got (only sampled answers are scored)."""
 
 
 def _verdict(scorer: str, ok: bool, explanation: str) -> QualityScore:

@@ -25,7 +25,9 @@ from ..plugins import squad_modules, squad_package
 from ..settings import Settings
 from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated
 from .context import DEGRADED, ServiceContext
-from .guard import RequestGuard, request_id_of
+from .feedback import FeedbackRefused
+from .feedback import router as feedback_router
+from .guard import RequestGuard, inference_id_of, request_id_of
 from .metrics import metrics_exposition
 from .problems import (
     DEADLINE_EXCEEDED,
@@ -174,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in squad_routers():
         app.include_router(router)
+    app.include_router(feedback_router)
     app.include_router(ops)
     _add_error_handlers(app)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
@@ -198,7 +201,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         def handle(request: Request, error: Exception) -> Response:
             log.warning("%s (request_id=%s): %s", kind.slug, request_id_of(request.scope), error)
             return problem_response(
-                kind, request_id=request_id_of(request.scope), instance=request.url.path, **extra
+                kind,
+                request_id=request_id_of(request.scope),
+                instance=request.url.path,
+                inference_id=inference_id_of(request.scope),
+                **extra,
             )
 
         return handle
@@ -226,6 +233,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             request_id=request_id_of(request.scope),
             instance=request.url.path,
             headers={"Retry-After": str(context.retry_after_s)},
+            inference_id=inference_id_of(request.scope),
         )
 
     def http_error(request: Request, error: Exception) -> Response:
@@ -262,6 +270,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="squad"'},
         )
 
+    def feedback_refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, FeedbackRefused)  # noqa: S101 - registered for it
+        return problem_response(
+            error.kind,
+            request_id=request_id_of(request.scope),
+            instance=request.url.path,
+            detail=error.detail,
+        )
+
+    app.add_exception_handler(FeedbackRefused, feedback_refused)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Forbidden, refused)
     app.add_exception_handler(Unauthenticated, refused)
@@ -299,6 +317,10 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for response in operation.get("responses", {}).values():
                     response.setdefault("headers", {}).update(headers)
         for route, path in schema.get("paths", {}).items():
+            if route not in OPS_PATHS:
+                for operation in path.values():
+                    _document_inference_headers(operation)
+        for route, path in schema.get("paths", {}).items():
             if route in OPEN_PATHS:
                 for operation in path.values():
                     operation["security"] = []  # probes answer anyone
@@ -315,6 +337,37 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return schema
 
     return build
+
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/feedback"})
+"""The operational paths and feedback; every other operation is a feature's, logged in the
+inference log."""
+
+
+def _document_inference_headers(operation: dict[str, Any]) -> None:
+    """A feature operation's `X-Episode-Id` header and `X-Inference-Id` response header."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(parameter.get("name", "").lower() == "x-episode-id" for parameter in parameters):
+        parameters.append(
+            {
+                "name": "X-Episode-Id",
+                "in": "header",
+                "required": False,
+                "description": "The caller's id for a group of related requests (a "
+                "conversation, a case), stored with each inference; 1 to 128 letters, "
+                "digits or . _ : - (else 422 invalid-episode-id).",
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"},
+            }
+        )
+    for status, response in operation.get("responses", {}).items():
+        if status in ("401", "403", "413", "429"):
+            continue  # refused before the feature ran: no inference
+        response.setdefault("headers", {})["X-Inference-Id"] = {
+            "description": "This answer's id in the inference log (UUIDv7), also in a "
+            "failure's problem details; absent when the request was refused before the "
+            "feature ran. Quote it to report on the answer.",
+            "schema": {"type": "string"},
+        }
 
 
 def squad_routers() -> list[APIRouter]:

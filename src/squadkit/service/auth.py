@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SquadError
-from .callers import DOCS, LABEL_OVERRIDE, METRICS, Caller, find_caller, load_callers
+from .callers import DOCS, FEEDBACK, LABEL_OVERRIDE, METRICS, Caller, find_caller, load_callers
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ PATH_SCOPES = {
     "/docs/oauth2-redirect": DOCS,
     "/openapi.json": DOCS,
     "/metrics": METRICS,
+    "/v1/feedback": FEEDBACK,
 }
 """Fixed paths and the scope each needs; feature routes check theirs in `serve_feature`."""
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError, SquadError
 from ..features import served_prompts
 from ..gateway import Gateway, ModelsConfig, load_models_config
+from ..inferences import FeedbackConfig, load_feedback_config
 from ..observability import GenAIObserver, setup_observability, shutdown_observability
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
 from ..settings import Settings
+from .inference_log import CapturingObserver, InferenceLog, register_metrics
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,8 @@ class ServiceContext:
     gateway: Gateway
     observer: GenAIObserver
     served: set[str] = field(default_factory=set)
+    inference_log: InferenceLog | None = None
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     _file_checks: dict[str, str] = field(default_factory=dict)
     _file_task: asyncio.Task[dict[str, str]] | None = None
 
@@ -92,9 +96,16 @@ class ServiceContext:
         """Load and validate everything; any `ConfigError` stops the start-up."""
         models = load_models_config(settings.models_file)
         registry = PromptRegistry.load(settings.prompts_dir)
+        feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
         refuse_offline_only(settings, models, registry)
         observer = setup_observability(settings, prometheus=True)
-        gateway = Gateway.from_settings(settings, observer=observer)
+        inference_log = None
+        if settings.inference_log_enabled:
+            inference_log = InferenceLog(settings)
+            register_metrics()
+        gateway = Gateway.from_settings(
+            settings, observer=CapturingObserver(observer) if inference_log else observer
+        )
         gateway.warm_up()
         return cls(
             settings=settings,
@@ -103,10 +114,15 @@ class ServiceContext:
             gateway=gateway,
             observer=observer,
             served=served_aliases(registry, models),
+            inference_log=inference_log,
+            feedback=feedback,
         )
 
     def close(self) -> None:
-        """Flush telemetry exporters (after uvicorn has finished in-flight requests)."""
+        """Write the queued inference log rows and flush telemetry exporters (after uvicorn
+        has finished in-flight requests, so after SIGTERM nothing is lost)."""
+        if self.inference_log is not None:
+            self.inference_log.close()
         shutdown_observability()
 
     @property

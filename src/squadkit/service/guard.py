@@ -18,6 +18,11 @@ every response, including the ones it sends itself:
   Retry-After. Keyed on the caller, not the address: callers behind one proxy or NAT do not
   share a limit, and one caller cannot multiply it by spreading over addresses.
   Operational endpoints (probes, metrics) are never limited.
+- `X-Episode-Id` (optional, a caller's id grouping several requests) must look like an
+  id, else 422 before the body is read; it is stored in `scope["state"]["episode_id"]`.
+- A feature call puts its inference id in `scope["state"]["inference_id"]`
+  (`serve_feature`); the guard sends it as `X-Inference-Id`. `current_state` hands the
+  state to `serve_feature`, which has no `Request`.
 - An unexpected exception becomes a 500 problem with the request id, never a traceback.
 """
 
@@ -27,6 +32,7 @@ import logging
 import re
 import uuid
 from collections import Counter
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +43,7 @@ from .problems import (
     BODY_TOO_LARGE,
     FORBIDDEN,
     INTERNAL_ERROR,
+    INVALID_EPISODE_ID,
     TOO_MANY_REQUESTS,
     UNAUTHENTICATED,
     problem_response,
@@ -45,7 +52,10 @@ from .problems import (
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "x-request-id"
+EPISODE_ID_HEADER = "x-episode-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+current_state: ContextVar[dict[str, Any] | None] = ContextVar("squad_state", default=None)
+"""The state of the request being served (request id, caller, episode and inference ids)."""
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
@@ -55,6 +65,13 @@ def request_id_of(scope: Scope) -> str:
     """The request id the guard assigned to this request."""
     state: dict[str, Any] = scope.get("state") or {}
     return str(state.get("request_id", "-"))
+
+
+def inference_id_of(scope: Scope) -> str | None:
+    """The id of the feature call this request made, if it made one."""
+    state: dict[str, Any] = scope.get("state") or {}
+    value = state.get("inference_id")
+    return None if value is None else str(value)
 
 
 class RequestGuard:
@@ -112,13 +129,11 @@ class RequestGuard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                raw = list(message.get("headers", []))
-                if not any(name.lower() == b"x-request-id" for name, _ in raw):
-                    raw.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": raw}
+                message = _with_ids(message, scope["state"])
             await send(message)
 
         caller_set = current_caller.set(caller)
+        state_set = current_state.set(scope["state"])
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -126,9 +141,15 @@ class RequestGuard:
                 "unhandled error in %s %s (request_id=%s)", scope["method"], path, request_id
             )
             if not started:
-                response = problem_response(INTERNAL_ERROR, request_id=request_id, instance=path)
-                await response(scope, receive, send)
+                response = problem_response(
+                    INTERNAL_ERROR,
+                    request_id=request_id,
+                    instance=path,
+                    inference_id=inference_id_of(scope),
+                )
+                await response(scope, receive, send_with_id)
         finally:
+            current_state.reset(state_set)
             current_caller.reset(caller_set)
             if limited:
                 self.in_flight[client] -= 1
@@ -138,8 +159,14 @@ class RequestGuard:
     async def _checked_body(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
     ) -> Receive | None:
-        """`receive` replaying the body once it passed the size and depth limits, or None
-        after answering 413/422."""
+        """`receive` replaying the body once it and X-Episode-Id passed their checks, or
+        None after answering 413/422."""
+        episode = headers.get(EPISODE_ID_HEADER)
+        if episode is not None:
+            if not _VALID_REQUEST_ID.match(episode):
+                await self._problem(scope, receive, send, "episode")
+                return None
+            scope["state"]["episode_id"] = episode
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._problem(scope, receive, send, "body")
@@ -196,7 +223,11 @@ class RequestGuard:
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, why: str) -> None:
         request_id = request_id_of(scope)
-        if why == "depth":
+        if why == "episode":
+            response = problem_response(
+                INVALID_EPISODE_ID, request_id=request_id, instance=scope["path"]
+            )
+        elif why == "depth":
             response = problem_response(
                 BODY_TOO_DEEP,
                 request_id=request_id,
@@ -246,6 +277,18 @@ def _is_json(headers: dict[str, str]) -> bool:
     """A body the app may parse as JSON: no content type, or a JSON one."""
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return not media or media == "application/json" or media.endswith("+json")
+
+
+def _with_ids(start: Message, state: dict[str, Any]) -> Message:
+    """The response start `start` with X-Request-ID (unless set) and X-Inference-Id (when a
+    feature ran)."""
+    raw = list(start.get("headers", []))
+    if not any(name.lower() == b"x-request-id" for name, _ in raw):
+        raw.append((b"x-request-id", str(state["request_id"]).encode()))
+    inference_id = state.get("inference_id")
+    if inference_id is not None:
+        raw.append((b"x-inference-id", str(inference_id).encode()))
+    return {**start, "headers": raw}
 
 
 def _headers(scope: Scope) -> dict[str, str]:

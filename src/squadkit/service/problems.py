@@ -35,6 +35,11 @@ class Problem(BaseModel):
     detail: str = Field(description="What happened and what to do, for this occurrence.")
     instance: str = Field(description="The request path.")
     request_id: str = Field(description="Also in the X-Request-ID header and the logs.")
+    inference_id: str | None = Field(
+        default=None,
+        description="The failed feature call's id in the inference log (UUIDv7), also in "
+        "the X-Inference-Id header; absent when no feature ran.",
+    )
     errors: list[FieldError] | None = Field(default=None, description="Invalid fields (422).")
     checks: dict[str, str] | None = Field(default=None, description="Failed checks (/readyz).")
 
@@ -129,6 +134,37 @@ DEGRADED_NOT_READY = ProblemKind(
     "An alias's first deployment is skipped (no key) or cooled down: requests would be "
     "answered by a later link of its chain. `checks` names the alias and deployment.",
 )
+INVALID_EPISODE_ID = ProblemKind(
+    "invalid-episode-id",
+    422,
+    "Invalid episode id",
+    "The X-Episode-Id header must be 1 to 128 letters, digits or . _ : - characters.",
+)
+UNKNOWN_INFERENCE = ProblemKind(
+    "unknown-inference",
+    404,
+    "Unknown inference or episode",
+    "No logged inference has this id (or episode id). Rows are written within "
+    "SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S of the answer; quote the X-Inference-Id you got.",
+)
+UNKNOWN_FEEDBACK_METRIC = ProblemKind(
+    "unknown-feedback-metric",
+    422,
+    "Unknown feedback metric",
+    "The metric is not declared in the squad's config/feedback.yaml.",
+)
+INVALID_FEEDBACK_VALUE = ProblemKind(
+    "invalid-feedback-value",
+    422,
+    "Invalid feedback value",
+    "The value is not of the metric's kind or outside its range.",
+)
+FEEDBACK_UNAVAILABLE = ProblemKind(
+    "feedback-unavailable",
+    503,
+    "Feedback store unavailable",
+    "The inference log's database cannot be reached or the log is off; retry later.",
+)
 NOT_FOUND = ProblemKind("not-found", 404, "Not found", "No such endpoint; see /openapi.json.")
 METHOD_NOT_ALLOWED = ProblemKind(
     "method-not-allowed", 405, "Method not allowed", "See /openapi.json for allowed methods."
@@ -150,8 +186,10 @@ def problem_response(
     errors: list[FieldError] | None = None,
     checks: dict[str, str] | None = None,
     detail: str | None = None,
+    inference_id: str | None = None,
 ) -> JSONResponse:
-    """The JSON response for `kind`, with `X-Request-ID` set."""
+    """The JSON response for `kind`, with `X-Request-ID` set (and `X-Inference-Id` when a
+    feature ran: the guard adds it)."""
     problem = Problem(
         type=kind.type,
         title=kind.title,
@@ -161,6 +199,7 @@ def problem_response(
         request_id=request_id,
         errors=errors,
         checks=checks,
+        inference_id=inference_id,
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),

@@ -21,7 +21,7 @@ from ..prompts import PromptNotFound
 from ..prompts.labels import LABEL_PATTERN
 from .auth import require_label_override, require_scope
 from .context import ServiceContext
-from .guard import request_id_of
+from .guard import current_state, request_id_of
 from .problems import (
     BODY_TOO_LARGE,
     DEADLINE_EXCEEDED,
@@ -135,6 +135,10 @@ async def serve_feature(
     `label-override` (else `Forbidden`, 403). A timeout becomes `DeadlineExceeded` (504); an
     unknown `label` from the header becomes `UnknownLabel` (422); a missing production
     label stays a 500: a deployment problem.
+
+    With the inference log on (the default) the call gets an id, sent as `X-Inference-Id`
+    and in a failure's problem details, and a row in the log, succeeded or not; the row is
+    queued, never awaited (`inference_log.py`).
     """
     require_scope(feature.name if isinstance(feature, Feature) else feature)
     if label is not None:
@@ -151,6 +155,40 @@ async def serve_feature(
         )
     else:
         name, call = feature, inputs
+    inference_log = context.inference_log
+    if inference_log is None:
+        return await _run(name, context, call, label)
+    state = current_state.get() or {}
+    inference = inference_log.begin(
+        name,
+        request_id=str(state.get("request_id", "-")),
+        caller=state.get("caller"),
+        episode_id=state.get("episode_id"),
+    )
+    state["inference_id"] = inference.id
+    result: Any = None
+    outcome = "ok"
+    try:
+        with inference:
+            result = await _run(name, context, call, label)
+    except BaseException as error:
+        outcome = type(error).__name__
+        raise
+    finally:
+        inference_log.finish(
+            inference,
+            inputs=inputs if isinstance(feature, Feature) else None,
+            output=result,
+            answer=feature.answer_of if isinstance(feature, Feature) else None,
+            outcome=outcome,
+            label=label,
+        )
+    return result
+
+
+async def _run(
+    name: str, context: ServiceContext, call: Callable[[float], Awaitable[Any]], label: str | None
+) -> Any:
     deadline = context.settings.service_deadline_s
     try:
         async with asyncio.timeout(deadline + DEADLINE_GRACE_S):

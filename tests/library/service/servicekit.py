@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from squadkit.settings import Settings
@@ -41,8 +43,14 @@ VALID_ANSWER = json.dumps(
 )
 
 
+_INFERENCE_LOG = Path(tempfile.mkdtemp(prefix="squad-inference-log-")) / "inferences.sqlite3"
+"""Where this test process's services log inferences unless a test says otherwise: never
+the fixture squad's own folder (it is in the source tree)."""
+
+
 def settings_with(**values: Any) -> Settings:
     """The fixture squad's settings (its offline models unless overridden) plus `values`."""
+    values.setdefault("inference_log_url", f"sqlite:///{_INFERENCE_LOG}")
     return Settings(root=SQUAD, environment="test", **values)
 
 

@@ -39,7 +39,13 @@ def test_committed_contract_matches_the_app(contract: dict[str, Any]) -> None:
 
 
 def test_contract_holds_the_squad_route_and_the_operations(contract: dict[str, Any]) -> None:
-    assert sorted(contract["paths"]) == ["/healthz", "/metrics", "/readyz", "/v1/triage"]
+    assert sorted(contract["paths"]) == [
+        "/healthz",
+        "/metrics",
+        "/readyz",
+        "/v1/feedback",
+        "/v1/triage",
+    ]
     assert contract["info"]["version"] == "1.0.0"  # the squad's routes.API_VERSION
     errors = contract["paths"]["/v1/triage"]["post"]["responses"]["503"]["content"]
     assert list(errors) == ["application/problem+json"]

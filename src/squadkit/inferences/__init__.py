@@ -1,0 +1,46 @@
+"""The inference log: every answer the service gives, kept as evidence (issue 25).
+
+The service (`squadkit.service`) builds one `InferenceRecord` per feature call and hands it
+to an `InferenceLogWriter`, which inserts batches into an `InferenceStore` off the request
+path. Storage is SQLAlchemy Core with Alembic migrations: SQLite by default, PostgreSQL for
+several replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log`) and later
+readers (harvest) use it alone.
+"""
+
+from .feedback import (
+    FEEDBACK,
+    FeedbackConfig,
+    FeedbackMetric,
+    FeedbackRow,
+    InvalidFeedbackValue,
+    episode_exists,
+    find_inference,
+    load_feedback_config,
+    store_feedback,
+)
+from .ids import uuid7
+from .record import Content, InferenceRecord, content_of
+from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
+from .writer import InferenceLogWriter, WriterStats
+
+__all__ = [
+    "FEEDBACK",
+    "INFERENCES",
+    "Content",
+    "FeedbackConfig",
+    "FeedbackMetric",
+    "FeedbackRow",
+    "InferenceLogUnavailable",
+    "InferenceLogWriter",
+    "InferenceRecord",
+    "InferenceStore",
+    "InvalidFeedbackValue",
+    "WriterStats",
+    "content_of",
+    "default_sqlite_url",
+    "episode_exists",
+    "find_inference",
+    "load_feedback_config",
+    "store_feedback",
+    "uuid7",
+]

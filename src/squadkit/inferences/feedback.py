@@ -1,0 +1,223 @@
+"""Feedback on inferences: the metrics a squad declares, and the rows callers send.
+
+`config/feedback.yaml` declares each metric a caller may send (`POST /v1/feedback`): its
+name, kind and range. Four kinds: `boolean` (`correct: false`), `number` (with `min` and
+`max`), `category` (one of `values`) and `correction` (a corrected output: any JSON
+object or string). A value is checked against its metric before it is stored, so the
+table holds only what the squad declared.
+
+Rows live beside the inferences (`feedback`, Alembic revision 0002), carrying the prompt
+name and version of the inference they judge, so a metric per prompt version is one
+GROUP BY. A caller's `Idempotency-Key` is unique per caller: sending the same feedback
+twice stores it once.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import JSON, Column, DateTime, Integer, String, Table, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ConfigError
+from ..files import display_path, read_text
+from .ids import uuid7
+from .store import INFERENCES, InferenceStore, metadata
+
+__all__ = [
+    "FEEDBACK",
+    "FeedbackConfig",
+    "FeedbackMetric",
+    "FeedbackRow",
+    "InvalidFeedbackValue",
+    "episode_exists",
+    "find_inference",
+    "load_feedback_config",
+    "store_feedback",
+]
+
+FEEDBACK = Table(
+    "feedback",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("inference_id", String(36)),
+    Column("episode_id", String(128)),
+    Column("metric", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", JSON, nullable=False),
+    Column("caller", String(128), nullable=False),
+    Column("idempotency_key", String(128)),
+    Column("prompt", String(128)),
+    Column("prompt_version", Integer),
+)
+"""The `feedback` table as revision 0002 creates it."""
+
+
+class InvalidFeedbackValue(ValueError):
+    """A value that is not of its metric's kind or outside its range (a 422)."""
+
+
+class FeedbackMetric(BaseModel):
+    """One metric of config/feedback.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["boolean", "number", "category", "correction"]
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    values: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeedbackMetric:
+        if self.kind == "category" and not self.values:
+            raise ValueError("a category metric needs `values: [...]`")
+        if self.kind != "number" and (self.min is not None or self.max is not None):
+            raise ValueError("`min`/`max` apply to number metrics only")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is greater than `max`")
+        return self
+
+    def check(self, name: str, value: Any) -> Any:
+        """`value` as stored, or `InvalidFeedbackValue` saying what `name` expects."""
+        if self.kind == "boolean":
+            if not isinstance(value, bool):
+                raise InvalidFeedbackValue(f"metric '{name}' takes true or false")
+        elif self.kind == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidFeedbackValue(f"metric '{name}' takes a number")
+            low = -math.inf if self.min is None else self.min
+            high = math.inf if self.max is None else self.max
+            if not low <= value <= high:
+                raise InvalidFeedbackValue(
+                    f"metric '{name}' takes a number from {self.min} to {self.max}"
+                )
+        elif self.kind == "category":
+            if value not in (self.values or []):
+                raise InvalidFeedbackValue(
+                    f"metric '{name}' takes one of: {', '.join(self.values or [])}"
+                )
+        elif not isinstance(value, str | dict):
+            raise InvalidFeedbackValue(
+                f"metric '{name}' takes a corrected output (a JSON object or a string)"
+            )
+        return value
+
+
+class FeedbackConfig(BaseModel):
+    """config/feedback.yaml: the metrics callers may send."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metrics: dict[str, FeedbackMetric] = Field(default_factory=dict)
+
+
+def load_feedback_config(path: Path) -> FeedbackConfig:
+    """The metrics of `path`; none when the file does not exist (every metric unknown)."""
+    if not path.is_file():
+        return FeedbackConfig()
+    try:
+        data = yaml.safe_load(read_text(path)) or {}
+        return FeedbackConfig.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as error:
+        first = str(error).strip().splitlines()
+        raise ConfigError(
+            f"{display_path(path)}: {' '.join(first[:3])}; declare `metrics: {{NAME: "
+            "{kind: boolean|number|category|correction, ...}}`"
+        ) from None
+
+
+class FeedbackRow(BaseModel):
+    """A stored feedback, as the API returns it."""
+
+    feedback_id: str
+    inference_id: str | None
+    episode_id: str | None
+    metric: str
+    value: Any
+    prompt: str | None = None
+    prompt_version: int | None = None
+
+
+def find_inference(store: InferenceStore, inference_id: str) -> dict[str, Any] | None:
+    """The prompt name and version of inference `inference_id`, or None if unknown."""
+    query = select(INFERENCES.c.prompt, INFERENCES.c.prompt_version).where(
+        INFERENCES.c.id == inference_id
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else {"prompt": row.prompt, "prompt_version": row.prompt_version}
+
+
+def episode_exists(store: InferenceStore, episode_id: str) -> bool:
+    query = select(INFERENCES.c.id).where(INFERENCES.c.episode_id == episode_id).limit(1)
+    with store.engine.connect() as connection:
+        return connection.execute(query).first() is not None
+
+
+def store_feedback(
+    store: InferenceStore,
+    *,
+    caller: str,
+    metric: str,
+    kind: str,
+    value: Any,
+    inference_id: str | None,
+    episode_id: str | None,
+    prompt: str | None,
+    prompt_version: int | None,
+    idempotency_key: str | None,
+) -> tuple[FeedbackRow, bool]:
+    """Store one feedback; (the stored row, whether it is new). With a key the caller used
+    before, nothing is written and the earlier row comes back (its own values)."""
+    if idempotency_key is not None:
+        earlier = _by_key(store, caller, idempotency_key)
+        if earlier is not None:
+            return earlier, False
+    row = {
+        "id": uuid7(),
+        "created_at": datetime.now(UTC),
+        "inference_id": inference_id,
+        "episode_id": episode_id,
+        "metric": metric,
+        "kind": kind,
+        "value": value,
+        "caller": caller,
+        "idempotency_key": idempotency_key,
+        "prompt": prompt,
+        "prompt_version": prompt_version,
+    }
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(FEEDBACK.insert(), [row])
+    except IntegrityError:  # the same key, sent twice at once: the other one won
+        earlier = _by_key(store, caller, idempotency_key or "")
+        if earlier is None:
+            raise
+        return earlier, False
+    return _row(row), True
+
+
+def _by_key(store: InferenceStore, caller: str, key: str) -> FeedbackRow | None:
+    query = select(FEEDBACK).where(FEEDBACK.c.caller == caller, FEEDBACK.c.idempotency_key == key)
+    with store.engine.connect() as connection:
+        found = connection.execute(query).first()
+    return None if found is None else _row(dict(found._mapping))
+
+
+def _row(row: dict[str, Any]) -> FeedbackRow:
+    return FeedbackRow(
+        feedback_id=row["id"],
+        inference_id=row["inference_id"],
+        episode_id=row["episode_id"],
+        metric=row["metric"],
+        value=row["value"],
+        prompt=row["prompt"],
+        prompt_version=row["prompt_version"],
+    )

@@ -1,0 +1,266 @@
+"""The service's side of the inference log: an id per answer, a row per id, off the hot path.
+
+`serve_feature` asks `InferenceLog.begin` for an `Inference` before running a feature: it
+issues the id (UUIDv7, `squadkit.inferences.ids`), puts it in the request's state (the
+guard sends it as `X-Inference-Id`, the error handlers put it in the problem details) and
+collects, while the feature runs, each completion the gateway returns (through
+`CapturingObserver`) and the online scores the observer samples (`score_sink`). `finish`
+hands the writer a closure that turns that into an `InferenceRecord`: one `put_nowait`
+on the request path; hashing and serialising the content happen on the writer's thread.
+
+The writer's counts are served on /metrics by one process-wide collector (several apps
+may live in one process, as in the tests): `squad_inference_log_written_total`,
+`squad_inference_log_dropped_total` and `squad_inference_log_write_errors_total`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..calls import CallContext, Completion, GatewayObserver, RouterCall
+from ..inferences import (
+    InferenceLogWriter,
+    InferenceRecord,
+    InferenceStore,
+    content_of,
+    default_sqlite_url,
+    uuid7,
+)
+from ..observability import persistence_redactor, score_sink
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+_completions: ContextVar[list[Completion] | None] = ContextVar(
+    "squad_inference_completions", default=None
+)
+
+
+class CapturingObserver:
+    """The gateway's observer in the service: `inner`'s, plus each completion of a call made
+    while an inference is being collected (`_completions` set by `Inference`)."""
+
+    def __init__(self, inner: GatewayObserver) -> None:
+        self.inner = inner
+
+    def on_call_start(self, call: CallContext) -> None:
+        self.inner.on_call_start(call)
+
+    def on_attempt(self, call: CallContext, attempt: RouterCall) -> None:
+        self.inner.on_attempt(call, attempt)
+
+    def on_call_end(
+        self, call: CallContext, completion: Completion | None, error: BaseException | None
+    ) -> None:
+        self.inner.on_call_end(call, completion, error)
+        sink = _completions.get()
+        if sink is not None and completion is not None:
+            sink.append(completion)
+
+
+def canonical_json(value: Any) -> str:
+    """The JSON whose SHA-256 is stored: sorted keys, no spaces (a dataset case's inputs
+    hash the same way whatever their key order)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class Inference:
+    """One feature call being logged; see the module docstring."""
+
+    id: str
+    feature: str
+    request_id: str
+    caller: str | None
+    episode_id: str | None
+    started: float = field(default_factory=time.perf_counter)
+    completions: list[Completion] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    _tokens: tuple[Token[Any], Token[Any]] | None = None
+
+    def __enter__(self) -> Inference:
+        self._tokens = (_completions.set(self.completions), score_sink.set(self.scores))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._tokens is not None:
+            _completions.reset(self._tokens[0])
+            score_sink.reset(self._tokens[1])
+
+
+class InferenceLog:
+    """The process's inference log: the store, its writer and the content policy."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.capture_content = settings.inference_log_capture_content
+        self._redact = persistence_redactor(settings)
+        store = InferenceStore(settings.inference_log_url or default_sqlite_url(settings.root))
+        try:
+            revision = store.migrate()
+            pruned = store.prune(settings.inference_log_retention_days)
+            log.info(
+                "inference log: %s at revision %s; %d row(s) older than %s day(s) pruned",
+                store.safe_url,
+                revision,
+                pruned,
+                settings.inference_log_retention_days,
+            )
+            migrated = True
+        except Exception as error:  # a store that is down must not stop the service
+            log.error(
+                "inference log: %s unreachable at start-up (%s); answers are served and "
+                "rows counted as write errors until it is back",
+                store.safe_url,
+                type(error).__name__,
+            )
+            migrated = False
+        self.writer = InferenceLogWriter(
+            store,
+            queue_size=settings.inference_log_queue_size,
+            flush_interval_s=settings.inference_log_flush_interval_s,
+            migrated=migrated,
+        )
+        _live.add(self.writer)
+
+    def begin(
+        self, feature: str, *, request_id: str, caller: str | None, episode_id: str | None
+    ) -> Inference:
+        return Inference(uuid7(), feature, request_id, caller, episode_id)
+
+    def finish(
+        self,
+        inference: Inference,
+        *,
+        inputs: Any,
+        output: Any,
+        outcome: str,
+        label: str | None,
+        answer: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Queue the row of `inference` (never raises: logging must not fail an answer).
+
+        `answer` picks what is stored of a declared feature's `output`: the part the evals
+        score (`Feature.answer_of`), not the per-call provenance.
+        """
+        try:
+            if answer is not None and outcome == "ok":
+                output = answer(output)
+            created_at = datetime.now(UTC)
+            latency_ms = (time.perf_counter() - inference.started) * 1000
+            self.writer.submit(  # hashing and serialising happen on the writer's thread
+                lambda: self._record(
+                    inference,
+                    inputs=inputs,
+                    output=output,
+                    outcome=outcome,
+                    label=label,
+                    created_at=created_at,
+                    latency_ms=latency_ms,
+                )
+            )
+        except Exception:  # pragma: no cover - defensive
+            log.exception("inference log: could not queue the row of %s", inference.id)
+
+    def close(self) -> None:
+        """Write every queued row (the lifespan's shutdown, after in-flight requests)."""
+        self.writer.close()
+        _live.discard(self.writer)
+
+    def _record(
+        self,
+        inference: Inference,
+        *,
+        inputs: Any,
+        output: Any,
+        outcome: str,
+        label: str | None,
+        created_at: datetime,
+        latency_ms: float,
+    ) -> InferenceRecord:
+        answered = inference.completions[-1] if inference.completions else None
+        prompt = answered.prompt if answered is not None else None
+        if output is not None and not isinstance(output, str):
+            output = canonical_json(output)
+        elif output is None and answered is not None and outcome == "ok":
+            output = answered.text
+        keep, redact = self.capture_content, self._redact
+        return InferenceRecord(
+            id=inference.id,
+            created_at=created_at,
+            request_id=inference.request_id,
+            feature=inference.feature,
+            outcome=outcome,
+            caller=inference.caller,
+            episode_id=inference.episode_id,
+            prompt=prompt.name if prompt else None,
+            prompt_version=prompt.version if prompt else None,
+            prompt_label=prompt.label if prompt else label,
+            prompt_hash=prompt.content_hash if prompt else None,
+            alias=answered.alias if answered else None,
+            deployment=answered.deployment if answered else None,
+            fallback_used=any(c.fallback_used for c in inference.completions),
+            attempts=sum(c.attempts for c in inference.completions),
+            latency_ms=latency_ms,
+            input_tokens=sum(c.input_tokens for c in inference.completions),
+            output_tokens=sum(c.output_tokens for c in inference.completions),
+            cost_usd=sum(c.cost_usd for c in inference.completions),
+            scores=dict(inference.scores),
+            inputs=content_of(
+                None if inputs is None else canonical_json(inputs), keep=keep, redact=redact
+            ),
+            output=content_of(output, keep=keep, redact=redact),
+        )
+
+
+_live: set[InferenceLogWriter] = set()
+_collector_lock = threading.Lock()
+_collector_registered = [False]
+
+
+class _Collector:
+    """prometheus_client collector of every live writer's counts (summed)."""
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily  # noqa: PLC0415
+
+        writers = list(_live)
+        for name, help_text, attribute in (
+            ("squad_inference_log_written", "Inference log rows written.", "written"),
+            (
+                "squad_inference_log_dropped",
+                "Inference log rows dropped because the write queue was full.",
+                "dropped",
+            ),
+            (
+                "squad_inference_log_write_errors",
+                "Inference log rows lost because the store refused the write (down?).",
+                "write_errors",
+            ),
+        ):
+            total = sum(getattr(writer.stats, attribute) for writer in writers)
+            yield CounterMetricFamily(name, help_text, value=total)
+
+
+def register_metrics() -> None:
+    """Put the inference log's counters on prometheus_client's registry (once per process)."""
+    with _collector_lock:
+        if _collector_registered[0]:
+            return
+        from prometheus_client import REGISTRY  # noqa: PLC0415
+
+        REGISTRY.register(_Collector())
+        _collector_registered[0] = True
