@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import invalid_field
 from ..files import atomic_write, display_path, read_text
 from ..yaml_lines import load_yaml
 from .errors import EvalConfigError
@@ -75,9 +76,7 @@ def read_approval(path: Path) -> ApprovalFile:
     try:
         return ApprovalFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(approval)"
-        raise EvalConfigError(f"{where}: field '{field}': {first['msg']}") from None
+        raise EvalConfigError(f"{where}: {invalid_field(error, whole='(approval)')}") from None
 
 
 def write_approval(approvals_dir: Path, approval: ApprovalFile) -> Path:

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import invalid_field
 from ..files import bounded_lines, display_path, open_lines
 from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
@@ -174,6 +175,5 @@ def _case(line: str, where: str, number: int) -> Case:
     try:
         return Case.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(line)"
-        raise EvalConfigError(f"{where}:{number}: field '{field}': {first['msg']}") from None
+        field = invalid_field(error, whole="(line)")
+        raise EvalConfigError(f"{where}:{number}: {field}") from None

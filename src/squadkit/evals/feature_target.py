@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ..calls import Completion, Message, PromptRef
-from ..errors import SquadError
+from ..errors import SquadError, invalid_field
 from ..gateway.errors import DeadlineExceeded, GatewayError, InvalidOutput, ProviderUnavailable
 from ..gateway.protocol import PromptCalls
 from ..prompts import PromptInputError, PromptRegistry, PromptVersion
@@ -142,11 +142,9 @@ async def answer_with_feature(
     try:
         inputs = feature.input_model.model_validate(case.inputs)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(inputs)"
         problem = (
             f"inputs do not fit feature '{feature.name}' ({feature.input_model.__name__}): "
-            f"field '{where}': {first['msg']}"
+            + invalid_field(error, whole="(inputs)")
         )
         return FeatureAnswer(RecordedResponse(alias=alias, error=problem), [])
     gateway = RecordedGateway(

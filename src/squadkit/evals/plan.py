@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import invalid_field
 from ..files import REPORT_CAP, atomic_write, display_path, read_bytes
 from ..prompts import LabelsFile, PromptRegistry
 from ..prompts.labels import parse_labels
@@ -107,11 +108,9 @@ def read_plan(path: Path) -> EvalPlan:
             f"{where}: no eval plan here; write one with `squad eval plan`"
         ) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(file)"
+        field = invalid_field(error, whole="(file)")
         raise EvalConfigError(
-            f"{where}: not an eval plan (field '{field}': {first['msg']}); "
-            "rewrite it with `squad eval plan`"
+            f"{where}: not an eval plan ({field}); rewrite it with `squad eval plan`"
         ) from None
 
 

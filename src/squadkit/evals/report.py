@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..calls import CallResult, PromptRef
+from ..errors import invalid_field
 from ..files import REPORT_CAP, atomic_write, display_path, read_text
 from .errors import EvalConfigError
 
@@ -267,9 +268,7 @@ def read_report(path: Path) -> EvalReport:
     try:
         return EvalReport.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(report)"
-        raise EvalConfigError(f"{where}: field '{field}': {first['msg']}") from None
+        raise EvalConfigError(f"{where}: {invalid_field(error, whole='(report)')}") from None
 
 
 def write_json(report: EvalReport, path: Path) -> Path:

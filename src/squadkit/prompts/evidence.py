@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import invalid_field
 from ..files import atomic_write, read_text
 from .errors import Problem, PromptFileError
 from .hashing import file_hash
@@ -84,10 +85,9 @@ def read_evidence(path: Path) -> Evidence:
     try:
         return Evidence.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(file)"
+        field = invalid_field(error, whole="(file)")
         raise PromptFileError(
-            Problem(path, f"field '{where}': {first['msg']}; rerun the eval gate", kind="invalid")
+            Problem(path, f"{field}; rerun the eval gate", kind="invalid")
         ) from None
 
 
