@@ -19,15 +19,28 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..files import display_path
-from .dataset import numbered_cases
+from .dataset import numbered_cases, scan_dataset
 from .errors import EvalConfigError
 from .scorers import LlmJudge
 from .suite import JudgeAgreement, Suite
 from .summary import CaseScores
 
-__all__ = ["Agreement", "advisory_judges", "cohen_kappa", "human_labels", "judge_agreement"]
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .runner import RunOptions
+
+__all__ = [
+    "Agreement",
+    "advisory_judges",
+    "cohen_kappa",
+    "human_labels",
+    "judge_agreement",
+    "measure_suite",
+]
 
 Verdict = bool | str
 
@@ -146,6 +159,33 @@ def judge_agreement(
     return found
 
 
+def measure_suite(
+    settings: Settings,
+    suite: Suite,
+    options: RunOptions,
+    *,
+    report_path: Path | None = None,
+    workers: int = 1,
+) -> list[Agreement]:
+    """`squad eval judge-agreement`: the suite's judges against its human labels, their
+    verdicts read from a run of the suite's target (the eval pipeline's, normally a replay
+    of the recordings) or from the report at `report_path`, made on this very dataset."""
+    from .outcome import open_report  # noqa: PLC0415 - the runner, only when measuring
+
+    labels = human_labels(suite)  # a bad label fails before anything runs
+    with open_report(
+        settings, suite, options, [suite.spec.target], report_path=report_path, workers=workers
+    ) as report:
+        if report.header.dataset_hash != scan_dataset(suite.dataset_path).hash:
+            where = display_path(report_path) if report_path else "the run"
+            raise EvalConfigError(
+                f"{where}: field 'dataset_hash': made on another version of "
+                f"{display_path(suite.dataset_path)}; run the suite again (`squad eval run "
+                f"{suite.name}`)"
+            )
+        return judge_agreement(suite, report.arm_scores(), labels)
+
+
 def advisory_judges(suite: Suite, cases: Sequence[CaseScores]) -> dict[str, str]:
     """Judge scorer -> why it is advisory, for the gate (empty: the suite sets no
     `gate.judge_agreement`, or every judge earned its place)."""
@@ -181,6 +221,11 @@ def _decide(
     low: float | None,
     requirement: JudgeAgreement | None,
 ) -> tuple[bool | None, str]:
+    if n == 0:
+        hint = f'no case carries a human label for \'{scorer}\' (add "human": {{"{scorer}": ...}})'
+        return (None if requirement is None else False), (
+            hint if requirement is None else f"advisory: {hint}"
+        )
     if requirement is None:
         return None, "the suite sets no gate.judge_agreement: the judge gates unchecked"
     if n < requirement.min_cases:
