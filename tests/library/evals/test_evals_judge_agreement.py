@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -148,6 +149,9 @@ def test_a_judge_people_disagree_with_is_advisory_and_does_not_fail_the_gate(
     assert "| ADVISORY |" in summary
     assert "**Advisory judges (shown, not gating)**" in summary
     assert "starts below" in outcome.paths["html"].read_text(encoding="utf-8")
+    junit = ElementTree.parse(outcome.paths["junit"]).getroot()  # noqa: S314 - our own file
+    skipped = [c.get("name") for c in junit.iter("testcase") if c.find("skipped") is not None]
+    assert skipped == ["threshold judge", "regression judge"]
 
 
 def test_a_judge_labelled_on_too_few_cases_is_advisory(settings: Settings) -> None:
