@@ -71,18 +71,23 @@ class Agreement:
 
 def cohen_kappa(pairs: Sequence[tuple[int, int]], k: int) -> float | None:
     """Cohen's kappa of (human, judge) category indices in `range(k)`; None if undefined."""
-    n = len(pairs)
+    counts = [0] * (k * k)
+    for human, judge in pairs:
+        counts[human * k + judge] += 1
+    return _kappa(counts, k)
+
+
+def _kappa(counts: Sequence[int], k: int) -> float | None:
+    """Kappa of a confusion matrix given row by row (`counts[human * k + judge]`)."""
+    n = sum(counts)
     if n == 0:
         return None
-    rows, cols = [0] * k, [0] * k
-    agree = 0
-    for human, judge in pairs:
-        rows[human] += 1
-        cols[judge] += 1
-        agree += human == judge
+    rows = [sum(counts[i * k : (i + 1) * k]) for i in range(k)]
+    cols = [sum(counts[j::k]) for j in range(k)]
     chance = sum(r * c for r, c in zip(rows, cols, strict=True)) / (n * n)
     if chance >= 1:
         return None
+    agree = sum(counts[i * k + i] for i in range(k))
     return (agree / n - chance) / (1 - chance)
 
 
@@ -200,9 +205,11 @@ def _interval(
 ) -> tuple[float | None, float | None]:
     """Percentile bootstrap over cases; resamples where kappa is undefined are left out."""
     rng = random.Random(settings.seed)  # noqa: S311 - a reproducible interval, not a secret
+    cells = [human * k + judge for human, judge in pairs]
     estimates = []
     for _ in range(settings.resamples):
-        kappa = cohen_kappa(rng.choices(pairs, k=len(pairs)), k)
+        drawn = rng.choices(cells, k=len(cells))  # a resample of cases, as matrix cells
+        kappa = _kappa([drawn.count(cell) for cell in range(k * k)], k)
         if kappa is not None:
             estimates.append(kappa)
     if not estimates:
