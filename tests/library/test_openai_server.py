@@ -2,11 +2,13 @@
 
 import http.client
 import json
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from squadkit.testing import FakeOpenAIServer, Reply
+from tests.library.waiting import eventually
 
 
 def _post(
@@ -65,10 +67,29 @@ def test_latency_delays_the_answer(fake_openai: FakeOpenAIServer) -> None:
     assert time.perf_counter() - started >= 0.2
 
 
+def test_until_holds_the_answer_until_the_test_releases_it(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    release = threading.Event()
+    fake_openai.default = Reply.ok(until=release)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(lambda: _post(fake_openai, CHAT, timeout=300).status)
+        eventually(lambda: fake_openai.request_count == 1, "the request to arrive")
+        time.sleep(0.2)
+        held = not answer.done()
+        release.set()
+        assert answer.result() == 200
+    assert held
+
+
 def test_counts_the_peak_of_requests_answered_at_once(fake_openai: FakeOpenAIServer) -> None:
-    fake_openai.default = Reply.ok(latency_s=0.3)
+    release = threading.Event()
+    fake_openai.default = Reply.ok(until=release)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        statuses = list(pool.map(lambda _: _post(fake_openai, CHAT).status, range(3)))
+        answers = [pool.submit(lambda: _post(fake_openai, CHAT, timeout=300).status) for _ in "abc"]
+        eventually(lambda: fake_openai.request_count == 3, "three requests in flight")
+        release.set()
+        statuses = [answer.result() for answer in answers]
     assert statuses == [200, 200, 200]
     assert fake_openai.peak_in_flight == 3
     fake_openai.reset()

@@ -18,9 +18,11 @@ Usage::
 
 `Reply` fields: `content` (assistant text), `status`, `retry_after` (seconds, sent as the
 `Retry-After` header; litellm honours whole seconds from 1 to 60 and backs off otherwise),
-`latency_s` (delay before answering), and `fault`, one of `"hang"` (never answers until the
-server stops), `"malformed_json"` (a 200 whose body is not JSON), `"truncated_stream"` (a
-streamed answer cut off mid-way), `"wrong_content_type"` (a 200 with `text/html`).
+`latency_s` (delay before answering), `until` (a `threading.Event`: the answer waits
+until the test sets it, so a test drives time instead of betting on a delay), and `fault`,
+one of `"hang"` (never answers until the server stops), `"malformed_json"` (a 200 whose
+body is not JSON), `"truncated_stream"` (a streamed answer cut off mid-way),
+`"wrong_content_type"` (a 200 with `text/html`).
 Streaming (`"stream": true`) is answered as server-sent events. Usage tokens are counted as
 whitespace-separated words, so tests can assert on them.
 """
@@ -62,12 +64,18 @@ class Reply:
     latency_s: float = 0.0
     fault: Fault | None = None
     finish_reason: str = "stop"  # "length" when a real model ran out of max_tokens
+    until: threading.Event | None = None  # answer only once the test sets it
 
     @classmethod
     def ok(
-        cls, content: str = "ok", *, latency_s: float = 0.0, finish_reason: str = "stop"
+        cls,
+        content: str = "ok",
+        *,
+        latency_s: float = 0.0,
+        finish_reason: str = "stop",
+        until: threading.Event | None = None,
     ) -> Reply:
-        return cls(content=content, latency_s=latency_s, finish_reason=finish_reason)
+        return cls(content=content, latency_s=latency_s, finish_reason=finish_reason, until=until)
 
     @classmethod
     def error(cls, status: int, *, retry_after: float | None = None) -> Reply:
@@ -216,6 +224,10 @@ class FakeOpenAIServer:
         """Send `reply`; False when the connection must be closed afterwards."""
         if reply.latency_s:
             await asyncio.sleep(reply.latency_s)
+        # The test's thread sets a threading.Event; polling it keeps no executor thread
+        # blocked on it, so the server still stops when a test forgets to release.
+        while reply.until is not None and not reply.until.is_set():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         if reply.fault == "hang":
             await asyncio.sleep(3600)
             return False

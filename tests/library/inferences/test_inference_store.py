@@ -20,6 +20,7 @@ from squadkit.inferences import (
     content_of,
     uuid7,
 )
+from tests.library.waiting import eventually
 
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
 """A PostgreSQL that is not there: nothing listens on port 1."""
@@ -112,9 +113,8 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(tmp_path: Path) -> Non
     # straight to the insert that waits on the lock, and takes nothing more from the queue.
     writer = InferenceLogWriter(store, queue_size=5, batch_size=1, flush_interval_s=0)
     writer.submit(_record())
-    deadline = time.monotonic() + 10
-    while writer._queue.qsize() and time.monotonic() < deadline:
-        time.sleep(0.01)  # until the writer took the row and blocks on the lock
+    # until the writer took the row and blocks on the lock
+    eventually(lambda: writer._queue.qsize() == 0, "the writer to take the row")
 
     started = time.perf_counter()
     accepted = [writer.submit(_record()) for _ in range(20)]

@@ -3,7 +3,6 @@ idempotent per caller key, stored beside the inference it judges (SQLite and Pos
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tests.library.service.servicekit import (
     running,
     settings_with,
 )
+from tests.library.waiting import eventually
 
 PROBLEM = "application/problem+json"
 
@@ -48,10 +48,7 @@ def _answer(http: httpx.Client, url: str, episode: str | None = None) -> str:
     headers = {**AUTH, **({"X-Episode-Id": episode} if episode else {})}
     inference_id = http.post("/v1/triage", json=TICKET, headers=headers).headers["X-Inference-Id"]
     store = InferenceStore(url)
-    deadline = time.monotonic() + 10
-    while find_inference(store, inference_id) is None:
-        assert time.monotonic() < deadline, "the inference row was never written"
-        time.sleep(0.05)
+    eventually(lambda: find_inference(store, inference_id) is not None, "the inference row")
     store.dispose()
     return inference_id
 

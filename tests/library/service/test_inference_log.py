@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from squadkit.testing import FakeOpenAIServer
 from squadkit.testing.openai_server import Reply
 from tests.library.service.servicekit import AUTH, TICKET, VALID_ANSWER, fake_models, running
 from tests.library.squad import copy_data
+from tests.library.waiting import eventually
 
 UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 EMAIL_TICKET = {**TICKET, "body": "Charged twice; write to ann.lee@example.com please."}
@@ -171,12 +171,13 @@ def test_a_store_that_is_down_leaves_answers_200_and_grows_the_error_counter(
             httpx.post(f"{service.base_url}/v1/triage", json=TICKET, headers=AUTH).status_code
             for _ in range(3)
         ]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            after = _counter(service.base_url, "squad_inference_log_write_errors_total")
-            if after >= before + 3:
-                break
-            time.sleep(0.1)
+        eventually(
+            lambda: (
+                _counter(service.base_url, "squad_inference_log_write_errors_total") >= before + 3
+            ),
+            "three write errors counted",
+        )
+        after = _counter(service.base_url, "squad_inference_log_write_errors_total")
 
     assert statuses == [200, 200, 200]
     assert after >= before + 3

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from squadkit.testing import FakeOpenAIServer
 from squadkit.testing.openai_server import Reply
 from tests.library.service.servicekit import AUTH, TICKET, VALID_ANSWER, fake_models
 from tests.library.squad import COMMAND, copy_data
+from tests.library.waiting import eventually, wait_until_serving
 
 
 @pytest.fixture
@@ -56,16 +56,7 @@ def _serve(repo: Path, **env: str) -> Iterator[tuple[subprocess.Popen[str], str]
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "squad serve did not start"
-            time.sleep(0.1)
+        wait_until_serving(server, f"{base}/healthz")
         yield server, base
     finally:
         if server.poll() is None:
@@ -106,11 +97,9 @@ def test_sigterm_under_load_loses_no_row(repo: Path) -> None:
     # Nothing is written before the drain: every row depends on the shutdown's flush.
     with _serve(repo, SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S="600") as (server, base):
         workers = _load(base, answered, stop)
-        deadline = time.monotonic() + 60
-        while len(answered) < 40 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: len(answered) >= 40, "40 answers")
         server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=60)
+        code = server.wait(timeout=300)
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
@@ -131,16 +120,14 @@ def test_two_replicas_share_one_postgresql_without_losing_or_duplicating(
     with _serve(repo, **env) as (first, first_base), _serve(repo, **env) as (second, base):
         workers = _load(first_base, answered, stop, threads=2)
         workers += _load(base, answered, stop, threads=2)
-        deadline = time.monotonic() + 60
-        while len(answered) < 60 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: len(answered) >= 60, "60 answers")
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
         for server in (first, second):
             server.send_signal(signal.SIGTERM)
         for server in (first, second):
-            server.wait(timeout=60)
+            server.wait(timeout=300)
 
     stored = _stored_ids(postgres_url)
     assert len(answered) >= 60

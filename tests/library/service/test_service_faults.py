@@ -28,15 +28,13 @@ from tests.library.service.servicekit import (
     settings_with,
 )
 from tests.library.squad import COMMAND, copy_data
+from tests.library.waiting import eventually, wait_until_serving
 
 PROBLEM = "application/problem+json"
 
 
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
+def _wait_for(condition: Callable[[], bool]) -> None:
+    eventually(condition, "the condition")
 
 
 def _assert_leaks_nothing(response: httpx.Response, key: str) -> None:
@@ -331,26 +329,31 @@ def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
 ) -> None:
     repo = copy_data(tmp_path)
     models = fake_models(fake_openai.base_url)
-    models["aliases"]["triage"]["deployments"][0]["timeout_s"] = 20  # above the 8 s answer
+    models["aliases"]["triage"]["deployments"][0]["timeout_s"] = 600  # the test releases it
     (repo / "config" / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [COMMAND, "serve", "--port", str(port), "--no-access-log"],
         cwd=repo,
-        env={**os.environ, "SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S": "30"},
+        env={
+            **os.environ,
+            "SQUAD_SERVICE_SHUTDOWN_TIMEOUT_S": "600",
+            "SQUAD_SERVICE_DEADLINE_S": "600",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        _wait_for(lambda: _status(f"{base}/healthz") == 200, timeout_s=120)
+        wait_until_serving(server, f"{base}/healthz")
         assert _status(f"{base}/readyz") == 200
-        fake_openai.default = Reply.ok(VALID_ANSWER, latency_s=8)  # outlasts a loaded host
+        release = threading.Event()  # the answer stays in flight until the test releases it
+        fake_openai.default = Reply.ok(VALID_ANSWER, until=release)
         results: list[int] = []
         in_flight = threading.Thread(
             target=lambda: results.append(
-                httpx.post(f"{base}/v1/triage", json=TICKET, headers=AUTH, timeout=30).status_code
+                httpx.post(f"{base}/v1/triage", json=TICKET, headers=AUTH, timeout=600).status_code
             )
         )
         in_flight.start()
@@ -361,9 +364,11 @@ def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
         while (status := _status(f"{base}/readyz")) is not None:
             seen.append(status)
         refused_while_in_flight = in_flight.is_alive()
-        in_flight.join(timeout=30)
-        code = server.wait(timeout=30)
+        release.set()
+        in_flight.join(timeout=600)
+        code = server.wait(timeout=600)
     finally:
+        release.set()
         if server.poll() is None:
             server.kill()
     output = server.stdout.read() if server.stdout else ""
@@ -379,6 +384,6 @@ def test_sigterm_refuses_new_connections_then_finishes_the_request_in_flight(
 def _status(url: str) -> int | None:
     """The status of a GET on a new connection, or None when the connection is refused."""
     try:
-        return httpx.get(url, timeout=5).status_code
+        return httpx.get(url, timeout=60).status_code
     except httpx.ConnectError:
         return None

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.library.service.servicekit import (
     settings_with,
 )
 from tests.library.squad import COMMAND, copy_data
+from tests.library.waiting import eventually, wait_until_serving
 
 DOTENV_KEY = "sk-from-dotenv-0123456789"
 KEY = "FAKE_PROVIDER_KEY"
@@ -115,8 +115,7 @@ def _serving(repo: Path, **env: str) -> Iterator[str]:
         text=True,
     )
     try:
-        _wait_for(lambda: server.poll() is not None or _status(f"{base}/healthz") == 200)
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        wait_until_serving(server, f"{base}/healthz")
         yield base
     finally:
         server.send_signal(signal.SIGTERM)
@@ -126,11 +125,8 @@ def _serving(repo: Path, **env: str) -> Iterator[str]:
             server.kill()
 
 
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
+def _wait_for(condition: Callable[[], bool]) -> None:
+    eventually(condition, "the condition")
 
 
 def _status(url: str) -> int | None:
