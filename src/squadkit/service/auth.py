@@ -1,9 +1,9 @@
 """Caller authentication: `Authorization: Bearer <token>` on every route but the probes.
 
 The guard (`guard.py`) authenticates each request before reading its body: a missing,
-unknown or revoked token is 401, a caller without the scope a fixed path needs (`docs`
-for /docs, its assets and /openapi.json, `metrics` for /metrics) is 403. Feature routes check the
-feature's own scope, and `label-override` for `X-Prompt-Label`, in `serve_feature`,
+unknown or revoked token is 401, a caller without the scope a fixed path needs (`docs` for
+/docs, its assets and /openapi.json, `metrics` for /metrics) is 403. Feature routes check
+the feature's own scope, and `label-override` for `X-Prompt-Label`, in `serve_feature`,
 which reads the caller from `current_caller`.
 
 The callers file is read at start-up and again whenever its modification time changes,
