@@ -85,12 +85,14 @@ PromptLabel = Annotated[
     Header(
         alias="x-prompt-label",
         pattern=LABEL_PATTERN,
-        max_length=64,
         description="Serve this prompt label instead of production (canaries); needs the "
-        "caller's `label-override` scope, else 403.",
+        "caller's `label-override` scope, else 403. The pattern is the one every label of "
+        "prompts/labels.yaml follows; a label the prompt does not have is 422 "
+        "`unknown-prompt-label`.",
     ),
 ]
-"""The optional `X-Prompt-Label` header of a feature operation."""
+"""The optional `X-Prompt-Label` header of a feature operation: its contract pattern is
+`LABEL_PATTERN`, the rule `labels.yaml` and `squad prompts promote` hold labels to."""
 
 
 def request_id(request: Request) -> str:

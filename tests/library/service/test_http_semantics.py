@@ -1,14 +1,15 @@
-"""HTTP details the contract promises, through a real uvicorn: `Allow` on 405, and the
-`/docs` assets behind the `docs` scope."""
+"""HTTP details the contract promises, through a real uvicorn: `Allow` on 405, the `/docs`
+assets behind the `docs` scope, and a request at the contract's limits fitting the body cap."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.library.service.servicekit import AUTH, TRIAGE_ONLY_TOKEN, RunningService
+from tests.library.service.servicekit import AUTH, TICKET, TRIAGE_ONLY_TOKEN, RunningService
 
 PROBLEM = "application/problem+json"
 TRIAGE_ONLY = {"Authorization": f"Bearer {TRIAGE_ONLY_TOKEN}"}
@@ -85,3 +86,30 @@ def test_docs_page_embeds_the_contract_and_loads_no_outside_script(http: httpx.C
 
 def test_redoc_is_not_served(http: httpx.Client) -> None:
     assert http.get("/redoc", headers=AUTH).status_code == 404
+
+
+def test_a_ticket_at_the_contract_limits_is_served_however_it_is_encoded(
+    http: httpx.Client,
+) -> None:
+    ticket = http.get("/openapi.json", headers=AUTH).json()["components"]["schemas"]["Ticket"]
+    limits = {name: ticket["properties"][name]["maxLength"] for name in ("subject", "body")}
+    # An emoji is one character and, \u-escaped as a surrogate pair, 12 bytes of JSON.
+    largest = {**TICKET, **{name: "\U0001f600" * size for name, size in limits.items()}}
+    content = json.dumps(largest, ensure_ascii=True).encode()
+
+    response = http.post(
+        "/v1/triage", content=content, headers={**AUTH, "content-type": "application/json"}
+    )
+
+    assert len(content) > 200_000
+    assert response.status_code == 200, response.text[:300]
+
+
+def test_a_ticket_one_character_over_the_contract_limit_is_invalid(http: httpx.Client) -> None:
+    ticket = http.get("/openapi.json", headers=AUTH).json()["components"]["schemas"]["Ticket"]
+    too_long = "x" * (ticket["properties"]["body"]["maxLength"] + 1)
+
+    response = http.post("/v1/triage", json={**TICKET, "body": too_long}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "body"]
