@@ -54,7 +54,7 @@ def test_unknown_prompt_label_is_a_422_problem(http: httpx.Client) -> None:
 def test_invalid_ticket_is_a_422_problem_naming_fields_without_echoing_them(
     http: httpx.Client,
 ) -> None:
-    ticket = {**TICKET, "customer_tier": "platinum-secret-tier", "subject": "x" * 201}
+    ticket = {**TICKET, "customer_tier": "platinum-secret-tier", "subject": "x" * 301}
 
     response = http.post("/v1/triage", json=ticket)
 
