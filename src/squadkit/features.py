@@ -107,7 +107,19 @@ def served_prompts(
             name,
             feature.prompt,
             label_overrides.get(feature.prompt, DEFAULT_LABEL),
-            feature.input_model.model_json_schema() if input_schemas else None,
+            _input_schema(feature) if input_schemas else None,
         )
         for name, feature in sorted(squad_features().items())
     ]
+
+
+def _input_schema(feature: Feature[Any, Any]) -> dict[str, Any] | None:
+    """The JSON schema of the feature's input model; None for a model JSON Schema cannot
+    express (no contract can either, so there is nothing to compare)."""
+    from pydantic import PydanticUserError  # noqa: PLC0415
+
+    try:
+        schema: dict[str, Any] = feature.input_model.model_json_schema()
+    except PydanticUserError:
+        return None
+    return schema

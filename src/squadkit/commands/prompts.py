@@ -131,8 +131,12 @@ def check(
     input_schema limits differ from its feature's input model (the API), or (with --base)
     a label that stopped being gated."""
     from ..features import served_prompts  # noqa: PLC0415
-    from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
-    from ..prompts.check import input_limit_problems  # noqa: PLC0415
+    from ..prompts import (  # noqa: PLC0415
+        PromptCheckError,
+        check_prompts,
+        input_limit_problems,
+        scan_prompts,
+    )
     from ..prompts.labels import label_overrides_from_env  # noqa: PLC0415
 
     settings = _settings()
