@@ -136,6 +136,19 @@ def add_error_handlers(app: FastAPI) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="squad"'},
         )
 
+    def unknown_label(request: Request, error: Exception) -> Response:
+        assert isinstance(error, UnknownLabel)  # noqa: S101 - registered for it
+        log.warning("unknown-prompt-label (request_id=%s): %s", request_id_of(request.scope), error)
+        has = f" (it has: {', '.join(error.known)})" if error.known else ""
+        return problem_response(
+            UNKNOWN_LABEL,
+            request_id=request_id_of(request.scope),
+            instance=request.url.path,
+            inference_id=inference_id_of(request.scope),
+            detail=f"The X-Prompt-Label header names a label this prompt does not have{has}; "
+            "omit it to use production.",
+        )
+
     def feedback_refused(request: Request, error: Exception) -> Response:
         assert isinstance(error, FeedbackRefused)  # noqa: S101 - registered for it
         return problem_response(
@@ -149,7 +162,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Forbidden, refused)
     app.add_exception_handler(Unauthenticated, refused)
-    app.add_exception_handler(UnknownLabel, handler(UNKNOWN_LABEL))
+    app.add_exception_handler(UnknownLabel, unknown_label)
     app.add_exception_handler(InvalidOutput, handler(INVALID_MODEL_OUTPUT))
     app.add_exception_handler(ProviderUnavailable, unavailable)
     app.add_exception_handler(DeadlineExceeded, handler(DEADLINE_EXCEEDED))

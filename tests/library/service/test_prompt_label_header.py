@@ -79,6 +79,12 @@ def test_a_well_shaped_label_the_prompt_lacks_is_unknown_not_invalid(http: httpx
     assert response.json()["type"] == "urn:problem-type:squad:unknown-prompt-label"
 
 
+def test_an_unknown_label_problem_names_the_labels_the_prompt_has(http: httpx.Client) -> None:
+    response = http.post("/v1/triage", json=TICKET, headers={"X-Prompt-Label": "a"})
+
+    assert "(it has: production, staging)" in response.json()["detail"]
+
+
 def test_the_contract_pattern_is_the_label_rule(header_schema: dict[str, Any]) -> None:
     patterns = [branch.get("pattern") for branch in header_schema["anyOf"]]
 
