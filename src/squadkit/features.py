@@ -90,15 +90,36 @@ def find_feature(name: str) -> Feature[Any, Any]:
     )
 
 
-def served_prompts(label_overrides: Mapping[str, str]) -> list[ServedPrompt]:
+def served_prompts(
+    label_overrides: Mapping[str, str], *, input_schemas: bool = False
+) -> list[ServedPrompt]:
     """Each of the squad's features' prompts at the label a process serves it at: production,
     or the label `SQUAD_PROMPT_LABEL__<NAME>` pins (`label_overrides`). `squad prompts check`
-    and `/readyz` require each to resolve to a version."""
+    and `/readyz` require each to resolve to a version. With `input_schemas`, each carries its
+    feature's input model as JSON schema (`squad prompts check` compares it with the
+    prompt's `input_schema`)."""
     from .plugins import squad_features  # noqa: PLC0415 - imports the squad's package
     from .prompts.check import ServedPrompt  # noqa: PLC0415
     from .prompts.registry import DEFAULT_LABEL  # noqa: PLC0415
 
     return [
-        ServedPrompt(name, feature.prompt, label_overrides.get(feature.prompt, DEFAULT_LABEL))
+        ServedPrompt(
+            name,
+            feature.prompt,
+            label_overrides.get(feature.prompt, DEFAULT_LABEL),
+            _input_schema(feature) if input_schemas else None,
+        )
         for name, feature in sorted(squad_features().items())
     ]
+
+
+def _input_schema(feature: Feature[Any, Any]) -> dict[str, Any] | None:
+    """The JSON schema of the feature's input model; None for a model JSON Schema cannot
+    express (no contract can either, so there is nothing to compare)."""
+    from pydantic import PydanticUserError  # noqa: PLC0415
+
+    try:
+        schema: dict[str, Any] = feature.input_model.model_json_schema()
+    except PydanticUserError:
+        return None
+    return schema

@@ -47,7 +47,7 @@ Channel = Literal["email", "chat", "web", "phone"]
 
 @dataclass(frozen=True)
 class Ticket:
-    """A support ticket (subject <= 200 chars, body <= 8000 chars)."""
+    """A support ticket (subject <= 300 chars, body <= 20,000 chars)."""
 
     subject: str
     body: str

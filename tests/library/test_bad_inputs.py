@@ -828,7 +828,12 @@ API_REQUESTS = [
         says="",
     ),
     BadRequest("unknown-path", TICKET, path="/v1/nowhere", status=404, says=""),
-    BadRequest("wrong-method", None, method="GET", status=405, says=""),
+    BadRequest("wrong-method", None, method="GET", status=405, says="use POST"),
+    BadRequest("trace", None, method="TRACE", status=405, says="use POST"),
+    BadRequest(
+        "label-not-a-label", TICKET, headers={"X-Prompt-Label": "Staging!"}, says="x-prompt-label"
+    ),
+    BadRequest("body-over-the-prompt-limit", {**TICKET, "body": "x" * 20_001}, says="body"),
 ]
 
 

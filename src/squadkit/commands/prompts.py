@@ -127,21 +127,29 @@ def check(
     ] = None,
 ) -> None:
     """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
-    a gated label without valid passing eval evidence, or (with --base) a label that
-    stopped being gated."""
+    a gated label without valid passing eval evidence, a labelled version whose
+    input_schema limits differ from its feature's input model (the API), or (with --base)
+    a label that stopped being gated."""
     from ..features import served_prompts  # noqa: PLC0415
-    from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
+    from ..prompts import (  # noqa: PLC0415
+        PromptCheckError,
+        check_prompts,
+        input_limit_problems,
+        scan_prompts,
+    )
     from ..prompts.labels import label_overrides_from_env  # noqa: PLC0415
 
     settings = _settings()
     models = _models(settings)
+    served = served_prompts(label_overrides_from_env(os.environ), input_schemas=True)
     problems = check_prompts(
         settings.prompts_dir,
         models=models,
         evidence_dir=settings.evals_dir / "evidence",
         root=settings.root,
-        served=served_prompts(label_overrides_from_env(os.environ)),
+        served=served,
     )
+    problems += input_limit_problems(settings.prompts_dir, served)
     if base:
         problems += _ungated(settings, base)
     problems += _unreproduced(settings, models, _gated_versions(settings), problems)

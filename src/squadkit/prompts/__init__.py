@@ -9,7 +9,7 @@ Nothing here imports litellm: checking prompts stays fast.
 
 from ..calls import RenderedPrompt
 from .authoring import diff_versions, new_version
-from .check import check_prompts, lock_prompts
+from .check import check_prompts, input_limit_problems, lock_prompts
 from .errors import (
     Problem,
     PromotionRefused,
@@ -20,12 +20,14 @@ from .errors import (
 )
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence, write_evidence
 from .hashing import file_hash
-from .labels import LabelsFile, read_labels
+from .input_limits import limit_differences
+from .labels import LABEL_PATTERN, LabelsFile, is_label, read_labels
 from .promotion import RegressionPolicy, compare_with_served, promote, rollback
 from .registry import PromptRegistry, scan_prompts
 from .version import PromptVersion
 
 __all__ = [
+    "LABEL_PATTERN",
     "Evidence",
     "LabelsFile",
     "Problem",
@@ -44,6 +46,9 @@ __all__ = [
     "evidence_path",
     "evidence_problems",
     "file_hash",
+    "input_limit_problems",
+    "is_label",
+    "limit_differences",
     "lock_prompts",
     "new_version",
     "promote",

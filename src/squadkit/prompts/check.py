@@ -4,21 +4,24 @@ Rules: every version file is valid; every locked file is unchanged and present; 
 version is locked; every label points at an existing version; every label a feature is
 served at points at a version (an empty or truncated `labels.yaml` must not pass while the
 service cannot answer); every model alias exists in `config/models.yaml`; every gated label
-points at a version with valid passing evidence.
+points at a version with valid passing evidence; and (`input_limit_problems`) every labelled
+version of a feature's prompt limits its inputs exactly as the feature's input model, the
+API's request, does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..files import read_text, serialised_in_folder
 from ..yaml_lines import line_in_text
 from .errors import Problem, PromptCheckError
 from .evidence import awaiting_first_recording, evidence_problems
 from .hashing import file_hash
+from .input_limits import limit_differences
 from .labels import LABELS_FILE, LabelsFile, read_labels
 from .lock import LOCK_FILE, lock_key, read_lock, write_lock
 from .registry import PromptScan, scan_prompts
@@ -29,11 +32,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ServedPrompt:
-    """A prompt a feature renders and the label a process serves it at (production, or a pin)."""
+    """A prompt a feature renders and the label a process serves it at (production, or a pin).
+
+    `input_schema` is the JSON schema of the feature's input model (its API request), when
+    the caller asked for it (`served_prompts(..., input_schemas=True)`)."""
 
     feature: str
     prompt: str
     label: str
+    input_schema: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 def check_prompts(
@@ -164,6 +171,37 @@ def _served_problems(
                     f"version (`squad prompts promote {need.prompt} N --label {need.label}`)",
                 )
             )
+    return problems
+
+
+def input_limit_problems(prompts_dir: Path, served: Sequence[ServedPrompt]) -> list[Problem]:
+    """Each labelled version of a feature's prompt whose `input_schema` limits its inputs
+    otherwise than the feature's input model (the API's request) does (`input_limits`).
+
+    Every version a label points at can be served (`X-Prompt-Label`, pins), so each is
+    compared; unlabelled drafts are not, until a label moves to them."""
+    scan = scan_prompts(prompts_dir)
+    labels = read_labels(prompts_dir / LABELS_FILE)
+    problems = []
+    for need in served:
+        if need.input_schema is None:
+            continue
+        for label, number in sorted(labels.labels_of(need.prompt).items()):
+            version = scan.versions.get(need.prompt, {}).get(number)
+            if version is None or version.input_schema is None:
+                continue  # reported by the label rules / a prompt that limits nothing
+            differences = limit_differences(need.input_schema, version.input_schema)
+            if differences:
+                problems.append(
+                    Problem(
+                        version.path,
+                        f"input_schema (served as {need.prompt}:{label}) differs from the "
+                        f"input model of feature '{need.feature}', the API's request: "
+                        f"{'; '.join(differences)}; make the feature's model equal to it (or "
+                        f"put the new limits in a new version, `squad prompts new {need.prompt}`)",
+                        line_in_text(read_text(version.path), ("input_schema",)),
+                    )
+                )
     return problems
 
 

@@ -9,6 +9,7 @@ keeps the full audit trail). Labels in `gated_labels` need passing eval evidence
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +22,14 @@ from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
 
 LABELS_FILE = "labels.yaml"
-LABEL_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+LABEL_MAX_LENGTH = 64
+LABEL_PATTERN = rf"^[a-z][a-z0-9_\-]{{0,{LABEL_MAX_LENGTH - 1}}}$"
+"""What a label is, wherever one is named: the labels and gated labels of `labels.yaml`, its
+history, `squad prompts promote`, and the service's `X-Prompt-Label` header, whose contract
+pattern is this string. One rule, so a label the service's contract accepts is one a team
+can create, and the reverse. The length is in the pattern, so the pattern alone is the rule
+(the same in JSON Schema, pydantic and Python: anchored, no flags)."""
+Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 LABEL_ENV_PREFIX = "SQUAD_PROMPT_LABEL__"
 _HEADER = (
     "# Which version of each prompt a label serves. Move labels with `squad prompts promote`\n"
@@ -41,7 +49,7 @@ class LabelMove(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     prompt: str
-    label: str = Field(pattern=LABEL_PATTERN)
+    label: Label
     from_version: VersionNumber | None = Field(alias="from")
     to_version: VersionNumber = Field(alias="to")
     at: str = Field(description="UTC time of the move, ISO 8601.")
@@ -54,11 +62,11 @@ class LabelsFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    gated_labels: list[str] = Field(
+    gated_labels: list[Label] = Field(
         default_factory=lambda: ["production", "staging"],
         description="Labels that may only point at versions with passing eval evidence.",
     )
-    labels: dict[str, dict[str, VersionNumber]] = Field(default_factory=dict)
+    labels: dict[str, dict[Label, VersionNumber]] = Field(default_factory=dict)
     history: list[LabelMove] = Field(default_factory=list)
 
     def version_for(self, prompt: str, label: str) -> int | None:
@@ -77,6 +85,11 @@ class LabelsFile(BaseModel):
                 if label in self.gated_labels and prompt in (None, name)
             }
         )
+
+
+def is_label(value: str) -> bool:
+    """Whether `value` is a label name (`LABEL_PATTERN`, matched as a whole)."""
+    return re.fullmatch(LABEL_PATTERN, value) is not None
 
 
 def read_labels(path: Path) -> LabelsFile:

@@ -6,7 +6,6 @@ rollback pops the last move of that label and restores where it pointed before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +17,15 @@ from ..files import serialised_in_folder
 from .errors import Problem, PromotionRefused, PromptFileError, PromptNotFound
 from .evidence import Evidence, evidence_path, evidence_problems, read_evidence
 from .hashing import file_hash
-from .labels import LABEL_PATTERN, LABELS_FILE, LabelMove, LabelsFile, read_labels, write_labels
+from .labels import (
+    LABEL_MAX_LENGTH,
+    LABELS_FILE,
+    LabelMove,
+    LabelsFile,
+    is_label,
+    read_labels,
+    write_labels,
+)
 from .lock import LOCK_FILE, lock_key, read_lock
 from .registry import scan_prompts
 
@@ -125,8 +132,11 @@ def promote(
     """
     if force and not (reason and reason.strip()):
         raise ConfigError('--force needs --reason "why"; the reason is kept in labels.yaml')
-    if not re.match(LABEL_PATTERN, label):
-        raise ConfigError(f"label '{label}' must be lowercase letters, digits, '-' or '_'")
+    if not is_label(label):
+        raise ConfigError(
+            f"label '{label}' must start with a lowercase letter, then lowercase letters, "
+            f"digits, '-' or '_', at most {LABEL_MAX_LENGTH} in all"
+        )
     scan = scan_prompts(prompts_dir)
     key = lock_key(name, version)
     path = scan.files.get(key)

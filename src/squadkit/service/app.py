@@ -1,4 +1,4 @@
-"""The FastAPI app factory: routes, error mapping and start-up wiring.
+"""The FastAPI app factory: operational routes, start-up wiring and the contract's shape.
 
 Settings, the models config, the prompt registry and the gateway are built once in the
 lifespan (a bad config stops the start-up with a one-line error); every request reuses
@@ -14,39 +14,28 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConfigError
-from ..gateway import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from ..plugins import squad_modules, squad_package
 from ..settings import Settings
-from .auth import OPEN_PATHS, Authenticator, Forbidden, Unauthenticated
+from .auth import OPEN_PATHS, Authenticator
 from .context import DEGRADED, ServiceContext
-from .feedback import FeedbackRefused
+from .docs import router as docs_router
 from .feedback import router as feedback_router
-from .guard import RequestGuard, inference_id_of, request_id_of
+from .guard import RequestGuard, request_id_of
+from .handlers import add_error_handlers
 from .metrics import metrics_exposition
 from .problems import (
-    DEADLINE_EXCEEDED,
     DEGRADED_NOT_READY,
     FORBIDDEN,
-    INVALID_MODEL_OUTPUT,
-    INVALID_REQUEST,
-    METHOD_NOT_ALLOWED,
-    NOT_FOUND,
     NOT_READY,
     PROBLEM_MEDIA_TYPE,
-    PROVIDERS_UNAVAILABLE,
     UNAUTHENTICATED,
-    UNKNOWN_LABEL,
-    FieldError,
-    ProblemKind,
     problem_response,
 )
-from .routing import Context, UnknownLabel, get_context, problem_responses
+from .routing import Context, problem_responses
 from .schemas import Health, Readiness
 
 log = logging.getLogger(__name__)
@@ -172,13 +161,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "config/callers.yaml, with the scope the operation needs. Errors are RFC 9457 "
         "problem details (application/problem+json) carrying the request id.",
         lifespan=lifespan,
+        docs_url=None,  # served by docs.py from a packaged Swagger UI, not from a CDN
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     for router in squad_routers():
         app.include_router(router)
     app.include_router(feedback_router)
     app.include_router(ops)
-    _add_error_handlers(app)
+    app.include_router(docs_router)
+    add_error_handlers(app)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     app.state.authenticator = authenticator
     app.add_middleware(
@@ -194,100 +186,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:
     """The contract as served at /openapi.json (no start-up needed)."""
     return (app or create_app(Settings())).openapi()
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    def handler(kind: ProblemKind, **extra: Any) -> Callable[[Request, Exception], Response]:
-        def handle(request: Request, error: Exception) -> Response:
-            log.warning("%s (request_id=%s): %s", kind.slug, request_id_of(request.scope), error)
-            return problem_response(
-                kind,
-                request_id=request_id_of(request.scope),
-                instance=request.url.path,
-                inference_id=inference_id_of(request.scope),
-                **extra,
-            )
-
-        return handle
-
-    def invalid_request(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it
-        errors = [
-            FieldError(loc=list(item["loc"]), msg=item["msg"], type=item["type"])
-            for item in error.errors()
-        ]
-        return problem_response(
-            INVALID_REQUEST,
-            request_id=request_id_of(request.scope),
-            instance=request.url.path,
-            errors=errors,
-        )
-
-    def unavailable(request: Request, error: Exception) -> Response:
-        log.warning(
-            "providers-unavailable (request_id=%s): %s", request_id_of(request.scope), error
-        )
-        context = get_context(request)
-        return problem_response(
-            PROVIDERS_UNAVAILABLE,
-            request_id=request_id_of(request.scope),
-            instance=request.url.path,
-            headers={"Retry-After": str(context.retry_after_s)},
-            inference_id=inference_id_of(request.scope),
-        )
-
-    def http_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
-        if error.status_code == 400:  # FastAPI's "error parsing the body": bad input, 422
-            return problem_response(
-                INVALID_REQUEST,
-                request_id=request_id_of(request.scope),
-                instance=request.url.path,
-                errors=[FieldError(loc=["body"], msg="not valid JSON", type="json_invalid")],
-            )
-        kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
-        if kind is None:
-            kind = ProblemKind("http-error", error.status_code, "HTTP error", str(error.detail))
-        return problem_response(
-            kind, request_id=request_id_of(request.scope), instance=request.url.path
-        )
-
-    def refused(request: Request, error: Exception) -> Response:
-        request_id = request_id_of(request.scope)
-        if isinstance(error, Forbidden):
-            log.warning("forbidden (request_id=%s): %s", request_id, error)
-            return problem_response(
-                FORBIDDEN,
-                request_id=request_id,
-                instance=request.url.path,
-                detail=f"Caller '{error.caller}' lacks the scope '{error.scope}' this request "
-                "needs; ask the squad to add it to config/callers.yaml.",
-            )
-        return problem_response(
-            UNAUTHENTICATED,
-            request_id=request_id,
-            instance=request.url.path,
-            headers={"WWW-Authenticate": 'Bearer realm="squad"'},
-        )
-
-    def feedback_refused(request: Request, error: Exception) -> Response:
-        assert isinstance(error, FeedbackRefused)  # noqa: S101 - registered for it
-        return problem_response(
-            error.kind,
-            request_id=request_id_of(request.scope),
-            instance=request.url.path,
-            detail=error.detail,
-        )
-
-    app.add_exception_handler(FeedbackRefused, feedback_refused)
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(Forbidden, refused)
-    app.add_exception_handler(Unauthenticated, refused)
-    app.add_exception_handler(UnknownLabel, handler(UNKNOWN_LABEL))
-    app.add_exception_handler(InvalidOutput, handler(INVALID_MODEL_OUTPUT))
-    app.add_exception_handler(ProviderUnavailable, unavailable)
-    app.add_exception_handler(DeadlineExceeded, handler(DEADLINE_EXCEEDED))
-    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -1,9 +1,9 @@
 """Caller authentication: `Authorization: Bearer <token>` on every route but the probes.
 
 The guard (`guard.py`) authenticates each request before reading its body: a missing,
-unknown or revoked token is 401, a caller without the scope a fixed path needs (`docs`
-for /docs and /openapi.json, `metrics` for /metrics) is 403. Feature routes check the
-feature's own scope, and `label-override` for `X-Prompt-Label`, in `serve_feature`,
+unknown or revoked token is 401, a caller without the scope a fixed path needs (`docs` for
+/docs, its assets and /openapi.json, `metrics` for /metrics) is 403. Feature routes check
+the feature's own scope, and `label-override` for `X-Prompt-Label`, in `serve_feature`,
 which reads the caller from `current_caller`.
 
 The callers file is read at start-up and again whenever its modification time changes,
@@ -31,12 +31,14 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 PATH_SCOPES = {
     "/docs": DOCS,
-    "/docs/oauth2-redirect": DOCS,
     "/openapi.json": DOCS,
     "/metrics": METRICS,
     "/v1/feedback": FEEDBACK,
 }
 """Fixed paths and the scope each needs; feature routes check theirs in `serve_feature`."""
+
+PREFIX_SCOPES = (("/docs/", DOCS),)
+"""Path prefixes and the scope each needs (Swagger UI's assets under /docs/assets/)."""
 
 current_caller: ContextVar[Caller | None] = ContextVar("squad_caller", default=None)
 """The authenticated caller of the request being served (set by the guard)."""
@@ -90,7 +92,9 @@ class Authenticator:
         caller = find_caller(self.callers(), token)
         if caller is None or caller.revoked:
             raise Unauthenticated("the bearer token is unknown or revoked")
-        scope = PATH_SCOPES.get(path)
+        scope = PATH_SCOPES.get(path) or next(
+            (scope for prefix, scope in PREFIX_SCOPES if path.startswith(prefix)), None
+        )
         if scope is not None and not caller.may(scope):
             raise Forbidden(caller.name, scope)
         return caller

@@ -44,7 +44,13 @@ DEADLINE_GRACE_S = 1.0
 
 
 class UnknownLabel(Exception):
-    """The X-Prompt-Label header names a label the prompt does not have."""
+    """The X-Prompt-Label header names a label the prompt does not have; `known` are the
+    labels it has (the caller may choose among them: it has `label-override`)."""
+
+    def __init__(self, label: str, known: list[str]) -> None:
+        super().__init__(label)
+        self.label = label
+        self.known = known
 
 
 def problem_responses(*kinds: ProblemKind) -> dict[int | str, dict[str, Any]]:
@@ -85,12 +91,14 @@ PromptLabel = Annotated[
     Header(
         alias="x-prompt-label",
         pattern=LABEL_PATTERN,
-        max_length=64,
         description="Serve this prompt label instead of production (canaries); needs the "
-        "caller's `label-override` scope, else 403.",
+        "caller's `label-override` scope, else 403. The pattern is the one every label of "
+        "prompts/labels.yaml follows; a label the prompt does not have is 422 "
+        "`unknown-prompt-label`.",
     ),
 ]
-"""The optional `X-Prompt-Label` header of a feature operation."""
+"""The optional `X-Prompt-Label` header of a feature operation: its contract pattern is
+`LABEL_PATTERN`, the rule `labels.yaml` and `squad prompts promote` hold labels to."""
 
 
 def request_id(request: Request) -> str:
@@ -144,6 +152,7 @@ async def serve_feature(
     if label is not None:
         require_label_override()
     call: Callable[[float], Awaitable[Any]]
+    prompt = feature.prompt if isinstance(feature, Feature) else None
     if isinstance(feature, Feature):
         name, declared = feature.name, feature
         call = lambda deadline_s: declared.run(  # noqa: E731 - the feature, with the context
@@ -157,7 +166,7 @@ async def serve_feature(
         name, call = feature, inputs
     inference_log = context.inference_log
     if inference_log is None:
-        return await _run(name, context, call, label)
+        return await _run(name, context, call, label, prompt)
     state = current_state.get() or {}
     inference = inference_log.begin(
         name,
@@ -170,7 +179,7 @@ async def serve_feature(
     outcome = "ok"
     try:
         with inference:
-            result = await _run(name, context, call, label)
+            result = await _run(name, context, call, label, prompt)
     except BaseException as error:
         outcome = type(error).__name__
         raise
@@ -187,7 +196,11 @@ async def serve_feature(
 
 
 async def _run(
-    name: str, context: ServiceContext, call: Callable[[float], Awaitable[Any]], label: str | None
+    name: str,
+    context: ServiceContext,
+    call: Callable[[float], Awaitable[Any]],
+    label: str | None,
+    prompt: str | None,
 ) -> Any:
     deadline = context.settings.service_deadline_s
     try:
@@ -198,4 +211,5 @@ async def _run(
     except PromptNotFound:
         if label is None:
             raise
-        raise UnknownLabel(label) from None
+        known = sorted(context.registry.labels.labels_of(prompt)) if prompt else []
+        raise UnknownLabel(label, known) from None

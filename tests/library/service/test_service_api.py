@@ -54,7 +54,7 @@ def test_unknown_prompt_label_is_a_422_problem(http: httpx.Client) -> None:
 def test_invalid_ticket_is_a_422_problem_naming_fields_without_echoing_them(
     http: httpx.Client,
 ) -> None:
-    ticket = {**TICKET, "customer_tier": "platinum-secret-tier", "subject": "x" * 201}
+    ticket = {**TICKET, "customer_tier": "platinum-secret-tier", "subject": "x" * 301}
 
     response = http.post("/v1/triage", json=ticket)
 
@@ -94,7 +94,7 @@ def test_malformed_request_id_is_replaced_by_a_generated_one(http: httpx.Client)
 
 
 def test_body_over_the_limit_is_413_before_the_app_reads_it(http: httpx.Client) -> None:
-    response = http.post("/v1/triage", json={**TICKET, "body": "x" * 70_000})
+    response = http.post("/v1/triage", json={**TICKET, "body": "x" * 300_000})
 
     assert response.status_code == 413
     assert response.json()["type"].endswith(":body-too-large")
@@ -103,7 +103,7 @@ def test_body_over_the_limit_is_413_before_the_app_reads_it(http: httpx.Client) 
 def test_chunked_body_over_the_limit_is_413(http: httpx.Client) -> None:
     def chunks() -> Iterator[bytes]:  # no Content-Length: the guard has to count what arrives
         yield b'{"subject": "s", "body": "'
-        for _ in range(80):
+        for _ in range(300):
             yield b"x" * 1024
         yield b'", "customer_tier": "pro", "channel": "web"}'
 

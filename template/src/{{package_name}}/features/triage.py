@@ -27,13 +27,14 @@ class Ticket(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # `pattern` (any non-space character) keeps blank text out, in the schema too.
+    # The limits equal prompts/triage/v*.yaml's input_schema (`squad prompts check` fails
+    # when they differ); `pattern` (any non-space character) keeps blank text out, too.
     subject: str = Field(
-        min_length=1, max_length=200, pattern=r"\S", description="The ticket's subject line."
+        min_length=1, max_length=300, pattern=r"\S", description="The ticket's subject line."
     )
     body: str = Field(
         min_length=1,
-        max_length=8000,
+        max_length=20_000,
         pattern=r"\S",
         description="The customer's message, plain text.",
     )

@@ -27,8 +27,8 @@ class Ticket(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    subject: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    body: str = Field(min_length=1, max_length=8000, pattern=r"\S")
+    subject: str = Field(min_length=1, max_length=300, pattern=r"\S")
+    body: str = Field(min_length=1, max_length=20_000, pattern=r"\S")
     customer_tier: Literal["free", "pro", "enterprise"]
     channel: Literal["email", "chat", "web", "phone"]
 
