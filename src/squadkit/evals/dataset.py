@@ -2,8 +2,10 @@
 
 A case is `{"id", "inputs", "expected", "tags"}`: `inputs` go to the prompt, `expected`
 holds the labelled answer the scorers compare with, `tags` slice the report (ambiguous,
-adversarial, tier:enterprise...). A malformed line is an `EvalConfigError` naming the
-file and the line, so a bad edit is found in seconds.
+adversarial, tier:enterprise...). A case that came from production through review
+(`squad harvest`, `squad review`) also carries `provenance`: the inference it was, the
+prompt version that answered, who accepted it and when. A malformed line is an
+`EvalConfigError` naming the file and the line, so a bad edit is found in seconds.
 
 A dataset is streamed, never held whole: `scan_dataset` reads every line once before a run
 (so a bad line or a duplicate id fails before any model is called) and keeps only the
@@ -18,9 +20,10 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +31,25 @@ from ..errors import invalid_field
 from ..files import bounded_lines, display_path, open_lines
 from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
+
+
+class Provenance(BaseModel):
+    """Where a reviewed production case came from: enough to find the inference again and
+    to know which prompt version's answer a person judged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inference_id: str = Field(min_length=1)
+    prompt: str | None = None
+    prompt_version: int | None = None
+    prompt_hash: str | None = None
+    inputs_sha256: str | None = Field(
+        default=None, description="SHA-256 of the inputs as served (before redaction)."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why harvest picked it.")
+    decision: Literal["accepted", "edited"] = "accepted"
+    reviewed_by: str = Field(min_length=1)
+    reviewed_on: date
 
 
 class Case(BaseModel):
@@ -39,6 +61,7 @@ class Case(BaseModel):
     inputs: dict[str, Any]
     expected: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
