@@ -239,7 +239,9 @@ def _reasons(
     if any(_negative(kind, metric, value, config, options) for kind, metric, value in feedback):
         reasons.append("negative_feedback")
     if row.scores:
-        scores = json.loads(row.scores)
+        # SQLite hands the column's text over (parsed only here, for the few with scores);
+        # psycopg parses json columns itself.
+        scores = json.loads(row.scores) if isinstance(row.scores, str) else row.scores
         if isinstance(scores, dict) and any(
             isinstance(v, int | float) and v < options.min_score for v in scores.values()
         ):
