@@ -69,7 +69,12 @@ def harvest(
         str | None, typer.Option("--since", help="Only inferences since: 7d, 12h or a date.")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Most candidates written (reasons first).")
+        int,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="Most flagged candidates (feedback first); --sample adds to them.",
+        ),
     ] = 200,
     sample: Annotated[
         int,

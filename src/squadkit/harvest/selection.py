@@ -5,7 +5,8 @@ Two passes over the log, both streamed, so memory stays bounded whatever its siz
 1. the *light* pass reads, newest first, only what the choice needs (id, prompt version,
    fallback, online scores, the inputs' hash, whether content was kept, the feedback joined
    on the id) through a server-side cursor (`stream_results`, `yield_per`); it keeps at
-   most `limit` picks per reason and a seeded reservoir of `sample` per prompt version;
+   most `limit` picks per reason (`limit` in all, what a person flagged first) and a seeded
+   reservoir of `sample` per prompt version (added on top of `limit`);
 2. the *content* pass fetches inputs, output and feedback of the few picked ids only.
 
 An inference is picked for a correction (`correction` feedback), negative feedback (a
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,7 +93,7 @@ def select_candidates(
     result = HarvestResult(candidates=[])
     with store.reaching("read the inference log"):
         episodes = _episode_feedback(store)
-        picks = _light_pass(store, _Selector(config, known, options, result), episodes)
+        picks = _light_pass(store, _Selector(config, known, options, result, episodes))
         if result.scanned and result.scanned == result.without_content:
             raise NoContentLogged(
                 f"inference log {store.safe_url}: the {result.scanned} inference(s) of "
@@ -144,109 +146,149 @@ def _light_query(options: HarvestOptions) -> Any:
 
 class _Selector:
     """The light pass's state: at most `limit` picks per first reason, one seeded
-    reservoir of `sample` picks per prompt version."""
+    reservoir of `sample` picks per prompt version.
+
+    `offer` runs once per logged inference (a million in the benchmark): it unpacks the
+    row once, and the common row (no feedback, no score, no fallback) costs two set
+    lookups and a counter; the reservoir draws random numbers only when a row enters it
+    (Li's Algorithm L), not for every row.
+    """
 
     def __init__(
-        self, config: FeedbackConfig, known: Known, options: HarvestOptions, result: HarvestResult
+        self,
+        config: FeedbackConfig,
+        known: Known,
+        options: HarvestOptions,
+        result: HarvestResult,
+        episodes: dict[str, list[FeedbackSeen]],
     ) -> None:
         self.config, self.known, self.options, self.result = config, known, options, result
+        self.episodes = episodes
         self.flagged: dict[str, _Pick] = {}
         self.per_reason: Counter[Reason] = Counter()
-        self.reservoirs: dict[tuple[str | None, int | None], list[_Pick]] = {}
-        self.stratum_seen: Counter[tuple[str | None, int | None]] = Counter()
+        self.reservoirs: dict[tuple[str | None, int | None], _Reservoir] = {}
         self.rng = random.Random(options.seed)  # noqa: S311 - a reproducible sample, no secret
 
-    def offer(self, group: list[Any], episodes: dict[str, list[FeedbackSeen]]) -> None:
-        first, result = group[0], self.result
+    def offer(self, row: Any, feedback: list[tuple[str, str, Any]]) -> None:
+        identifier, prompt, version, episode, fallback, scores, digest, content = row[:8]
+        result, known = self.result, self.known
         result.scanned += 1
-        digest = first.inputs_sha256
-        if not first.has_content or digest is None:
+        if not content or digest is None:
             result.without_content += 1
             return
-        if digest in self.known.in_dataset or first.id in self.known.in_dataset:
+        if digest in known.in_dataset or identifier in known.in_dataset:
             result.in_dataset += 1
             return
-        if digest in self.known.rejected or first.id in self.known.rejected:
+        if digest in known.rejected or identifier in known.rejected:
             result.rejected_before += 1
             return
-        feedback = [(row.kind, row.metric, row.value) for row in group if row.kind]
-        feedback += [(f.kind, f.metric, f.value) for f in episodes.get(first.episode_id, [])]
-        reasons = _reasons(first, feedback, self.config, self.options)
+        if episode is not None and episode in self.episodes:
+            feedback = feedback + [(f.kind, f.metric, f.value) for f in self.episodes[episode]]
+        if feedback or scores or fallback:
+            self._flag(identifier, digest, _reasons(fallback, scores, feedback, self))
+        if self.options.sample:
+            stratum = (prompt, version)
+            reservoir = self.reservoirs.get(stratum)
+            if reservoir is None:
+                reservoir = self.reservoirs[stratum] = _Reservoir(self.options.sample, self.rng)
+            reservoir.offer(identifier, digest)
+
+    def _flag(self, identifier: str, digest: str, reasons: list[Reason]) -> None:
         if not reasons:
-            pass
-        elif digest in self.flagged:
-            result.duplicates += 1
+            return
+        if digest in self.flagged:
+            self.result.duplicates += 1
         elif self.per_reason[reasons[0]] >= self.options.limit:
-            result.over_limit += 1
+            self.result.over_limit += 1
         else:
             self.per_reason[reasons[0]] += 1
-            self.flagged[digest] = _Pick(first.id, digest, reasons)
-        if self.options.sample:
-            stratum = (first.prompt, first.prompt_version)
-            self.stratum_seen[stratum] += 1
-            kept = self.reservoirs.setdefault(stratum, [])
-            pick = _Pick(first.id, digest, ["sample"])
-            _reservoir(kept, pick, self.stratum_seen[stratum], self.options.sample, self.rng)
+            self.flagged[digest] = _Pick(identifier, digest, reasons)
 
     def picks(self) -> list[_Pick]:
-        """The flagged picks by reason, then the sample by prompt version, up to `limit`."""
+        """The flagged picks by reason, up to `limit`, then the sample of each version
+        (asked for by number: `limit` does not cut it)."""
         picks = sorted(self.flagged.values(), key=lambda pick: REASONS.index(pick.reasons[0]))
-        for stratum in sorted(self.reservoirs, key=lambda key: (key[0] or "", key[1] or 0)):
-            for pick in self.reservoirs[stratum]:
-                if pick.inputs_sha256 in self.flagged:  # flagged, or sampled in two versions
-                    continue
-                self.flagged[pick.inputs_sha256] = pick
-                picks.append(pick)
         self.result.over_limit += max(0, len(picks) - self.options.limit)
-        return picks[: self.options.limit]
+        picks = picks[: self.options.limit]
+        for stratum in sorted(self.reservoirs, key=lambda key: (key[0] or "", key[1] or 0)):
+            for identifier, digest in self.reservoirs[stratum].kept:
+                if digest in self.flagged:  # flagged already, or sampled in two versions
+                    continue
+                self.flagged[digest] = _Pick(identifier, digest, ["sample"])
+                picks.append(self.flagged[digest])
+        return picks
 
 
-def _light_pass(
-    store: InferenceStore,
-    selector: _Selector,
-    episodes: dict[str, list[FeedbackSeen]],
-) -> list[_Pick]:
+class _Reservoir:
+    """A uniform sample of `size` of the items offered, whatever their number (Algorithm L:
+    after the first `size`, the gap to the next item that enters is drawn at once)."""
+
+    def __init__(self, size: int, rng: random.Random) -> None:
+        self.size, self.rng = size, rng
+        self.kept: list[tuple[str, str]] = []
+        self.seen = 0
+        self.weight = 1.0
+        self.next = size
+
+    def offer(self, identifier: str, digest: str) -> None:
+        self.seen += 1
+        if self.seen <= self.size:
+            self.kept.append((identifier, digest))
+            if self.seen == self.size:
+                self._draw()
+            return
+        if self.seen == self.next:
+            self.kept[self.rng.randrange(self.size)] = (identifier, digest)
+            self._draw()
+
+    def _draw(self) -> None:
+        rng = self.rng
+        self.weight *= math.exp(math.log(1.0 - rng.random()) / self.size)
+        self.weight = min(self.weight, 1.0 - 1e-12)
+        gap = math.floor(math.log(1.0 - rng.random()) / math.log(1.0 - self.weight))
+        self.next += gap + 1
+
+
+def _light_pass(store: InferenceStore, selector: _Selector) -> list[_Pick]:
+    """Stream the light query; the rows of one inference (one per feedback) are adjacent."""
+    offer = selector.offer
     with store.engine.connect() as connection:
         streamed = connection.execution_options(
             stream_results=True, yield_per=selector.options.chunk
         )
-        for group in _by_inference(streamed.execute(_light_query(selector.options))):
-            selector.offer(group, episodes)
+        current: Any = None
+        feedback: list[tuple[str, str, Any]] = []
+        for row in streamed.execute(_light_query(selector.options)):
+            if current is not None and row[0] == current[0]:
+                feedback.append((row[8], row[9], row[10]))
+                continue
+            if current is not None:
+                offer(current, feedback)
+            current = row
+            feedback = [] if row[8] is None else [(row[8], row[9], row[10])]
+        if current is not None:
+            offer(current, feedback)
     return selector.picks()
 
 
-def _by_inference(rows: Iterable[Any]) -> Iterator[list[Any]]:
-    """The joined rows grouped per inference (consecutive: the query orders by id)."""
-    group: list[Any] = []
-    for row in rows:
-        if group and row.id != group[0].id:
-            yield group
-            group = []
-        group.append(row)
-    if group:
-        yield group
-
-
 def _reasons(
-    row: Any,
-    feedback: list[tuple[str, str, Any]],
-    config: FeedbackConfig,
-    options: HarvestOptions,
+    fallback: bool, scores: Any, feedback: list[tuple[str, str, Any]], selector: _Selector
 ) -> list[Reason]:
+    config, options = selector.config, selector.options
     reasons: list[Reason] = []
     if any(kind == "correction" for kind, _, _ in feedback):
         reasons.append("correction")
     if any(_negative(kind, metric, value, config, options) for kind, metric, value in feedback):
         reasons.append("negative_feedback")
-    if row.scores:
+    if scores:
         # SQLite hands the column's text over (parsed only here, for the few with scores);
         # psycopg parses json columns itself.
-        scores = json.loads(row.scores) if isinstance(row.scores, str) else row.scores
+        scores = json.loads(scores) if isinstance(scores, str) else scores
         if isinstance(scores, dict) and any(
             isinstance(v, int | float) and v < options.min_score for v in scores.values()
         ):
             reasons.append("low_score")
-    if row.fallback_used:
+    if fallback:
         reasons.append("fallback")
     return reasons
 
@@ -265,16 +307,6 @@ def _negative(
     if threshold is None and low is not None and high is not None:
         threshold = (low + high) / 2
     return threshold is not None and value < threshold
-
-
-def _reservoir(kept: list[_Pick], pick: _Pick, seen: int, size: int, rng: random.Random) -> None:
-    """Algorithm R: after `seen` items, each is in `kept` with probability size/seen."""
-    if len(kept) < size:
-        kept.append(pick)
-        return
-    slot = rng.randrange(seen)
-    if slot < size:
-        kept[slot] = pick
 
 
 def _content_pass(
