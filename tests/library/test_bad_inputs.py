@@ -699,6 +699,14 @@ CLI_ARGUMENTS = [
     ),
     Bad("harvest-an-unknown-suite", ("harvest", "nosuite"), "nosuite"),
     Bad("review-two-actions", (*REVIEW, "--accept", "a", "--reject", "b"), "--accept and --reject"),
+    Bad(
+        "review-page-in-evals", (*REVIEW, "--html", "evals/review.html"), "--html evals/review.html"
+    ),
+    Bad(
+        "review-page-unwritable",
+        (*REVIEW, "--html", "/proc/review.html"),
+        "--html /proc/review.html",
+    ),
     Bad("review-no-such-candidate", (*REVIEW, "--accept", "0190", "--by", "ana"), "'0190'"),
     Bad(
         "review-decisions-not-json",

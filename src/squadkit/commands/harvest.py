@@ -8,6 +8,7 @@ the decisions file that page downloads. Every problem is one line (exit 2).
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,7 +188,14 @@ def review(
     suite = _suite(settings, suite_name)
     candidates = read_candidates(suite)
     if html is not None:
-        atomic_write(html, review_page(suite.name, candidates))
+        page = review_page(suite.name, candidates)
+        try:
+            atomic_write(_page_path(html, settings), page)
+        except OSError as error:
+            raise ConfigError(
+                f"--html {html}: cannot write the page there ({error.strerror or error}); "
+                "choose a writable path"
+            ) from None
         typer.echo(f"review page of {len(candidates)} candidate(s) -> {display_path(html)}")
         return
     if not actions:
@@ -223,6 +231,20 @@ def review(
         else f"review {suite.name}: no case added, {applied.rejected} rejected, "
         f"{applied.already_in_dataset} already in the dataset"
     )
+
+
+def _page_path(html: Path, settings: Settings) -> Path:
+    """`html`, refused inside `prompts/`, `evals/` or `config/`: the page holds production
+    content, and the data folders hold what the team reviews and commits."""
+    where = Path(os.path.abspath(html))
+    for folder in (settings.prompts_dir, settings.evals_dir, settings.config_dir):
+        data = Path(os.path.abspath(folder))
+        if where.is_relative_to(data) or where.resolve().is_relative_to(data.resolve()):
+            raise ConfigError(
+                f"--html {html}: inside the squad's data folder {folder.name}/; the page holds "
+                "production content: write it elsewhere (e.g. reports/review.html)"
+            )
+    return html
 
 
 def _list(candidates: list[Candidate], where: str) -> None:
