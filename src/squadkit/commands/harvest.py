@@ -47,7 +47,8 @@ def _since(value: str | None) -> datetime | None:
         raise ConfigError(
             f"--since {value!r}: not a date; give 7d, 12h, 2026-12-01 or 2026-12-01T08:00"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # The log's times are UTC (SQLite keeps them without an offset): compare in UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _thresholds(values: list[str] | None) -> dict[str, float]:
@@ -135,7 +136,9 @@ def harvest(
         f"inference(s) of '{options.feature}' ({reasons or 'none picked'}); skipped: "
         f"{result.in_dataset} already in the dataset, {result.rejected_before} rejected "
         f"before, {result.duplicates} duplicate(s), {result.without_content} without "
-        f"content, {result.over_limit} over --limit -> {display_path(path)}"
+        f"content, {result.over_limit} over --limit"
+        + (f", {result.unreadable} not JSON after redaction" if result.unreadable else "")
+        + f" -> {display_path(path)}"
     )
 
 

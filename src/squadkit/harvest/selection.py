@@ -76,6 +76,8 @@ class HarvestResult:
     rejected_before: int = 0
     duplicates: int = 0
     over_limit: int = 0
+    unreadable: int = 0
+    """Picked, but the logged inputs are no JSON object (redaction cut through one)."""
     picked: Counter[str] = field(default_factory=Counter)
 
 
@@ -101,6 +103,7 @@ def select_candidates(
                 f"review; set {CONTENT_SETTING} on the service and harvest again later"
             )
         result.candidates = list(_content_pass(store, picks, episodes, known))
+        result.unreadable = len(picks) - len(result.candidates)
     for candidate in result.candidates:
         result.picked.update(candidate.reasons)
     return result

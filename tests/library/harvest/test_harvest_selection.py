@@ -11,7 +11,7 @@ import pytest
 from squadkit.evals.suite import load_suite
 from squadkit.harvest import HarvestOptions, dataset_known, select_candidates
 from squadkit.harvest.selection import HarvestResult
-from squadkit.inferences import load_feedback_config
+from squadkit.inferences import INFERENCES, load_feedback_config
 from tests.library.harvest.harvestkit import Log, dataset_lines, ticket
 
 
@@ -141,3 +141,18 @@ def test_limit_keeps_feedback_before_fallbacks(repo: Path, log: Log) -> None:
     assert len(result.candidates) == 2
     assert result.candidates[0].inference_id == negative
     assert result.over_limit == 2
+
+
+def test_inputs_that_redaction_left_unreadable_are_counted_not_offered(
+    repo: Path, log: Log
+) -> None:
+    picked = log.answer(ticket("redacted"), fallback=True)
+    with log.store.engine.begin() as connection:
+        connection.execute(
+            INFERENCES.update().where(INFERENCES.c.id == picked).values(inputs='{"subject": "[RE')
+        )
+
+    result = _harvest(repo, log)
+
+    assert result.candidates == []
+    assert result.unreadable == 1
