@@ -900,10 +900,12 @@ def bench_harvest(rows: int) -> None:
         note(f"harvest.py output not understood: {result.output[-400:]}")
         return
     for backend, count, _fill, seconds, peak in found:
-        name = f"squad harvest, {int(count):,} inferences ({backend})"
+        name = f"squad harvest, 1,000,000 inferences ({backend})"
         timed = figure(name, "s", samples=[float(seconds)], target="<= 30 s")
-        timed.meets_target = float(seconds) <= 30 * int(count) / 1_000_000
-        figure(f"squad harvest peak RSS ({backend})", "MB", samples=[float(peak)])
+        timed.meets_target = float(seconds) <= 30 * int(count) / 1_000_000  # pro rata
+        memory = figure(f"squad harvest peak RSS ({backend})", "MB", samples=[float(peak)])
+        if int(count) != 1_000_000:
+            timed.note = memory.note = f"{int(count):,} inferences, not 1,000,000"
 
 
 def bench_redaction(repeats: int, megabytes: float = 10.0) -> None:
