@@ -47,6 +47,7 @@ class Log:
         scores: dict[str, float] | None = None,
         keep_content: bool = True,
         age: timedelta = timedelta(0),
+        episode: str | None = None,
     ) -> str:
         """Log one answered inference; return its id."""
         record = InferenceRecord(
@@ -54,6 +55,7 @@ class Log:
             created_at=datetime.now(UTC) - age,
             request_id="req",
             feature=feature,
+            episode_id=episode,
             prompt="triage",
             prompt_version=version,
             prompt_label="production",
@@ -70,7 +72,14 @@ class Log:
         self.store.insert([record.row()])
         return record.id
 
-    def feedback(self, inference_id: str, metric: str, kind: str, value: Any) -> None:
+    def feedback(
+        self,
+        inference_id: str | None,
+        metric: str,
+        kind: str,
+        value: Any,
+        episode: str | None = None,
+    ) -> None:
         store_feedback(
             self.store,
             caller="crm",
@@ -78,7 +87,7 @@ class Log:
             kind=kind,
             value=value,
             inference_id=inference_id,
-            episode_id=None,
+            episode_id=episode,
             prompt="triage",
             prompt_version=1,
             idempotency_key=None,

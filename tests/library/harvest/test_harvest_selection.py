@@ -156,3 +156,15 @@ def test_inputs_that_redaction_left_unreadable_are_counted_not_offered(
 
     assert result.candidates == []
     assert result.unreadable == 1
+
+
+def test_feedback_on_an_episode_picks_its_inferences(repo: Path, log: Log) -> None:
+    first = log.answer(ticket("episode, first turn"), episode="chat-7")
+    second = log.answer(ticket("episode, second turn"), episode="chat-7")
+    log.answer(ticket("another episode"), episode="chat-8")
+    log.feedback(None, "correct", "boolean", False, episode="chat-7")
+
+    result = _harvest(repo, log)
+
+    assert _picked(result) == {first: ["negative_feedback"], second: ["negative_feedback"]}
+    assert {c.feedback[0].on for c in result.candidates} == {"episode"}
