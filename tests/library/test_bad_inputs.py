@@ -698,6 +698,12 @@ CLI_ARGUMENTS = [
         "--below 'helpfulness=low'",
     ),
     Bad("harvest-an-unknown-suite", ("harvest", "nosuite"), "nosuite"),
+    Bad(
+        "harvest-review-folder-out-of-the-repo",
+        HARVEST,
+        "evals/review/triage.rejected.jsonl: leads out of the repository (to /etc/",
+        breaks=_symlink("evals/review", "/etc"),
+    ),
     Bad("review-two-actions", (*REVIEW, "--accept", "a", "--reject", "b"), "--accept and --reject"),
     Bad(
         "review-page-in-evals", (*REVIEW, "--html", "evals/review.html"), "--html evals/review.html"

@@ -10,11 +10,12 @@ Two passes over the log, both streamed, so memory stays bounded whatever its siz
 2. the *content* pass fetches inputs, output and feedback of the few picked ids only.
 
 An inference is picked for a correction (`correction` feedback), negative feedback (a
-boolean metric false, a number below its threshold: `--below METRIC=VALUE`, else the middle
-of the metric's declared range), an online score below `min_score`, an answer a fallback
-gave, or the stratified sample. It is dropped when its inputs are already a dataset case
-(same SHA-256 of the canonical input JSON, or a case whose provenance names it) or were
-rejected before; the newest inference of an input stands for its duplicates.
+boolean metric false, a number below its threshold: `--below METRIC=VALUE`, else the
+metric's `review_below` in config/feedback.yaml, else the middle of its declared range),
+an online score below `min_score`, an answer a fallback gave, or the stratified sample.
+It is dropped when its inputs are already a dataset case (same SHA-256 of the canonical
+input JSON, or a case whose provenance names it) or were rejected before; the newest
+inference of an input stands for its duplicates.
 """
 
 from __future__ import annotations
@@ -306,9 +307,11 @@ def _negative(
         return False
     threshold = options.below.get(metric)
     declared = config.metrics.get(metric)
-    low, high = (None, None) if declared is None else (declared.min, declared.max)
-    if threshold is None and low is not None and high is not None:
-        threshold = (low + high) / 2
+    if threshold is None and declared is not None:
+        threshold = declared.review_below
+        low, high = declared.min, declared.max
+        if threshold is None and low is not None and high is not None:
+            threshold = (low + high) / 2
     return threshold is not None and value < threshold
 
 

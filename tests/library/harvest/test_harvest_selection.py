@@ -168,3 +168,13 @@ def test_feedback_on_an_episode_picks_its_inferences(repo: Path, log: Log) -> No
 
     assert _picked(result) == {first: ["negative_feedback"], second: ["negative_feedback"]}
     assert {c.feedback[0].on for c in result.candidates} == {"episode"}
+
+
+def test_review_below_in_the_feedback_file_sets_the_threshold(repo: Path, log: Log) -> None:
+    feedback = repo / "config" / "feedback.yaml"
+    text = feedback.read_text(encoding="utf-8")
+    feedback.write_text(text.replace("    max: 5\n", "    max: 5\n    review_below: 4\n"))
+    rated = log.answer(ticket("rated 3.5"))
+    log.feedback(rated, "helpfulness", "number", 3.5)
+
+    assert _picked(_harvest(repo, log)) == {rated: ["negative_feedback"]}
