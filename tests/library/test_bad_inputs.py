@@ -713,6 +713,7 @@ CLI_ARGUMENTS = [
         (*REVIEW, "--html", "/proc/review.html"),
         "--html /proc/review.html",
     ),
+    Bad("review-answer-without-a-candidate", (*REVIEW, "--expected", "{}"), "--expected: goes"),
     Bad("review-no-such-candidate", (*REVIEW, "--accept", "0190", "--by", "ana"), "'0190'"),
     Bad(
         "review-decisions-not-json",

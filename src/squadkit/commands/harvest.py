@@ -187,6 +187,9 @@ def review(
     actions = [name for name, value in (given | {"--apply": apply}).items() if value is not None]
     if len(actions) > 1:
         raise ConfigError(f"{' and '.join(actions)}: give one of them at a time")
+    answer = "--expected" if expected is not None else "--expected-file"
+    if (expected is not None or expected_file is not None) and not (accept or edit):
+        raise ConfigError(f"{answer}: goes with --edit ID (or --accept ID)")
     settings = Settings()
     suite = _suite(settings, suite_name)
     candidates = read_candidates(suite)
@@ -209,19 +212,15 @@ def review(
     if apply is not None:
         decisions, source = read_decisions(apply, suite), display_path(apply)
     else:
-        decisions, source = (
-            [
-                _one(
-                    candidates,
-                    accept=accept,
-                    edit=edit,
-                    reject=reject,
-                    expected=expected,
-                    expected_file=expected_file,
-                )
-            ],
-            actions[0],
+        one = _one(
+            candidates,
+            accept=accept,
+            edit=edit,
+            reject=reject,
+            expected=expected,
+            expected_file=expected_file,
         )
+        decisions, source = [one], actions[0]
     applied = apply_decisions(
         suite, decisions, by=by.strip(), today=datetime.now(UTC).date(), source=source
     )
