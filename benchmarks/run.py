@@ -17,6 +17,8 @@ target measured in the same run:
 | redacting 10 MB of text, adversarial near-misses included | target 1 s (`library/redaction.py`) |
 | gate pass/fail/inconclusive rates, simulated (`library/gate_calibration.py`) | issue 23 |
 | `squad harvest` over 1,000,000 logged inferences, peak RSS | target 30 s (`library/harvest.py`) |
+| experiments' false winners, 30 daily looks (`library/experiment_simulation.py`) | daily z-test |
+| experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -31,7 +33,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-harvest; hotpath only when named)
+harvest, experiments; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ SECTIONS = (
     "redaction",
     "calibration",
     "harvest",
+    "experiments",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -1077,6 +1080,59 @@ def bench_calibration(quick: bool) -> None:
             )
 
 
+QUICK_EXPERIMENT_ARGS = ["--quick"]
+
+
+def bench_experiments(quick: bool) -> None:
+    """Online experiments' decisions (issue 26), simulated through `compare_arms` and
+    `guardrail_crossed` (`library/experiment_simulation.py`, with this checkout's squadkit):
+    its table is printed as it is, and two rows become figures. False winners with no true
+    difference under 30 daily looks, beside a naive z-test peeking daily (target: alpha);
+    requests until a 5-point lift on 60% is decided, beside the one-look test's planned size."""
+    script = LIBRARY / "experiment_simulation.py"
+    extra = QUICK_EXPERIMENT_ARGS if quick else []
+    found = run([str(TOOLS / "python"), str(script), "--json", *extra], timeout=900)
+    lines = found.output.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        note(f"experiments printed no result (exit {found.returncode}): {found.output[-300:]}")
+        return
+    result = RAW["experiments"] = json.loads(lines[-1])
+    print("\n".join(lines[:-1]), flush=True)
+    rows = result["rows"]
+    days, alpha = result["days"], result["alpha"]
+    sequence = [row for row in rows if row["method"].startswith("confidence sequence")]
+    daily = f"{days} daily looks"
+    sequence = [row for row in sequence if daily in row["method"]]
+    naive = [row for row in rows if row["method"] == f"z-test, {daily} (naive)"]
+    null_sequence = next(row for row in sequence if row["scenario"].startswith("no difference"))
+    null_naive = next(row for row in naive if row["scenario"] == null_sequence["scenario"])
+    false_winners = figure(
+        f"experiments: false winners, {days} daily looks ({null_sequence['scenario']})",
+        "%",
+        reference="z-test peeking daily",
+        target=f"<= {alpha:.0%}",
+        note=f"{result['experiments']} simulated experiments",
+    )
+    false_winners.samples.append(100 * null_sequence["declared"])
+    false_winners.reference_samples.append(100 * null_naive["declared"])
+    false_winners.meets_target = "met" in null_sequence["target"]
+    lift = next(row for row in sequence if not row["scenario"].startswith("no difference"))
+    decided = figure(
+        f"experiments: median requests to decide {lift['scenario']}",
+        "requests",
+        reference="one-look z-test, 80% power",
+        note=f"{lift['declared']:.0%} decided within {days} days",
+    )
+    decided.reference_samples.append(result["fixed_sample_requests"])
+    if lift["median_requests"] is not None:
+        decided.samples.append(lift["median_requests"])
+    else:
+        note(f"experiments: fewer than half decided {lift['scenario']} within {days} days")
+    for row in rows:
+        if "MISSED" in row["target"]:
+            note(f"experiments: {row['scenario']}, {row['method']}: {row['target']}")
+
+
 def machine() -> dict[str, Any]:
     def first(path: str, pattern: str) -> str:
         try:
@@ -1226,6 +1282,7 @@ def main() -> None:
         ("redaction", lambda _w: bench_redaction(1 if quick else 3)),
         ("calibration", lambda _: bench_calibration(quick)),
         ("harvest", lambda _w: bench_harvest(100_000 if quick else 1_000_000)),
+        ("experiments", lambda _: bench_experiments(quick)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

@@ -377,6 +377,20 @@ TEAM_FILES = [
     ),
     Bad("dataset-not-utf8", RUN, "datasets/triage.jsonl", _write(DATASET, b'{"id": "\xff"}\n')),
     Bad("dataset-a-list-line", RUN, "datasets/triage.jsonl:5", _dataset_line(5, "[1, 2]")),
+    Bad(
+        "dataset-human-verdict-not-a-verdict",
+        RUN,
+        "datasets/triage.jsonl:4: field 'human': verdict of 'judge' is 0.5",
+        _dataset_line(4, '{"id": "x", "inputs": {}, "human": {"judge": 0.5}}'),
+    ),
+    Bad(
+        "dataset-human-label-of-a-scorer-no-judge",
+        ("eval", "judge-agreement", "triage"),
+        "datasets/triage.jsonl:6: field 'human.queue': suite 'triage' has no llm_judge",
+        _dataset_line(
+            6, (SQUAD / DATASET).read_text().splitlines()[5][:-1] + ', "human": {"queue": true}}'
+        ),
+    ),
     # baselines, evidence and recordings
     Bad("baseline-not-json", GATE, "baselines/triage.json", _write(BASELINE, "{not json")),
     Bad("baseline-not-utf8", GATE, "baselines/triage.json", _write(BASELINE, b"\xff\xfe")),

@@ -12,8 +12,12 @@ import yaml
 from tests.template.conftest import Rendered
 
 # The metrics squadkit exports, in Prometheus spelling (OpenTelemetry's Prometheus reader;
-# tests/library/observability/test_observability_prometheus.py pins the same names).
+# tests/library/observability/test_observability_prometheus.py pins the same names), and the
+# service's own per-version feedback series (tests/library/service/test_feedback.py).
 EXPORTED = {
+    "squad_inferences_total",
+    "squad_feedback_total",
+    "squad_feedback_score",
     "gen_ai_client_operation_duration_seconds",
     "gen_ai_client_token_usage",
     "squad_gen_ai_cost_usd_total",

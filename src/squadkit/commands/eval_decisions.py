@@ -1,6 +1,7 @@
-"""`squad eval floors | power | approve`: the decisions around a gate, kept apart from
-running one (`evals.py`): which thresholds a first recording supports, how many cases a
-margin needs, and a reviewed approval of an inconclusive gate."""
+"""`squad eval floors | power | approve | judge-agreement`: the decisions around a gate,
+kept apart from running one (`evals.py`): which thresholds a first recording supports, how
+many cases a margin needs, a reviewed approval of an inconclusive gate, and whether each
+`llm_judge` agrees with people enough to gate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .eval_options import eval_settings
+from .eval_options import ModeOpt, WorkersOpt, eval_settings, parse_workers, run_options
 
 
 def floors(
@@ -81,3 +82,41 @@ def approve(
         f"approval: {path} (commit it; the gate accepts it while the prompt, dataset, "
         "recordings and baseline stay as they were)"
     )
+
+
+def judge_agreement(
+    suite: Annotated[str, typer.Argument(help="Suite name (evals/<suite>.yaml) or path.")],
+    *,
+    mode: ModeOpt = "replay",
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Read the judges' scores from this report.json."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text, markdown or json.", case_sensitive=False)
+    ] = "text",
+    workers: WorkersOpt = "auto",
+) -> None:
+    """Each llm_judge scorer against the human labels of the dataset's cases: Cohen's kappa
+    with a seeded bootstrap interval, the confusion matrix and n; with gate.judge_agreement
+    in the suite, whether the judge gates or is advisory."""
+    from ..evals import workflow  # noqa: PLC0415
+    from ..evals.agreement import measure_suite  # noqa: PLC0415
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+    from ..evals.render_agreement import Format, render_agreement  # noqa: PLC0415
+    from ..files import display_path  # noqa: PLC0415
+
+    formats: dict[str, Format] = {"text": "text", "markdown": "markdown", "json": "json"}
+    chosen = formats.get(fmt.lower())
+    if chosen is None:
+        raise EvalConfigError(f"--format: '{fmt}' is not one of text, markdown, json")
+    settings = eval_settings()
+    (found,) = workflow.suites(settings, [suite])
+    options = run_options(mode, None, None, None)
+    requested = parse_workers(workers)
+    count = 1 if report else workflow.worker_count(requested, found, options, [found.spec.target])
+    measured = measure_suite(settings, found, options, report_path=report, workers=count)
+    requirement = found.spec.gate.judge_agreement
+    seed = requirement.seed if requirement else 20_240_601
+    dataset = display_path(found.dataset_path)
+    typer.echo(render_agreement(found.name, dataset, measured, seed=seed, fmt=chosen), nl=False)

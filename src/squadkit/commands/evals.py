@@ -1,5 +1,5 @@
 """`squad eval`: run, gate, plan, baseline, refresh, compare, merge (and, from
-`eval_decisions`, floors, power, approve).
+`eval_decisions`, floors, power, approve, judge-agreement).
 
 A thin shell over `evals.workflow`; every failure is a typed `SquadError` that `cli.main`
 prints as one line: exit 1 when the gate fails, 2 for a suite, dataset or recording problem,
@@ -394,7 +394,7 @@ def merge(
     show_outcome(workflow.merge(reports, report_folder(out, Settings())))
 
 
-# The decisions around a gate, in their own module; listed here in `squad eval --help` order.
-app.command()(eval_decisions.floors)
+app.command()(eval_decisions.floors)  # the decisions around a gate, in --help order
 app.command()(eval_decisions.power)
 app.command()(eval_decisions.approve)
+app.command("judge-agreement")(eval_decisions.judge_agreement)

@@ -11,7 +11,8 @@ scores (`spool.Report`, the one report type the gate and the views read, whole o
 streamed; `with spool.read_streamed(path)` reads a baseline that way).
 
 The `squad eval` commands (run, gate, baseline, compare, merge) are thin shells over
-`workflow`. Replaying recordings never imports litellm.
+`workflow`; `agreement` checks each `llm_judge` against people's labels (`judge-agreement`).
+Replaying recordings never imports litellm.
 """
 
 # The surface is `_LAZY` below, imported on first use (PEP 562) so that `squad prompts
@@ -28,6 +29,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .agreement import Agreement, judge_agreement
     from .cache import RecordedResponse, ResponseCache, request_key
     from .dataset import Case, Provenance, load_dataset
     from .errors import EvalConfigError, GateFailed, ReplayMiss
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from .summary import merge_reports
 
 _LAZY = {  # name -> the submodule that defines it
+    "Agreement": "agreement",
+    "judge_agreement": "agreement",
     "RecordedResponse": "cache",
     "ResponseCache": "cache",
     "request_key": "cache",

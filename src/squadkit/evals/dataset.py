@@ -1,11 +1,14 @@
 """Datasets: `evals/datasets/<name>.jsonl`, one case per line.
 
-A case is `{"id", "inputs", "expected", "tags"}`: `inputs` go to the prompt, `expected`
-holds the labelled answer the scorers compare with, `tags` slice the report (ambiguous,
-adversarial, tier:enterprise...). A case that came from production through review
-(`squad harvest`, `squad review`) also carries `provenance`: the inference it was, the
-prompt version that answered, who accepted it and when. A malformed line is an
-`EvalConfigError` naming the file and the line, so a bad edit is found in seconds.
+A case is `{"id", "inputs", "expected", "tags", "human", "provenance"}`: `inputs` go to
+the prompt, `expected` holds the labelled answer the scorers compare with, `tags` slice the
+report (ambiguous, adversarial, tier:enterprise...), and `human` holds reviewed judgements
+of an answer, scorer name -> verdict (`true`/`false`, or a category the `llm_judge` scorer
+declares): what `squad eval judge-agreement` checks each judge against (`agreement`). A
+case that came from production through review (`squad harvest`, `squad review`) also
+carries `provenance`: the inference it was, the prompt version that answered, who accepted
+it and when. A malformed line is an `EvalConfigError` naming the file and the line, so a
+bad edit is found in seconds.
 
 A dataset is streamed, never held whole: `scan_dataset` reads every line once before a run
 (so a bad line or a duplicate id fails before any model is called) and keeps only the
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,12 +29,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..errors import invalid_field
 from ..files import bounded_lines, display_path, open_lines
 from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
+
+_SCORER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Provenance(BaseModel):
@@ -61,6 +68,36 @@ class Case(BaseModel):
     inputs: dict[str, Any]
     expected: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    human: dict[str, bool | str] = Field(
+        default_factory=dict,
+        description="Reviewed verdicts: scorer name -> true/false or a category name.",
+    )
+
+    @field_validator("human", mode="before")
+    @classmethod
+    def _verdicts(cls, value: Any) -> Any:
+        """One clear sentence per bad verdict (pydantic's union errors name its internals);
+        whether the scorer exists and takes that verdict is the suite's to say
+        (`agreement.human_labels`)."""
+        if not isinstance(value, dict):
+            raise PydanticCustomError(
+                "human", 'expected a mapping of scorer name -> verdict, e.g. {"judge": true}'
+            )
+        for name, verdict in value.items():
+            if not _SCORER_NAME.match(name):
+                raise PydanticCustomError(
+                    "human", "'{name}' is not a scorer name (lower case, digits, _)", {"name": name}
+                )
+            if not isinstance(verdict, bool) and not (
+                isinstance(verdict, str) and verdict.strip() == verdict and verdict
+            ):
+                raise PydanticCustomError(
+                    "human",
+                    "verdict of '{name}' is {got}: give true, false or a category name",
+                    {"name": name, "got": json.dumps(verdict)},
+                )
+        return value
+
     provenance: Provenance | None = None
 
 

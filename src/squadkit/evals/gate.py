@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -202,8 +202,15 @@ def evaluate_gate(
     *,
     arm: str | None = None,
     baseline_name: str | None = None,
+    advisory: Mapping[str, str] | None = None,
 ) -> GateResult:
-    """The gate's verdict on one arm of `report` (read from its cases' scores alone)."""
+    """The gate's verdict on one arm of `report` (read from its cases' scores alone).
+
+    `advisory` names judges whose agreement with people falls short (`agreement`): their
+    rows are computed and shown, but neither a missed threshold nor a regression of theirs
+    fails the gate or leaves it inconclusive.
+    """
+    advisory = dict(advisory or {})
     run = as_report(report)
     result = run.arm(arm)
     cases = run.arm_scores(arm)
@@ -223,7 +230,7 @@ def evaluate_gate(
                 passed=ok,
             )
         )
-        if not ok:
+        if not ok and scorer not in advisory:
             reasons.append(f"{scorer}: mean {stats.mean:.3f} is below the threshold {minimum:.3f}")
     if summary.errors:
         reasons.append(f"{summary.errors} call(s) failed; see the report's errors")
@@ -252,7 +259,9 @@ def evaluate_gate(
             seed=gate.regression.seed,
             rule=gate.regression.rule,
         )
-        reasons.extend(c.decision for c in regressions if c.outcome == "fail")
+        reasons.extend(
+            c.decision for c in regressions if c.outcome == "fail" and c.scorer not in advisory
+        )
     elif gate.regression is not None:
         # Deleting the baseline must not switch the regression check off. A squad not
         # recorded yet never gets here: `workflow.awaiting_first_recording` skips its gate.
@@ -261,7 +270,9 @@ def evaluate_gate(
             f"the gate fails; record one with `squad eval baseline {run.header.suite}` (or "
             "`make eval-refresh`) and commit it"
         )
-    inconclusive = any(c.outcome == "inconclusive" for c in regressions)
+    inconclusive = any(
+        c.outcome == "inconclusive" and c.scorer not in advisory for c in regressions
+    )
     gated = GateResult(
         verdict="fail" if reasons else ("inconclusive" if inconclusive else "pass"),
         arm=result.name,
@@ -272,6 +283,7 @@ def evaluate_gate(
         excluded_unstable=unstable,
         answered_by_fallback=fallback,
         reasons=reasons,
+        advisory=advisory,
     )
     if gated.verdict != "inconclusive":
         return gated
@@ -290,12 +302,13 @@ def report_hash(gate: GateResult, report: EvalReport | Report) -> str:
     """
     header = as_report(report).header
     prompt = header.arm(gate.arm).prompt
+    left_out = {"verdict", "approval", "report_hash", "baseline", "arm"}
+    if not gate.advisory:
+        left_out.add("advisory")  # the hash of a gate with no advisory judge, as before it
     content = {
         "prompt": {"name": prompt.name, "version": prompt.version, "hash": prompt.hash},
         "dataset_hash": header.dataset_hash,
-        "gate": gate.model_dump(
-            mode="json", exclude={"verdict", "approval", "report_hash", "baseline", "arm"}
-        ),
+        "gate": gate.model_dump(mode="json", exclude=left_out),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..files import display_path
 from ..prompts import PromptRegistry
 from ..prompts.evidence import evidence_path, read_evidence
+from .agreement import advisory_judges
 from .answered import unanswered
 from .approval import apply_approval
 from .errors import CallsUnanswered, EvalConfigError
@@ -154,6 +155,7 @@ def judge(
         suite.spec.gate,
         baseline,
         baseline_name=display_path(suite.baseline_path) if baseline else None,
+        advisory=advisory_judges(suite, report.arm_scores()),
     )
     result, mismatch = apply_approval(result, report, suite.evals_dir / "approvals")
     if mismatch is not None:

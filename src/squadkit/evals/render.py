@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .render_gate import VERDICTS, inconclusive_lines, row_mark, sample_text
+from .render_gate import VERDICTS, advisory_lines, inconclusive_lines, row_mark, sample_text
 from .render_junit import junit_pieces
 from .report import ArmResult, CaseResult, EvalReport
 from .spool import Report, as_report, write_report_json
@@ -108,6 +108,7 @@ def markdown_summary(
     )
     lines.append("")
     lines.extend(_warnings(run, arm.name))
+    lines.extend(advisory_lines(gate))
     thresholds = {t.scorer: t for t in gate.thresholds} if gate else {}
     regressions = {r.scorer: r for r in gate.regressions} if gate else {}
     deltas = (
@@ -124,7 +125,7 @@ def markdown_summary(
             delta = f"{deltas[name]:+.3f}"
         else:
             delta = "-"
-        mark = row_mark(threshold, check)
+        mark = row_mark(threshold, check, advisory=bool(gate and name in gate.advisory))
         interval = f"{score_text(stats.ci_low)}..{score_text(stats.ci_high)}"
         lines.append(
             f"| {name} | {score_text(stats.mean)} | {interval} "

@@ -10,10 +10,12 @@ from __future__ import annotations
 from .report import GateResult, RegressionCheck, ThresholdCheck
 
 __all__ = [
+    "ADVISORY",
     "FAIL",
     "INCONCLUSIVE",
     "PASS",
     "VERDICTS",
+    "advisory_lines",
     "inconclusive_lines",
     "row_mark",
     "sample_text",
@@ -21,6 +23,7 @@ __all__ = [
 
 PASS, FAIL = "PASS", "FAIL"  # a check's mark in every Markdown view
 INCONCLUSIVE = "INCONCLUSIVE"  # neither shown: not a pass (`gate`)
+ADVISORY = "ADVISORY"  # a judge people have not shown to agree with: shown, not gating
 VERDICTS = {
     "pass": PASS,
     "fail": FAIL,
@@ -30,9 +33,14 @@ VERDICTS = {
 """How every view names a gate's verdict."""
 
 
-def row_mark(threshold: ThresholdCheck | None, check: RegressionCheck | None) -> str:
+def row_mark(
+    threshold: ThresholdCheck | None, check: RegressionCheck | None, *, advisory: bool = False
+) -> str:
     """A gated scorer's mark: FAIL (a missed threshold or a drop shown), INCONCLUSIVE, PASS,
-    or nothing for a scorer the gate does not read."""
+    ADVISORY for a judge whose rows do not gate (`agreement`), or nothing for a scorer the
+    gate does not read."""
+    if advisory:
+        return ADVISORY
     if (threshold is not None and not threshold.passed) or (check and check.outcome == "fail"):
         return FAIL
     if check is not None and check.outcome == "inconclusive":
@@ -81,3 +89,15 @@ def inconclusive_lines(gate: GateResult) -> list[str]:
             "(`squad eval approve`, docs/evals.md).",
         ]
     return [*head, "", f"Report hash `{gate.report_hash}`.", ""]
+
+
+def advisory_lines(gate: GateResult | None) -> list[str]:
+    """Which judges did not gate, and why: their agreement with people falls short."""
+    if gate is None or not gate.advisory:
+        return []
+    return [
+        "**Advisory judges (shown, not gating)**",
+        "",
+        *(f"- {scorer}: {why}" for scorer, why in sorted(gate.advisory.items())),
+        "",
+    ]

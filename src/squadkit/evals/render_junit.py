@@ -97,7 +97,8 @@ def _junit_cases(
 
 
 def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Element]]:
-    """The gate's checks as a testsuite of their own."""
+    """The gate's checks as a testsuite of their own; an advisory judge's are skipped (they
+    do not gate), with the reason."""
     gate_suite = ET.Element("testsuite", name=f"{suite}[gate]")
     cases: list[ET.Element] = []
     gate_failures = 0
@@ -105,7 +106,9 @@ def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Eleme
         testcase = ET.Element(
             "testcase", classname=f"{suite}.gate", name=f"threshold {threshold.scorer}"
         )
-        if not threshold.passed:
+        if threshold.scorer in gate.advisory:
+            ET.SubElement(testcase, "skipped", message=gate.advisory[threshold.scorer])
+        elif not threshold.passed:
             gate_failures += 1
             ET.SubElement(
                 testcase,
@@ -117,7 +120,9 @@ def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Eleme
         testcase = ET.Element(
             "testcase", classname=f"{suite}.gate", name=f"regression {check.scorer}"
         )
-        if check.outcome in ("fail", "inconclusive"):  # an inconclusive row is not a pass
+        if check.scorer in gate.advisory:
+            ET.SubElement(testcase, "skipped", message=gate.advisory[check.scorer])
+        elif check.outcome in ("fail", "inconclusive"):  # an inconclusive row is not a pass
             gate_failures += 1
             prefix = "inconclusive: " if check.outcome == "inconclusive" else ""
             ET.SubElement(
@@ -129,6 +134,9 @@ def _gate_suite(suite: str, gate: GateResult) -> tuple[ET.Element, list[ET.Eleme
         cases.append(testcase)
     gate_suite.set("tests", str(len(cases)))
     gate_suite.set("failures", str(gate_failures))
+    skipped = sum(1 for case in cases if case.find("skipped") is not None)
+    if skipped:
+        gate_suite.set("skipped", str(skipped))
     return gate_suite, cases
 
 

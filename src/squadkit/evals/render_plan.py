@@ -134,7 +134,11 @@ def _side_by_side(g: GatedVersion) -> list[str]:
         )
         now = f"{score_text(stats.mean)} ({score_text(stats.ci_low)}..{score_text(stats.ci_high)})"
         delta = f"{stats.mean - before[0]:+.3f}" if before else "-"
-        mark = row_mark(thresholds.get(name), regressions.get(name))
+        mark = row_mark(
+            thresholds.get(name),
+            regressions.get(name),
+            advisory=bool(gate and name in gate.advisory),
+        )
         lines.append(f"| {name} | {was} | {now} | {delta} | {mark} |")
     if gate and gate.reasons:
         lines += ["", *(f"- {reason}" for reason in gate.reasons)]

@@ -208,6 +208,11 @@ class GateResult(_Model):
         description="Cases a later deployment of the chain answered, not the model under test.",
     )
     reasons: list[str] = Field(default_factory=list, description="Why it failed, one per line.")
+    advisory: dict[str, str] = Field(
+        default_factory=dict,
+        description="llm_judge scorer -> why it does not gate: its agreement with people "
+        "falls short of the suite's gate.judge_agreement (`agreement`).",
+    )
     report_hash: str | None = Field(
         default=None,
         description="sha256 of the gate's canonical content (`approval.report_hash`): what an "

@@ -105,6 +105,25 @@ class Regression(BaseModel):
     seed: int = 20_240_601
 
 
+class JudgeAgreement(BaseModel):
+    """When an `llm_judge` scorer may gate: only once people have shown it agrees with them.
+
+    Each judge's verdicts are compared with the reviewed `human` labels of the dataset's
+    cases (Cohen's kappa, `agreement`). A judge gates when at least `min_cases` cases carry
+    its label and the lower end of the kappa's bootstrap interval (at `confidence`) is at
+    least `min_kappa`; otherwise it is advisory: reported, its threshold and regression
+    rows shown, but it does not fail the gate, and the report says why.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_kappa: float = Field(ge=-1, le=1, description="Lowest kappa the interval must clear.")
+    min_cases: int = Field(default=30, ge=2, description="Human-labelled cases needed.")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    resamples: int = Field(default=2000, ge=100, le=100_000)
+    seed: int = 20_240_601
+
+
 class Gate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,6 +131,9 @@ class Gate(BaseModel):
         default_factory=dict, description="Scorer -> minimum mean score in [0, 1]."
     )
     regression: Regression | None = Field(default_factory=Regression)
+    judge_agreement: JudgeAgreement | None = Field(
+        default=None, description="Unset: every llm_judge scorer gates, agreement unchecked."
+    )
 
     @model_validator(mode="after")
     def _unit_interval(self) -> Gate:

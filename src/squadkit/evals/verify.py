@@ -154,10 +154,12 @@ def _reproduce(settings: Settings, models: ModelsConfig, name: str, number: int)
     """Replay the suite that wrote `name`@v`number`'s evidence; None when it reproduces."""
     from ..errors import SquadError  # noqa: PLC0415 - below: only when replaying
     from ..prompts.evidence import read_evidence  # noqa: PLC0415
+    from .agreement import advisory_judges  # noqa: PLC0415
     from .approval import apply_approval  # noqa: PLC0415
     from .gate import evaluate_gate, gate_evidence  # noqa: PLC0415
     from .report import read_report  # noqa: PLC0415
     from .runner import RunOptions, run_suite  # noqa: PLC0415
+    from .spool import as_report  # noqa: PLC0415
     from .suite import Target, load_suite, resolve_suite  # noqa: PLC0415
 
     path = evidence_path(settings.evals_dir / "evidence", name, number)
@@ -189,6 +191,7 @@ def _reproduce(settings: Settings, models: ModelsConfig, name: str, number: int)
             suite.spec.gate,
             baseline,
             baseline_name=display_path(suite.baseline_path) if baseline else None,
+            advisory=advisory_judges(suite, as_report(report).arm_scores()),
         )
         result, _ = apply_approval(result, report, settings.evals_dir / "approvals")
     except SquadError as error:

@@ -3,8 +3,8 @@
 The service (`squadkit.service`) builds one `InferenceRecord` per feature call and hands it
 to an `InferenceLogWriter`, which inserts batches into an `InferenceStore` off the request
 path. Storage is SQLAlchemy Core with Alembic migrations: SQLite by default, PostgreSQL for
-several replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log`) and later
-readers (harvest) use it alone.
+several replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log`, whose
+`show` reads one inference through `lookup`) and later readers (harvest) use it alone.
 """
 
 from .feedback import (
@@ -19,6 +19,7 @@ from .feedback import (
     store_feedback,
 )
 from .ids import uuid7
+from .lookup import describe_inference
 from .record import Content, InferenceRecord, canonical_json, content_of, inputs_sha256
 from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
 from .writer import InferenceLogWriter, WriterStats
@@ -39,6 +40,7 @@ __all__ = [
     "canonical_json",
     "content_of",
     "default_sqlite_url",
+    "describe_inference",
     "episode_exists",
     "find_inference",
     "inputs_sha256",

@@ -9,7 +9,8 @@ is stored. Unknown inference or episode: 404; unknown metric, wrong kind, out of
 422; the database unreachable or the log off: 503. Every problem is RFC 9457.
 
 The database is reached on a worker thread (`asyncio.to_thread`): a feedback is a
-synchronous write the caller waits for, unlike an inference's row.
+synchronous write the caller waits for, unlike an inference's row. Each new feedback moves
+the per-version feedback metrics (`metrics.count_feedback`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..inferences import (
 from ..inferences.store import InferenceLogUnavailable
 from .auth import require_scope
 from .callers import FEEDBACK
+from .metrics import count_feedback
 from .problems import (
     FEEDBACK_UNAVAILABLE,
     FORBIDDEN,
@@ -47,7 +49,6 @@ from .routing import Context, problem_responses
 router = APIRouter(tags=["feedback"])
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
-_FEEDBACK_COUNTER: list[Any] = []
 
 
 class FeedbackRefused(SquadError):
@@ -165,26 +166,7 @@ async def send_feedback(
     except InferenceLogUnavailable:
         raise FeedbackRefused(FEEDBACK_UNAVAILABLE) from None
     if created:
-        _count(row, metric.kind)
+        count_feedback(row, metric)
     else:
         response.status_code = 200
     return row
-
-
-def _count(row: FeedbackRow, kind: str) -> None:
-    """`squad_feedback_total{metric, prompt, prompt_version, value}`: the feedback rate and,
-    for booleans and categories, its verdicts, per prompt version."""
-    if not _FEEDBACK_COUNTER:
-        from prometheus_client import Counter  # noqa: PLC0415 - the service's one boundary
-
-        _FEEDBACK_COUNTER.append(
-            Counter(
-                "squad_feedback",
-                "Feedback received, by metric, prompt version and (boolean, category) value.",
-                ["metric", "prompt", "prompt_version", "value"],
-            )
-        )
-    shown = str(row.value).lower() if kind in ("boolean", "category") else "-"
-    _FEEDBACK_COUNTER[0].labels(
-        row.metric, row.prompt or "-", str(row.prompt_version or "-"), shown
-    ).inc()

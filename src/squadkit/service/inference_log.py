@@ -10,7 +10,9 @@ on the request path; hashing and serialising the content happen on the writer's 
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,
-`squad_inference_log_dropped_total` and `squad_inference_log_write_errors_total`.
+`squad_inference_log_dropped_total` and `squad_inference_log_write_errors_total`; each
+answer logged counts in `squad_inferences_total` per prompt version (`metrics`), the
+denominator of the feedback rate.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..inferences import (
     uuid7,
 )
 from ..observability import persistence_redactor, score_sink
+from .metrics import count_inference
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -147,6 +150,13 @@ class InferenceLog:
         score (`Feature.answer_of`), not the per-call provenance.
         """
         try:
+            answered = inference.completions[-1].prompt if inference.completions else None
+            count_inference(
+                inference.feature,
+                answered.name if answered else None,
+                answered.version if answered else None,
+                outcome,
+            )
             if answer is not None and outcome == "ok":
                 output = answer(output)
             created_at = datetime.now(UTC)

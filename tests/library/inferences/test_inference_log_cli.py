@@ -1,4 +1,4 @@
-"""`squad inference-log migrate|prune` as a user runs them: one line each, exit 0 or 2."""
+"""`squad inference-log migrate|prune|show` as a user runs them: exit 0, or one line and exit 2."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from squadkit.inferences import InferenceRecord, InferenceStore, uuid7
+from squadkit.inferences import (
+    InferenceRecord,
+    InferenceStore,
+    content_of,
+    store_feedback,
+    uuid7,
+)
 from tests.library.squad import COMMAND
 
 
@@ -59,3 +65,81 @@ def test_a_store_that_is_down_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "cannot migrate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _logged(url: str, *, keep: bool) -> str:
+    """One triage answer in the log at `url` (its content kept or not), with one feedback."""
+    store = InferenceStore(url)
+    store.migrate()
+    inference_id = uuid7()
+    redact = str  # nothing to redact in this ticket
+    record = InferenceRecord(
+        inference_id,
+        datetime.now(UTC),
+        "req-1",
+        "triage",
+        caller="helpdesk",
+        prompt="triage",
+        prompt_version=2,
+        scores={"grounding": 1.0},
+        inputs=content_of('{"subject": "Charged twice"}', keep=keep, redact=redact),
+        output=content_of('{"queue": "billing",\n"priority": "high"}', keep=keep, redact=redact),
+    )
+    store.insert([record.row()])
+    store_feedback(
+        store,
+        caller="helpdesk",
+        metric="correct",
+        kind="boolean",
+        value=False,
+        inference_id=inference_id,
+        episode_id=None,
+        prompt="triage",
+        prompt_version=2,
+        idempotency_key=None,
+    )
+    store.dispose()
+    return inference_id
+
+
+def test_show_prints_one_line_per_field_with_the_kept_content_and_feedback(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    inference_id = _logged(url, keep=True)
+
+    result = _squad(tmp_path, "show", inference_id, SQUAD_INFERENCE_LOG_URL=url)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"id: {inference_id}" in lines
+    assert "prompt_version: 2" in lines
+    assert "scores: grounding=1.0" in lines
+    assert 'inputs: {"subject": "Charged twice"}' in lines
+    assert 'output: "{\\"queue\\": \\"billing\\",\\n\\"priority\\": \\"high\\"}"' in lines
+    assert any(line.startswith("feedback: correct = false by helpdesk at ") for line in lines)
+
+
+def test_show_of_an_answer_whose_content_was_not_kept_prints_only_its_hash(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    inference_id = _logged(url, keep=False)
+
+    result = _squad(tmp_path, "show", inference_id, SQUAD_INFERENCE_LOG_URL=url)
+
+    assert result.returncode == 0, result.stderr
+    assert "Charged twice" not in result.stdout
+    assert "billing" not in result.stdout
+    assert "inputs: not kept (sha256 " in result.stdout
+
+
+def test_show_of_an_unknown_id_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _logged(url, keep=False)
+
+    result = _squad(tmp_path, "show", "no-such-id", SQUAD_INFERENCE_LOG_URL=url)
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "no inference 'no-such-id'" in result.stderr

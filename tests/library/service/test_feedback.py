@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from squadkit.inferences import FEEDBACK, InferenceStore, find_inference
@@ -97,6 +98,49 @@ def test_feedback_on_an_answer_is_stored_with_its_prompt_version(
     assert row.prompt_version == body["prompt_version"] is not None
     metrics = http.get("/metrics", headers=AUTH).text
     assert 'squad_feedback_total{metric="correct",prompt="triage"' in metrics
+
+
+def _sample(http: httpx.Client, name: str, **labels: str) -> float:
+    """The value of the /metrics sample `name` whose labels include `labels` (0 if none)."""
+    text = http.get("/metrics", headers=AUTH).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def test_feedback_moves_the_per_version_feedback_metrics(http: httpx.Client, log_url: str) -> None:
+    """What the dashboard's feedback rate and mean score per version read."""
+    answers = _sample(http, "squad_inferences_total", feature="triage", prompt="triage")
+    inference_id = _answer(http, log_url)
+    store = InferenceStore(log_url)
+    found = find_inference(store, inference_id)
+    store.dispose()
+    assert found is not None
+    per_version = {"prompt": "triage", "prompt_version": str(found["prompt_version"])}
+    wrong = _sample(http, "squad_feedback_total", metric="correct", value="false", **per_version)
+    scored = _sample(http, "squad_feedback_score_count", metric="helpfulness", **per_version)
+    score_sum = _sample(http, "squad_feedback_score_sum", metric="helpfulness", **per_version)
+
+    for metric, value in (("correct", False), ("helpfulness", 4)):
+        sent = {"inference_id": inference_id, "metric": metric, "value": value}
+        assert http.post("/v1/feedback", json=sent, headers=AUTH).status_code == 201
+
+    assert _sample(http, "squad_inferences_total", feature="triage", prompt="triage") == (
+        answers + 1
+    )
+    assert _sample(
+        http, "squad_feedback_total", metric="correct", value="false", **per_version
+    ) == (wrong + 1)
+    assert _sample(http, "squad_feedback_score_count", metric="helpfulness", **per_version) == (
+        scored + 1
+    )
+    # 4 on a 1..5 scale is three quarters of the way up.
+    assert _sample(
+        http, "squad_feedback_score_sum", metric="helpfulness", **per_version
+    ) == pytest.approx(score_sum + 0.75)
 
 
 def test_the_same_idempotency_key_stores_the_feedback_once(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Score, ScoreContext, ScorerBase, short
 
@@ -57,6 +57,42 @@ class LlmJudge(ScorerBase):
     instructions: str = Field(min_length=1, description="The judge's system message.")
     rubric: str = Field(min_length=1)
     include_expected: bool = Field(default=True, description="Show the labelled answer.")
+    categories: dict[str, float] | None = Field(
+        default=None,
+        description="Category name -> lowest score in it, e.g. {bad: 0, ok: 0.4, good: 0.7}: "
+        "what people label this judge's answers with (`human` in a dataset case); unset, "
+        "they label pass/fail (true/false) and the judge passes at `pass_score`.",
+    )
+
+    @model_validator(mode="after")
+    def _categories_cover_the_scale(self) -> LlmJudge:
+        if self.categories is None:
+            return self
+        if len(self.categories) < 2:
+            raise ValueError("'categories' needs at least two categories")
+        if any(not 0 <= low <= 1 for low in self.categories.values()):
+            raise ValueError("each category's lowest score must be within [0, 1]")
+        if min(self.categories.values()) != 0:
+            raise ValueError("one category must start at 0, so every score falls in one")
+        if len(set(self.categories.values())) != len(self.categories):
+            raise ValueError("two categories start at the same score")
+        if any(not name or name != name.strip() for name in self.categories):
+            raise ValueError("category names must be non-empty, without surrounding spaces")
+        return self
+
+    def verdicts(self) -> list[bool | str]:
+        """Every verdict a person (and, through `verdict`, this judge) can give, in order."""
+        categories = self.categories
+        if categories is None:
+            return [False, True]
+        names: list[bool | str] = [*sorted(categories, key=categories.__getitem__)]
+        return names
+
+    def verdict(self, score: float) -> bool | str:
+        """This judge's verdict in the terms people label with: its category, or pass/fail."""
+        if self.categories is None:
+            return score >= self.pass_score
+        return max((low, name) for name, low in self.categories.items() if low <= score)[1]
 
     def messages(self, ctx: ScoreContext) -> list[dict[str, str]]:
         parts = [

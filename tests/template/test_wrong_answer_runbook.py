@@ -1,0 +1,88 @@
+"""`docs/runbooks/wrong-answer.md`, its lookup step followed in a fresh render with the
+service: the page's `squad inference-log show` command, run in the repo on the id of an
+answer in the repo's inference log, prints what the page says it does. (The harvest and
+review steps are walked once those commands ship.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from squadkit.inferences import (
+    InferenceRecord,
+    InferenceStore,
+    content_of,
+    default_sqlite_url,
+    store_feedback,
+    uuid7,
+)
+from tests.template.conftest import Rendered, render, run
+from tests.template.walkthrough import steps
+
+PAGE_ID = "0192f0c4-7d3e-7a41-9c55-3f0e6a1b2c3d"
+"""The example id the page's commands use."""
+
+
+def _answer_in_the_log(repo: Path) -> str:
+    """One triage answer in the repo's default log (as `make serve` keeps it), content not
+    kept, with the feedback `correct: false` on it; its inference id."""
+    store = InferenceStore(default_sqlite_url(repo))
+    store.migrate()
+    inference_id = uuid7()
+    record = InferenceRecord(
+        inference_id,
+        datetime.now(UTC),
+        "req-1",
+        "triage",
+        caller="helpdesk",
+        prompt="triage",
+        prompt_version=2,
+        prompt_label="production",
+        fallback_used=True,
+        inputs=content_of('{"subject": "Charged twice"}', keep=False, redact=str),
+        output=content_of('{"queue": "billing"}', keep=False, redact=str),
+    )
+    store.insert([record.row()])
+    store_feedback(
+        store,
+        caller="helpdesk",
+        metric="correct",
+        kind="boolean",
+        value=False,
+        inference_id=inference_id,
+        episode_id=None,
+        prompt="triage",
+        prompt_version=2,
+        idempotency_key=None,
+    )
+    store.dispose()
+    return inference_id
+
+
+@pytest.mark.slow
+def test_the_runbooks_lookup_shows_the_answer_its_version_and_feedback(
+    install: Callable[[Rendered], dict[str, str]], tmp_path: Path
+) -> None:
+    rendered = render(tmp_path / "squad")
+    repo, env = rendered.path, install(rendered)
+    page = (repo / "docs" / "runbooks" / "wrong-answer.md").read_text()
+    [lookup] = [
+        command
+        for step in steps(page, rendered.package)
+        for command in step.commands
+        if "inference-log show" in command
+    ]
+    inference_id = _answer_in_the_log(repo)
+
+    shown = run(lookup.replace(PAGE_ID, inference_id).split(), cwd=repo, env=env).stdout
+
+    lines = shown.splitlines()
+    assert f"id: {inference_id}" in lines
+    assert "prompt_version: 2" in lines  # what the page says to read first
+    assert "prompt_label: production" in lines
+    assert "fallback_used: True" in lines
+    assert any(line.startswith("inputs: not kept (sha256 ") for line in lines)
+    assert any(line.startswith("feedback: correct = false by helpdesk") for line in lines)
