@@ -5,7 +5,9 @@ harvest replaces it). A reviewer decides through `squad review` (one candidate a
 or the review page, whose download `squad review --apply` reads:
 
 - *accept* (the proposed expected answer) or *edit* (the reviewer's): the case is appended
-  to the suite's dataset with its `provenance` (inference, prompt version, reviewer, date),
+  to the suite's dataset with its `provenance` (inference, prompt version, reviewer, date)
+  and, for each pass/fail `llm_judge` of the suite, the reviewer's verdict on the logged
+  answer in `human` (right when it says what the approved expected answer says),
   so the dataset's hash changes and the suite's evidence goes stale until the gate runs
   again, as after any dataset edit;
 - *reject*: the input's hash is appended to `evals/review/<suite>.rejected.jsonl`, so no
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import ConfigError, invalid_field
 from ..evals.dataset import Case, Provenance, numbered_cases
+from ..evals.scorers import LlmJudge
 from ..evals.suite import Suite
 from ..files import (
     MiB,
@@ -232,6 +235,7 @@ def apply_decisions(
                     f"waiting in {display_path(review)}; harvest again or drop the decision"
                 )
         known, case_ids = dataset_known(suite)
+        judges = _pass_fail_judges(suite)
         applied = Applied()
         cases: list[Case] = []
         rejected: list[RejectedInput] = []
@@ -251,7 +255,7 @@ def apply_decisions(
             if {candidate.inputs_sha256, digest, candidate.inference_id} & known.in_dataset:
                 applied.already_in_dataset += 1
                 continue
-            case = _case(candidate, decision, by=by, today=today, taken=case_ids)
+            case = _case(candidate, decision, by=by, today=today, taken=case_ids, judges=judges)
             known.in_dataset.update((candidate.inputs_sha256, digest, candidate.inference_id))
             case_ids.add(case.id)
             cases.append(case)
@@ -267,11 +271,37 @@ def apply_decisions(
     return applied
 
 
+def _pass_fail_judges(suite: Suite) -> list[str]:
+    """The suite's `llm_judge` scorers that a person answers with true or false."""
+    return [
+        scorer.name
+        for scorer in suite.spec.scorers
+        if isinstance(scorer, LlmJudge) and True in scorer.verdicts()
+    ]
+
+
+def _answer_was_right(output: Any, expected: dict[str, Any]) -> bool:
+    """Whether the logged answer says what the reviewed expected answer says, key by key
+    (the keys the case labels: a rationale in the answer is not compared)."""
+    answer = output if isinstance(output, dict) else {"output": output}
+    return bool(expected) and all(answer.get(key) == value for key, value in expected.items())
+
+
 def _case(
-    candidate: Candidate, decision: Decision, *, by: str, today: date, taken: set[str]
+    candidate: Candidate,
+    decision: Decision,
+    *,
+    by: str,
+    today: date,
+    taken: set[str],
+    judges: list[str],
 ) -> Case:
+    """The dataset case of an accepted candidate. Its `human` verdicts are the reviewer's
+    judgement of the logged answer, for each pass/fail judge of the suite: right when it
+    matches the expected answer the reviewer approved (`squad eval judge-agreement`)."""
     expected = candidate.proposed_expected if decision.expected is None else decision.expected
     edited = decision.decision == "edit" or expected != candidate.proposed_expected
+    right = _answer_was_right(candidate.output, expected)
     length = 12
     while f"prod-{candidate.inputs_sha256[:length]}" in taken and length < 64:
         length += 4
@@ -280,6 +310,7 @@ def _case(
         inputs=candidate.inputs,
         expected=expected,
         tags=["production"],
+        human=dict.fromkeys(judges, right),
         provenance=Provenance(
             inference_id=candidate.inference_id,
             prompt=candidate.prompt,
@@ -317,6 +348,8 @@ def _line(item: Case | RejectedInput) -> str:
         "expected": item.expected,
         "tags": item.tags,
     }
+    if item.human:
+        data["human"] = item.human
     if item.provenance is not None:  # exclude_none on the whole case would touch inputs
         data["provenance"] = item.provenance.model_dump(mode="json", exclude_none=True)
     return json.dumps(data, ensure_ascii=False)

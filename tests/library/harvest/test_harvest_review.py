@@ -90,6 +90,41 @@ def test_edit_appends_the_expected_answer_given(repo: Path, sqlite_log: Log) -> 
     assert case["provenance"]["decision"] == "edited"
 
 
+def test_an_accepted_answer_is_labelled_right_for_the_suite_judge(
+    repo: Path, sqlite_log: Log
+) -> None:
+    [accepted] = _harvested(repo, sqlite_log, "right answer")
+
+    squad(repo, sqlite_log.store.url, "review", "triage", "--accept", accepted, "--by", "ana")
+
+    assert dataset_lines(repo)[-1]["human"] == {"judge": True}
+
+
+def test_an_edited_answer_is_labelled_wrong_for_the_suite_judge(
+    repo: Path, sqlite_log: Log
+) -> None:
+    [edited] = _harvested(repo, sqlite_log, "wrong answer")
+
+    squad(repo, sqlite_log.store.url, "review", "triage", "--edit", edited,
+          "--expected", '{"queue": "bugs", "priority": "low"}', "--by", "ana")  # fmt: skip
+
+    assert dataset_lines(repo)[-1]["human"] == {"judge": False}
+
+
+def test_a_correction_accepted_as_proposed_labels_the_answer_wrong(
+    repo: Path, sqlite_log: Log
+) -> None:
+    corrected = sqlite_log.answer(ticket("corrected by the caller"))
+    sqlite_log.feedback(corrected, "corrected", "correction", {"queue": "bugs", "priority": "low"})
+    squad(repo, sqlite_log.store.url, "harvest", "triage")
+
+    squad(repo, sqlite_log.store.url, "review", "triage", "--accept", corrected, "--by", "ana")
+
+    case = dataset_lines(repo)[-1]
+    assert case["expected"] == {"queue": "bugs", "priority": "low"}
+    assert case["human"] == {"judge": False}
+
+
 def test_the_dataset_with_an_accepted_case_still_loads(repo: Path, sqlite_log: Log) -> None:
     [accepted] = _harvested(repo, sqlite_log, "loads")
     squad(repo, sqlite_log.store.url, "review", "triage", "--accept", accepted, "--by", "ana")
