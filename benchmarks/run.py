@@ -16,6 +16,7 @@ target measured in the same run:
 | peak RSS of `squad eval run` on 100,000 replayed cases | target 300 MB |
 | redacting 10 MB of text, adversarial near-misses included | target 1 s (`library/redaction.py`) |
 | gate pass/fail/inconclusive rates, simulated (`library/gate_calibration.py`) | issue 23 |
+| `squad harvest` over 1,000,000 logged inferences, peak RSS | target 30 s (`library/harvest.py`) |
 | experiments' false winners, 30 daily looks (`library/experiment_simulation.py`) | daily z-test |
 | experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
 
@@ -32,7 +33,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-experiments; hotpath only when named)
+harvest, experiments; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ SECTIONS = (
     "service",
     "redaction",
     "calibration",
+    "harvest",
     "experiments",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
@@ -880,6 +882,35 @@ def tracing_overhead(repo: Path, quick: bool) -> None:
 REDACTION_ROW = re.compile(r"^(\S.*?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", re.M)
 
 
+HARVEST_ROW = re.compile(
+    r"^harvest (\w+) (\d+) rows: fill ([\d.]+) s, harvest ([\d.]+) s, peak RSS ([\d.]+) MB",
+    re.M,
+)
+
+
+def bench_harvest(rows: int) -> None:
+    """library/harvest.py: `squad harvest` over `rows` logged inferences (issue 25: 1,000,000
+    in at most 30 s), on SQLite and, when reachable, PostgreSQL; the template's own triage
+    suite and dataset (`template/`, copied to a scratch squad by the script)."""
+    result = run(
+        [str(TOOLS / "python"), str(LIBRARY / "harvest.py"), "--rows", str(rows)],
+        cwd=TEMPLATE / "template",
+        timeout=1800,
+    )
+    RAW["harvest"] = result.output
+    found = HARVEST_ROW.findall(result.output)
+    if not found:
+        note(f"harvest.py output not understood: {result.output[-400:]}")
+        return
+    for backend, count, _fill, seconds, peak in found:
+        name = f"squad harvest, 1,000,000 inferences ({backend})"
+        timed = figure(name, "s", samples=[float(seconds)], target="<= 30 s")
+        timed.meets_target = float(seconds) <= 30 * int(count) / 1_000_000  # pro rata
+        memory = figure(f"squad harvest peak RSS ({backend})", "MB", samples=[float(peak)])
+        if int(count) != 1_000_000:
+            timed.note = memory.note = f"{int(count):,} inferences, not 1,000,000"
+
+
 def bench_redaction(repeats: int, megabytes: float = 10.0) -> None:
     """library/redaction.py with the template's own config/observability.yaml, each input
     `repeats` times: 10 MB of prose and of issue 24's adversarial near-misses (the 1 s
@@ -1250,6 +1281,7 @@ def main() -> None:
         ),
         ("redaction", lambda _w: bench_redaction(1 if quick else 3)),
         ("calibration", lambda _: bench_calibration(quick)),
+        ("harvest", lambda _w: bench_harvest(100_000 if quick else 1_000_000)),
         ("experiments", lambda _: bench_experiments(quick)),
         (
             "hotpath",

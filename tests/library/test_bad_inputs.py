@@ -130,6 +130,8 @@ EVIDENCE = "evals/evidence/triage/v2.json"
 RECORDINGS = "evals/recordings/triage.jsonl"
 
 CHECK_MODELS = ("models", "check")
+HARVEST = ("harvest", "triage")
+REVIEW = ("review", "triage")
 CHECK_PROMPTS = ("prompts", "list")
 GATE = ("eval", "gate", "triage", "--no-evidence")
 RUN = ("eval", "run", "triage")
@@ -703,6 +705,51 @@ CLI_ARGUMENTS = [
     Bad("out-in-the-prompts-folder", (*RUN, "--out", "prompts"), "--out prompts"),
     Bad("out-in-the-evals-folder", (*RUN, "--out", "evals/reports"), "--out evals/reports"),
     Bad("serve-host-not-an-address", ("serve", "--host", "999.1.1.1"), "--host '999.1.1.1'"),
+    Bad("harvest-since-not-a-date", (*HARVEST, "--since", "tuesday"), "--since 'tuesday'"),
+    Bad(
+        "harvest-below-not-a-number",
+        (*HARVEST, "--below", "helpfulness=low"),
+        "--below 'helpfulness=low'",
+    ),
+    Bad("harvest-an-unknown-suite", ("harvest", "nosuite"), "nosuite"),
+    Bad(
+        "harvest-review-folder-out-of-the-repo",
+        HARVEST,
+        "evals/review/triage.rejected.jsonl: leads out of the repository (to /etc/",
+        breaks=_symlink("evals/review", "/etc"),
+    ),
+    Bad("review-two-actions", (*REVIEW, "--accept", "a", "--reject", "b"), "--accept and --reject"),
+    Bad(
+        "review-page-in-evals", (*REVIEW, "--html", "evals/review.html"), "--html evals/review.html"
+    ),
+    Bad(
+        "review-page-unwritable",
+        (*REVIEW, "--html", "/proc/review.html"),
+        "--html /proc/review.html",
+    ),
+    Bad("review-answer-without-a-candidate", (*REVIEW, "--expected", "{}"), "--expected: goes"),
+    Bad("review-no-such-candidate", (*REVIEW, "--accept", "0190", "--by", "ana"), "'0190'"),
+    Bad(
+        "review-decisions-not-json",
+        (*REVIEW, "--apply", "decisions.json", "--by", "ana"),
+        "decisions.json:1: not valid JSON",
+        breaks=_write("decisions.json", "{oops"),
+    ),
+    Bad(
+        "review-decisions-of-another-suite",
+        (*REVIEW, "--apply", "decisions.json", "--by", "ana"),
+        "decisions.json: field 'suite'",
+        breaks=_write("decisions.json", '{"suite": "other", "decisions": []}'),
+    ),
+    Bad(
+        "review-decision-unknown",
+        (*REVIEW, "--apply", "decisions.json", "--by", "ana"),
+        "field 'decisions.0.decision'",
+        breaks=_write(
+            "decisions.json",
+            '{"suite": "triage", "decisions": [{"inference_id": "x", "decision": "maybe"}]}',
+        ),
+    ),
 ]
 
 

@@ -213,6 +213,16 @@ def test_quick_redaction_section_reads_every_figure(bench: ModuleType) -> None:
     assert_measured_and_judged(read, unreferenced=set())
 
 
+def test_quick_harvest_section_reads_every_figure(bench: ModuleType) -> None:
+    bench.bench_harvest(2000)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert "squad harvest, 1,000,000 inferences (sqlite)" in read
+    assert "squad harvest peak RSS (sqlite)" in read
+    assert all("2,000 inferences, not 1,000,000" in found.note for found in read.values())
+    assert_measured_and_judged(read, unreferenced=set())
+
+
 def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
     bench: ModuleType,
 ) -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .agreement import Agreement, judge_agreement
     from .cache import RecordedResponse, ResponseCache, request_key
-    from .dataset import Case, load_dataset
+    from .dataset import Case, Provenance, load_dataset
     from .errors import EvalConfigError, GateFailed, ReplayMiss
     from .gate import evaluate_gate
     from .render import html_page
@@ -51,6 +51,7 @@ _LAZY = {  # name -> the submodule that defines it
     "request_key": "cache",
     "Case": "dataset",
     "load_dataset": "dataset",
+    "Provenance": "dataset",
     "EvalConfigError": "errors",
     "GateFailed": "errors",
     "ReplayMiss": "errors",

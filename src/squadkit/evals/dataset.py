@@ -1,12 +1,14 @@
 """Datasets: `evals/datasets/<name>.jsonl`, one case per line.
 
-A case is `{"id", "inputs", "expected", "tags", "human"}`: `inputs` go to the prompt,
-`expected` holds the labelled answer the scorers compare with, `tags` slice the report
-(ambiguous, adversarial, tier:enterprise...), and `human` holds reviewed judgements of an
-answer, scorer name -> verdict (`true`/`false`, or a category the `llm_judge` scorer
+A case is `{"id", "inputs", "expected", "tags", "human", "provenance"}`: `inputs` go to
+the prompt, `expected` holds the labelled answer the scorers compare with, `tags` slice the
+report (ambiguous, adversarial, tier:enterprise...), and `human` holds reviewed judgements
+of an answer, scorer name -> verdict (`true`/`false`, or a category the `llm_judge` scorer
 declares): what `squad eval judge-agreement` checks each judge against (`agreement`). A
-malformed line is an `EvalConfigError` naming the
-file and the line, so a bad edit is found in seconds.
+case that came from production through review (`squad harvest`, `squad review`) also
+carries `provenance`: the inference it was, the prompt version that answered, who accepted
+it and when. A malformed line is an `EvalConfigError` naming the file and the line, so a
+bad edit is found in seconds.
 
 A dataset is streamed, never held whole: `scan_dataset` reads every line once before a run
 (so a bad line or a duplicate id fails before any model is called) and keeps only the
@@ -22,9 +24,10 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -35,6 +38,25 @@ from ..prompts.hashing import HASH_PREFIX
 from .errors import EvalConfigError
 
 _SCORER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Provenance(BaseModel):
+    """Where a reviewed production case came from: enough to find the inference again and
+    to know which prompt version's answer a person judged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inference_id: str = Field(min_length=1)
+    prompt: str | None = None
+    prompt_version: int | None = None
+    prompt_hash: str | None = None
+    inputs_sha256: str | None = Field(
+        default=None, description="SHA-256 of the inputs as served (before redaction)."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why harvest picked it.")
+    decision: Literal["accepted", "edited"] = "accepted"
+    reviewed_by: str = Field(min_length=1)
+    reviewed_on: date
 
 
 class Case(BaseModel):
@@ -75,6 +97,8 @@ class Case(BaseModel):
                     {"name": name, "got": json.dumps(verdict)},
                 )
         return value
+
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .feedback import (
 )
 from .ids import uuid7
 from .lookup import describe_inference
-from .record import Content, InferenceRecord, content_of
+from .record import Content, InferenceRecord, canonical_json, content_of, inputs_sha256
 from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
 from .writer import InferenceLogWriter, WriterStats
 
@@ -37,11 +37,13 @@ __all__ = [
     "InferenceStore",
     "InvalidFeedbackValue",
     "WriterStats",
+    "canonical_json",
     "content_of",
     "default_sqlite_url",
     "describe_inference",
     "episode_exists",
     "find_inference",
+    "inputs_sha256",
     "load_feedback_config",
     "store_feedback",
     "uuid7",

@@ -1,7 +1,8 @@
 """Feedback on inferences: the metrics a squad declares, and the rows callers send.
 
 `config/feedback.yaml` declares each metric a caller may send (`POST /v1/feedback`): its
-name, kind and range. Four kinds: `boolean` (`correct: false`), `number` (with `min` and
+name, kind and range (and, for a number, `review_below`: what `squad harvest` counts as
+negative). Four kinds: `boolean` (`correct: false`), `number` (with `min` and
 `max`), `category` (one of `values`) and `correction` (a corrected output: any JSON
 object or string). A value is checked against its metric before it is stored, so the
 table holds only what the squad declared.
@@ -73,6 +74,9 @@ class FeedbackMetric(BaseModel):
     min: float | None = None
     max: float | None = None
     values: list[str] | None = None
+    review_below: float | None = None
+    """A number under it sends the answer to review (`squad harvest`); default: the middle
+    of `min`-`max`."""
 
     @model_validator(mode="after")
     def _consistent(self) -> FeedbackMetric:
@@ -80,6 +84,8 @@ class FeedbackMetric(BaseModel):
             raise ValueError("a category metric needs `values: [...]`")
         if self.kind != "number" and (self.min is not None or self.max is not None):
             raise ValueError("`min`/`max` apply to number metrics only")
+        if self.kind != "number" and self.review_below is not None:
+            raise ValueError("`review_below` applies to number metrics only")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("`min` is greater than `max`")
         return self

@@ -10,12 +10,29 @@ case by content hash and to see sizes, never the text.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Content", "InferenceRecord", "content_of"]
+from pydantic import BaseModel
+
+__all__ = ["Content", "InferenceRecord", "canonical_json", "content_of", "inputs_sha256"]
+
+
+def canonical_json(value: Any) -> str:
+    """The JSON whose SHA-256 is stored: sorted keys, no spaces (a dataset case's inputs
+    hash the same way whatever their key order, which is how harvest tells a logged input
+    already in the dataset)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def inputs_sha256(inputs: Any) -> str:
+    """The hash the log stores for `inputs` (`inputs_sha256`), computed the same way."""
+    return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

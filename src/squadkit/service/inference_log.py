@@ -17,7 +17,6 @@ denominator of the feedback rate.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,13 +26,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from ..calls import CallContext, Completion, GatewayObserver, RouterCall
 from ..inferences import (
     InferenceLogWriter,
     InferenceRecord,
     InferenceStore,
+    canonical_json,
     content_of,
     default_sqlite_url,
     uuid7,
@@ -71,14 +69,6 @@ class CapturingObserver:
         sink = _completions.get()
         if sink is not None and completion is not None:
             sink.append(completion)
-
-
-def canonical_json(value: Any) -> str:
-    """The JSON whose SHA-256 is stored: sorted keys, no spaces (a dataset case's inputs
-    hash the same way whatever their key order)."""
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
