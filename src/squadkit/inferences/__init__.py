@@ -19,6 +19,7 @@ from .feedback import (
     store_feedback,
 )
 from .ids import uuid7
+from .ledger import InFlightBatch, UnsettledRows, WriteLedger, reclaim
 from .record import Content, InferenceRecord, content_of
 from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
 from .writer import InferenceLogWriter, WriterStats
@@ -30,17 +31,21 @@ __all__ = [
     "FeedbackConfig",
     "FeedbackMetric",
     "FeedbackRow",
+    "InFlightBatch",
     "InferenceLogUnavailable",
     "InferenceLogWriter",
     "InferenceRecord",
     "InferenceStore",
     "InvalidFeedbackValue",
+    "UnsettledRows",
+    "WriteLedger",
     "WriterStats",
     "content_of",
     "default_sqlite_url",
     "episode_exists",
     "find_inference",
     "load_feedback_config",
+    "reclaim",
     "store_feedback",
     "uuid7",
 ]
