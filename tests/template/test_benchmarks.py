@@ -227,3 +227,23 @@ def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
     judged = [cell["target"] for cell in cells if cell["change"] in (0.0, -0.05)]
     assert all(target.startswith(("pass <= 5%", "fail <= 5%")) for target in judged)
     assert all(not note.startswith("calibration printed no result") for note in bench.NOTES)
+
+
+@pytest.mark.slow
+def test_quick_inferencelog_section_reads_and_judges_both_stores(
+    bench: ModuleType, synced_repo: Path
+) -> None:
+    """The log's p50 over off and feedback's p99 at 200 requests/s, on SQLite and (the
+    machines this project runs on have it) PostgreSQL."""
+    bench.QUICK_INFERENCELOG_ARGS = ["--duration", "0.5", "--rounds", "1", "--calls", "50"]
+    bench.QUICK_FEEDBACK_ARGS = ["--duration", "0.5", "--seed", "5"]
+    bench.bench_inferencelog(synced_repo, quick=True)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {
+        "service p50, inference log on SQLite",
+        "service p50, inference log on PostgreSQL",
+        "POST /v1/feedback p99 at 200 req/s, SQLite",
+        "POST /v1/feedback p99 at 200 req/s, PostgreSQL",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=set())
