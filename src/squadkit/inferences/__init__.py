@@ -16,6 +16,7 @@ from .feedback import (
     episode_exists,
     find_inference,
     load_feedback_config,
+    record_feedback,
     store_feedback,
 )
 from .ids import uuid7
@@ -46,6 +47,7 @@ __all__ = [
     "find_inference",
     "load_feedback_config",
     "reclaim",
+    "record_feedback",
     "store_feedback",
     "uuid7",
 ]
