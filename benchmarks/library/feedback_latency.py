@@ -10,8 +10,10 @@ time. It first answers `--seed` tickets (offline provider) so feedback has infer
 name, then takes feedback *open loop*: request i is sent at start + i / rate whether or not
 the earlier ones were answered (a closed loop would slow down with the server and hide its
 queueing), each with its own Idempotency-Key, and its latency counts from when it was due,
-not from when the client got round to it (no coordinated omission). It prints, per store,
-the requests sent, errors, the achieved rate and p50/p99 in ms.
+not from when the client got round to it (no coordinated omission). The client speaks
+HTTP/1.1 over raw asyncio streams, as service_load.py does, to leave the CPU to the server.
+It prints, per store, the requests sent, errors (by status), the achieved rate and p50/p99
+in ms. A 429 is the service's per-caller limit (16 in flight): the server fell behind.
 
 PostgreSQL is `--postgres`, else SQUAD_TEST_POSTGRES_URL, else postgres@127.0.0.1:5432/test,
 in a scratch schema dropped at the end; unreachable: that row is skipped.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import tempfile
@@ -28,8 +31,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 # This script's folder is sys.path[0] when it runs; mypy reads the benchmarks as files.
 from inference_log_overhead import (  # type: ignore[import-not-found]
@@ -42,24 +43,67 @@ from service_load import TICKET, server  # type: ignore[import-not-found]
 WARM_UP_S = 1.0
 
 
-async def seed(client: httpx.AsyncClient, count: int) -> list[str]:
+class Client:
+    """Keep-alive HTTP/1.1 over raw asyncio streams, one connection per request in flight
+    (opened on demand, reused when idle): far cheaper than an HTTP client library, so on a
+    small machine the load generator takes little of the CPU the server needs."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.token = token
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str]]:
+        """(status, response headers with lower-case names)."""
+        data = json.dumps(body).encode()
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {self.token}\r\n{extra}Content-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
+        connection = self.idle.pop() if self.idle else None
+        if connection is None:
+            connection = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = connection
+        writer.write(request)
+        status_line = await reader.readline()
+        if not status_line:
+            writer.close()
+            raise ConnectionError("the server closed the connection")
+        received: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            received[name.strip().lower()] = value.strip()
+        await reader.readexactly(int(received.get("content-length", "0")))
+        self.idle.append(connection)
+        return int(status_line.split()[1]), received
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+async def seed(client: Client, count: int) -> list[str]:
     """Answer `count` tickets; their inference ids, once their rows are stored."""
     ids = []
     for _ in range(count):
-        response = await client.post("/v1/triage", json=TICKET)
-        response.raise_for_status()
-        ids.append(response.headers["X-Inference-Id"])
+        status, headers = await client.post("/v1/triage", TICKET)
+        if status != 200:
+            raise SystemExit(f"POST /v1/triage answered {status}: is the service configured?")
+        ids.append(headers["x-inference-id"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the writer flushes every 0.2 s by default
         probe = {"inference_id": ids[-1], "metric": "correct", "value": True}
-        if (await client.post("/v1/feedback", json=probe)).status_code == 201:
+        if (await client.post("/v1/feedback", probe))[0] == 201:
             return ids
         await asyncio.sleep(0.1)
     raise SystemExit("the seeded inferences never reached the store")
 
 
 async def open_loop(
-    client: httpx.AsyncClient, ids: list[str], rate: float, duration_s: float
+    client: Client, ids: list[str], rate: float, duration_s: float
 ) -> dict[str, Any]:
     """Feedback on `ids` in turn at `rate` per second for `duration_s`; latencies from due."""
     latencies: list[float] = []
@@ -69,10 +113,10 @@ async def open_loop(
         body = {"inference_id": ids[index % len(ids)], "metric": "correct", "value": index % 2 == 0}
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         try:
-            response = await client.post("/v1/feedback", json=body, headers=headers)
-            if response.status_code != 201:
-                errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
-        except httpx.HTTPError as error:
+            status, _ = await client.post("/v1/feedback", body, headers)
+            if status != 201:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+        except (OSError, ValueError, asyncio.IncompleteReadError) as error:
             errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
         latencies.append(time.monotonic() - due)
 
@@ -100,16 +144,13 @@ async def open_loop(
 async def measure(
     port: int, token: str, rate: float, duration_s: float, seeds: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": f"Bearer {token}"},
-        limits=limits,
-        timeout=30,
-    ) as client:
+    client = Client(port, token)
+    try:
         ids = await seed(client, seeds)
         await open_loop(client, ids, rate, WARM_UP_S)  # connections opened, caches warm
         return await open_loop(client, ids, rate, duration_s)
+    finally:
+        client.close()
 
 
 def main() -> None:
