@@ -93,11 +93,6 @@ class InferenceLogWriter:
             return False
         return True
 
-    @property
-    def unwritten_bound(self) -> int:
-        """The most rows a `kill -9` can take: a full queue plus the batch in hand."""
-        return self._queue.maxsize + self.batch_size
-
     def close(self, timeout_s: float = 30.0) -> None:
         """Write everything queued, then stop the thread (waits at most `timeout_s`)."""
         self._stop.set()
