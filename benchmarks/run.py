@@ -19,6 +19,8 @@ target measured in the same run:
 | `squad harvest` over 1,000,000 logged inferences, peak RSS | target 30 s (`library/harvest.py`) |
 | experiments' false winners, 30 daily looks (`library/experiment_simulation.py`) | daily z-test |
 | experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
+| service p50 with the inference log on SQLite / PostgreSQL | the log off (target +0.3 ms) |
+| `POST /v1/feedback` p99 at 200 requests/s, open loop, SQLite / PostgreSQL | target 20 ms |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -33,7 +35,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-harvest, experiments; hotpath only when named)
+harvest, experiments, inferencelog; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ SECTIONS = (
     "calibration",
     "harvest",
     "experiments",
+    "inferencelog",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -1054,6 +1057,99 @@ def bench_hotpath(repo: Path, repeats: int, duration: float) -> None:
     bench_service(repo, repeats, duration)
 
 
+# Issue 25's "Measured": what the inference log adds to an answer, and feedback under load.
+MAX_LOG_OVERHEAD_MS, MAX_FEEDBACK_P99_MS, FEEDBACK_RATE = 0.3, 20.0, 200
+QUICK_INFERENCELOG_ARGS = ["--duration", "2", "--rounds", "1", "--calls", "500"]
+QUICK_FEEDBACK_ARGS = ["--duration", "3"]
+STORES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+OVERHEAD_ROW = re.compile(
+    r"^(off|off-again|sqlite|postgresql)\s+([\d.]+)\s+(-?[\d.]+|-)\s+([\d.]+|-)\s*$", re.M
+)
+FEEDBACK_ROW = re.compile(
+    r"^(sqlite|postgresql)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M
+)
+
+
+def bench_inferencelog(repo: Path, quick: bool) -> None:
+    """library/inference_log_overhead.py (the service's p50 with the log off, on SQLite and
+    on PostgreSQL, interleaved in one run) and library/feedback_latency.py (`POST
+    /v1/feedback` open loop at 200 requests/s on each store), against the rendered repo.
+    A store the script could not reach (no PostgreSQL) is a note, not a figure."""
+    if not rendered_with_service(repo):
+        note("inference log not measured: the repo was rendered without the service")
+        return
+    python = str(repo / ".venv" / "bin" / "python")
+    overhead = run(
+        [
+            python,
+            str(LIBRARY / "inference_log_overhead.py"),
+            *(QUICK_INFERENCELOG_ARGS if quick else []),
+        ],
+        cwd=repo,
+        env=QUIET_ENV,
+    )
+    RAW["inference_log_overhead"] = overhead.output
+    rows = {m[0]: m[1:] for m in OVERHEAD_ROW.findall(overhead.output)}
+    if "off" not in rows:
+        note(
+            f"inference_log_overhead.py output not understood (exit {overhead.returncode}): "
+            f"{overhead.output[-400:]}"
+        )
+    else:
+        off = float(rows["off"][0])
+        floor = ""
+        if "off-again" in rows:  # the noise floor: two processes both without the log
+            floor = f"; a 2nd log-off process: {rows['off-again'][1]} ms over off"
+        for store, shown in STORES.items():
+            if store not in rows:
+                note(f"inference log on {shown} not measured: {overhead.output[:200]}")
+                continue
+            p50, _over, work = rows[store]
+            found = figure(
+                f"service p50, inference log on {shown}",
+                "ms",
+                samples=[float(p50)],
+                reference="the log off",
+                reference_samples=[off],
+                target=f"<= +{MAX_LOG_OVERHEAD_MS:g} ms",
+                note=f"request-path work {work} us per call (in process){floor}",
+            )
+            found.meets_target = float(p50) - off <= MAX_LOG_OVERHEAD_MS
+    feedback = run(
+        [
+            python,
+            str(LIBRARY / "feedback_latency.py"),
+            "--rate",
+            str(FEEDBACK_RATE),
+            *(QUICK_FEEDBACK_ARGS if quick else []),
+        ],
+        cwd=repo,
+        env=QUIET_ENV,
+    )
+    RAW["feedback_latency"] = feedback.output
+    found_rows = {m[0]: [float(x) for x in m[1:]] for m in FEEDBACK_ROW.findall(feedback.output)}
+    if "sqlite" not in found_rows:
+        note(
+            f"feedback_latency.py output not understood (exit {feedback.returncode}): "
+            f"{feedback.output[-400:]}"
+        )
+        return
+    for store, shown in STORES.items():
+        if store not in found_rows:
+            note(f"POST /v1/feedback on {shown} not measured: {feedback.output[:200]}")
+            continue
+        sent, errors, achieved, p50, p99 = found_rows[store]
+        found = figure(
+            f"POST /v1/feedback p99 at {FEEDBACK_RATE} req/s, {shown}",
+            "ms",
+            samples=[p99],
+            target=f"<= {MAX_FEEDBACK_P99_MS:g} ms, no errors",
+            note=f"p50 {p50:.2f} ms, achieved {achieved:.0f} req/s, {errors:.0f} of {sent:.0f} "
+            "errors",
+        )
+        found.meets_target = p99 <= MAX_FEEDBACK_P99_MS and errors == 0
+
+
 # -- report ------------------------------------------------------------------------------
 QUICK_CALIBRATION_ARGS = ["--runs", "40"]
 
@@ -1283,6 +1379,7 @@ def main() -> None:
         ("calibration", lambda _: bench_calibration(quick)),
         ("harvest", lambda _w: bench_harvest(100_000 if quick else 1_000_000)),
         ("experiments", lambda _: bench_experiments(quick)),
+        ("inferencelog", lambda w: bench_inferencelog(render_synced(w), quick)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

@@ -257,3 +257,23 @@ def test_quick_experiments_section_reads_both_figures_through_the_experiments_de
     assert false_winners.reference_samples  # the naive z-test, same simulated experiments
     decided = read["experiments: median requests to decide 60% -> 65%"]
     assert decided.reference_samples == [bench.RAW["experiments"]["fixed_sample_requests"]]
+
+
+@pytest.mark.slow
+def test_quick_inferencelog_section_reads_and_judges_both_stores(
+    bench: ModuleType, synced_repo: Path
+) -> None:
+    """The log's p50 over off and feedback's p99 at 200 requests/s, on SQLite and (the
+    machines this project runs on have it) PostgreSQL."""
+    bench.QUICK_INFERENCELOG_ARGS = ["--duration", "0.5", "--rounds", "1", "--calls", "50"]
+    bench.QUICK_FEEDBACK_ARGS = ["--duration", "0.5", "--seed", "5"]
+    bench.bench_inferencelog(synced_repo, quick=True)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert {
+        "service p50, inference log on SQLite",
+        "service p50, inference log on PostgreSQL",
+        "POST /v1/feedback p99 at 200 req/s, SQLite",
+        "POST /v1/feedback p99 at 200 req/s, PostgreSQL",
+    } <= read.keys()
+    assert_measured_and_judged(read, unreferenced=set())

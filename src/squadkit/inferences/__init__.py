@@ -16,9 +16,11 @@ from .feedback import (
     episode_exists,
     find_inference,
     load_feedback_config,
+    record_feedback,
     store_feedback,
 )
 from .ids import uuid7
+from .ledger import InFlightBatch, UnsettledRows, WriteLedger, reclaim
 from .lookup import describe_inference
 from .record import Content, InferenceRecord, canonical_json, content_of, inputs_sha256
 from .store import INFERENCES, InferenceLogUnavailable, InferenceStore, default_sqlite_url
@@ -31,11 +33,14 @@ __all__ = [
     "FeedbackConfig",
     "FeedbackMetric",
     "FeedbackRow",
+    "InFlightBatch",
     "InferenceLogUnavailable",
     "InferenceLogWriter",
     "InferenceRecord",
     "InferenceStore",
     "InvalidFeedbackValue",
+    "UnsettledRows",
+    "WriteLedger",
     "WriterStats",
     "canonical_json",
     "content_of",
@@ -45,6 +50,8 @@ __all__ = [
     "find_inference",
     "inputs_sha256",
     "load_feedback_config",
+    "reclaim",
+    "record_feedback",
     "store_feedback",
     "uuid7",
 ]

@@ -158,6 +158,12 @@ class InferenceStore:
             with self.engine.begin() as connection:
                 connection.execute(insert(INFERENCES), list(rows))
 
+    def contains(self, inference_id: str) -> bool:
+        """Whether the row `inference_id` is stored (did a killed writer's batch commit?)."""
+        with self.engine.connect() as connection:
+            query = select(INFERENCES.c.id).where(INFERENCES.c.id == inference_id)
+            return connection.execute(query).first() is not None
+
     def count(self) -> int:
         with self.engine.connect() as connection:
             query = select(func.count()).select_from(INFERENCES)

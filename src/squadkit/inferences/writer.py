@@ -12,7 +12,9 @@ an answer nothing but that put, whatever the store does:
   the thread carries on with the next batch;
 - a store that was down at start-up is migrated before the first batch that reaches it;
 - `close` (the service's lifespan shutdown, after uvicorn finished in-flight requests, so
-  after SIGTERM) writes everything still queued before it returns: nothing is lost on drain.
+  after SIGTERM) writes everything still queued before it returns: nothing is lost on drain;
+- given a `WriteLedger` (`ledger.py`), every queued and every settled row is counted in it,
+  so after a `kill -9` the next start reports how many rows the queue took with it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .ledger import WriteLedger
 from .record import InferenceRecord
 from .store import InferenceStore
 
@@ -56,8 +59,10 @@ class InferenceLogWriter:
         batch_size: int = 500,
         flush_interval_s: float = 0.2,
         migrated: bool = True,
+        ledger: WriteLedger | None = None,
     ) -> None:
         self.store = store
+        self.ledger = ledger
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.stats = WriterStats()
@@ -76,9 +81,13 @@ class InferenceLogWriter:
         serialising the content then cost the request nothing.
         """
         build = record.row if isinstance(record, InferenceRecord) else lambda: record().row()
+        if self.ledger is not None:  # before the put: the writer may settle it at once
+            self.ledger.accept()
         try:
             self._queue.put_nowait(build)
         except queue.Full:
+            if self.ledger is not None:
+                self.ledger.refuse()
             with self._drop_lock:  # submit may run on several threads (sync routes)
                 self.stats.dropped += 1
             return False
@@ -94,6 +103,8 @@ class InferenceLogWriter:
                 self._queue.qsize(),
                 timeout_s,
             )
+        elif self.ledger is not None:  # all settled; else the next start reports the rest
+            self.ledger.close()
         self.store.dispose()
 
     def _run(self) -> None:
@@ -131,6 +142,11 @@ class InferenceLogWriter:
             except Exception:  # a row that cannot be built is lost, counted, logged
                 self.stats.write_errors += 1
                 log.exception("inference log: a row could not be built")
+        ledger = self.ledger
+        if ledger is not None:
+            ledger.settle(len(builds) - len(batch))  # the unbuildable rows: counted above
+            if batch:
+                ledger.begin_batch(len(batch), str(batch[0]["id"]))
         try:
             if not self._migrated:  # the store was down at start-up: create the schema now
                 self.store.migrate()
@@ -138,6 +154,8 @@ class InferenceLogWriter:
             self.store.insert(batch)
         except Exception as error:  # a store that is down is counted and logged, not raised
             self.stats.write_errors += len(batch)
+            if ledger is not None:
+                ledger.settle(len(batch))
             if self._failing % LOG_EVERY == 0:
                 log.error(
                     "inference log: %d row(s) not written to %s (%d lost so far): %s",
@@ -155,3 +173,5 @@ class InferenceLogWriter:
             log.warning("inference log: %s writable again", self.store.safe_url)
             self._failing = 0
         self.stats.written += len(batch)
+        if ledger is not None:
+            ledger.settle(len(batch))

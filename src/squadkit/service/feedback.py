@@ -22,13 +22,7 @@ from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import SquadError
-from ..inferences import (
-    FeedbackRow,
-    InvalidFeedbackValue,
-    episode_exists,
-    find_inference,
-    store_feedback,
-)
+from ..inferences import FeedbackRow, InvalidFeedbackValue, record_feedback
 from ..inferences.store import InferenceLogUnavailable
 from .auth import require_scope
 from .callers import FEEDBACK
@@ -140,15 +134,7 @@ async def send_feedback(
     store = log.writer.store
 
     def write() -> tuple[FeedbackRow, bool]:
-        prompt: dict[str, Any] = {"prompt": None, "prompt_version": None}
-        if body.inference_id is not None:
-            found = find_inference(store, body.inference_id)
-            if found is None:
-                raise FeedbackRefused(UNKNOWN_INFERENCE)
-            prompt = found
-        elif not episode_exists(store, str(body.episode_id)):
-            raise FeedbackRefused(UNKNOWN_INFERENCE)
-        return store_feedback(
+        stored = record_feedback(
             store,
             caller=caller.name,
             metric=body.metric,
@@ -157,8 +143,10 @@ async def send_feedback(
             inference_id=body.inference_id,
             episode_id=body.episode_id,
             idempotency_key=idempotency_key,
-            **prompt,
         )
+        if stored is None:
+            raise FeedbackRefused(UNKNOWN_INFERENCE)
+        return stored
 
     try:
         with store.reaching("store feedback"):

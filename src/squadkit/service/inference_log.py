@@ -10,8 +10,10 @@ on the request path; hashing and serialising the content happen on the writer's 
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,
-`squad_inference_log_dropped_total` and `squad_inference_log_write_errors_total`; each
-answer logged counts in `squad_inferences_total` per prompt version (`metrics`), the
+`squad_inference_log_dropped_total` and `squad_inference_log_write_errors_total`, and
+`squad_inference_log_lost_total`: rows a killed process had queued but not stored, found in
+its ledger (`squadkit.inferences.ledger`) at start-up and reported in one warning line each;
+each answer logged counts in `squad_inferences_total` per prompt version (`metrics`), the
 denominator of the feedback rate.
 """
 
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..calls import CallContext, Completion, GatewayObserver, RouterCall
@@ -31,9 +34,12 @@ from ..inferences import (
     InferenceLogWriter,
     InferenceRecord,
     InferenceStore,
+    UnsettledRows,
+    WriteLedger,
     canonical_json,
     content_of,
     default_sqlite_url,
+    reclaim,
     uuid7,
 )
 from ..observability import persistence_redactor, score_sink
@@ -126,6 +132,7 @@ class InferenceLog:
             queue_size=settings.inference_log_queue_size,
             flush_interval_s=settings.inference_log_flush_interval_s,
             migrated=migrated,
+            ledger=_ledger(ledger_folder(settings, store), store, migrated=migrated),
         )
         _live.add(self.writer)
 
@@ -226,7 +233,62 @@ class InferenceLog:
         )
 
 
+def ledger_folder(settings: Settings, store: InferenceStore) -> Path:
+    """Where the writers' ledgers live: beside a SQLite file, else the repo's `.squad/`
+    (a PostgreSQL store is shared, a ledger belongs to the host that ran the process)."""
+    url = store.engine.url
+    if store.engine.dialect.name == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return settings.root / ".squad"
+
+
+def _ledger(folder: Path, store: InferenceStore, *, migrated: bool) -> WriteLedger | None:
+    """Report what killed processes left in `folder`, then this process's own ledger (none,
+    and a warning, when the folder is not writable: the log works without one)."""
+    try:
+        for dead in reclaim(folder):
+            report_lost(dead, store, migrated=migrated)
+        return WriteLedger.open(folder, store.safe_url)
+    except OSError as error:
+        log.warning(
+            "inference log: no ledger in %s (%s): rows lost to a kill -9 will not be counted",
+            folder,
+            error,
+        )
+        return None
+
+
+def report_lost(dead: UnsettledRows, store: InferenceStore, *, migrated: bool) -> int:
+    """One warning line and the lost counter for a killed process's unwritten rows."""
+    committed = False
+    if dead.in_flight is not None and migrated and dead.store == store.safe_url:
+        try:
+            committed = store.contains(dead.in_flight.first_id)
+        except Exception:  # unknown: count the batch as lost (an upper bound)
+            committed = False
+    lost = dead.lost(in_flight_committed=committed)
+    if lost:
+        _lost[0] += lost
+        log.warning(
+            "inference log: %d row(s) lost: process %d (started %s) was killed before "
+            "writing them to %s",
+            lost,
+            dead.pid,
+            datetime.fromtimestamp(dead.started_at, UTC).isoformat(timespec="seconds"),
+            dead.store,
+            extra={
+                "event": "inference_log.lost",
+                "lost_rows": lost,
+                "pid": dead.pid,
+                "accepted_rows": dead.accepted,
+                "store": dead.store,
+            },
+        )
+    return lost
+
+
 _live: set[InferenceLogWriter] = set()
+_lost = [0]
 _collector_lock = threading.Lock()
 _collector_registered = [False]
 
@@ -253,6 +315,11 @@ class _Collector:
         ):
             total = sum(getattr(writer.stats, attribute) for writer in writers)
             yield CounterMetricFamily(name, help_text, value=total)
+        yield CounterMetricFamily(
+            "squad_inference_log_lost",
+            "Inference log rows a killed process had queued but not written (found at start-up).",
+            value=_lost[0],
+        )
 
 
 def register_metrics() -> None:

@@ -5,7 +5,6 @@ the reviewer's verdict."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ from squadkit.inferences import InferenceStore, find_inference
 from squadkit.settings import Settings
 from tests.library.harvest.harvestkit import dataset_lines, review_lines, squad
 from tests.library.service.servicekit import AUTH, TICKET, running
+from tests.library.waiting import eventually
 
 WRONG = {**TICKET, "subject": "Export to CSV drops the last row", "body": "Every export misses "
          "the final line of the report since Monday. Please fix."}  # fmt: skip
@@ -32,10 +32,7 @@ def _served_and_judged_wrong(repo: Path, url: str) -> str:
         assert answered.status_code == 200, answered.text
         inference_id = answered.headers["X-Inference-Id"]
         store = InferenceStore(url)
-        deadline = time.monotonic() + 10
-        while find_inference(store, inference_id) is None:
-            assert time.monotonic() < deadline, "the inference row was never written"
-            time.sleep(0.05)
+        eventually(lambda: find_inference(store, inference_id) is not None, "the inference row")
         store.dispose()
         body = {"inference_id": inference_id, "metric": "correct", "value": False}
         judged = http.post("/v1/feedback", json=body, headers=AUTH, timeout=30)

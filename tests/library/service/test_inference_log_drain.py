@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,3 +134,81 @@ def test_two_replicas_share_one_postgresql_without_losing_or_duplicating(
     assert len(answered) >= 60
     assert len(stored) == len(set(stored))
     assert sorted(stored) == sorted(answered)
+
+
+def _lost_reported_at_restart(repo: Path, **env: str) -> tuple[float, str]:
+    """Start `squad serve` again: the lost-rows counter on /metrics and its log output."""
+    with _serve(repo, **env) as (server, base):
+        metrics = httpx.get(f"{base}/metrics", headers=AUTH).text
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=300)
+    output = server.stdout.read() if server.stdout else ""
+    for line in metrics.splitlines():
+        if line.startswith("squad_inference_log_lost_total "):
+            return float(line.split()[1]), output
+    raise AssertionError(f"squad_inference_log_lost_total not on /metrics:\n{metrics}")
+
+
+def test_kill_9_loses_the_unwritten_rows_and_the_next_start_reports_their_count(
+    repo: Path,
+) -> None:
+    answered: list[str] = []
+    stop = threading.Event()
+    # A batch window longer than the test: every answered row is still in the writer's hands.
+    env = {"SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S": "600"}
+    with _serve(repo, **env) as (server, base):
+        workers = _load(base, answered, stop, threads=2)
+        eventually(lambda: len(answered) >= 20, "20 answers")
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        server.kill()
+        server.wait(timeout=300)
+    url = f"sqlite:///{repo / '.squad' / 'inference-log.sqlite3'}"
+    stored = len(_stored_ids(url))
+
+    lost, output = _lost_reported_at_restart(repo, **env)
+
+    assert len(answered) >= 20
+    assert lost == len(answered) - stored
+    assert f"{int(lost)} row(s) lost" in output
+    assert not list((repo / ".squad").glob("inference-log-*.ledger"))  # reported once
+
+
+def test_kill_9_with_a_blocked_postgresql_loses_only_the_rows_not_yet_stored(
+    repo: Path, postgres_url: str
+) -> None:
+    env = {
+        "SQUAD_INFERENCE_LOG_URL": postgres_url,
+        "SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S": "0.05",
+        "SQUAD_INFERENCE_LOG_QUEUE_SIZE": "50",
+    }
+    store = InferenceStore(postgres_url)
+
+    def triage(base: str) -> str:
+        response = httpx.post(f"{base}/v1/triage", json=TICKET, headers=AUTH, timeout=30)
+        assert response.status_code == 200
+        return response.headers["X-Inference-Id"]
+
+    try:
+        with _serve(repo, **env) as (server, base):
+            written = [triage(base) for _ in range(10)]
+            eventually(lambda: store.count() >= len(written), "the first 10 rows stored")
+            with store.engine.connect() as blocker:
+                # Inserts now wait on this lock: the store blocks, answers must not.
+                blocker.exec_driver_sql("LOCK TABLE inferences IN EXCLUSIVE MODE")
+                unwritten = [triage(base) for _ in range(15)]
+                time.sleep(0.3)  # the writer holds a batch blocked in its insert
+                server.kill()
+                server.wait(timeout=300)
+                blocker.rollback()
+        stored = _stored_ids(postgres_url)
+
+        lost, output = _lost_reported_at_restart(repo, **env)
+    finally:
+        store.dispose()
+
+    assert sorted(stored) == sorted(written)
+    assert lost == len(written) + len(unwritten) - len(stored) == len(unwritten)
+    assert lost <= 50 + 500  # at most a full queue and the batch in hand (the writer's bound)
+    assert f"{int(lost)} row(s) lost" in output
