@@ -127,8 +127,8 @@ def check(
     ] = None,
 ) -> None:
     """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
-    a gated label without valid passing eval evidence, or (with --base) a label that
-    stopped being gated."""
+    a gated label or a running experiment's arm (config/experiments.yaml) without valid
+    passing eval evidence, or (with --base) a label that stopped being gated."""
     from ..features import served_prompts  # noqa: PLC0415
     from ..prompts import PromptCheckError, check_prompts, scan_prompts  # noqa: PLC0415
     from ..prompts.labels import label_overrides_from_env  # noqa: PLC0415
@@ -144,7 +144,10 @@ def check(
     )
     if base:
         problems += _ungated(settings, base)
-    problems += _unreproduced(settings, models, _gated_versions(settings), problems)
+    experiments, arms = _experiment_problems(settings, models)
+    problems += experiments
+    replayed = sorted({*_gated_versions(settings), *arms})
+    problems += _unreproduced(settings, models, replayed, problems)
     if problems:
         raise PromptCheckError(problems)
     from ..prompts import read_labels  # noqa: PLC0415
@@ -177,6 +180,27 @@ def _ungated(settings: Settings, base: str) -> list[Problem]:
         return []
     path = settings.prompts_dir / LABELS_FILE
     return ungated_since(path, read_labels(path), at_base, base)
+
+
+def _experiment_problems(
+    settings: Settings, models: ModelsConfig
+) -> tuple[list[Problem], list[tuple[str, int]]]:
+    """Running experiments' arms without what a promotion needs, and the arms' versions
+    (their evidence is replayed like a gated label's)."""
+    from ..experiments.check import arm_versions, experiment_problems  # noqa: PLC0415
+    from ..experiments.config import load_experiments  # noqa: PLC0415
+
+    path = settings.config_dir / "experiments.yaml"
+    config = load_experiments(path)
+    problems = experiment_problems(
+        path,
+        config,
+        prompts_dir=settings.prompts_dir,
+        models=models,
+        evidence_dir=settings.evals_dir / "evidence",
+        root=settings.root,
+    )
+    return problems, arm_versions(config)
 
 
 def _gated_versions(settings: Settings, name: str | None = None) -> list[tuple[str, int]]:
