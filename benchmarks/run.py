@@ -16,6 +16,8 @@ target measured in the same run:
 | peak RSS of `squad eval run` on 100,000 replayed cases | target 300 MB |
 | redacting 10 MB of text, adversarial near-misses included | target 1 s (`library/redaction.py`) |
 | gate pass/fail/inconclusive rates, simulated (`library/gate_calibration.py`) | issue 23 |
+| experiments' false winners, 30 daily looks (`library/experiment_simulation.py`) | daily z-test |
+| experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -29,8 +31,8 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py [--quick] [--only copier,check,startup,eval,memory,gateway,...]
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
-(sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration;
-hotpath only when named)
+(sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
+experiments; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ SECTIONS = (
     "service",
     "redaction",
     "calibration",
+    "experiments",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -1046,6 +1049,57 @@ def bench_calibration(quick: bool) -> None:
             )
 
 
+QUICK_EXPERIMENT_ARGS = ["--quick"]
+
+
+def bench_experiments(quick: bool) -> None:
+    """Online experiments' decisions (issue 26), simulated through `compare_arms` and
+    `guardrail_crossed` (`library/experiment_simulation.py`, with this checkout's squadkit):
+    its table is printed as it is, and two rows become figures. False winners with no true
+    difference under 30 daily looks, beside a naive z-test peeking daily (target: alpha);
+    requests until a 5-point lift on 60% is decided, beside the one-look test's planned size."""
+    script = LIBRARY / "experiment_simulation.py"
+    extra = QUICK_EXPERIMENT_ARGS if quick else []
+    found = run([str(TOOLS / "python"), str(script), "--json", *extra], timeout=900)
+    lines = found.output.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        note(f"experiments printed no result (exit {found.returncode}): {found.output[-300:]}")
+        return
+    result = RAW["experiments"] = json.loads(lines[-1])
+    print("\n".join(lines[:-1]), flush=True)
+    rows = result["rows"]
+    days, alpha = result["days"], result["alpha"]
+    sequence = [row for row in rows if row["method"].startswith("confidence sequence")]
+    naive = [row for row in rows if row["method"].startswith("z-test") and "daily" in row["method"]]
+    null_sequence = next(row for row in sequence if row["scenario"].startswith("no difference"))
+    null_naive = next(row for row in naive if row["scenario"] == null_sequence["scenario"])
+    false_winners = figure(
+        f"experiments: false winners, {days} daily looks ({null_sequence['scenario']})",
+        "%",
+        reference="z-test peeking daily",
+        target=f"<= {alpha:.0%}",
+        note=f"{result['experiments']} simulated experiments",
+    )
+    false_winners.samples.append(100 * null_sequence["declared"])
+    false_winners.reference_samples.append(100 * null_naive["declared"])
+    false_winners.meets_target = "met" in null_sequence["target"]
+    lift = next(row for row in sequence if not row["scenario"].startswith("no difference"))
+    decided = figure(
+        f"experiments: median requests to decide {lift['scenario']}",
+        "requests",
+        reference="one-look z-test, 80% power",
+        note=f"{lift['declared']:.0%} decided within {days} days",
+    )
+    decided.reference_samples.append(result["fixed_sample_requests"])
+    if lift["median_requests"] is not None:
+        decided.samples.append(lift["median_requests"])
+    else:
+        note(f"experiments: fewer than half decided {lift['scenario']} within {days} days")
+    for row in rows:
+        if "MISSED" in row["target"]:
+            note(f"experiments: {row['scenario']}, {row['method']}: {row['target']}")
+
+
 def machine() -> dict[str, Any]:
     def first(path: str, pattern: str) -> str:
         try:
@@ -1194,6 +1248,7 @@ def main() -> None:
         ),
         ("redaction", lambda _w: bench_redaction(1 if quick else 3)),
         ("calibration", lambda _: bench_calibration(quick)),
+        ("experiments", lambda _: bench_experiments(quick)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

@@ -227,3 +227,23 @@ def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
     judged = [cell["target"] for cell in cells if cell["change"] in (0.0, -0.05)]
     assert all(target.startswith(("pass <= 5%", "fail <= 5%")) for target in judged)
     assert all(not note.startswith("calibration printed no result") for note in bench.NOTES)
+
+
+def test_quick_experiments_section_reads_both_figures_through_the_experiments_decisions(
+    bench: ModuleType,
+) -> None:
+    """The section simulates experiments with this checkout's squadkit, keeps every row and
+    turns two into judged figures: false winners beside a naive daily z-test, and requests
+    until a 5-point lift is decided beside a one-look test's planned size."""
+    bench.QUICK_EXPERIMENT_ARGS = ["--experiments", "5"]
+    bench.bench_experiments(quick=True)
+    assert bench.NOTES == []
+    rows = bench.RAW["experiments"]["rows"]
+    assert len(rows) == 11
+    assert all(0.0 <= row["declared"] <= 1.0 for row in rows)
+    read = read_figures(bench)
+    false_winners = read["experiments: false winners, 30 daily looks (no difference, both 60%)"]
+    assert false_winners.meets_target is not None
+    assert false_winners.reference_samples  # the naive z-test, same simulated experiments
+    decided = read["experiments: median requests to decide 60% -> 65%"]
+    assert decided.reference_samples == [bench.RAW["experiments"]["fixed_sample_requests"]]
