@@ -65,18 +65,20 @@ app.add_typer(_eval_app, name="eval")
 
 
 def _add_serve_command() -> None:
-    """`squad serve`, `squad callers` and `squad inference-log` exist only where the service
-    extra is installed (`squadkit[service]`)."""
+    """`squad serve`, `squad callers`, `squad inference-log` and `squad experiments` exist
+    only where the service extra is installed (`squadkit[service]`)."""
     from importlib.util import find_spec  # noqa: PLC0415
 
     if find_spec("fastapi") is not None:
         from .commands.callers import callers_app  # noqa: PLC0415
+        from .commands.experiments import experiments_app  # noqa: PLC0415
         from .commands.inference_log import inference_log_app  # noqa: PLC0415
         from .commands.serve import serve  # noqa: PLC0415
 
         app.command("serve")(serve)
         app.add_typer(callers_app, name="callers")
         app.add_typer(inference_log_app, name="inference-log")
+        app.add_typer(experiments_app, name="experiments")
 
 
 _add_serve_command()

@@ -165,6 +165,8 @@ class Experiment(BaseModel):
                 raise ValueError(f"guardrail '{name}' is a share: its bound must be in [0, 1]")
             if bound.value < 0:
                 raise ValueError(f"guardrail '{name}' cannot be negative")
+            if name in GUARDRAILS and bound.at_most is None:
+                raise ValueError(f"guardrail '{name}' takes `at_most`: less is better")
         return self
 
     @property
