@@ -18,6 +18,7 @@ target measured in the same run:
 | gate pass/fail/inconclusive rates, simulated (`library/gate_calibration.py`) | issue 23 |
 | experiments' false winners, 30 daily looks (`library/experiment_simulation.py`) | daily z-test |
 | experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
+| an experiment's assignment per request (`library/experiment_assignment.py`) | target 0.1 ms |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -32,7 +33,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-experiments; hotpath only when named)
+experiments, assignment; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ SECTIONS = (
     "redaction",
     "calibration",
     "experiments",
+    "assignment",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -906,6 +908,42 @@ def bench_redaction(repeats: int, megabytes: float = 10.0) -> None:
             found.note = f"{megabytes:g} MB, not 10"
 
 
+ASSIGNMENT_ROW = re.compile(r"^(no experiment|experiment assigned)\s+\d+\s+([\d.]+)$", re.M)
+
+
+def bench_assignment(repeats: int, calls: int = 200_000) -> None:
+    """library/experiment_assignment.py on the template's prompts, `repeats` times: what
+    choosing an experiment's arm adds to a request's path (issue 26: target 0.1 ms), beside
+    the plain `registry.get` every request does anyway."""
+    script = LIBRARY / "experiment_assignment.py"
+    samples: dict[str, list[float]] = {}
+    outputs = []
+    for _ in range(repeats):
+        result = run(
+            [str(TOOLS / "python"), str(script), "--calls", str(calls)],
+            cwd=TEMPLATE / "template",
+        )
+        outputs.append(result.output)
+        for name, micros in ASSIGNMENT_ROW.findall(result.output):
+            samples.setdefault(name, []).append(float(micros))
+    RAW["assignment"] = "\n".join(outputs)
+    if len(samples) != 2:
+        note(f"experiment_assignment.py output not understood: {outputs[-1][-400:]}")
+        return
+    added = [
+        a - b for a, b in zip(samples["experiment assigned"], samples["no experiment"], strict=True)
+    ]
+    found = figure(
+        "experiment assignment added per request",
+        "us",
+        samples=added,
+        reference="the label's registry.get",
+        reference_samples=samples["no experiment"],
+        target="<= 100 us",
+    )
+    found.meets_target = statistics.median(added) <= 100
+
+
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -1249,6 +1287,7 @@ def main() -> None:
         ("redaction", lambda _w: bench_redaction(1 if quick else 3)),
         ("calibration", lambda _: bench_calibration(quick)),
         ("experiments", lambda _: bench_experiments(quick)),
+        ("assignment", lambda _: bench_assignment(1 if quick else 3, 20_000 if quick else 200_000)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

@@ -213,6 +213,16 @@ def test_quick_redaction_section_reads_every_figure(bench: ModuleType) -> None:
     assert_measured_and_judged(read, unreferenced=set())
 
 
+def test_quick_assignment_section_reads_the_added_cost_beside_the_plain_lookup(
+    bench: ModuleType,
+) -> None:
+    bench.bench_assignment(1, calls=2000)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert set(read) == {"experiment assignment added per request"}
+    assert_measured_and_judged(read, unreferenced=set())
+
+
 def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
     bench: ModuleType,
 ) -> None:

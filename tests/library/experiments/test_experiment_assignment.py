@@ -138,7 +138,11 @@ def test_stopping_the_experiment_in_the_file_takes_effect_without_a_restart(
     with running(settings) as started, httpx.Client(base_url=started.base_url) as http:
         before = _triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"]
         write_experiments(root, {"t": experiment(arms=_only_v2(), status="stopped")})
-        after = _triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"]
+        deadline = time.monotonic() + 10  # the file is looked at once a second
+        after = before
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = _triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"]
 
     assert (before, after) == ("triage@v2", "triage@v1")
 
