@@ -1108,7 +1108,9 @@ def bench_experiments(quick: bool) -> None:
     rows = result["rows"]
     days, alpha = result["days"], result["alpha"]
     sequence = [row for row in rows if row["method"].startswith("confidence sequence")]
-    naive = [row for row in rows if row["method"].startswith("z-test") and "daily" in row["method"]]
+    daily = f"{days} daily looks"
+    sequence = [row for row in sequence if daily in row["method"]]
+    naive = [row for row in rows if row["method"] == f"z-test, {daily} (naive)"]
     null_sequence = next(row for row in sequence if row["scenario"].startswith("no difference"))
     null_naive = next(row for row in naive if row["scenario"] == null_sequence["scenario"])
     false_winners = figure(

@@ -10,6 +10,8 @@ read once a day (30 looks) and the experiment stops at the first look with a ver
   (plus two standard errors of simulation error). Beside it the naive habit this replaces:
   a fixed-sample two-proportion z-test at the same alpha, read every day (it inflates), and
   the same test read once, on the last day (its alpha holds, but only for that one look).
+- **The same with a look every 50 requests** (300 looks): a confidence sequence holds at
+  every n, so looking far more often must not break its alpha; the naive test gets worse.
 - **A true difference of 5 points on a 60% success rate**: the share decided within the 30
   days (and in the wrong direction), the median requests until decided, beside the requests
   a fixed-sample test planned for 80% power needs (looking once).
@@ -38,6 +40,7 @@ from squadkit.experiments import ArmOutcomes, compare_arms, guardrail_crossed
 CONTROL_RATE, LIFT = 0.60, 0.05
 RARE_RATE = 0.05
 GUARDRAIL_BOUND = 0.05
+FINE_LOOKS_PER_DAY = 10  # 300 looks in 30 days: every 50 requests at 500 a day
 
 
 @dataclass
@@ -65,15 +68,16 @@ def successes(rng: random.Random, n: int, rate: float) -> int:
     return sum(rng.random() < rate for _ in range(n))
 
 
-def daily_arms(
-    rng: random.Random, plan: Plan, control_rate: float, treatment_rate: float
+def looked_at(
+    rng: random.Random, plan: Plan, control_rate: float, treatment_rate: float, per_day: int
 ) -> list[tuple[ArmOutcomes, ArmOutcomes]]:
-    """The two arms' running sums as each daily report reads them (pass/fail: x^2 = x)."""
+    """The two arms' running sums as each of `per_day` reports a day reads them (pass/fail:
+    x^2 = x, so the sum of squares is the sum)."""
     control, treatment = ArmOutcomes(0, 0.0, 0.0), ArmOutcomes(0, 0.0, 0.0)
     looks = []
-    for _day in range(plan.days):
-        to_treatment = successes(rng, plan.per_day, 0.5)
-        to_control = plan.per_day - to_treatment
+    for _look in range(plan.days * per_day):
+        to_treatment = successes(rng, plan.per_day // per_day, 0.5)
+        to_control = plan.per_day // per_day - to_treatment
         won_c = successes(rng, to_control, control_rate)
         won_t = successes(rng, to_treatment, treatment_rate)
         control = ArmOutcomes(control.n + to_control, control.total + won_c, control.total + won_c)
@@ -118,7 +122,12 @@ def summarise(scenario: str, method: str, found: list[tuple[int, int]], expected
 
 
 def comparisons(
-    rng: random.Random, plan: Plan, treatment_rate: float, control_rate: float
+    rng: random.Random,
+    plan: Plan,
+    treatment_rate: float,
+    control_rate: float,
+    *,
+    looks_per_day: int = 1,
 ) -> list[Row]:
     """One scenario: the same simulated experiments read by the sequence and by z-tests."""
     critical = statistics.NormalDist().inv_cdf(1 - plan.alpha / 2)
@@ -128,15 +137,15 @@ def comparisons(
         found = compare_arms(control, treatment, alpha=plan.alpha, planned_n=plan.planned_n)
         return verdicts[found.verdict]
 
-    def daily_z(control: ArmOutcomes, treatment: ArmOutcomes) -> int:
+    def z(control: ArmOutcomes, treatment: ArmOutcomes) -> int:
         return z_test(control, treatment, critical)
 
-    found: dict[str, list[tuple[int, int]]] = {"sequential": [], "daily": [], "once": []}
+    found: dict[str, list[tuple[int, int]]] = {"sequential": [], "peeking": [], "once": []}
     for _ in range(plan.experiments):
-        looks = daily_arms(rng, plan, control_rate, treatment_rate)
-        found["sequential"].append(first_decision(looks, sequential))
-        found["daily"].append(first_decision(looks, daily_z))
-        found["once"].append(first_decision(looks[-1:], daily_z))
+        reports = looked_at(rng, plan, control_rate, treatment_rate, looks_per_day)
+        found["sequential"].append(first_decision(reports, sequential))
+        found["peeking"].append(first_decision(reports, z))
+        found["once"].append(first_decision(reports[-1:], z))
     null = treatment_rate == control_rate
     expected = 0 if null else 1
     scenario = (
@@ -144,13 +153,19 @@ def comparisons(
         if null
         else f"{control_rate:.0%} -> {treatment_rate:.0%}"
     )
+    looks = (
+        f"{plan.days} daily looks"
+        if looks_per_day == 1
+        else f"{plan.days * looks_per_day} looks, every {plan.per_day // looks_per_day} requests"
+    )
     rows = [
-        summarise(
-            scenario, f"confidence sequence, {plan.days} daily looks", found["sequential"], expected
-        ),
-        summarise(scenario, f"z-test, {plan.days} daily looks (naive)", found["daily"], expected),
-        summarise(scenario, f"z-test, once on day {plan.days}", found["once"], expected),
+        summarise(scenario, f"confidence sequence, {looks}", found["sequential"], expected),
+        summarise(scenario, f"z-test, {looks} (naive)", found["peeking"], expected),
     ]
+    if looks_per_day == 1:
+        rows.append(
+            summarise(scenario, f"z-test, once on day {plan.days}", found["once"], expected)
+        )
     if null:
         rows[0].target = judged(rows[0].declared, plan)
     return rows
@@ -247,6 +262,8 @@ def main() -> None:
         (CONTROL_RATE, CONTROL_RATE + LIFT),
     ):
         rows.extend(comparisons(rng, plan, treatment_rate, control_rate))
+    for rate in (CONTROL_RATE, RARE_RATE):  # anytime: a look every few requests, not daily
+        rows.extend(comparisons(rng, plan, rate, rate, looks_per_day=FINE_LOOKS_PER_DAY))
     rows.append(guardrails(rng, plan, GUARDRAIL_BOUND))
     rows.append(guardrails(rng, plan, 2 * GUARDRAIL_BOUND))
     for row in rows:

@@ -249,7 +249,7 @@ def test_quick_experiments_section_reads_both_figures_through_the_experiments_de
     bench.bench_experiments(quick=True)
     assert bench.NOTES == []
     rows = bench.RAW["experiments"]["rows"]
-    assert len(rows) == 11
+    assert len(rows) == 15
     assert all(0.0 <= row["declared"] <= 1.0 for row in rows)
     read = read_figures(bench)
     false_winners = read["experiments: false winners, 30 daily looks (no difference, both 60%)"]

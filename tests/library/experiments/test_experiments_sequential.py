@@ -177,3 +177,20 @@ def test_a_guardrail_bound_or_direction_that_cannot_apply_is_refused() -> None:
         guardrail_crossed(arm, bound=5.0, direction="at-most", alpha=0.05)
     with pytest.raises(ValueError, match=r"direction must be 'at-most' or 'at-least'"):
         guardrail_crossed(arm, bound=0.5, direction="below", alpha=0.05)  # type: ignore[arg-type]
+
+
+def test_the_mean_interval_holds_the_true_rate_at_every_n_on_a_seeded_sample() -> None:
+    rng = random.Random(5)  # noqa: S311 - synthetic data
+    arm, missed = ArmOutcomes(0, 0.0, 0.0), []
+    for value in bernoulli(rng, 5000, 0.3):
+        arm = arm.add(value)
+        lower, upper = mean_interval(arm, alpha=0.05, planned_n=5000)
+        if not lower <= 0.3 <= upper:
+            missed.append(arm.n)
+    assert missed == []
+
+
+def test_a_planned_size_below_one_is_refused() -> None:
+    arm = ArmOutcomes.of([0.0, 1.0])
+    with pytest.raises(ValueError, match=r"planned_n must be 1 or more observations, got 0"):
+        compare_arms(arm, arm, alpha=0.05, planned_n=0)
