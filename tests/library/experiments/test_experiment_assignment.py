@@ -13,8 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from squadkit.errors import ConfigError
+from squadkit.experiments import ExperimentsFile
 from squadkit.experiments.assignment import bucket
 from squadkit.inferences import INFERENCES, InferenceStore
+from squadkit.prompts import PromptRegistry
 from squadkit.settings import Settings
 from tests.library.experiments.experimentkit import experiment, write_experiments
 from tests.library.service.servicekit import AUTH, TICKET, RunningService, running
@@ -149,3 +152,34 @@ def test_stopping_the_experiment_in_the_file_takes_effect_without_a_restart(
 
 def _only_v2() -> dict[str, Any]:
     return {"v1": {"version": 1, "weight": 0}, "v2": {"version": 2, "weight": 1}}
+
+
+def test_a_file_that_stops_parsing_stops_every_experiment_and_fails_readiness(
+    tmp_path: Path,
+) -> None:
+    root = copy_data(tmp_path / "squad")
+    write_experiments(root, {"t": experiment(arms=_only_v2())})
+    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    settings = Settings(root=root, environment="test", inference_log_url=log)
+    with running(settings) as started, httpx.Client(base_url=started.base_url) as http:
+        (root / "config" / "experiments.yaml").write_text("experiments: [", encoding="utf-8")
+        deadline = time.monotonic() + 10  # the file is looked at once a second
+        served = "triage@v2"
+        while served == "triage@v2" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            served = _triage(http, **{"X-Episode-Id": "broken-1"}).headers["X-Prompt-Version"]
+        ready = http.get("/readyz")
+
+    assert served == "triage@v1"  # the label serves everyone
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"experiments": "invalid: every experiment stopped"}
+
+
+def test_an_arm_naming_a_version_the_service_lacks_stops_the_start(tmp_path: Path) -> None:
+    root = copy_data(tmp_path)
+    arms = {"v1": {"version": 1, "weight": 1}, "v9": {"version": 9, "weight": 1}}
+    path = write_experiments(root, {"t": experiment(arms=arms)})
+    registry = PromptRegistry.load(root / "prompts", label_overrides={})
+
+    with pytest.raises(ConfigError, match=r"experiment 't' arm 'v9': .*triage has no v9"):
+        ExperimentsFile(path, registry)
