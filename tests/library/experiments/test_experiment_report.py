@@ -173,3 +173,55 @@ def test_an_unknown_experiment_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().endswith("no experiment 'nope' (experiments: t)")
     assert "Traceback" not in result.stderr
+
+
+def test_feedback_on_an_episode_counts_for_the_arm_that_served_it(tmp_path: Path) -> None:
+    root = copy_data(tmp_path / "squad")
+    write_experiments(root, {"t": experiment()})
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _log(url, [{"experiment": "t", "arm": "v2", "episode_id": "case-7"}] * 2)
+    store = InferenceStore(url)
+    for value in (False, True):  # the latest feedback on the episode counts, once
+        store_feedback(
+            store,
+            caller="platform",
+            metric="correct",
+            kind="boolean",
+            value=value,
+            inference_id=None,
+            episode_id="case-7",
+            prompt=None,
+            prompt_version=None,
+            idempotency_key=None,
+        )
+    store.dispose()
+
+    report = json.loads(_report(root, url, "t", "--format", "json").stdout)
+
+    v2 = next(arm for arm in report["arms"] if arm["arm"] == "v2")
+    assert (v2["answers"], v2["primary"]["n"], v2["primary"]["mean"]) == (2, 1, 1.0)
+
+
+def test_an_online_score_can_be_the_primary_metric(tmp_path: Path) -> None:
+    root = copy_data(tmp_path / "squad")
+    write_experiments(root, {"t": experiment(primary={"score": "grounding"})})
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _log(url, [*_arms(3, scores={"grounding": 0.5}), {"experiment": "t", "arm": "v1"}])
+
+    report = json.loads(_report(root, url, "t", "--format", "json").stdout)
+
+    assert [arm["primary"]["n"] for arm in report["arms"]] == [3, 3]
+    assert report["primary"] == "score:grounding"
+
+
+def test_reaching_the_stop_rule_without_a_difference_says_so(tmp_path: Path) -> None:
+    root = copy_data(tmp_path / "squad")
+    write_experiments(root, {"t": experiment(stop={"max_n": 200, "alpha": 0.05})})
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _log(url, _arms(110), correct={"v1": True, "v2": True})
+
+    report = json.loads(_report(root, url, "t", "--format", "json").stdout)
+
+    assert report["verdict"] == "no-difference"
+    assert report["stop_reached"] == "max_n"
+    assert "keep triage:production on v1" in report["decision"]
