@@ -187,12 +187,18 @@ def _experiment_problems(
 ) -> tuple[list[Problem], list[tuple[str, int]]]:
     """Running experiments' arms without what a promotion needs, and the arms' versions
     (their evidence is replayed like a gated label's)."""
-    from ..experiments.check import arm_versions, experiment_problems  # noqa: PLC0415
+    from ..experiments.check import (  # noqa: PLC0415
+        arm_versions,
+        experiment_problems,
+        metric_problems,
+    )
     from ..experiments.config import load_experiments  # noqa: PLC0415
+    from ..inferences import load_feedback_config  # noqa: PLC0415
 
     path = settings.config_dir / "experiments.yaml"
     config = load_experiments(path)
-    problems = experiment_problems(
+    feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
+    problems = metric_problems(path, config, feedback) + experiment_problems(
         path,
         config,
         prompts_dir=settings.prompts_dir,

@@ -5,7 +5,9 @@ exists, is locked, and holds valid passing eval evidence (`prompts.evidence_prob
 rule `promote` applies). An arm with its own `model` is checked with that alias: evidence
 recorded through another model says nothing about it. The evidence is also replayed from
 the recordings by the command (`arm_versions` lists what to replay), as for promotion.
-Only running experiments are checked: a stopped one serves nothing.
+Only running experiments are checked: a stopped one serves nothing. A primary feedback
+metric must be one the report can read (`metric_problems`): declared in
+config/feedback.yaml, a boolean or a number with `min` and `max`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ConfigError
 from ..files import read_text
 from ..prompts.errors import Problem
 from ..prompts.evidence import evidence_problems
@@ -24,8 +27,9 @@ from .config import ExperimentsConfig
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
+    from ..inferences import FeedbackConfig
 
-__all__ = ["arm_versions", "experiment_problems"]
+__all__ = ["arm_versions", "experiment_problems", "metric_problems"]
 
 
 def arm_versions(config: ExperimentsConfig) -> list[tuple[str, int]]:
@@ -89,4 +93,24 @@ def experiment_problems(
                     served, evidence_dir=evidence_dir, models=models, root=root
                 )
             )
+    return problems
+
+
+def metric_problems(
+    path: Path, config: ExperimentsConfig, feedback: FeedbackConfig
+) -> list[Problem]:
+    """One problem per running experiment whose primary feedback metric the report cannot
+    read (undeclared, or not a boolean nor a number with a range)."""
+    from .report import primary_scale  # noqa: PLC0415 - report imports the statistics
+
+    text = read_text(path) if path.is_file() else ""
+    problems = []
+    for name, experiment in config.experiments.items():
+        if not experiment.running:
+            continue
+        try:
+            primary_scale(experiment, feedback)
+        except ConfigError as error:
+            line = line_in_text(text, ("experiments", name, "primary"))
+            problems.append(Problem(path, f"experiment '{name}': {error}", line))
     return problems

@@ -40,7 +40,13 @@ from .sequential import (
 if TYPE_CHECKING:
     from ..inferences import FeedbackConfig, InferenceStore
 
-__all__ = ["ArmSummary", "ExperimentReport", "GuardrailReading", "experiment_report"]
+__all__ = [
+    "ArmSummary",
+    "ExperimentReport",
+    "GuardrailReading",
+    "experiment_report",
+    "primary_scale",
+]
 
 P95_SHARE = 0.05
 """A p95 at most the bound: at most this share of answers beyond it."""
@@ -105,7 +111,10 @@ def experiment_report(
     now: datetime | None = None,
 ) -> ExperimentReport:
     """Read the log and compute the report of `experiment` (see the module docstring)."""
-    scale = _primary_scale(experiment, feedback)
+    try:
+        scale = primary_scale(experiment, feedback)
+    except ConfigError as error:
+        raise ConfigError(f"config/experiments.yaml: experiment '{name}': {error}") from None
     with store.reaching("read the experiment's inferences"):
         rows = _inferences(store, name)
         feedback_rows = _feedback(store, name, experiment.primary.feedback)
@@ -162,8 +171,9 @@ def experiment_report(
     )
 
 
-def _primary_scale(experiment: Experiment, feedback: FeedbackConfig) -> tuple[float, float]:
-    """(low, high) of the primary feedback metric's values; (0, 1) for a score."""
+def primary_scale(experiment: Experiment, feedback: FeedbackConfig) -> tuple[float, float]:
+    """(low, high) of the primary feedback metric's values; (0, 1) for a score. A metric
+    the report cannot read is a `ConfigError` (`squad prompts check` reports it first)."""
     metric_name = experiment.primary.feedback
     if metric_name is None:
         return (0.0, 1.0)
@@ -171,8 +181,8 @@ def _primary_scale(experiment: Experiment, feedback: FeedbackConfig) -> tuple[fl
     if metric is None:
         known = ", ".join(sorted(feedback.metrics)) or "(none)"
         raise ConfigError(
-            f"config/experiments.yaml: primary feedback '{metric_name}' is not a metric of "
-            f"config/feedback.yaml (metrics: {known})"
+            f"primary feedback '{metric_name}' is not a metric of config/feedback.yaml "
+            f"(metrics: {known})"
         )
     if metric.kind == "boolean":
         return (0.0, 1.0)
@@ -180,8 +190,8 @@ def _primary_scale(experiment: Experiment, feedback: FeedbackConfig) -> tuple[fl
     if metric.kind == "number" and low is not None and high is not None and high > low:
         return (low, high)
     raise ConfigError(
-        f"config/feedback.yaml: metric '{metric_name}' ({metric.kind}) cannot be a primary "
-        "metric: use a boolean, or a number with `min` and `max`"
+        f"primary feedback '{metric_name}' is a {metric.kind} metric in config/feedback.yaml: "
+        "use a boolean, or a number with `min` and `max`"
     )
 
 

@@ -133,3 +133,19 @@ def test_prompts_check_refuses_an_invalid_experiments_file_with_exit_2(tmp_path:
     assert result.returncode == 2
     assert "experiment 't' field 'status'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_prompts_check_refuses_a_primary_metric_the_report_cannot_read(tmp_path: Path) -> None:
+    root = copy_data(tmp_path)
+    write_experiments(
+        root,
+        {"t": experiment(primary={"feedback": "reason"}), "u": experiment(status="stopped")},
+    )
+
+    result = squad(root, "prompts", "check")
+
+    assert result.returncode == 1
+    assert (
+        "config/experiments.yaml:13: experiment 't': primary feedback 'reason' is a category "
+        "metric in config/feedback.yaml" in result.stderr
+    )
