@@ -143,7 +143,7 @@ async def serve_feature(
     With the inference log on (the default) the call gets an id, sent as `X-Inference-Id`
     and in a failure's problem details, and a row in the log, succeeded or not; the row is
     queued, never awaited (`inference_log.py`). A running experiment on the feature's
-    prompt chooses the version (`assign`); the answer names it in `X-Prompt-Version`.
+    prompt chooses the version (`_assign`); the answer names it in `X-Prompt-Version`.
     """
     require_scope(feature.name if isinstance(feature, Feature) else feature)
     if label is not None:
@@ -160,7 +160,7 @@ async def serve_feature(
             label=label,
             deadline_s=deadline_s,
         )
-        assignment = assign(feature.prompt, context, state, inputs, label)
+        assignment = _assign(feature.prompt, context, state, inputs, label)
     else:
         name, call = feature, inputs
     inference_log = context.inference_log
@@ -199,7 +199,7 @@ async def serve_feature(
     return result
 
 
-def assign(
+def _assign(
     prompt: str, context: ServiceContext, state: dict[str, Any], inputs: Any, label: str | None
 ) -> Assignment | None:
     """The experiment's assignment of this request (`squadkit.experiments.assignment`), if
