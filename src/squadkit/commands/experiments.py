@@ -4,7 +4,8 @@ Reads config/experiments.yaml (the experiment), config/feedback.yaml (the primar
 range) and the inference log (SQUAD_INFERENCE_LOG_URL; default the .squad/ SQLite file).
 Prints Markdown (for a terminal or a pull request comment) or JSON. Exit 0 with a verdict,
 1 when a guardrail is breached (a failed check), 2 for an unknown experiment, an invalid
-file or an unreachable log.
+file, or a log that cannot be read (unreachable, or older than revision 0003: run
+`squad inference-log migrate`, or start the service once).
 """
 
 from __future__ import annotations
@@ -45,9 +46,7 @@ def report(
         raise ConfigError(f"config/experiments.yaml: no experiment '{name}' (experiments: {known})")
     feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
     store = InferenceStore(settings.inference_log_url or default_sqlite_url(settings.root))
-    try:
-        with store.reaching("migrate"):
-            store.migrate()  # an older log gains the experiment columns; a new one, its tables
+    try:  # read only: a reporting role needs no right to alter the schema
         result = experiment_report(name, experiment, store=store, feedback=feedback)
     finally:
         store.dispose()

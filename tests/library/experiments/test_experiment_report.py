@@ -225,3 +225,14 @@ def test_reaching_the_stop_rule_without_a_difference_says_so(tmp_path: Path) -> 
     assert report["verdict"] == "no-difference"
     assert report["stop_reached"] == "max_n"
     assert "keep triage:production on v1" in report["decision"]
+
+
+def test_a_log_without_the_experiment_columns_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    root = copy_data(tmp_path / "squad")
+    write_experiments(root, {"t": experiment()})
+
+    result = _report(root, f"sqlite:///{tmp_path / 'empty.sqlite3'}", "t")
+
+    assert result.returncode == 2
+    assert "cannot read the experiment's inferences" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
