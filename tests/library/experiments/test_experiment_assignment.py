@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from squadkit.errors import ConfigError
 from squadkit.experiments import ExperimentsFile
-from squadkit.experiments.assignment import bucket
+from squadkit.experiments.assignment import Split, bucket
+from squadkit.experiments.config import Experiment
 from squadkit.inferences import INFERENCES, InferenceStore
 from squadkit.prompts import PromptRegistry
 from squadkit.settings import Settings
 from tests.library.experiments.experimentkit import experiment, write_experiments
 from tests.library.service.servicekit import AUTH, TICKET, RunningService, running
+from tests.library.squad import ROOT as SQUAD
 from tests.library.squad import copy_data
 
 
@@ -183,3 +185,22 @@ def test_an_arm_naming_a_version_the_service_lacks_stops_the_start(tmp_path: Pat
 
     with pytest.raises(ConfigError, match=r"experiment 't' arm 'v9': .*triage has no v9"):
         ExperimentsFile(path, registry)
+
+
+def _split(**changes: Any) -> Split:
+    registry = PromptRegistry.load(SQUAD / "prompts", label_overrides={})
+    return Split.of("t", Experiment.model_validate(experiment(**changes)), registry)
+
+
+def test_a_request_field_can_be_the_subject() -> None:
+    split = _split(subject="field:customer_tier")
+
+    pro = {split.assign(dict(TICKET, subject=f"s{i}"), None).arm for i in range(20)}
+    assert len(pro) == 1  # every ticket of one tier: one arm
+    assert split.assign({"channel": "email"}, "episode-1").arm is None  # no such field
+
+
+def test_an_arm_of_weight_zero_is_never_assigned() -> None:
+    split = _split(arms=_only_v2())
+
+    assert {split.arm_for(f"e{i}") for i in range(500)} == {"v2"}
