@@ -211,6 +211,8 @@ def _assign(
         assignment = experiments.assign(
             prompt, label=label, inputs=inputs, episode_id=state.get("episode_id")
         )
+    if assignment is not None:
+        _count(assignment)
     if assignment is not None and assignment.version is not None:
         state["assigned"] = {(prompt, assignment.version.label): assignment.version}
         state["prompt_version"] = assignment.version.ident
@@ -218,6 +220,26 @@ def _assign(
     with suppress(SquadError):  # the feature's call raises it again, as its problem
         state["prompt_version"] = context.registry.get(prompt, label=label).ident
     return assignment
+
+
+_ASSIGNMENTS: list[Any] = []
+
+
+def _count(assignment: Assignment) -> None:
+    """`squad_experiment_assignments_total{experiment, arm, forced}`: whether traffic splits
+    as the file says, between two reports (arm `-`: no subject key, served by the label)."""
+    if not _ASSIGNMENTS:
+        from prometheus_client import Counter  # noqa: PLC0415 - the service's one boundary
+
+        _ASSIGNMENTS.append(
+            Counter(
+                "squad_experiment_assignments",
+                "Requests an online experiment assigned, by experiment, arm and forced.",
+                ["experiment", "arm", "forced"],
+            )
+        )
+    forced = "true" if assignment.forced else "false"
+    _ASSIGNMENTS[0].labels(assignment.experiment, assignment.arm or "-", forced).inc()
 
 
 async def _run(

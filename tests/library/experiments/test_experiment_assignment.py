@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from squadkit.errors import ConfigError
@@ -204,3 +205,18 @@ def test_an_arm_of_weight_zero_is_never_assigned() -> None:
     split = _split(arms=_only_v2())
 
     assert {split.arm_for(f"e{i}") for i in range(500)} == {"v2"}
+
+
+def test_assignments_are_counted_on_metrics(http: httpx.Client) -> None:
+    _triage(http, **{"X-Episode-Id": "counted-1"})
+
+    scraped = http.get("/metrics", headers=AUTH).text
+    samples = [
+        sample
+        for family in text_string_to_metric_families(scraped)
+        if family.name == "squad_experiment_assignments"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    ]
+    assert {s.labels["experiment"] for s in samples} == {"t"}
+    assert sum(s.value for s in samples if s.labels["forced"] == "false") >= 1
