@@ -2,12 +2,13 @@
 
     cd <squad repo or template/> && .venv/bin/python <this file> [--calls 200000] [--rounds 5]
 
-Times, in process, the work `serve_feature` does per request for an experiment: the mtime
-check of config/experiments.yaml (one `stat`), the subject's bucket (BLAKE2b of experiment
-name and X-Episode-Id), the arm, the assigned version put in a context variable, and the
-feature's `registry.get` that returns it. Beside it the same `registry.get` without any
-experiment, so the difference is what assignment adds. Prints one line per variant:
-`name  calls  us/call (median of rounds)`, then `added_us  X`.
+Times, in process, the service's own code (`squadkit.service.routing._assign`, then the
+assigned version put in the context variable around the feature's `registry.get`): the
+once-a-second look at config/experiments.yaml, the subject's bucket (BLAKE2b of experiment
+name and X-Episode-Id), the arm, the assignment counter, the version for X-Prompt-Version.
+Three variants: the feature's plain `registry.get` (what every request did before), the
+same with no experiment running, and with one assigning. Prints one line per variant,
+`name  calls  us/call` (median of rounds), then `added_us X` (assigned minus plain).
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import yaml
 
 from squadkit.experiments import ExperimentsFile
 from squadkit.prompts import PromptRegistry
 from squadkit.prompts.registry import assigned_versions
+from squadkit.service.routing import _assign
 
 EXPERIMENT = {
     "experiments": {
@@ -36,10 +41,20 @@ EXPERIMENT = {
 }
 
 
-def per_call_us(calls: int, body: object) -> float:
+def per_call_us(calls: int, body: Callable[[], None]) -> float:
     started = time.perf_counter()
-    body()  # type: ignore[operator]
+    body()
     return (time.perf_counter() - started) / calls * 1e6
+
+
+def served(context: Any, registry: PromptRegistry, episodes: list[str], calls: int) -> None:
+    """`calls` requests' assignment and the feature's lookup, as `serve_feature` does them."""
+    for i in range(calls):
+        state: dict[str, Any] = {"episode_id": episodes[i % 1000]}
+        _assign("triage", context, state, None, None)
+        token = assigned_versions.set(state.get("assigned"))
+        registry.get("triage", label=None)
+        assigned_versions.reset(token)
 
 
 def main() -> None:
@@ -49,40 +64,38 @@ def main() -> None:
     parser.add_argument("--prompts", type=Path, default=Path("prompts"))
     args = parser.parse_args()
     registry = PromptRegistry.load(args.prompts, label_overrides={})
-    path = Path(tempfile.mkdtemp(prefix="squad-assign-")) / "experiments.yaml"
-    path.write_text(yaml.safe_dump(EXPERIMENT), encoding="utf-8")
-    experiments = ExperimentsFile(path, registry)
+    folder = Path(tempfile.mkdtemp(prefix="squad-assign-"))
+    (folder / "running.yaml").write_text(yaml.safe_dump(EXPERIMENT), encoding="utf-8")
+    (folder / "none.yaml").write_text("experiments: {}\n", encoding="utf-8")
+    contexts = {
+        name: SimpleNamespace(
+            experiments=ExperimentsFile(folder / f"{name}.yaml", registry), registry=registry
+        )
+        for name in ("none", "running")
+    }
     episodes = [f"episode-{i}" for i in range(1000)]
     calls = args.calls
 
     def plain() -> None:
         for i in range(calls):
+            state: dict[str, Any] = {"episode_id": episodes[i % 1000]}
             registry.get("triage", label=None)
-            _ = episodes[i % 1000]  # the same loop work as `assigned`
+            state.get("assigned")
 
-    def assigned() -> None:
-        for i in range(calls):
-            assignment = experiments.assign(
-                "triage", label=None, inputs=None, episode_id=episodes[i % 1000]
-            )
-            version = assignment.version if assignment else None
-            token = assigned_versions.set(
-                {("triage", version.label or "production"): version} if version else None
-            )
-            registry.get("triage", label=None)
-            assigned_versions.reset(token)
-
-    figures: dict[str, list[float]] = {"no experiment": [], "experiment assigned": []}
+    variants: dict[str, Callable[[], None]] = {
+        "plain registry.get": plain,
+        "no experiment running": lambda: served(contexts["none"], registry, episodes, calls),
+        "experiment assigned": lambda: served(contexts["running"], registry, episodes, calls),
+    }
+    figures: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.rounds):
-        figures["no experiment"].append(per_call_us(calls, plain))
-        figures["experiment assigned"].append(per_call_us(calls, assigned))
-    print(f"{'variant':<22} {'calls':>8} {'us/call':>8}")
+        for name, body in variants.items():
+            figures[name].append(per_call_us(calls, body))
+    print(f"{'variant':<24} {'calls':>8} {'us/call':>8}")
     for name, samples in figures.items():
-        print(f"{name:<22} {calls:>8} {statistics.median(samples):8.2f}")
-    added = statistics.median(figures["experiment assigned"]) - statistics.median(
-        figures["no experiment"]
-    )
-    print(f"added_us {added:.2f}")
+        print(f"{name:<24} {calls:>8} {statistics.median(samples):8.2f}")
+    medians = {name: statistics.median(samples) for name, samples in figures.items()}
+    print(f"added_us {medians['experiment assigned'] - medians['plain registry.get']:.2f}")
 
 
 if __name__ == "__main__":

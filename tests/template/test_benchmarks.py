@@ -219,7 +219,10 @@ def test_quick_assignment_section_reads_the_added_cost_beside_the_plain_lookup(
     bench.bench_assignment(1, calls=2000)
     assert bench.NOTES == []
     read = read_figures(bench)
-    assert set(read) == {"experiment assignment added per request"}
+    assert set(read) == {
+        "experiment assigned: added per request",
+        "no experiment running: added per request",
+    }
     assert_measured_and_judged(read, unreferenced=set())
 
 

@@ -77,6 +77,8 @@ class Split:
     arms: tuple[str, ...]
     bounds: tuple[float, ...]
     versions: Mapping[str, PromptVersion]
+    assigned: Mapping[str, Assignment] = field(default_factory=dict)
+    """Each arm's `Assignment`, made once: the same for every request it serves."""
 
     @classmethod
     def of(cls, name: str, experiment: Experiment, registry: PromptRegistry) -> Split:
@@ -92,7 +94,8 @@ class Split:
                 raise ConfigError(f"experiment '{name}' arm '{arm_name}': {error}") from None
             served = version.with_label(experiment.label)
             versions[arm_name] = served if arm.model is None else served.with_model(arm.model)
-        return cls(name, experiment, arms, bounds, versions)
+        assigned = {arm: Assignment(name, arm, version=versions[arm]) for arm in arms}
+        return cls(name, experiment, arms, bounds, versions, assigned)
 
     def arm_for(self, subject: str) -> str:
         index = bisect_right(self.bounds, bucket(self.name, subject))
@@ -113,8 +116,7 @@ class Split:
         subject = self.subject_of(inputs, episode_id)
         if subject is None:
             return Assignment(self.name, None)
-        arm = self.arm_for(subject)
-        return Assignment(self.name, arm, version=self.versions[arm])
+        return self.assigned[self.arm_for(subject)]
 
     def forced(self, version: PromptVersion | None) -> Assignment:
         """A request whose caller chose the label: which arm it matched, never analysed."""

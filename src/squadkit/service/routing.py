@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request
@@ -217,29 +216,38 @@ def _assign(
         state["assigned"] = {(prompt, assignment.version.label): assignment.version}
         state["prompt_version"] = assignment.version.ident
         return assignment
-    with suppress(SquadError):  # the feature's call raises it again, as its problem
+    try:  # noqa: SIM105 - a plain try costs nothing; `suppress` builds an object per call
         state["prompt_version"] = context.registry.get(prompt, label=label).ident
+    except SquadError:
+        pass  # the feature's call raises it again, as its problem
     return assignment
 
 
 _ASSIGNMENTS: list[Any] = []
+_ASSIGNMENT_COUNTERS: dict[tuple[str, str | None, bool], Any] = {}
 
 
 def _count(assignment: Assignment) -> None:
     """`squad_experiment_assignments_total{experiment, arm, forced}`: whether traffic splits
-    as the file says, between two reports (arm `-`: no subject key, served by the label)."""
-    if not _ASSIGNMENTS:
-        from prometheus_client import Counter  # noqa: PLC0415 - the service's one boundary
+    as the file says, between two reports (arm `-`: no subject key, served by the label).
+    Each label set's child is kept: `labels()` per request cost more than the assignment."""
+    key = (assignment.experiment, assignment.arm, assignment.forced)
+    child = _ASSIGNMENT_COUNTERS.get(key)
+    if child is None:
+        if not _ASSIGNMENTS:
+            from prometheus_client import Counter  # noqa: PLC0415 - the service's one boundary
 
-        _ASSIGNMENTS.append(
-            Counter(
-                "squad_experiment_assignments",
-                "Requests an online experiment assigned, by experiment, arm and forced.",
-                ["experiment", "arm", "forced"],
+            _ASSIGNMENTS.append(
+                Counter(
+                    "squad_experiment_assignments",
+                    "Requests an online experiment assigned, by experiment, arm and forced.",
+                    ["experiment", "arm", "forced"],
+                )
             )
-        )
-    forced = "true" if assignment.forced else "false"
-    _ASSIGNMENTS[0].labels(assignment.experiment, assignment.arm or "-", forced).inc()
+        forced = "true" if assignment.forced else "false"
+        child = _ASSIGNMENTS[0].labels(assignment.experiment, assignment.arm or "-", forced)
+        _ASSIGNMENT_COUNTERS[key] = child
+    child.inc()
 
 
 async def _run(
