@@ -125,7 +125,9 @@ class StopRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_days: float | None = Field(default=None, gt=0)
-    max_n: int | None = Field(default=None, ge=2, description="Analysed answers, all arms.")
+    max_n: int | None = Field(
+        default=None, ge=2, description="Primary metric observations, all arms together."
+    )
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
 
 
