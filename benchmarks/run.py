@@ -21,6 +21,7 @@ target measured in the same run:
 | experiment requests until a 5-point lift on 60% is decided | a one-look z-test's size |
 | service p50 with the inference log on SQLite / PostgreSQL | the log off (target +0.3 ms) |
 | `POST /v1/feedback` p99 at 200 requests/s, open loop, SQLite / PostgreSQL | target 20 ms |
+| an experiment's assignment per request (`library/experiment_assignment.py`) | target 0.1 ms |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -35,7 +36,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-harvest, experiments, inferencelog; hotpath only when named)
+harvest, experiments, inferencelog, assignment; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ SECTIONS = (
     "harvest",
     "experiments",
     "inferencelog",
+    "assignment",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -940,6 +942,44 @@ def bench_redaction(repeats: int, megabytes: float = 10.0) -> None:
             found.note = f"{megabytes:g} MB, not 10"
 
 
+ASSIGNMENT_ROW = re.compile(
+    r"^(plain registry\.get|no experiment running|experiment assigned)\s+\d+\s+([\d.]+)$", re.M
+)
+
+
+def bench_assignment(repeats: int, calls: int = 200_000) -> None:
+    """library/experiment_assignment.py on the template's prompts, `repeats` times: what
+    choosing an experiment's arm adds to a request's path (issue 26: target 0.1 ms), beside
+    the plain `registry.get` every request does anyway."""
+    script = LIBRARY / "experiment_assignment.py"
+    samples: dict[str, list[float]] = {}
+    outputs = []
+    for _ in range(repeats):
+        result = run(
+            [str(TOOLS / "python"), str(script), "--calls", str(calls)],
+            cwd=TEMPLATE / "template",
+        )
+        outputs.append(result.output)
+        for name, micros in ASSIGNMENT_ROW.findall(result.output):
+            samples.setdefault(name, []).append(float(micros))
+    RAW["assignment"] = "\n".join(outputs)
+    if len(samples) != 3:
+        note(f"experiment_assignment.py output not understood: {outputs[-1][-400:]}")
+        return
+    plain = samples["plain registry.get"]
+    for variant in ("experiment assigned", "no experiment running"):
+        added = [a - b for a, b in zip(samples[variant], plain, strict=True)]
+        found = figure(
+            f"{variant}: added per request",
+            "us",
+            samples=added,
+            reference="the feature's registry.get",
+            reference_samples=plain,
+            target="<= 100 us",
+        )
+        found.meets_target = statistics.median(added) <= 100
+
+
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -1380,6 +1420,7 @@ def main() -> None:
         ("harvest", lambda _w: bench_harvest(100_000 if quick else 1_000_000)),
         ("experiments", lambda _: bench_experiments(quick)),
         ("inferencelog", lambda w: bench_inferencelog(render_synced(w), quick)),
+        ("assignment", lambda _: bench_assignment(1 if quick else 3, 20_000 if quick else 200_000)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

@@ -65,12 +65,14 @@ app.add_typer(_eval_app, name="eval")
 
 
 def _add_serve_command() -> None:
-    """`squad serve`, `squad callers`, `squad inference-log`, `squad harvest` and `squad
-    review` exist only where the service extra is installed (`squadkit[service]`)."""
+    """`squad serve`, `squad callers`, `squad inference-log`, `squad harvest`, `squad
+    review` and `squad experiments` exist only where the service extra is installed
+    (`squadkit[service]`)."""
     from importlib.util import find_spec  # noqa: PLC0415
 
     if find_spec("fastapi") is not None:
         from .commands.callers import callers_app  # noqa: PLC0415
+        from .commands.experiments import experiments_app  # noqa: PLC0415
         from .commands.harvest import harvest, review  # noqa: PLC0415
         from .commands.inference_log import inference_log_app  # noqa: PLC0415
         from .commands.serve import serve  # noqa: PLC0415
@@ -80,6 +82,7 @@ def _add_serve_command() -> None:
         app.add_typer(inference_log_app, name="inference-log")
         app.command("harvest")(harvest)
         app.command("review")(review)
+        app.add_typer(experiments_app, name="experiments")
 
 
 _add_serve_command()

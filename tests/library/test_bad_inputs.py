@@ -128,6 +128,7 @@ DATASET = "evals/datasets/triage.jsonl"
 BASELINE = "evals/baselines/triage.json"
 EVIDENCE = "evals/evidence/triage/v2.json"
 RECORDINGS = "evals/recordings/triage.jsonl"
+EXPERIMENTS = "config/experiments.yaml"
 
 CHECK_MODELS = ("models", "check")
 HARVEST = ("harvest", "triage")
@@ -518,6 +519,29 @@ TEAM_FILES = [
         PROMOTE,
         "evals/evidence/triage/v2.json: leads out of the repository",
         _symlink(EVIDENCE, "/etc/hostname"),
+    ),
+    # config/experiments.yaml
+    Bad(
+        "experiments-not-yaml",
+        ("prompts", "check"),
+        "experiments.yaml:3: invalid YAML",
+        _write(EXPERIMENTS, "experiments:\n  t: [\n"),
+    ),
+    Bad(
+        "experiments-unknown-status",
+        ("prompts", "check"),
+        "experiments.yaml:5: experiment 't' field 'status': Input should be 'running' or",
+        _write(
+            EXPERIMENTS,
+            "experiments:\n  t:\n    prompt: triage\n    label: production\n"
+            "    status: paused\n    arms: {v1: {version: 1, weight: 1}, v2: {version: 2, "
+            "weight: 1}}\n    primary: {feedback: correct}\n",
+        ),
+    ),
+    Bad(
+        "experiments-report-unknown-name",
+        ("experiments", "report", "nope"),
+        "config/experiments.yaml: no experiment 'nope' (experiments: (none))",
     ),
     Bad(
         "dotenv-not-utf8",

@@ -220,6 +220,18 @@ def test_quick_harvest_section_reads_every_figure(bench: ModuleType) -> None:
     assert "squad harvest, 1,000,000 inferences (sqlite)" in read
     assert "squad harvest peak RSS (sqlite)" in read
     assert all("2,000 inferences, not 1,000,000" in found.note for found in read.values())
+
+
+def test_quick_assignment_section_reads_the_added_cost_beside_the_plain_lookup(
+    bench: ModuleType,
+) -> None:
+    bench.bench_assignment(1, calls=2000)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert set(read) == {
+        "experiment assigned: added per request",
+        "no experiment running: added per request",
+    }
     assert_measured_and_judged(read, unreferenced=set())
 
 

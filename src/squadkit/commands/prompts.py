@@ -127,9 +127,9 @@ def check(
     ] = None,
 ) -> None:
     """Fail (exit 1) on any changed, missing or unlocked version, bad label or alias,
-    a gated label without valid passing eval evidence, a labelled version whose
-    input_schema limits differ from its feature's input model (the API), or (with --base)
-    a label that stopped being gated."""
+    a gated label or a running experiment's arm (config/experiments.yaml) without valid
+    passing eval evidence, a labelled version whose input_schema limits differ from its
+    feature's input model (the API), or (with --base) a label that stopped being gated."""
     from ..features import served_prompts  # noqa: PLC0415
     from ..prompts import (  # noqa: PLC0415
         PromptCheckError,
@@ -152,7 +152,10 @@ def check(
     problems += input_limit_problems(settings.prompts_dir, served)
     if base:
         problems += _ungated(settings, base)
-    problems += _unreproduced(settings, models, _gated_versions(settings), problems)
+    experiments, arms = _experiment_problems(settings, models)
+    problems += experiments
+    replayed = sorted({*_gated_versions(settings), *arms})
+    problems += _unreproduced(settings, models, replayed, problems)
     if problems:
         raise PromptCheckError(problems)
     from ..prompts import read_labels  # noqa: PLC0415
@@ -185,6 +188,33 @@ def _ungated(settings: Settings, base: str) -> list[Problem]:
         return []
     path = settings.prompts_dir / LABELS_FILE
     return ungated_since(path, read_labels(path), at_base, base)
+
+
+def _experiment_problems(
+    settings: Settings, models: ModelsConfig
+) -> tuple[list[Problem], list[tuple[str, int]]]:
+    """Running experiments' arms without what a promotion needs, and the arms' versions
+    (their evidence is replayed like a gated label's)."""
+    from ..experiments.check import (  # noqa: PLC0415
+        arm_versions,
+        experiment_problems,
+        metric_problems,
+    )
+    from ..experiments.config import load_experiments  # noqa: PLC0415
+    from ..inferences import load_feedback_config  # noqa: PLC0415
+
+    path = settings.config_dir / "experiments.yaml"
+    config = load_experiments(path)
+    feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
+    problems = metric_problems(path, config, feedback) + experiment_problems(
+        path,
+        config,
+        prompts_dir=settings.prompts_dir,
+        models=models,
+        evidence_dir=settings.evals_dir / "evidence",
+        root=settings.root,
+    )
+    return problems, arm_versions(config)
 
 
 def _gated_versions(settings: Settings, name: str | None = None) -> list[tuple[str, int]]:

@@ -1,6 +1,10 @@
 """Online experiments (issue 26): a label's traffic split between prompt versions, decided
-with statistics that allow looking every day (`sequential`)."""
+with statistics that allow looking every day (`sequential`); declared in
+config/experiments.yaml (`config`), assigned by the service (`assignment`), reported by
+`squad experiments report` (`report`)."""
 
+from .assignment import Assignment, ExperimentsFile
+from .config import Experiment, ExperimentsConfig, load_experiments
 from .sequential import (
     MINIMUM_ARM_SIZE,
     ArmOutcomes,
@@ -13,8 +17,13 @@ from .sequential import (
 __all__ = [
     "MINIMUM_ARM_SIZE",
     "ArmOutcomes",
+    "Assignment",
     "Comparison",
+    "Experiment",
+    "ExperimentsConfig",
+    "ExperimentsFile",
     "compare_arms",
     "guardrail_crossed",
+    "load_experiments",
     "mean_interval",
 ]

@@ -79,6 +79,12 @@ class InferenceRecord:
     scores: dict[str, float] = field(default_factory=dict)
     inputs: Content = field(default_factory=lambda: Content(None, None, None))
     output: Content = field(default_factory=lambda: Content(None, None, None))
+    experiment: str | None = None
+    """The running experiment on the prompt's label, when one ran (`squadkit.experiments`)."""
+    arm: str | None = None
+    """Its arm that served (None: no subject key, served by the label and not analysed)."""
+    forced: bool = False
+    """The caller chose the label (`X-Prompt-Label`): never analysed."""
 
     def row(self) -> dict[str, Any]:
         """The column values of this record."""
@@ -109,4 +115,7 @@ class InferenceRecord:
             "output_sha256": self.output.sha256,
             "output_chars": self.output.chars,
             "output": self.output.text,
+            "experiment": self.experiment,
+            "arm": self.arm,
+            "forced": self.forced,
         }

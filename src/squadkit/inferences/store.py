@@ -74,8 +74,12 @@ INFERENCES = Table(
     Column("output_sha256", String(64)),
     Column("output_chars", Integer),
     Column("output", Text),
+    Column("experiment", String(64), index=True),
+    Column("arm", String(64)),
+    Column("forced", Boolean, nullable=False, server_default="0"),
 )
-"""The `inferences` table as revision 0001 creates it."""
+"""The `inferences` table as revisions 0001 (created) and 0003 (experiment, arm, forced)
+leave it."""
 
 
 class InferenceLogUnavailable(SquadError):

@@ -4,6 +4,10 @@
 `registry.get("triage", label="production")` returns the `PromptVersion` that label serves.
 A process can pin a label per prompt with `SQUAD_PROMPT_LABEL__<NAME>=<label>` (canaries):
 every request for that prompt's labels then gets the pinned label's version.
+
+An online experiment (`squadkit.experiments`) serves an arm's version at a label for one
+request: the service sets `assigned_versions` around the feature's call, and `get` returns
+the assigned version for that prompt and label, so the squad's feature code is unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +27,11 @@ from .version import PROMPT_NAME_PATTERN, PromptVersion
 
 DEFAULT_LABEL = "production"
 _NAME = re.compile(PROMPT_NAME_PATTERN)
+
+assigned_versions: ContextVar[Mapping[tuple[str, str], PromptVersion] | None] = ContextVar(
+    "squad_assigned_versions", default=None
+)
+"""(prompt, label) -> the version an experiment serves there for the request being served."""
 
 
 @dataclass
@@ -178,6 +188,9 @@ class PromptRegistry:
         pinned = (
             f" (pinned by {LABEL_ENV_PREFIX}{name.upper()})" if name in self.label_overrides else ""
         )
+        assigned = assigned_versions.get()
+        if assigned is not None and (found := assigned.get((name, served))) is not None:
+            return found
         number = self.labels.version_for(name, served)
         if number is None:
             known = ", ".join(sorted(self.labels.labels_of(name))) or "(none)"

@@ -133,6 +133,13 @@ class PromptVersion:
     def with_label(self, label: str | None) -> PromptVersion:
         return replace(self, label=label)
 
+    def with_model(self, alias: str) -> PromptVersion:
+        """This version answered through another model alias (an experiment's arm): the
+        same messages and content hash, so its evidence must name `alias` to count."""
+        if alias == self.spec.model:
+            return self
+        return replace(self, spec=self.spec.model_copy(update={"model": alias}))
+
     @cached_property
     def _input_validator(self) -> Validator | None:
         if self.spec.input_schema is None:

@@ -243,7 +243,8 @@ inference log."""
 
 
 def _document_inference_headers(operation: dict[str, Any]) -> None:
-    """A feature operation's `X-Episode-Id` header and `X-Inference-Id` response header."""
+    """A feature operation's `X-Episode-Id` header, `X-Inference-Id` and `X-Prompt-Version`
+    response headers."""
     parameters = operation.setdefault("parameters", [])
     if not any(parameter.get("name", "").lower() == "x-episode-id" for parameter in parameters):
         parameters.append(
@@ -264,6 +265,11 @@ def _document_inference_headers(operation: dict[str, Any]) -> None:
             "description": "This answer's id in the inference log (UUIDv7), also in a "
             "failure's problem details; absent when the request was refused before the "
             "feature ran. Quote it to report on the answer.",
+            "schema": {"type": "string"},
+        }
+        response["headers"]["X-Prompt-Version"] = {
+            "description": "The prompt version that answered, as `name@vN` (an online "
+            "experiment's arm's when one runs on the prompt's label, config/experiments.yaml).",
             "schema": {"type": "string"},
         }
 

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, SquadError
+from ..experiments import ExperimentsFile
 from ..features import served_prompts
 from ..gateway import Gateway, ModelsConfig, load_models_config
 from ..inferences import FeedbackConfig, load_feedback_config
@@ -88,6 +89,7 @@ class ServiceContext:
     served: set[str] = field(default_factory=set)
     inference_log: InferenceLog | None = None
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    experiments: ExperimentsFile | None = None
     _file_checks: dict[str, str] = field(default_factory=dict)
     _file_task: asyncio.Task[dict[str, str]] | None = None
 
@@ -97,6 +99,7 @@ class ServiceContext:
         models = load_models_config(settings.models_file)
         registry = PromptRegistry.load(settings.prompts_dir)
         feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
+        experiments = ExperimentsFile(settings.config_dir / "experiments.yaml", registry)
         refuse_offline_only(settings, models, registry)
         observer = setup_observability(settings, prometheus=True)
         inference_log = None
@@ -116,6 +119,7 @@ class ServiceContext:
             served=served_aliases(registry, models),
             inference_log=inference_log,
             feedback=feedback,
+            experiments=experiments,
         )
 
     def close(self) -> None:
@@ -223,6 +227,10 @@ class ServiceContext:
         for problem in problems:
             log.warning("readiness: prompts: %s", problem)
         checks["prompts"] = "ok" if not problems else f"{len(problems)} problem(s)"
+        experiments = self.experiments.problem() if self.experiments is not None else None
+        if experiments is not None:
+            log.warning("readiness: experiments: %s", experiments)
+        checks["experiments"] = "ok" if experiments is None else "invalid: every experiment stopped"
         for name, label in sorted(self.registry.label_overrides.items()):
             # A pinned label this process cannot serve fails every request for the prompt.
             served = name in self.registry.names() and self.registry.labels.version_for(name, label)

@@ -21,8 +21,9 @@ every response, including the ones it sends itself:
 - `X-Episode-Id` (optional, a caller's id grouping several requests) must look like an
   id, else 422 before the body is read; it is stored in `scope["state"]["episode_id"]`.
 - A feature call puts its inference id in `scope["state"]["inference_id"]`
-  (`serve_feature`); the guard sends it as `X-Inference-Id`. `current_state` hands the
-  state to `serve_feature`, which has no `Request`.
+  (`serve_feature`); the guard sends it as `X-Inference-Id`, and the prompt version that
+  answered (`name@vN`, the experiment's arm's when one runs) as `X-Prompt-Version`.
+  `current_state` hands the state to `serve_feature`, which has no `Request`.
 - An unexpected exception becomes a 500 problem with the request id, never a traceback.
 """
 
@@ -280,14 +281,17 @@ def _is_json(headers: dict[str, str]) -> bool:
 
 
 def _with_ids(start: Message, state: dict[str, Any]) -> Message:
-    """The response start `start` with X-Request-ID (unless set) and X-Inference-Id (when a
-    feature ran)."""
+    """The response start `start` with X-Request-ID (unless set), and X-Inference-Id and
+    X-Prompt-Version (`name@vN`, the version that answered) when a feature ran."""
     raw = list(start.get("headers", []))
     if not any(name.lower() == b"x-request-id" for name, _ in raw):
         raw.append((b"x-request-id", str(state["request_id"]).encode()))
     inference_id = state.get("inference_id")
     if inference_id is not None:
         raw.append((b"x-inference-id", str(inference_id).encode()))
+    prompt_version = state.get("prompt_version")
+    if prompt_version is not None:
+        raw.append((b"x-prompt-version", str(prompt_version).encode()))
     return {**start, "headers": raw}
 
 

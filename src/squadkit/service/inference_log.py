@@ -89,6 +89,9 @@ class Inference:
     started: float = field(default_factory=time.perf_counter)
     completions: list[Completion] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    experiment: str | None = None
+    arm: str | None = None
+    forced: bool = False
     _tokens: tuple[Token[Any], Token[Any]] | None = None
 
     def __enter__(self) -> Inference:
@@ -230,6 +233,9 @@ class InferenceLog:
                 None if inputs is None else canonical_json(inputs), keep=keep, redact=redact
             ),
             output=content_of(output, keep=keep, redact=redact),
+            experiment=inference.experiment,
+            arm=inference.arm,
+            forced=inference.forced,
         )
 
 

@@ -15,10 +15,13 @@ from typing import Annotated, Any, TypeVar, overload
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
+from ..errors import SquadError
+from ..experiments import Assignment
 from ..features import Feature
 from ..gateway import DeadlineExceeded
 from ..prompts import PromptNotFound
 from ..prompts.labels import LABEL_PATTERN
+from ..prompts.registry import assigned_versions
 from .auth import require_label_override, require_scope
 from .context import ServiceContext
 from .guard import current_state, request_id_of
@@ -146,13 +149,16 @@ async def serve_feature(
 
     With the inference log on (the default) the call gets an id, sent as `X-Inference-Id`
     and in a failure's problem details, and a row in the log, succeeded or not; the row is
-    queued, never awaited (`inference_log.py`).
+    queued, never awaited (`inference_log.py`). A running experiment on the feature's
+    prompt chooses the version (`_assign`); the answer names it in `X-Prompt-Version`.
     """
     require_scope(feature.name if isinstance(feature, Feature) else feature)
     if label is not None:
         require_label_override()
+    state = current_state.get() or {}
     call: Callable[[float], Awaitable[Any]]
     prompt = feature.prompt if isinstance(feature, Feature) else None
+    assignment = None
     if isinstance(feature, Feature):
         name, declared = feature.name, feature
         call = lambda deadline_s: declared.run(  # noqa: E731 - the feature, with the context
@@ -162,28 +168,34 @@ async def serve_feature(
             label=label,
             deadline_s=deadline_s,
         )
+        assignment = _assign(feature.prompt, context, state, inputs, label)
     else:
         name, call = feature, inputs
     inference_log = context.inference_log
     if inference_log is None:
-        return await _run(name, context, call, label, prompt)
-    state = current_state.get() or {}
+        return await _run(name, context, call, label, state, prompt=prompt)
     inference = inference_log.begin(
         name,
         request_id=str(state.get("request_id", "-")),
         caller=state.get("caller"),
         episode_id=state.get("episode_id"),
     )
+    if assignment is not None:
+        inference.experiment = assignment.experiment
+        inference.arm = assignment.arm
+        inference.forced = assignment.forced
     state["inference_id"] = inference.id
     result: Any = None
     outcome = "ok"
     try:
         with inference:
-            result = await _run(name, context, call, label, prompt)
+            result = await _run(name, context, call, label, state, prompt=prompt)
     except BaseException as error:
         outcome = type(error).__name__
         raise
     finally:
+        if inference.completions and (answered := inference.completions[-1].prompt):
+            state["prompt_version"] = f"{answered.name}@v{answered.version}"
         inference_log.finish(
             inference,
             inputs=inputs if isinstance(feature, Feature) else None,
@@ -195,14 +207,69 @@ async def serve_feature(
     return result
 
 
+def _assign(
+    prompt: str, context: ServiceContext, state: dict[str, Any], inputs: Any, label: str | None
+) -> Assignment | None:
+    """The experiment's assignment of this request (`squadkit.experiments.assignment`), if
+    one runs on `prompt`; the version to be served goes in `state` for `X-Prompt-Version`
+    (the inference log replaces it with the version that answered)."""
+    experiments = context.experiments
+    assignment = None
+    if experiments is not None:
+        assignment = experiments.assign(
+            prompt, label=label, inputs=inputs, episode_id=state.get("episode_id")
+        )
+    if assignment is not None:
+        _count(assignment)
+    if assignment is not None and assignment.version is not None:
+        state["assigned"] = {(prompt, assignment.version.label): assignment.version}
+        state["prompt_version"] = assignment.version.ident
+        return assignment
+    try:  # noqa: SIM105 - a plain try costs nothing; `suppress` builds an object per call
+        state["prompt_version"] = context.registry.get(prompt, label=label).ident
+    except SquadError:
+        pass  # the feature's call raises it again, as its problem
+    return assignment
+
+
+_ASSIGNMENTS: list[Any] = []
+_ASSIGNMENT_COUNTERS: dict[tuple[str, str | None, bool], Any] = {}
+
+
+def _count(assignment: Assignment) -> None:
+    """`squad_experiment_assignments_total{experiment, arm, forced}`: whether traffic splits
+    as the file says, between two reports (arm `-`: no subject key, served by the label).
+    Each label set's child is kept: `labels()` per request cost more than the assignment."""
+    key = (assignment.experiment, assignment.arm, assignment.forced)
+    child = _ASSIGNMENT_COUNTERS.get(key)
+    if child is None:
+        if not _ASSIGNMENTS:
+            from prometheus_client import Counter  # noqa: PLC0415 - the service's one boundary
+
+            _ASSIGNMENTS.append(
+                Counter(
+                    "squad_experiment_assignments",
+                    "Requests an online experiment assigned, by experiment, arm and forced.",
+                    ["experiment", "arm", "forced"],
+                )
+            )
+        forced = "true" if assignment.forced else "false"
+        child = _ASSIGNMENTS[0].labels(assignment.experiment, assignment.arm or "-", forced)
+        _ASSIGNMENT_COUNTERS[key] = child
+    child.inc()
+
+
 async def _run(
     name: str,
     context: ServiceContext,
     call: Callable[[float], Awaitable[Any]],
     label: str | None,
+    state: dict[str, Any],
+    *,
     prompt: str | None,
 ) -> Any:
     deadline = context.settings.service_deadline_s
+    assigned = assigned_versions.set(state.get("assigned"))
     try:
         async with asyncio.timeout(deadline + DEADLINE_GRACE_S):
             return await call(deadline)
@@ -213,3 +280,5 @@ async def _run(
             raise
         known = sorted(context.registry.labels.labels_of(prompt)) if prompt else []
         raise UnknownLabel(label, known) from None
+    finally:
+        assigned_versions.reset(assigned)

@@ -53,8 +53,8 @@ def test_uuid7_ids_sort_by_issue_time_and_are_version_7() -> None:
 def test_migrations_create_the_table_once_through_alembic(tmp_path: Path) -> None:
     store = InferenceStore(f"sqlite:///{tmp_path / 'inferences.sqlite3'}")
 
-    assert store.migrate() == "0002"
-    assert store.migrate() == "0002"  # a second start finds it at head
+    assert store.migrate() == "0003"
+    assert store.migrate() == "0003"  # a second start finds it at head
     tables = set(inspect(store.engine).get_table_names())
     assert tables == {"inferences", "feedback", "alembic_version"}
 

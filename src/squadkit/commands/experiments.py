@@ -1,0 +1,56 @@
+"""`squad experiments report NAME`: what an online experiment has shown, from the inference log.
+
+Reads config/experiments.yaml (the experiment), config/feedback.yaml (the primary metric's
+range) and the inference log (SQUAD_INFERENCE_LOG_URL; default the .squad/ SQLite file).
+Prints Markdown (for a terminal or a pull request comment) or JSON. Exit 0 with a verdict,
+1 when a guardrail is breached (a failed check), 2 for an unknown experiment, an invalid
+file, or a log that cannot be read (unreachable, or older than revision 0003: run
+`squad inference-log migrate`, or start the service once).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+experiments_app = typer.Typer(
+    help="Online experiments of config/experiments.yaml (needs the inference log).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@experiments_app.command("report")
+def report(
+    name: Annotated[str, typer.Argument(help="The experiment's name in config/experiments.yaml.")],
+    output: Annotated[
+        Literal["markdown", "json"],
+        typer.Option("--format", help="markdown (default) or json."),
+    ] = "markdown",
+) -> None:
+    """Per arm: answers, the primary metric with its anytime-valid interval, guardrails,
+    latency and cost; one verdict and what to do."""
+    from ..errors import CheckFailed, ConfigError  # noqa: PLC0415
+    from ..experiments import load_experiments  # noqa: PLC0415
+    from ..experiments.report import experiment_report  # noqa: PLC0415
+    from ..experiments.verdict import decide, report_json, report_markdown  # noqa: PLC0415
+    from ..inferences import InferenceStore, default_sqlite_url, load_feedback_config  # noqa: PLC0415
+    from ..settings import Settings  # noqa: PLC0415
+
+    settings = Settings()
+    config = load_experiments(settings.config_dir / "experiments.yaml")
+    experiment = config.experiments.get(name)
+    if experiment is None:
+        known = ", ".join(sorted(config.experiments)) or "(none)"
+        raise ConfigError(f"config/experiments.yaml: no experiment '{name}' (experiments: {known})")
+    feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
+    store = InferenceStore(settings.inference_log_url or default_sqlite_url(settings.root))
+    try:  # read only: a reporting role needs no right to alter the schema
+        result = experiment_report(name, experiment, store=store, feedback=feedback)
+    finally:
+        store.dispose()
+    typer.echo(report_json(result) if output == "json" else report_markdown(result), nl=False)
+    verdict = decide(result)
+    if verdict.kind == "guardrail-breached":
+        raise CheckFailed(f"experiment '{name}': {verdict.decision}")
