@@ -5,7 +5,9 @@ alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`). So retri
 backoff honouring `Retry-After`, fallbacks, per-deployment cooldowns, timeouts and rpm/tpm
 limits are all litellm's, configured per deployment from `config/models.yaml`. The one
 thing the gateway decides itself is to leave out of a call the deployments litellm has
-cooled down (`RouterBundle.live_links`).
+cooled down (`RouterBundle.live_links`). A chain the Router adds nothing to (one provider
+deployment, no rpm/tpm limit, no Redis) is called without it, from the same parameters
+(`deployment_params`) and retry policy: `direct.py`.
 
 litellm is imported here, lazily (the first call builds the Router), with
 `LITELLM_LOCAL_MODEL_COST_MAP=True` so nothing reaches the internet at import.
