@@ -65,7 +65,7 @@ class DirectCaller:
         """The answer (None if every attempt failed) and the failures, as the Router path
         gives them: each failed try before an answer, or the last failure with the attempt
         count (`merge_failures` for a one-deployment chain)."""
-        guard_message_logging(self.litellm)  # a callback sees this call as a Router call's
+        guard_message_logging(self.litellm)  # redaction exactly as before a Router call
         kwargs = {**self.params(link), **call_params}
         model = link.deployment.model
         retries = link.deployment.max_retries
