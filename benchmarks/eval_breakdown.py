@@ -101,8 +101,8 @@ def measure(
                 max_retries=0,
                 **params,
             ),
-            "Router.acompletion": lambda: gateway._router().router.acompletion(
-                model=gateway._router().chains["triage"][0].group,
+            "Router.acompletion": lambda: gateway._backends.router().router.acompletion(
+                model=gateway._backends.router().chains["triage"][0].group,
                 messages=messages,
                 **params,
             ),

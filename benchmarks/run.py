@@ -535,7 +535,7 @@ class EvalFigures:
                 reference="bare litellm.acompletion calls/s",
                 target=f">= {MIN_EVAL_RATIO:g}x the reference",
                 note="eval_concurrency.py --warm-up: litellm's lazy imports and client set-up "
-                "out of both clocks; the run's own set-up (suite, prompts, Router) still in",
+                "out of both clocks; the run's own set-up (suite, prompts, gateway) still in",
             ),
             cpu=figure(
                 "eval runner CPU per case (in-process, first call untimed)",

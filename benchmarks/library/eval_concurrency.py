@@ -1,8 +1,9 @@
 """Runner throughput against a provider with 100 ms latency: 1,000 cases at concurrency 50.
 
 A fake OpenAI-compatible server on 127.0.0.1 (`squadkit.testing`) answers every call after
-100 ms, through the real gateway (litellm's Router). The cases and the `triage` prompt come
-from a squad workspace (a rendered repo: the current directory, or `--root`). The ideal wall time is
+100 ms, through the real gateway (a one-deployment chain: `litellm.acompletion` directly,
+no Router). The cases and the `triage` prompt come from a squad workspace (a rendered
+repo: the current directory, or `--root`). The ideal wall time is
 cases / concurrency x latency = 1000 / 50 x 0.1 s = 2.0 s; the script prints the measured
 wall time next to it (litellm's import is reported separately). `--workers N` splits the
 run across N processes as `squad eval run --workers N` does (forked after the import).
@@ -131,7 +132,7 @@ def main() -> None:
         if args.warm_up:
             # As bare litellm's reference does with its first call: litellm's lazy imports and
             # its HTTP client set-up, once per process, are paid before the clock starts. The
-            # timed run still loads its suite and prompts and builds its own gateway and Router.
+            # timed run still loads its suite and prompts and builds its own gateway.
             warm = root / "warm"
             build_repo(source, warm, base_url, 1, 1)
             warm_suite = load_suite(warm / "evals" / "bench.yaml")

@@ -1,7 +1,9 @@
 """Model gateway: code asks for an alias, `config/models.yaml` decides what answers.
 
 Calls go through litellm's Router (retries honouring Retry-After, fallbacks along the
-chain, cooldowns, timeouts); the gateway adds an overall deadline, structured output with
+chain, cooldowns, timeouts), except a chain of one provider deployment with nothing for the
+Router to do (no fallback, no rpm/tpm limit, no Redis), which calls `litellm.acompletion`
+with the same retries (`direct.py`); the gateway adds an overall deadline, structured output with
 one repair attempt, typed errors and one small typed result per call. litellm is imported
 only when the first call is made.
 """

@@ -1,5 +1,7 @@
 """The gateway: `acomplete(alias, messages)` -> `Completion`, through litellm's Router
-(or in-process, for a chain of offline models only: `offline.py`).
+(or in-process, for a chain of offline models only: `offline.py`; or through
+`litellm.acompletion` itself, for a chain of one provider deployment with no rpm/tpm limit
+and no Redis-shared state: `direct.py`).
 
 What it adds to the Router, and nothing else: an overall deadline per call, structured
 output (`structured`: parse, validate, one repair attempt, then `InvalidOutput`), typed
@@ -19,7 +21,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..calls import (
@@ -32,20 +34,19 @@ from ..calls import (
     PromptRef,
     RouterCall,
 )
+from .backends import Backends
 from .config import ModelsConfig, load_models_config
+from .direct import DirectCaller
 from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
 from .protocol import PromptCalls
 from .router import (
-    ChainPlan,
     Link,
     RouterAnswer,
-    RouterBundle,
     fallback_routes,
     guard_message_logging,
     merge_failures,
     missing_key_error,
-    plan_chains,
 )
 from .structured import parse_output, repair_messages
 
@@ -69,10 +70,7 @@ class Gateway(PromptCalls):
     ) -> None:
         self.config = config
         self.observer: GatewayObserver = observer or NoopObserver()
-        self._redis_url = redis_url
-        self._plan: ChainPlan | None = None
-        self._bundle: RouterBundle | None = None
-        self._bundle_lock = threading.Lock()
+        self._backends = Backends(config, redis_url=redis_url)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         # routing.max_in_flight, one semaphore per event loop (a semaphore binds to its loop).
@@ -115,7 +113,7 @@ class Gateway(PromptCalls):
     ) -> Completion:
         """Ask `alias` to answer `messages`; see the module doc for what can be raised."""
         alias_config = self.config.alias(alias)  # ConfigError for an unknown alias
-        plan = self._chains()
+        plan = self._backends.plan()
         chain = plan.chains.get(alias, [])
         if not chain:
             raise missing_key_error(alias, plan.skipped.get(alias, []))
@@ -129,22 +127,12 @@ class Gateway(PromptCalls):
             params={**chain[0].deployment.params, **(params or {})},
             output_schema=output_schema,
         )
-        if self._bundle is None and not all(link.deployment.is_local for link in chain):
-            # Set-up (importing litellm, building the Router: seconds on a busy machine) is
-            # not the provider's time: done before the clock starts, it counts against
-            # neither the deadline nor the latency a recording keeps.
-            self._router()
+        attempt = self._attempter(chain, call, dict(params or {}))
         self.observer.on_call_start(call)
         started = time.perf_counter()
         try:
             try:
-                answer = self._answer(
-                    chain=chain,
-                    call=call,
-                    params=dict(params or {}),
-                    output_schema=output_schema,
-                    started=started,
-                )
+                answer = self._answer(attempt, call, output_schema, started)
                 if deadline > 0 and self._never_waits(chain):
                     # `wait_for` could not time it out: the call would end in the first step
                     # of its task. Awaited here, it costs no task and no timer of its own.
@@ -152,8 +140,8 @@ class Gateway(PromptCalls):
                 else:
                     completion = await asyncio.wait_for(answer, timeout=deadline)
             except TimeoutError:
-                if self._bundle is not None:
-                    self._bundle.recorder.pop(call.call_id)
+                if self._backends.bundle is not None:
+                    self._backends.bundle.recorder.pop(call.call_id)
                 raise DeadlineExceeded(alias, deadline) from None
         except BaseException as error:
             self.observer.on_call_end(call, None, error)
@@ -184,20 +172,34 @@ class Gateway(PromptCalls):
         )
 
     # -- internals ---------------------------------------------------------------------
+    def _attempter(
+        self, chain: list[Link], call: CallContext, params: dict[str, Any]
+    ) -> Callable[..., Awaitable[RouterAnswer]]:
+        """`chain`'s attempt: offline, direct (`direct.py`) or through the Router, set up.
+
+        Set-up (importing litellm, building the Router: seconds on a busy machine) is not the
+        provider's time: done before the clock starts, it counts against neither the
+        deadline nor the latency a recording keeps.
+        """
+        path = self._backends.path(chain)
+        if path == "offline":
+            return functools.partial(self._offline_attempt, chain=chain, call=call)
+        if path == "direct":
+            direct = self._backends.direct()
+            return functools.partial(
+                self._direct_attempt, direct, link=chain[0], call=call, params=params
+            )
+        self._backends.router()
+        return functools.partial(self._attempt, chain=chain, call=call, params=params)
+
     async def _answer(
         self,
-        *,
-        chain: list[Link],
+        attempt: Callable[..., Awaitable[RouterAnswer]],
         call: CallContext,
-        params: dict[str, Any],
         output_schema: Mapping[str, Any] | None,
         started: float,
     ) -> Completion:
         async with self._slot():
-            if all(link.deployment.is_local for link in chain):
-                attempt = functools.partial(self._offline_attempt, chain=chain, call=call)
-            else:
-                attempt = functools.partial(self._attempt, chain=chain, call=call, params=params)
             messages = [dict(m) for m in call.messages]
             first = await attempt(messages=messages, purpose="answer")
             attempts = [first]
@@ -229,9 +231,11 @@ class Gateway(PromptCalls):
     def _never_waits(self, chain: list[Link]) -> bool:
         """True when the call suspends nowhere: offline models only (answered in-process,
         no I/O) and no `routing.max_in_flight` slot to wait for."""
-        return self.config.routing.max_in_flight is None and all(
-            link.deployment.is_local for link in chain
-        )
+        return self.config.routing.max_in_flight is None and self._all_local(chain)
+
+    @staticmethod
+    def _all_local(chain: list[Link]) -> bool:
+        return all(link.deployment.is_local for link in chain)
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """A slot among `routing.max_in_flight`; waiting for it counts against the deadline."""
@@ -253,7 +257,7 @@ class Gateway(PromptCalls):
         params: dict[str, Any],
         purpose: Literal["answer", "repair"],
     ) -> RouterAnswer:
-        bundle = self._router()
+        bundle = self._backends.router()
         started = time.perf_counter()
         call_params = {**chain[0].deployment.params, **params}
         # The call walks only the deployments litellm has not cooled down: it starts at the
@@ -284,6 +288,26 @@ class Gateway(PromptCalls):
         failures = [tried.failure for tried in bundle.recorder.pop(call.call_id)]
         answer = RouterAnswer.of(response, live, failures)
         self._observe(call, purpose, started, answer, failures)
+        return answer
+
+    async def _direct_attempt(
+        self,
+        direct: DirectCaller,
+        *,
+        link: Link,
+        call: CallContext,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        purpose: Literal["answer", "repair"],
+    ) -> RouterAnswer:
+        """`_attempt` for a one-deployment chain that gains nothing from the Router
+        (`direct.py`): the same parameters, retries, failures and observer events."""
+        started = time.perf_counter()
+        call_params = {**link.deployment.params, **params}
+        answer, failures = await direct.answer(link, messages, call_params)
+        self._observe(call, purpose, started, answer, failures)
+        if answer is None:
+            raise ProviderUnavailable(call.alias, failures)
         return answer
 
     async def _offline_attempt(
@@ -324,42 +348,31 @@ class Gateway(PromptCalls):
 
     def warm_up(self) -> None:
         """Check the chains now and, if one reaches a provider, import litellm and build the
-        Router (seconds), not on the first call.
+        Router if a chain needs it (seconds), not on the first call.
 
         A service calls this at start-up so its first request is not the slow one.
         """
-        if self._chains().needs_router():
-            self._router()
+        self._backends.warm_up()
+
+    @property
+    def router_built(self) -> bool:
+        """Whether this gateway has built litellm's Router (diagnostics: a gateway whose
+        chains are all offline or called directly never builds one)."""
+        return self._backends.bundle is not None
 
     async def cooled_down(self) -> dict[str, list[str]]:
         """Alias -> the pinned models litellm has cooled down now, in chain order (only the
         aliases that have one; nothing before the first call or `warm_up`)."""
-        if self._bundle is None:
+        bundle = self._backends.bundle
+        if bundle is None:
             return {}
         cooled: dict[str, list[str]] = {}
-        for alias, chain in self._bundle.chains.items():
-            live = {link.group for link in await self._bundle.live_links(chain)}
+        for alias, chain in bundle.chains.items():
+            live = {link.group for link in await bundle.live_links(chain)}
             down = [link.deployment.model for link in chain if link.group not in live]
             if down:
                 cooled[alias] = down
         return cooled
-
-    def _chains(self) -> ChainPlan:
-        if self._plan is None:
-            with self._bundle_lock:
-                if self._plan is None:
-                    self._plan = plan_chains(self.config)
-        return self._plan
-
-    def _router(self) -> RouterBundle:
-        if self._bundle is None:
-            plan = self._chains()
-            with self._bundle_lock:
-                if self._bundle is None:
-                    from .router import build_router  # noqa: PLC0415 - imports litellm
-
-                    self._bundle = build_router(plan, self.config, redis_url=self._redis_url)
-        return self._bundle
 
     def _run_sync(self, coroutine: Coroutine[Any, Any, T]) -> T:
         with self._loop_lock:

@@ -5,7 +5,9 @@ alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`). So retri
 backoff honouring `Retry-After`, fallbacks, per-deployment cooldowns, timeouts and rpm/tpm
 limits are all litellm's, configured per deployment from `config/models.yaml`. The one
 thing the gateway decides itself is to leave out of a call the deployments litellm has
-cooled down (`RouterBundle.live_links`).
+cooled down (`RouterBundle.live_links`). A chain the Router adds nothing to (one provider
+deployment, no rpm/tpm limit, no Redis) is called without it, from the same parameters
+(`deployment_params`) and retry policy: `direct.py`.
 
 litellm is imported here, lazily (the first call builds the Router), with
 `LITELLM_LOCAL_MODEL_COST_MAP=True` so nothing reaches the internet at import.
@@ -44,10 +46,6 @@ class ChainPlan:
 
     chains: dict[str, list[Link]]  # alias -> usable deployments, in chain order
     skipped: dict[str, list[str]]  # alias -> env var names of deployments left out
-
-    def needs_router(self) -> bool:
-        """True when some chain reaches a provider; offline-only chains need no litellm."""
-        return any(not link.deployment.is_local for chain in self.chains.values() for link in chain)
 
 
 @dataclass
@@ -221,11 +219,20 @@ def build_router(
 
 
 def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
+    # `squad_model` lets the failure recorder name the pinned model, not the Router group.
+    model_info = {"id": link.group, "squad_model": link.deployment.model}
+    params = deployment_params(link, secrets)
+    return {"model_name": link.group, "litellm_params": params, "model_info": model_info}
+
+
+def deployment_params(link: Link, secrets: list[str]) -> dict[str, Any]:
+    """litellm's parameters for `link`'s deployment, the same for the Router's model list and
+    a direct `litellm.acompletion` call (`direct.py`); its key is added to `secrets`."""
     deployment = link.deployment
     params: dict[str, Any] = {
         "model": deployment.model,
         "timeout": deployment.timeout_s,
-        "max_retries": 0,  # retries are the Router's, so they honour the retry policy
+        "max_retries": 0,  # retries are the Router's (or `direct.py`'s): the retry policy's
     }
     if deployment.api_base:
         params["api_base"] = deployment.api_base
@@ -240,9 +247,7 @@ def _router_deployment(link: Link, secrets: list[str]) -> dict[str, Any]:
     if deployment.is_local:
         params.setdefault("input_cost_per_token", 0.0)
         params.setdefault("output_cost_per_token", 0.0)
-    # `squad_model` lets the failure recorder name the pinned model, not the Router group.
-    model_info = {"id": link.group, "squad_model": deployment.model}
-    return {"model_name": link.group, "litellm_params": params, "model_info": model_info}
+    return params
 
 
 @dataclass(frozen=True)
