@@ -131,3 +131,32 @@ def test_harvest_workflow_opens_nothing_when_no_answer_needs_review_under_act(
     assert "harvest: no candidate in triage: no pull request to open" in output
     assert "would push branch" not in output
     assert "open the harvest PR" not in output
+
+
+def test_harvest_workflow_without_the_log_secret_says_so_and_opens_nothing_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    """A repo that has not set up the `harvest` environment gets a notice each week, not a
+    failed run, and no pull request."""
+    repo, env = committed
+    environment = {key: value for key, value in env.items() if key != "SQUAD_INFERENCE_LOG_URL"}
+    result = run(
+        ["make", "act", "ACT_WORKFLOWS=harvest", "ACT_EVENT=workflow_dispatch"],
+        cwd=repo, env=environment, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output[-8000:]
+    assert "harvest: SQUAD_INFERENCE_LOG_URL is not set" in output
+    assert "would push branch" not in output
+
+
+def test_harvest_refuses_a_sample_size_that_is_not_a_number(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    result = run(["make", "harvest", "SUITE=triage", "SAMPLE=ten"], cwd=repo, env=env, check=False)
+
+    assert result.returncode == 2
+    assert "error: sample 'ten': give a whole number (e.g. 20)" in result.stderr
+    assert "Traceback" not in result.stderr
