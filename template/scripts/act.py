@@ -13,7 +13,9 @@ access to GitHub runs exactly the CI that gates a merge:
   standing in for the artifact store for `actions/upload-artifact` and
   `actions/download-artifact`, so the eval shards still reach the merge and the gate;
 - a `pull_request` event's `base.sha` is where HEAD left `ACT_BASE` (default `main`), so
-  the eval plan gates what the branch changed, as on GitHub.
+  the eval plan gates what the branch changed, as on GitHub;
+- a secret reaches the workflow only when named (`--secret NAME`, or `ACT_SECRETS`), its
+  value taken from this environment (e.g. `SQUAD_INFERENCE_LOG_URL` for `harvest.yml`).
 
 act runs what is committed plus the work tree as it is (git-ignored files excepted).
 Exit code: act's (non-zero when any job failed), 2 when act cannot start.
@@ -204,6 +206,13 @@ def main(argv: list[str]) -> int:
         metavar="NAME=VALUE",
         help="a workflow_dispatch input (repeat for each; default: $ACT_INPUTS, space-separated)",
     )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="pass this environment variable as a secret (default: $ACT_SECRETS, space-separated)",
+    )
     parser.add_argument("--act", default=os.environ.get("ACT_BIN", "act"))
     options = parser.parse_args(argv)
 
@@ -218,6 +227,11 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"error: --input {malformed[0]!r}: expected NAME=VALUE\n")
         return 2
     inputs = dict(value.split("=", 1) for value in given)
+    secrets = options.secret or os.environ.get("ACT_SECRETS", "").split()
+    unset = [name for name in secrets if name not in os.environ]
+    if unset:
+        sys.stderr.write(f"error: secret {unset[0]}: not set in the environment; export it first\n")
+        return 2
     missing = [str(path.relative_to(ROOT)) for path in workflows if not path.is_file()]
     if missing:
         sys.stderr.write(f"error: no such workflow: {', '.join(missing)}\n")
@@ -246,6 +260,7 @@ def main(argv: list[str]) -> int:
             "-P", "ubuntu-latest=-self-hosted",
             "--no-cache-server",
             *stubs,
+            *(argument for name in secrets for argument in ("--secret", name)),
             *(["--job", options.job] if options.job else []),
         ]  # fmt: skip
         sys.stderr.write(f"act: {workflow.relative_to(ROOT)} on {options.event}\n")

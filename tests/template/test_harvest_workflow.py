@@ -1,0 +1,162 @@
+"""`harvest.yml`, the scheduled harvest, run on demand under real act (host mode, offline).
+
+A fresh render with the service, committed; its inference log a real SQLite file outside
+the repo, named by `SQUAD_INFERENCE_LOG_URL` and handed to act as the `harvest`
+environment's secret (`make act ACT_SECRETS=...`), as the docs say. An answer with
+negative feedback becomes a candidate, and the pull request step (dry-run under act) would
+force-add the candidates file, with a body counting them by reason. A log with nothing to
+review opens nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from squadkit.inferences import InferenceRecord, InferenceStore, content_of, store_feedback, uuid7
+from tests.template.conftest import Rendered, commit_all, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.act]
+
+TICKET = json.dumps(
+    {"body": "Export drops the last row", "channel": "email", "customer_tier": "pro",
+     "subject": "Charged twice"},
+    sort_keys=True,
+    separators=(",", ":"),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def committed(
+    render_once: Callable[..., Rendered],
+    install: Callable[[Rendered], dict[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str]]:
+    """A committed copy of the default render (with the service) and its tools' env."""
+    rendered = render_once()
+    folder = tmp_path_factory.mktemp("harvest-act")
+    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
+    repo = folder / "repo"
+    shutil.copytree(rendered.path, repo)
+    commit_all(repo, "fresh render")
+    return repo, env
+
+
+def _log_with_one_answer(path: Path, *, correct: bool) -> str:
+    """A SQLite inference log holding one triage answer (content kept) with the feedback
+    `correct: <correct>`; its URL."""
+    url = f"sqlite:///{path}"
+    store = InferenceStore(url)
+    store.migrate()
+    inference_id = uuid7()
+    record = InferenceRecord(
+        inference_id,
+        datetime.now(UTC),
+        "req-1",
+        "triage",
+        caller="helpdesk",
+        prompt="triage",
+        prompt_version=2,
+        prompt_label="production",
+        inputs=content_of(TICKET, keep=True, redact=str),
+        output=content_of('{"priority":"normal","queue":"billing"}', keep=True, redact=str),
+    )
+    store.insert([record.row()])
+    store_feedback(
+        store,
+        caller="helpdesk",
+        metric="correct",
+        kind="boolean",
+        value=correct,
+        inference_id=inference_id,
+        episode_id=None,
+        prompt="triage",
+        prompt_version=2,
+        idempotency_key=None,
+    )
+    store.dispose()
+    return url
+
+
+def _dispatch(repo: Path, env: dict[str, str], log_url: str) -> tuple[int, str]:
+    """The harvest workflow's dispatch under act, as the README's `make act` line runs it."""
+    result = run(
+        [
+            "make", "act", "ACT_WORKFLOWS=harvest", "ACT_EVENT=workflow_dispatch",
+            "ACT_INPUTS=suite=triage", "ACT_SECRETS=SQUAD_INFERENCE_LOG_URL",
+        ],
+        cwd=repo,
+        env={**env, "SQUAD_INFERENCE_LOG_URL": log_url},
+        check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", output)  # act gives git a terminal
+
+
+def test_harvest_workflow_opens_a_pull_request_with_the_negative_feedback_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, env = committed
+    log_url = _log_with_one_answer(tmp_path / "log.sqlite3", correct=False)
+
+    status, output = _dispatch(repo, env, log_url)
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    assert "harvest triage: 1 candidate(s) from 1 inference(s)" in output
+    assert re.search(r"\[act\] would push branch 'harvest/\d{4}-\d{2}-\d{2}'", output), output
+    # The candidates file is ignored by git: the PR step adds it anyway, and only it.
+    assert re.search(r"\| A  evals/review/triage\.jsonl$", output, re.M), output[-8000:]
+    assert "| `triage` | 1 | negative_feedback 1 |" in output
+    assert "uv run squad review triage" in output
+
+
+def test_harvest_workflow_opens_nothing_when_no_answer_needs_review_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, env = committed
+    log_url = _log_with_one_answer(tmp_path / "log.sqlite3", correct=True)
+
+    status, output = _dispatch(repo, env, log_url)
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    assert "harvest triage: 0 candidate(s) from 1 inference(s)" in output
+    assert "harvest: no candidate in triage: no pull request to open" in output
+    assert "would push branch" not in output
+    assert "open the harvest PR" not in output
+
+
+def test_harvest_workflow_without_the_log_secret_says_so_and_opens_nothing_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    """A repo that has not set up the `harvest` environment gets a notice each week, not a
+    failed run, and no pull request."""
+    repo, env = committed
+    environment = {key: value for key, value in env.items() if key != "SQUAD_INFERENCE_LOG_URL"}
+    result = run(
+        ["make", "act", "ACT_WORKFLOWS=harvest", "ACT_EVENT=workflow_dispatch"],
+        cwd=repo, env=environment, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output[-8000:]
+    assert "harvest: SQUAD_INFERENCE_LOG_URL is not set" in output
+    assert "would push branch" not in output
+
+
+def test_harvest_refuses_a_sample_size_that_is_not_a_number(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = committed
+    result = run(["make", "harvest", "SUITE=triage", "SAMPLE=ten"], cwd=repo, env=env, check=False)
+
+    assert result.returncode == 2
+    assert "error: sample 'ten': give a whole number (e.g. 20)" in result.stderr
+    assert "Traceback" not in result.stderr
