@@ -1,0 +1,56 @@
+"""Bad requests to the service: each a problem document (RFC 9457) naming its field."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from tests.library.service.servicekit import TICKET
+
+
+@dataclass(frozen=True)
+class BadRequest:
+    name: str
+    body: object = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    path: str = "/v1/triage"
+    method: str = "POST"
+    status: int = 422
+    says: str = ""
+
+
+API_REQUESTS = [
+    BadRequest(
+        "subject-missing", {k: v for k, v in TICKET.items() if k != "subject"}, says="subject"
+    ),
+    BadRequest("subject-empty", {**TICKET, "subject": ""}, says="subject"),
+    BadRequest("subject-too-long", {**TICKET, "subject": "x" * 10_000}, says="subject"),
+    BadRequest("body-not-a-string", {**TICKET, "body": 42}, says="body"),
+    BadRequest("tier-unknown", {**TICKET, "customer_tier": "platinum"}, says="customer_tier"),
+    BadRequest("channel-unknown", {**TICKET, "channel": "pigeon"}, says="channel"),
+    BadRequest("unknown-field", {**TICKET, "urgency": "now"}, says="urgency"),
+    BadRequest("a-list", [TICKET], says="body"),
+    BadRequest(
+        "not-json", content=b"{not json", headers={"content-type": "application/json"}, says="json"
+    ),
+    BadRequest(
+        "empty-body", content=b"", headers={"content-type": "application/json"}, says="body"
+    ),
+    BadRequest("deeply-nested", {**TICKET, "body": json.loads("[" * 50 + "]" * 50)}, says="body"),
+    BadRequest(
+        "label-unknown",
+        TICKET,
+        headers={"X-Prompt-Label": "no-such-label"},
+        says="unknown-prompt-label",
+    ),
+    BadRequest(
+        "body-over-the-limit",
+        content=b"x" * 2_000_000,
+        headers={"content-type": "application/json"},
+        status=413,
+        says="",
+    ),
+    BadRequest("unknown-path", TICKET, path="/v1/nowhere", status=404, says=""),
+    BadRequest("wrong-method", None, method="GET", status=405, says=""),
+]

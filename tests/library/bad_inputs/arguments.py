@@ -1,0 +1,110 @@
+"""Bad command-line arguments of `squad`."""
+
+from __future__ import annotations
+
+from tests.library.bad_inputs.breaks import (
+    BASELINE,
+    GATE,
+    PROMOTE,
+    RUN,
+    Bad,
+    delete,
+)
+
+CLI_ARGUMENTS = [
+    Bad("repeats-above-the-cap", (*RUN, "--repeats", "100000"), "--repeats"),
+    Bad("repeats-zero", (*RUN, "--repeats", "0"), "--repeats"),
+    Bad("concurrency-above-the-cap", (*RUN, "--concurrency", "5000"), "--concurrency"),
+    Bad("concurrency-not-a-number", (*RUN, "--concurrency", "many"), "--concurrency"),
+    Bad("shard-empty", (*RUN, "--shard", ""), "--shard ''"),
+    Bad("shard-beyond-its-count", (*RUN, "--shard", "3/2"), "--shard '3/2'"),
+    Bad("shard-zero", (*RUN, "--shard", "0/2"), "--shard '0/2'"),
+    Bad("workers-not-a-number", (*RUN, "--workers", "lots"), "--workers 'lots'"),
+    Bad("workers-above-the-cores", (*RUN, "--workers", "999"), "--workers 999"),
+    Bad("mode-unknown", (*RUN, "--mode", "guess"), "--mode 'guess'"),
+    Bad("suite-unknown", ("eval", "run", "nosuite"), "nosuite"),
+    Bad(
+        "suite-a-path-out-of-evals",
+        ("eval", "run", "../config/models"),
+        "config/models.yaml: field 'target'",
+    ),
+    Bad("version-unknown", (*GATE, "--version", "9"), "9"),
+    Bad("label-unknown", (*GATE, "--label", "nolabel"), "nolabel"),
+    Bad("model-alias-unknown", (*GATE, "--model", "nosuchalias"), "nosuchalias"),
+    Bad("gate-of-a-shard", (*GATE, "--shard", "1/2"), "No such option: --shard"),
+    Bad("gate-of-two-arms", (*GATE, "--version", "1", "--version", "2"), "the gate checks one arm"),
+    Bad("gate-report-missing", (*GATE, "--report", "nowhere.json"), "nowhere.json"),
+    Bad("power-suite-unknown", ("eval", "power", "nosuite"), "no suite 'nosuite'"),
+    Bad(
+        "power-disagreement-not-a-share",
+        ("eval", "power", "triage", "--disagreement", "2"),
+        "--disagreement is a share of cases",
+    ),
+    Bad("power-margin-out-of-range", ("eval", "power", "triage", "--margin", "1.5"), "--margin"),
+    Bad(
+        "power-without-a-baseline",
+        ("eval", "power", "triage"),
+        "evals/baselines/triage.json: no baseline for suite 'triage'",
+        delete(BASELINE),
+    ),
+    Bad(
+        "approve-report-missing",
+        ("eval", "approve", "triage", "--report", "nowhere.json", "--by", "a", "--reason", "b"),
+        "nowhere.json: report not found",
+    ),
+    Bad(
+        "approve-an-ungated-report",
+        ("eval", "approve", "triage", "--report", BASELINE, "--by", "a", "--reason", "b"),
+        "evals/baselines/triage.json: field 'gate': not a gated report",
+    ),
+    Bad(
+        "approve-without-a-reason",
+        ("eval", "approve", "triage", "--report", BASELINE, "--by", "a", "--reason", " "),
+        "an approval names who approves (--by) and why (--reason)",
+    ),
+    Bad("compare-reports-missing", ("eval", "compare", "a.json", "b.json"), "a.json"),
+    Bad("merge-nothing", ("eval", "merge", "--out", "merged"), "Missing argument 'reports'"),
+    Bad(
+        "promote-unknown-prompt",
+        ("prompts", "promote", "nosuch", "1", "--label", "production"),
+        "nosuch",
+    ),
+    Bad(
+        "promote-unknown-version",
+        ("prompts", "promote", "triage", "9", "--label", "production"),
+        "v9",
+    ),
+    Bad(
+        "promote-version-not-a-number",
+        ("prompts", "promote", "triage", "two", "--label", "production"),
+        "two",
+    ),
+    Bad("promote-force-without-reason", (*PROMOTE, "--force"), "--reason"),
+    Bad(
+        "rollback-nothing-to-undo",
+        ("prompts", "rollback", "triage", "--label", "production"),
+        "production",
+    ),
+    Bad("new-prompt-bad-name", ("prompts", "new", "Bad-Name"), "Bad-Name"),
+    Bad(
+        "new-prompt-unknown-alias",
+        ("prompts", "new", "summarise", "--model", "nope"),
+        "--model nope",
+    ),
+    Bad("show-unknown-prompt", ("prompts", "show", "nosuch"), "nosuch"),
+    Bad("diff-unknown-version", ("prompts", "diff", "triage", "1", "9"), "9"),
+    Bad("max-error-share-above-one", (*RUN, "--max-error-share", "1.5"), "--max-error-share"),
+    Bad("floors-of-an-unknown-suite", ("eval", "floors", "nosuite"), "nosuite"),
+    Bad(
+        "prompts-check-against-an-unknown-base",
+        ("prompts", "check", "--base", "nosuchref"),
+        "--base nosuchref",
+    ),
+    Bad("unknown-command", ("eval", "explode"), "explode"),
+    Bad("unknown-option", (*RUN, "--turbo"), "--turbo"),
+    Bad("new-prompt-name-of-300-characters", ("prompts", "new", "a" * 300), "a" * 300),
+    Bad("out-unwritable", (*RUN, "--out", "/proc/squad-report"), "--out /proc/squad-report"),
+    Bad("out-in-the-prompts-folder", (*RUN, "--out", "prompts"), "--out prompts"),
+    Bad("out-in-the-evals-folder", (*RUN, "--out", "evals/reports"), "--out evals/reports"),
+    Bad("serve-host-not-an-address", ("serve", "--host", "999.1.1.1"), "--host '999.1.1.1'"),
+]

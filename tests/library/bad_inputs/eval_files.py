@@ -1,0 +1,185 @@
+"""Bad files under evals/: suites, datasets, baselines, evidence and recordings."""
+
+from __future__ import annotations
+
+from tests.library.bad_inputs.breaks import (
+    BASELINE,
+    DATASET,
+    EVIDENCE,
+    GATE,
+    PROMOTE,
+    RECORDINGS,
+    RUN,
+    SUITE,
+    Bad,
+    append,
+    append_bytes,
+    dataset_line,
+    replace,
+    symlink,
+    write,
+)
+from tests.library.squad import ROOT as SQUAD
+
+EVAL_FILES = [
+    # evals/triage.yaml (the suite)
+    Bad("suite-not-yaml", GATE, "evals/triage.yaml:", write(SUITE, "name: [\n")),
+    Bad("suite-not-utf8", GATE, "evals/triage.yaml", write(SUITE, b"name: triage\n\xff\n")),
+    Bad(
+        "suite-unknown-scorer-type",
+        GATE,
+        "evals/triage.yaml:",
+        replace(SUITE, "type: json_schema", "type: json_schemas"),
+    ),
+    Bad(
+        "suite-repeats-above-the-cap",
+        GATE,
+        "repeats",
+        replace(SUITE, "repeats: 1 ", "repeats: 5000 "),
+    ),
+    Bad(
+        "suite-threshold-of-an-unknown-scorer",
+        GATE,
+        "nosuch",
+        replace(SUITE, "    schema_valid: 1.0\n", "    schema_valid: 1.0\n    nosuch: 0.5\n"),
+    ),
+    Bad(
+        "suite-dataset-missing",
+        GATE,
+        "datasets/nowhere.jsonl",
+        replace(SUITE, "dataset: datasets/triage.jsonl", "dataset: datasets/nowhere.jsonl"),
+    ),
+    Bad(
+        "suite-dataset-outside-the-repo",
+        GATE,
+        "triage.yaml:18: field 'dataset': /etc/passwd leads out of the repository",
+        replace(SUITE, "dataset: datasets/triage.jsonl", "dataset: /etc/passwd"),
+    ),
+    Bad(
+        "suite-unknown-feature",
+        GATE,
+        "nosuchfeature",
+        replace(SUITE, "target:\n  feature: triage", "target:\n  feature: nosuchfeature"),
+    ),
+    Bad(
+        "suite-judge-alias-unknown",
+        GATE,
+        "alias",
+        replace(SUITE, "alias: judge", "alias: grader"),
+    ),
+    Bad(
+        "suite-duplicate-key",
+        GATE,
+        "triage.yaml:77: invalid YAML: key 'dataset' appears twice",
+        append(SUITE, "dataset: datasets/triage.jsonl\n"),
+    ),
+    # evals/datasets/triage.jsonl
+    Bad(
+        "dataset-truncated-line",
+        RUN,
+        "datasets/triage.jsonl:27: not valid JSON",
+        dataset_line(27, '{"id": "x", "inputs": {'),
+    ),
+    Bad(
+        "dataset-no-inputs",
+        RUN,
+        "datasets/triage.jsonl:3: field 'inputs'",
+        dataset_line(3, '{"id": "x"}'),
+    ),
+    Bad(
+        "dataset-duplicate-id",
+        RUN,
+        "datasets/triage.jsonl:2: duplicate case id",
+        dataset_line(2, (SQUAD / DATASET).read_text().splitlines()[0]),
+    ),
+    Bad("dataset-not-utf8", RUN, "datasets/triage.jsonl", write(DATASET, b'{"id": "\xff"}\n')),
+    Bad("dataset-a-list-line", RUN, "datasets/triage.jsonl:5", dataset_line(5, "[1, 2]")),
+    # baselines, evidence and recordings
+    Bad("baseline-not-json", GATE, "baselines/triage.json", write(BASELINE, "{not json")),
+    Bad("baseline-not-utf8", GATE, "baselines/triage.json", write(BASELINE, b"\xff\xfe")),
+    Bad("baseline-wrong-schema", GATE, "baselines/triage.json", write(BASELINE, '{"suite": 3}')),
+    Bad(
+        "evidence-not-json",
+        PROMOTE,
+        "evals/evidence/triage/v2.json: not valid JSON",
+        write(EVIDENCE, "{not json"),
+        exit=1,  # a refused promotion, as for missing evidence
+    ),
+    Bad(
+        "evidence-of-another-prompt-hash",
+        PROMOTE,
+        "triage",
+        replace(EVIDENCE, '"prompt_hash": "sha256:8b11', '"prompt_hash": "sha256:0000'),
+        exit=1,
+    ),
+    Bad(
+        "recordings-not-a-recording",
+        GATE,
+        "recordings/triage.jsonl:121: not a recording",
+        append(RECORDINGS, "not json\n"),
+    ),
+    Bad(
+        "recordings-not-utf8",
+        GATE,
+        "recordings/triage.jsonl: not UTF-8",
+        write(RECORDINGS, b"\xff\n"),
+    ),
+    Bad(
+        "recordings-missing",
+        GATE,
+        "record it with",
+        write(RECORDINGS, ""),
+    ),
+    Bad(
+        "recordings-symlink-out-of-the-repo",
+        GATE,
+        "recordings/triage.jsonl: leads out of the repository",
+        symlink(RECORDINGS, "/dev/zero"),
+    ),
+    Bad(
+        "recordings-line-of-20-mb",
+        GATE,
+        "recordings/triage.jsonl:121: longer than the 1 MiB cap for one line",
+        append_bytes(RECORDINGS, lambda: b'{"key": "' + b"a" * 20_000_000 + b'"}\n'),
+    ),
+    Bad(
+        "recordings-line-100k-deep",
+        GATE,
+        "recordings/triage.jsonl:121: not a recording",
+        append_bytes(RECORDINGS, lambda: b"[" * 100_000 + b"]" * 100_000 + b"\n"),
+    ),
+    Bad(
+        "recordings-negative-latency-and-free-cost",
+        GATE,
+        "not a recording: field 'response.latency_s'",
+        replace(RECORDINGS, '"latency_s":0.', '"latency_s":-5,"cost_usd":"free","x":0.', -1),
+    ),
+    Bad(
+        "baseline-100k-deep",
+        GATE,
+        "baselines/triage.json: not a readable JSON report (nested too deeply)",
+        write(BASELINE, "[" * 100_000 + "]" * 100_000),
+    ),
+    Bad(
+        "dataset-input-against-the-schema-live",
+        (*RUN, "--mode", "live"),
+        "datasets/triage.jsonl:3: field 'inputs.customer_tier': Input should be 'free'",
+        dataset_line(
+            3,
+            '{"id": "x", "inputs": {"subject": "s", "body": "b", "customer_tier": "platinum", '
+            '"channel": "email"}, "expected": {"queue": "billing", "priority": "high"}}',
+        ),
+    ),
+    Bad(
+        "dataset-line-over-the-cap",
+        RUN,
+        "datasets/triage.jsonl:41: longer than the 1 MiB cap for one line",
+        append_bytes(DATASET, lambda: b'{"id": "' + b"a" * 2_000_000 + b'"}\n'),
+    ),
+    Bad(
+        "evidence-symlink-out-of-the-repo",
+        PROMOTE,
+        "evals/evidence/triage/v2.json: leads out of the repository",
+        symlink(EVIDENCE, "/etc/hostname"),
+    ),
+]
