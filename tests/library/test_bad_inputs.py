@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,13 +28,15 @@ from tests.library.bad_inputs.api import API_REQUESTS, BadRequest
 from tests.library.bad_inputs.arguments import CLI_ARGUMENTS
 from tests.library.bad_inputs.breaks import Bad
 from tests.library.bad_inputs.eval_files import EVAL_FILES
+from tests.library.bad_inputs.prompt_files import PROMPT_FILES
+from tests.library.bad_inputs.service_files import SERVICE_FILES
 from tests.library.bad_inputs.settings import SETTINGS
 from tests.library.bad_inputs.team_files import CONFIG_FILES
 from tests.library.service.servicekit import AUTH, running, settings_with
 from tests.library.squad import ROOT as SQUAD
 from tests.library.squad import copy_data
 
-TEAM_FILES = CONFIG_FILES + EVAL_FILES
+TEAM_FILES = CONFIG_FILES + PROMPT_FILES + SERVICE_FILES + EVAL_FILES
 
 
 def _cases(category: str, cases: list[Bad]) -> list[object]:
@@ -56,12 +59,15 @@ def _fingerprint(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def squad_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def squad_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     repo = copy_data(tmp_path / "squad")
     monkeypatch.chdir(repo)
     monkeypatch.setenv("SQUAD_ROOT", str(repo))
     monkeypatch.delenv("SQUAD_MODELS_FILE", raising=False)
-    return repo
+    environment = dict(os.environ)
+    yield repo
+    os.environ.clear()  # a case's .env is exported into this process: forget it
+    os.environ.update(environment)
 
 
 @pytest.mark.parametrize(
@@ -107,8 +113,8 @@ def test_a_bad_input_is_one_line_naming_its_place_and_changes_nothing(
     assert not out.exists()
 
 
-def test_the_corpus_has_at_least_eighty_cases() -> None:
-    assert len(TEAM_FILES) + len(SETTINGS) + len(CLI_ARGUMENTS) + len(API_REQUESTS) >= 80
+def test_the_corpus_has_at_least_two_hundred_cases() -> None:
+    assert len(TEAM_FILES) + len(SETTINGS) + len(CLI_ARGUMENTS) + len(API_REQUESTS) >= 200
 
 
 # The service: a bad request is a problem document (RFC 9457) naming the field, never a 500.

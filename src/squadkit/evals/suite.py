@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..files import display_path, keep_inside, read_text
+from ..files import display_path, keep_inside, read_text, repository_of
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
 from .scorers import LlmJudge, ScorerSpec
@@ -232,7 +232,7 @@ def load_suite(
     """
     where = display_path(path)
     try:
-        text = read_text(path)
+        text = read_text(path, root=repository_of(path))
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
     except UnicodeDecodeError as error:

@@ -34,6 +34,10 @@ _HEADER = (
 VersionNumber = Annotated[StrictInt, Field(ge=1)]
 """A version a label points at: `true` (which YAML reads as 1) or `1.5` are refused."""
 
+LabelName = Annotated[str, Field(pattern=LABEL_PATTERN)]
+"""A label as `promote --label`, `X-Prompt-Label` and the label pins spell it: a label
+written by hand in another shape (`my label`) could never be asked for."""
+
 
 class LabelMove(BaseModel):
     """One recorded label move; `from` is None when the label was new."""
@@ -41,7 +45,7 @@ class LabelMove(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     prompt: str
-    label: str = Field(pattern=LABEL_PATTERN)
+    label: LabelName
     from_version: VersionNumber | None = Field(alias="from")
     to_version: VersionNumber = Field(alias="to")
     at: str = Field(description="UTC time of the move, ISO 8601.")
@@ -54,11 +58,11 @@ class LabelsFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    gated_labels: list[str] = Field(
+    gated_labels: list[LabelName] = Field(
         default_factory=lambda: ["production", "staging"],
         description="Labels that may only point at versions with passing eval evidence.",
     )
-    labels: dict[str, dict[str, VersionNumber]] = Field(default_factory=dict)
+    labels: dict[str, dict[LabelName, VersionNumber]] = Field(default_factory=dict)
     history: list[LabelMove] = Field(default_factory=list)
 
     def version_for(self, prompt: str, label: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tests.library.service.servicekit import TICKET
+from tests.library.service.servicekit import REVOKED_TOKEN, TICKET, TRIAGE_ONLY_TOKEN
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,10 @@ class BadRequest:
     method: str = "POST"
     status: int = 422
     says: str = ""
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 API_REQUESTS = [
@@ -53,4 +57,59 @@ API_REQUESTS = [
     ),
     BadRequest("unknown-path", TICKET, path="/v1/nowhere", status=404, says=""),
     BadRequest("wrong-method", None, method="GET", status=405, says=""),
+    BadRequest(
+        "no-token",
+        TICKET,
+        headers={"Authorization": ""},
+        status=401,
+        says="Authorization",
+    ),
+    BadRequest("wrong-token", TICKET, headers=_bearer("sqd_not-a-caller"), status=401),
+    BadRequest("revoked-token", TICKET, headers=_bearer(REVOKED_TOKEN), status=401),
+    BadRequest("basic-auth", TICKET, headers={"Authorization": "Basic dXNlcjpwdw=="}, status=401),
+    BadRequest(
+        "label-override-without-the-scope",
+        TICKET,
+        headers={**_bearer(TRIAGE_ONLY_TOKEN), "X-Prompt-Label": "staging"},
+        status=403,
+        says="label-override",
+    ),
+    BadRequest(
+        "metrics-without-the-scope",
+        path="/metrics",
+        method="GET",
+        headers=_bearer(TRIAGE_ONLY_TOKEN),
+        status=403,
+        says="metrics",
+    ),
+    BadRequest(
+        "docs-without-the-scope",
+        path="/openapi.json",
+        method="GET",
+        headers=_bearer(TRIAGE_ONLY_TOKEN),
+        status=403,
+        says="docs",
+    ),
+    BadRequest(
+        "feedback-without-the-scope",
+        {"inference_id": "x", "metric": "correct", "value": True},
+        path="/v1/feedback",
+        headers=_bearer(TRIAGE_ONLY_TOKEN),
+        status=403,
+        says="feedback",
+    ),
+    BadRequest(
+        "feedback-unknown-metric",
+        {"inference_id": "x", "metric": "vibes", "value": True},
+        path="/v1/feedback",
+        says="vibes",
+    ),
+    BadRequest(
+        "feedback-two-targets",
+        {"inference_id": "x", "episode_id": "y", "metric": "correct", "value": True},
+        path="/v1/feedback",
+        says="exactly one of inference_id and episode_id",
+    ),
+    BadRequest("channel-null", {**TICKET, "channel": None}, says="channel"),
+    BadRequest("tier-a-number", {**TICKET, "customer_tier": 3}, says="customer_tier"),
 ]

@@ -107,4 +107,81 @@ CLI_ARGUMENTS = [
     Bad("out-in-the-prompts-folder", (*RUN, "--out", "prompts"), "--out prompts"),
     Bad("out-in-the-evals-folder", (*RUN, "--out", "evals/reports"), "--out evals/reports"),
     Bad("serve-host-not-an-address", ("serve", "--host", "999.1.1.1"), "--host '999.1.1.1'"),
+    Bad(
+        "plan-out-in-the-prompts-folder",
+        ("eval", "plan", "--out", "prompts/plan.json"),
+        "--out prompts/plan.json",
+    ),
+    Bad(
+        "plan-out-in-the-evals-folder",
+        ("eval", "plan", "--out", "evals/plan.json"),
+        "--out evals/plan.json",
+    ),
+    Bad(
+        "plan-out-unwritable", ("eval", "plan", "--out", "/proc/plan.json"), "--out /proc/plan.json"
+    ),
+    Bad("plan-out-a-folder", ("eval", "plan", "--out", "config"), "--out config: a folder"),
+    Bad("plan-suite-unknown", ("eval", "plan", "nosuite"), "nosuite"),
+    Bad("plan-base-unknown", ("eval", "plan", "--base", "nosuchref"), "nosuchref"),
+    Bad("gate-plan-missing", ("eval", "gate", "--plan", "nowhere.json"), "nowhere.json"),
+    Bad(
+        "gate-plan-not-a-plan",
+        ("eval", "gate", "--plan", BASELINE),
+        "evals/baselines/triage.json: not an eval plan",
+    ),
+    Bad(
+        "compare-a-report-not-json",
+        ("eval", "compare", "config/models.yaml", BASELINE),
+        "config/models.yaml",
+    ),
+    Bad(
+        "merge-report-missing", ("eval", "merge", "nowhere.json", "--out", "merged"), "nowhere.json"
+    ),
+    Bad(
+        "merge-out-in-the-evals-folder",
+        ("eval", "merge", BASELINE, "--out", "evals/merged"),
+        "--out evals/merged",
+    ),
+    Bad(
+        "baseline-from-missing",
+        ("eval", "baseline", "triage", "--from", "nowhere.json"),
+        "nowhere.json",
+    ),
+    Bad("baseline-suite-unknown", ("eval", "baseline", "nosuite"), "nosuite"),
+    Bad("refresh-suite-unknown", ("eval", "refresh", "nosuite"), "nosuite"),
+    Bad("max-error-share-negative", (*RUN, "--max-error-share", "-0.5"), "--max-error-share"),
+    Bad("power-margin-zero", ("eval", "power", "triage", "--margin", "0"), "--margin"),
+    Bad(
+        "diff-version-not-a-number",
+        ("prompts", "diff", "triage", "1", "one"),
+        "Invalid value for 'new'",
+    ),
+    Bad(
+        "rollback-unknown-prompt",
+        ("prompts", "rollback", "nosuch", "--label", "production"),
+        "nosuch",
+    ),
+    Bad(
+        "promote-label-with-spaces",
+        ("prompts", "promote", "triage", "2", "--label", "my label"),
+        "my label",
+    ),
+    Bad("new-prompt-a-path", ("prompts", "new", "../escape"), "../escape"),
+    Bad("new-prompt-of-an-existing-name-as-a-file", ("prompts", "new", "triage/v9"), "triage/v9"),
+    Bad("callers-add-bad-name", ("callers", "add", "Bad Name", "--scope", "triage"), "Bad Name"),
+    Bad(
+        "callers-add-unknown-scope",
+        ("callers", "add", "crm", "--scope", "everything"),
+        "everything",
+    ),
+    Bad("callers-add-no-scope", ("callers", "add", "crm"), "--scope"),
+    Bad(
+        "callers-add-existing",
+        ("callers", "add", "test-platform", "--scope", "triage"),
+        "test-platform",
+    ),
+    Bad("callers-revoke-unknown", ("callers", "revoke", "nosuch"), "nosuch"),
+    Bad("serve-port-out-of-range", ("serve", "--port", "70000"), "--port"),
+    Bad("serve-port-not-a-number", ("serve", "--port", "http"), "--port"),
+    Bad("serve-workers-zero", ("serve", "--workers", "0"), "--workers"),
 ]

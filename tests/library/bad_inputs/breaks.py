@@ -76,6 +76,30 @@ def append_bytes(relative: str, make: Callable[[], bytes]) -> Break:
     return edit
 
 
+def folder(relative: str) -> Break:
+    """Put a folder where the squad expects a file."""
+
+    def edit(repo: Path) -> None:
+        path = repo / relative
+        path.unlink(missing_ok=True)
+        path.mkdir(parents=True)
+
+    return edit
+
+
+def new_version(*edits: tuple[str, str]) -> Break:
+    """Write prompts/triage/v3.yaml: v2 with `version: 3` and each (old, new) replaced."""
+
+    def edit(repo: Path) -> None:
+        text = (repo / V2).read_text(encoding="utf-8").replace("version: 2", "version: 3")
+        for old, new in edits:
+            assert old in text, f"v2 has no {old!r}: the case is stale"
+            text = text.replace(old, new, 1)
+        (repo / V3).write_text(text, encoding="utf-8")
+
+    return edit
+
+
 def both(*edits: Break) -> Break:
     def edit(repo: Path) -> None:
         for one in edits:
@@ -103,6 +127,10 @@ OBSERVABILITY = "config/observability.yaml"
 LABELS = "prompts/labels.yaml"
 LOCK = "prompts/prompts.lock"
 V2 = "prompts/triage/v2.yaml"
+V3 = "prompts/triage/v3.yaml"
+CALLERS = "config/callers.yaml"
+FEEDBACK = "config/feedback.yaml"
+DOTENV = ".env"
 SUITE = "evals/triage.yaml"
 DATASET = "evals/datasets/triage.jsonl"
 BASELINE = "evals/baselines/triage.json"
@@ -114,3 +142,5 @@ CHECK_PROMPTS = ("prompts", "list")
 GATE = ("eval", "gate", "triage", "--no-evidence")
 RUN = ("eval", "run", "triage")
 PROMOTE = ("prompts", "promote", "triage", "2", "--label", "production")
+LIST_CALLERS = ("callers", "list")
+SERVE = ("serve", "--port", "0")  # every case is refused before it binds; 0 if one is not

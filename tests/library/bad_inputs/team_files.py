@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.library.bad_inputs.breaks import (
     CHECK_MODELS,
     CHECK_PROMPTS,
+    DOTENV,
     GATE,
     LABELS,
     LOCK,
@@ -14,6 +15,7 @@ from tests.library.bad_inputs.breaks import (
     Bad,
     append,
     delete,
+    folder,
     replace,
     symlink,
     write,
@@ -233,5 +235,121 @@ CONFIG_FILES = [
         ("info",),
         ".env: not UTF-8",
         write(".env", b"SQUAD_LOG_LEVEL=\xff\xfe\x00\x01\n"),
+    ),
+    # more of config/models.yaml
+    Bad(
+        "models-alias-name-with-spaces",
+        CHECK_MODELS,
+        "models.yaml",
+        replace(MODELS, "  judge:\n", "  the judge:\n"),
+    ),
+    Bad(
+        "models-model-without-a-provider",
+        CHECK_MODELS,
+        "models.yaml:12",
+        replace(MODELS, "local/triage-rules-v1", "triage-rules-v1"),
+    ),
+    Bad(
+        "models-retries-above-the-cap",
+        CHECK_MODELS,
+        "max_retries",
+        replace(MODELS, "max_retries: 0", "max_retries: 1000000"),
+    ),
+    Bad(
+        "models-allowed-fails-negative",
+        CHECK_MODELS,
+        "models.yaml:4: field 'routing.allowed_fails'",
+        replace(MODELS, "allowed_fails: 3", "allowed_fails: -3"),
+    ),
+    Bad(
+        "models-deadline-infinite",
+        CHECK_MODELS,
+        "models.yaml:6: field 'routing.deadline_s'",
+        replace(MODELS, "deadline_s: 60", "deadline_s: .inf"),
+    ),
+    Bad(
+        "models-key-variable-not-a-name",
+        CHECK_MODELS,
+        "api_key_env",
+        replace(
+            MODELS,
+            "      - model: local/triage-rules-v1\n",
+            "      - model: openai/gpt-4o-mini\n        api_key_env: 'my key!'\n",
+        ),
+    ),
+    Bad(
+        "models-unknown-top-level-key",
+        CHECK_MODELS,
+        "models.yaml",
+        append(MODELS, "fallbacks: {triage: judge}\n"),
+    ),
+    Bad(
+        "models-symlink-out-of-the-repo",
+        CHECK_MODELS,
+        "config/models.yaml: leads out of the repository",
+        symlink(MODELS, "/etc/hostname"),
+    ),
+    Bad("models-a-folder", CHECK_MODELS, "config/models.yaml", folder(MODELS)),
+    # more of config/observability.yaml
+    Bad(
+        "observability-unknown-scorer",
+        GATE,
+        "config/observability.yaml: quality.scorers: unknown scorer(s) vibes",
+        replace(OBSERVABILITY, "scorers: [schema_valid,", "scorers: [vibes,"),
+    ),
+    Bad(
+        "observability-window-zero",
+        GATE,
+        "config/observability.yaml:12: field 'drift.window'",
+        replace(OBSERVABILITY, "window: 200", "window: 0"),
+    ),
+    Bad(
+        "observability-length-min-above-max",
+        GATE,
+        "config/observability.yaml:8: field 'quality.length': min_chars is greater than",
+        replace(OBSERVABILITY, "min_chars: 1,", "min_chars: 9000,"),
+    ),
+    Bad(
+        "observability-unknown-key",
+        GATE,
+        "observability.yaml",
+        append(OBSERVABILITY, "exporter: jaeger\n"),
+    ),
+    Bad(
+        "observability-duplicate-key",
+        GATE,
+        "observability.yaml:29: invalid YAML: key 'drift' appears twice",
+        append(OBSERVABILITY, "drift: {window: 5}\n"),
+    ),
+    Bad(
+        "observability-symlink-out-of-the-repo",
+        GATE,
+        "config/observability.yaml: leads out of the repository",
+        symlink(OBSERVABILITY, "/etc/hostname"),
+    ),
+    Bad(
+        "observability-larger-than-the-cap",
+        GATE,
+        "config/observability.yaml: larger than the 1 MiB cap",
+        append(OBSERVABILITY, "# padding\n" * 120_000),
+    ),
+    # .env
+    Bad(
+        "dotenv-setting-out-of-range",
+        CHECK_MODELS,
+        "SQUAD_SERVICE_PORT='70000'",
+        write(DOTENV, "SQUAD_SERVICE_PORT=70000\n"),
+    ),
+    Bad(
+        "dotenv-larger-than-the-cap",
+        ("info",),
+        ".env: larger than the 1 MiB cap",
+        write(DOTENV, "# padding\n" * 120_000),
+    ),
+    Bad(
+        "dotenv-symlink-out-of-the-repo",
+        ("info",),
+        ".env: leads out of the repository",
+        symlink(DOTENV, "/etc/hostname"),
     ),
 ]
