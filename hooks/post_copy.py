@@ -55,15 +55,19 @@ def absolute_source(path: Path) -> str:
     """Rewrite a relative `_src_path` (and the squadkit pin rendered from it) as absolute.
 
     Copier clones a git template from the directory it runs in, and git records a clone's
-    origin as an absolute path: that is the template the relative path named.
+    origin as an absolute path: that is the template the relative path named. Any other
+    template is used in place, so this task's own checkout is it.
     """
     answers = path / ANSWERS
     text = answers.read_text(encoding="utf-8") if answers.is_file() else ""
     found = re.search(r"^_src_path: (.+)$", text, flags=re.MULTILINE)
     if found is None or _REMOTE.match(source := found.group(1).strip().strip("'\"")):
         return "template source is absolute: left as it is"
-    origin = _run(["git", "-C", str(TEMPLATE), "config", "--get", "remote.origin.url"], timeout=30)
-    where = os.path.normpath(origin.stdout.strip()) if origin.returncode == 0 else ""
+    where = str(TEMPLATE)  # a template that is no git checkout is used where it is
+    if (TEMPLATE / ".git").exists():  # Copier's clone of a git template
+        command = ["git", "-C", str(TEMPLATE), "config", "--get", "remote.origin.url"]
+        origin = _run(command, timeout=30)
+        where = os.path.normpath(origin.stdout.strip()) if origin.returncode == 0 else ""
     if not where.startswith("/") or not Path(where, "copier.yml").is_file():
         raise RelativeSource(
             f"error: the template path '{source}' is relative and its absolute place is "
