@@ -39,6 +39,25 @@ def test_a_relative_template_path_renders_an_absolute_pin(
     assert answers["_src_path"] == str(TEMPLATE_ROOT)
 
 
+def test_a_relative_path_to_a_template_that_is_no_git_checkout_is_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = tmp_path / "unpacked"  # an unpacked release: Copier uses it in place
+    template.mkdir()
+    for part in ("copier.yml", "template", "hooks"):
+        copy = shutil.copytree if (TEMPLATE_ROOT / part).is_dir() else shutil.copy
+        copy(TEMPLATE_ROOT / part, template / part)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+
+    copier.run_copy("unpacked", "squad", data=BASE_ANSWERS, defaults=True, unsafe=True, quiet=True)
+
+    pyproject = tomllib.loads((tmp_path / "squad" / "pyproject.toml").read_text())
+    assert pyproject["tool"]["uv"]["sources"]["squadkit"] == {"path": str(template)}
+    answers = yaml.safe_load((tmp_path / "squad" / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(template)
+
+
 def test_a_relative_template_path_of_unknown_place_fails_naming_the_fix(tmp_path: Path) -> None:
     template = tmp_path / "template-copy"  # not a git clone: no origin to resolve against
     (template / "hooks").mkdir(parents=True)
