@@ -112,4 +112,25 @@ API_REQUESTS = [
     ),
     BadRequest("channel-null", {**TICKET, "channel": None}, says="channel"),
     BadRequest("tier-a-number", {**TICKET, "customer_tier": 3}, says="customer_tier"),
+    BadRequest(
+        "metrics-without-a-token",
+        path="/metrics",
+        method="GET",
+        headers={"Authorization": ""},
+        status=401,
+    ),
+    BadRequest(
+        "docs-without-a-token",
+        path="/docs",
+        method="GET",
+        headers={"Authorization": ""},
+        status=401,
+    ),
+    BadRequest(
+        "contract-without-a-token",
+        path="/openapi.json",
+        method="GET",
+        headers={"Authorization": ""},
+        status=401,
+    ),
 ]

@@ -186,4 +186,10 @@ SETTINGS = [
         "package 'no_such_squad' cannot be imported (named by SQUAD_PACKAGE",
         env={"SQUAD_PACKAGE": "no_such_squad"},
     ),
+    Bad(
+        "allow-offline-only-not-a-switch",
+        CHECK_MODELS,
+        "SQUAD_SERVICE_ALLOW_OFFLINE_ONLY='maybe'",
+        env={"SQUAD_SERVICE_ALLOW_OFFLINE_ONLY": "maybe"},
+    ),
 ]
