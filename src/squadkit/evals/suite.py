@@ -271,8 +271,9 @@ def load_suite(
         if kept.is_symlink() or kept.exists():
             keep_inside(kept, repository)
     if not suite.dataset_path.is_file():
+        missing = "is not a file" if suite.dataset_path.exists() else "does not exist"
         raise EvalConfigError(
-            f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
+            f"{where}: field 'dataset': {display_path(suite.dataset_path)} {missing}"
         )
     if models is not None:
         check_suite_models(suite, models, text=text)

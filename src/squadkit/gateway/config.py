@@ -195,7 +195,8 @@ def load_models_config(path: Path) -> ModelsConfig:
         loc = tuple(first["loc"])
         line = line_in_text(text, loc)
         raise ConfigError(
-            f"{where}{f':{line}' if line else ''}: {_describe(loc)}: {first['msg']}"
+            f"{where}{f':{line}' if line else ''}: {_describe(loc)}: "
+            + first["msg"].removeprefix("Value error, ")
         ) from None
     return config.model_copy(update={"source": path})
 

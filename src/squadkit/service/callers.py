@@ -100,7 +100,7 @@ def load_callers(path: Path) -> list[Caller]:
         ) from None
     except OSError as error:
         raise ConfigError(f"{where}: cannot read the callers file ({error})") from None
-    data = load_yaml(text, path)
+    data = load_yaml(text, Path(where))
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) - {"callers"}:

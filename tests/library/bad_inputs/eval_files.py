@@ -223,13 +223,13 @@ EVAL_FILES = [
     Bad(
         "suite-matrix-label-unknown",
         ("eval", "run", "triage", "--matrix"),
-        "nolabel",
+        "prompts/labels.yaml: triage has no label 'nolabel'",
         replace(SUITE, "label: staging}", "label: nolabel}"),
     ),
     Bad(
         "suite-dataset-a-folder",
         GATE,
-        "datasets",
+        "field 'dataset': evals/datasets is not a file",
         replace(SUITE, "dataset: datasets/triage.jsonl", "dataset: datasets"),
     ),
     Bad(

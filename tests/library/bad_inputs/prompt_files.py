@@ -42,8 +42,8 @@ PROMPT_FILES = [
     Bad(
         "prompt-no-messages",
         CHECK_PROMPTS,
-        "prompts/triage/v3.yaml",
-        write(V3, "name: triage\nversion: 3\nmodel: triage\nmessages: []\n"),
+        "prompts/triage/v3.yaml:5: field 'messages'",
+        write(V3, "name: triage\nversion: 3\ndescription: d\nmodel: triage\nmessages: []\n"),
     ),
     Bad(
         "prompt-role-unknown",
@@ -119,7 +119,12 @@ PROMPT_FILES = [
         "prompts/labels.yaml: larger than the 1 MiB cap",
         append(LABELS, "# padding\n" * 120_000),
     ),
-    Bad("labels-a-folder", CHECK_PROMPTS, "prompts/labels.yaml", folder(LABELS)),
+    Bad(
+        "labels-a-folder",
+        CHECK_PROMPTS,
+        "prompts/labels.yaml: a folder where a file belongs",
+        folder(LABELS),
+    ),
     # prompts/prompts.lock
     Bad("lock-not-yaml", ("prompts", "check"), "prompts.lock:", write(LOCK, "a: [\n")),
     Bad("lock-a-list", ("prompts", "check"), "prompts.lock", write(LOCK, "- triage/v1.yaml\n")),

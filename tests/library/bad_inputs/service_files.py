@@ -23,7 +23,12 @@ _HASH = "d9a678b5021b797563d76db80566509c3668b880078dade8c3267397ecf3c2ed"
 
 SERVICE_FILES = [
     # config/callers.yaml
-    Bad("callers-not-yaml", LIST_CALLERS, "callers.yaml:", write(CALLERS, "callers: {a: [\n")),
+    Bad(
+        "callers-not-yaml",
+        LIST_CALLERS,
+        "error: config/callers.yaml:2: invalid YAML",
+        write(CALLERS, "callers: {a: [\n"),
+    ),
     Bad("callers-not-utf8", LIST_CALLERS, "callers.yaml: not UTF-8", write(CALLERS, b"\xff\n")),
     Bad("callers-a-list", LIST_CALLERS, "callers.yaml", write(CALLERS, "- test-platform\n")),
     Bad(
@@ -41,7 +46,7 @@ SERVICE_FILES = [
     Bad(
         "callers-duplicate-caller",
         LIST_CALLERS,
-        "callers.yaml:19: invalid YAML: key 'test-platform' appears twice",
+        "error: config/callers.yaml:19: invalid YAML: key 'test-platform' appears twice",
         append(CALLERS, f"  test-platform:\n    token_sha256: {_HASH}\n    scopes: [docs]\n"),
     ),
     Bad(

@@ -240,7 +240,7 @@ CONFIG_FILES = [
     Bad(
         "models-alias-name-with-spaces",
         CHECK_MODELS,
-        "models.yaml",
+        "config/models.yaml:8: field 'aliases': alias 'the judge' must be lowercase",
         replace(MODELS, "  judge:\n", "  the judge:\n"),
     ),
     Bad(
