@@ -2,8 +2,11 @@
 
 Runs inside the destination (Copier's task cwd). Each step is optional and says what
 to do by hand when it cannot run, because a render with `--skip-tasks` must also work:
-  1. `git init` unless the destination is already inside a git work tree;
-  2. `uv lock` when uv is on PATH and the package index answers, so the first commit
+  1. a template copied from a relative path (`copier copy ../copier-ai-squad out`): its
+     squadkit pin and `_src_path` are made absolute, since uv resolves neither against the
+     directory Copier ran in (`relative URL without a base`);
+  2. `git init` unless the destination is already inside a git work tree;
+  3. `uv lock` when uv is on PATH and the package index answers, so the first commit
      pins every dependency; otherwise a note to run `make setup` later.
 Before either, every rendered TOML, YAML and JSON file must parse: an answer that slipped
 past the validators and broke one fails the copy here (exit 2, naming file and line)
@@ -14,6 +17,8 @@ Copier dependency): this runs under Copier's interpreter.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +28,14 @@ from pathlib import Path
 import yaml
 
 DATA_SUFFIXES = {".toml", ".yaml", ".yml", ".json", ".jsonl"}
+ANSWERS = ".copier-answers.yml"
+TEMPLATE = Path(__file__).resolve().parents[1]
+"""The template checkout this task runs from: Copier's clone of the source, for a git one."""
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|gh:|gl:|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:|/|~)")
+
+
+class RelativeSource(Exception):
+    """A relative template path whose absolute place cannot be found (exit 2)."""
 
 
 def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -36,6 +49,39 @@ def _inside_git_work_tree(path: Path) -> bool:
         return False
     result = _run(["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"], timeout=30)
     return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def absolute_source(path: Path) -> str:
+    """Rewrite a relative `_src_path` (and the squadkit pin rendered from it) as absolute.
+
+    Copier clones a git template from the directory it runs in, and git records a clone's
+    origin as an absolute path: that is the template the relative path named. Any other
+    template is used in place, so this task's own checkout is it.
+    """
+    answers = path / ANSWERS
+    text = answers.read_text(encoding="utf-8") if answers.is_file() else ""
+    found = re.search(r"^_src_path: (.+)$", text, flags=re.MULTILINE)
+    if found is None or _REMOTE.match(source := found.group(1).strip().strip("'\"")):
+        return "template source is absolute: left as it is"
+    where = str(TEMPLATE)  # a template that is no git checkout is used where it is
+    if (TEMPLATE / ".git").exists():  # Copier's clone of a git template
+        command = ["git", "-C", str(TEMPLATE), "config", "--get", "remote.origin.url"]
+        origin = _run(command, timeout=30)
+        where = os.path.normpath(origin.stdout.strip()) if origin.returncode == 0 else ""
+    if not where.startswith("/") or not Path(where, "copier.yml").is_file():
+        raise RelativeSource(
+            f"error: the template path '{source}' is relative and its absolute place is "
+            "unknown: copy again from an absolute path, or with --data "
+            "squadkit_path=<absolute path of the template>"
+        )
+    answers.write_text(text.replace(found.group(0), f"_src_path: {where}"), encoding="utf-8")
+    pyproject = path / "pyproject.toml"
+    pin = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        pin.replace(f'squadkit = {{ git = "{source}"', f'squadkit = {{ git = "file://{where}"'),
+        encoding="utf-8",
+    )
+    return f"template path '{source}' recorded as {where} (squadkit pin and answers)"
 
 
 def init_git(path: Path) -> str:
@@ -104,7 +150,13 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        source = absolute_source(destination)
+    except RelativeSource as error:
+        print(error, file=sys.stderr)
+        return 2
     for step, outcome in (
+        ("source", source),
         ("git", init_git(destination)),
         ("uv", lock_dependencies(destination)),
     ):

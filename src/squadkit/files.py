@@ -88,6 +88,16 @@ def keep_inside(path: Path, root: Path) -> None:
         )
 
 
+def repository_of(path: Path) -> Path | None:
+    """The repository holding `path` when it is a file of a top-level folder of it
+    (`config/models.yaml`, `evals/triage.yaml`): the root `keep_inside` checks against.
+
+    None for a file elsewhere, such as one a setting names (`SQUAD_MODELS_FILE=/x.yaml`):
+    where a setting points is the setting's business, not the repository's.
+    """
+    return path.parent.parent if path.parent.name in ("config", "evals", "prompts") else None
+
+
 def _open_regular(path: Path) -> BinaryIO:
     """`path` open for reading, refused unless it is a regular file (no device, no pipe)."""
     # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused right after.

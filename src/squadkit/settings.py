@@ -37,7 +37,7 @@ def export_env_file(path: Path = Path(ENV_FILE)) -> None:
     if not path.is_file():
         return
     try:
-        text = read_text(path)
+        text = read_text(path, root=Path.cwd())  # the repository the command runs in
     except UnicodeDecodeError as error:
         raise ConfigError(
             f"{display_path(path)}: not UTF-8 text (byte {error.start}); save it as "

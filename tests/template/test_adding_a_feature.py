@@ -1,4 +1,5 @@
-"""`docs/adding-a-feature.md`, followed step by step in a fresh render, ends green.
+"""`docs/adding-a-feature.md`, then `docs/adding-a-route.md` (a render with the service),
+followed step by step in a fresh render, end green.
 
 The test applies every block the page shows in order (`walkthrough.py`: a titled block is a
 file, a bash block its commands), and checks that the new feature works end to end
@@ -38,9 +39,14 @@ def hand_written_lines(page_steps: list[Step]) -> int:
 
 
 def add_summarise_by_the_docs(repo: Path, package: str, env: Mapping[str, str]) -> list[Step]:
-    """Follow `docs/adding-a-feature.md` in `repo`; check the summariser works end to end
-    (its skeleton, its evidence, its route in the contract). Returns the page's steps."""
-    page_steps = steps((repo / "docs" / "adding-a-feature.md").read_text(), package)
+    """Follow `docs/adding-a-feature.md` (then its route page) in `repo`; check the summariser
+    works end to end (its skeleton, its evidence, its route in the contract). Returns the
+    pages' steps."""
+    docs = repo / "docs"
+    page_steps = steps((docs / "adding-a-feature.md").read_text(), package)
+    route_page = docs / "adding-a-route.md"  # with the service: the feature's route, next
+    if route_page.is_file():
+        page_steps += steps(route_page.read_text(), package)
     skeleton = repo / "prompts" / "summarise" / "v1.yaml"
     for step in page_steps:
         if step.path is not None:

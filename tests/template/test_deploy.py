@@ -133,3 +133,12 @@ def test_the_service_is_published_on_localhost_and_scraped_with_a_token(deploy: 
     assert credentials.startswith("/etc/prometheus/secrets/")
     ignored = (deploy / "prometheus" / "secrets" / ".gitignore").read_text(encoding="utf-8")
     assert "*" in ignored.splitlines()  # the token never gets committed
+
+
+def test_every_published_port_is_on_localhost_unless_told_otherwise(deploy: Path) -> None:
+    services = _yaml(deploy, "compose.yaml")["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert {"otel-collector", "jaeger", "prometheus", "grafana"} <= published
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("${SQUAD_PUBLISH_ADDRESS:-127.0.0.1}:"), (name, port)

@@ -56,9 +56,13 @@ def revoke(name: Annotated[str, typer.Argument(help="The caller to lock out.")])
 @callers_app.command("list")
 def list_callers() -> None:
     """Print each caller, its scopes and whether it is revoked (never a token)."""
-    from ..service.callers import load_callers  # noqa: PLC0415
+    from ..plugins import squad_features  # noqa: PLC0415 - imports the squad's package
+    from ..service.callers import SERVICE_SCOPES, check_scopes, load_callers  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
-    for caller in load_callers(Settings().callers_file):
+    path = Settings().callers_file
+    callers = load_callers(path)
+    check_scopes(path, callers, [*SERVICE_SCOPES, *squad_features()])
+    for caller in callers:
         state = "  (revoked)" if caller.revoked else ""
         typer.echo(f"{caller.name}: {', '.join(sorted(caller.scopes))}{state}")

@@ -69,8 +69,24 @@ def report_folder(out: Path, settings: Settings, option: str = "--out") -> Path:
     Checked before anything runs, without creating the folder: an eval that ran for minutes
     must not fail at its last step, and a refused command leaves nothing behind.
     """
-    import tempfile  # noqa: PLC0415
+    _outside_data_folders(out, settings, option)
+    _writable(Path(os.path.abspath(out)), out, option, "reports")
+    return out
 
+
+def plan_file(out: Path, settings: Settings, option: str = "--out") -> Path:
+    """`out` if an eval plan may be written there: the same places as reports (a plan is
+    build output too), its folder writable and the file itself not a folder."""
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+
+    _outside_data_folders(out, settings, option)
+    if out.is_dir():
+        raise EvalConfigError(f"{option} {out}: a folder; name the plan's file (e.g. plan.json)")
+    _writable(Path(os.path.abspath(out)).parent, out, option, "the plan")
+    return out
+
+
+def _outside_data_folders(out: Path, settings: Settings, option: str) -> None:
     from ..evals.errors import EvalConfigError  # noqa: PLC0415
 
     where = Path(os.path.abspath(out))
@@ -81,7 +97,15 @@ def report_folder(out: Path, settings: Settings, option: str = "--out") -> Path:
                 f"{option} {out}: inside the squad's data folder {folder.name}/; write "
                 "reports elsewhere (the default is reports/)"
             )
-    existing = where
+
+
+def _writable(folder: Path, out: Path, option: str, what: str) -> None:
+    """Refuse `out` unless a folder can be made in `folder` (or its nearest existing parent)."""
+    import tempfile  # noqa: PLC0415
+
+    from ..evals.errors import EvalConfigError  # noqa: PLC0415
+
+    existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     try:
@@ -90,10 +114,9 @@ def report_folder(out: Path, settings: Settings, option: str = "--out") -> Path:
         tempfile.TemporaryDirectory(dir=existing).cleanup()  # can a folder be made there?
     except OSError as error:
         raise EvalConfigError(
-            f"{option} {out}: cannot write reports there ({error.strerror or error}); choose "
+            f"{option} {out}: cannot write {what} there ({error.strerror or error}); choose "
             "a writable folder"
         ) from None
-    return out
 
 
 def eval_settings() -> Settings:

@@ -30,6 +30,7 @@ from .eval_options import (
     echo_summary,
     eval_settings,
     parse_workers,
+    plan_file,
     refuse_or_note_label_pins,
     report_folder,
     run_options,
@@ -278,6 +279,7 @@ def plan(
     from ..evals.plan import plan_gates, write_plan  # noqa: PLC0415
 
     settings = eval_settings()
+    out = plan_file(out, settings)
     found = plan_gates(settings.prompts_dir, workflow.suites(settings, suites or []), base=base)
     path = write_plan(found, out)
     typer.echo(found.describe())

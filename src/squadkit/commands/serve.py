@@ -27,7 +27,8 @@ def serve(
         str | None, typer.Option(help="Interface to bind [default: SQUAD_SERVICE_HOST].")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port to bind [default: SQUAD_SERVICE_PORT].")
+        int | None,
+        typer.Option(min=0, max=65535, help="Port to bind [default: SQUAD_SERVICE_PORT]."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
@@ -37,8 +38,10 @@ def serve(
 
     from ..errors import ConfigError  # noqa: PLC0415
     from ..gateway import load_models_config  # noqa: PLC0415
+    from ..inferences import load_feedback_config  # noqa: PLC0415
+    from ..plugins import squad_features  # noqa: PLC0415
     from ..prompts import PromptRegistry  # noqa: PLC0415
-    from ..service.callers import load_callers  # noqa: PLC0415
+    from ..service.callers import SERVICE_SCOPES, check_scopes, load_callers  # noqa: PLC0415
     from ..service.context import refuse_offline_only  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
@@ -51,7 +54,19 @@ def serve(
         raise ConfigError(pins[0])
     # Every answer would be the offline fallback's, flagged but 200: refuse unless allowed.
     refuse_offline_only(settings, models, registry)
-    load_callers(settings.callers_file)  # a broken callers file would lock every caller out
+    if settings.callers_file_override is not None and not settings.callers_file.exists():
+        raise ConfigError(
+            f"SQUAD_CALLERS_FILE={settings.callers_file}: no such file; every call would get "
+            "401: fix the path or unset it (config/callers.yaml)"
+        )
+    # A broken callers file would lock every caller out; a misspelt scope, one caller.
+    check_scopes(
+        settings.callers_file,
+        load_callers(settings.callers_file),
+        [*SERVICE_SCOPES, *squad_features()],
+    )
+    # A broken feedback file would stop the app inside uvicorn's worker, with a traceback.
+    load_feedback_config(settings.config_dir / "feedback.yaml")
     package = (__package__ or "").rsplit(".", 1)[0]
     options: dict[str, Any] = {
         "factory": True,

@@ -49,7 +49,7 @@ def _round_down(value: float) -> float:
 def propose_floors(suite: Suite, baseline: EvalReport | None = None) -> list[Floor]:
     """The floors `suite`'s committed baseline (or `baseline`) supports, one per threshold."""
     if baseline is None:
-        if not suite.baseline_path.is_file():
+        if not suite.baseline_path.exists():
             raise EvalConfigError(
                 f"{display_path(suite.baseline_path)}: no baseline to propose floors from; "
                 f"record one first (`squad eval refresh {suite.name}`)"

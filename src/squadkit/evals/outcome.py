@@ -55,7 +55,7 @@ class Outcome:
 @contextmanager
 def open_baseline(suite: Suite) -> Iterator[Report | None]:
     """The committed baseline, read case by case while the `with` block runs (None: none)."""
-    if not suite.baseline_path.is_file():
+    if not suite.baseline_path.exists():
         yield None
         return
     with read_streamed(suite.baseline_path) as baseline:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..files import display_path, keep_inside, read_text
+from ..files import display_path, keep_inside, read_text, repository_of
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import EvalConfigError
 from .scorers import LlmJudge, ScorerSpec
@@ -254,7 +254,7 @@ def load_suite(
     """
     where = display_path(path)
     try:
-        text = read_text(path)
+        text = read_text(path, root=repository_of(path))
     except FileNotFoundError:
         raise EvalConfigError(f"{where}: suite file not found") from None
     except UnicodeDecodeError as error:
@@ -293,8 +293,9 @@ def load_suite(
         if kept.is_symlink() or kept.exists():
             keep_inside(kept, repository)
     if not suite.dataset_path.is_file():
+        missing = "is not a file" if suite.dataset_path.exists() else "does not exist"
         raise EvalConfigError(
-            f"{where}: field 'dataset': {display_path(suite.dataset_path)} does not exist"
+            f"{where}: field 'dataset': {display_path(suite.dataset_path)} {missing}"
         )
     if models is not None:
         check_suite_models(suite, models, text=text)

@@ -179,7 +179,7 @@ def _reproduce(settings: Settings, models: ModelsConfig, name: str, number: int)
                 targets=[Target(prompt=name, version=number)],
             )
         )
-        baseline = read_report(suite.baseline_path) if suite.baseline_path.is_file() else None
+        baseline = read_report(suite.baseline_path) if suite.baseline_path.exists() else None
         if baseline is not None and baseline.dataset_hash != report.dataset_hash:
             return Problem(
                 path,

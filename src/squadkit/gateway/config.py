@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..files import read_text
+from ..files import display_path, read_text, repository_of
 from ..yaml_lines import line_in_text, load_yaml
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -172,21 +172,22 @@ class ModelsConfig(BaseModel):
 
 def load_models_config(path: Path) -> ModelsConfig:
     """Read and validate `config/models.yaml`; every problem is a one-line `ConfigError`."""
+    where = display_path(path)
     try:
-        text = read_text(path)
+        text = read_text(path, root=repository_of(path))
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: models file not found; create it or set SQUAD_MODELS_FILE"
+            f"{where}: models file not found; create it or set SQUAD_MODELS_FILE"
         ) from None
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read models file: {error.strerror}") from None
+        raise ConfigError(f"{where}: cannot read models file: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(
-            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
         ) from None
-    data = load_yaml(text, path)
+    data = load_yaml(text, Path(where))
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with an 'aliases' key")
+        raise ConfigError(f"{where}: expected a mapping with an 'aliases' key")
     try:
         config = ModelsConfig.model_validate(data)
     except ValidationError as error:
@@ -194,7 +195,8 @@ def load_models_config(path: Path) -> ModelsConfig:
         loc = tuple(first["loc"])
         line = line_in_text(text, loc)
         raise ConfigError(
-            f"{path}{f':{line}' if line else ''}: {_describe(loc)}: {first['msg']}"
+            f"{where}{f':{line}' if line else ''}: {_describe(loc)}: "
+            + first["msg"].removeprefix("Value error, ")
         ) from None
     return config.model_copy(update={"source": path})
 

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError
-from ..files import display_path, read_text
+from ..files import display_path, read_text, repository_of
+from ..yaml_lines import line_in_text, load_yaml
 from .ids import uuid7
 from .store import INFERENCES, InferenceStore, metadata
 
@@ -127,16 +127,29 @@ class FeedbackConfig(BaseModel):
 
 def load_feedback_config(path: Path) -> FeedbackConfig:
     """The metrics of `path`; none when the file does not exist (every metric unknown)."""
-    if not path.is_file():
+    if not path.exists():
         return FeedbackConfig()
+    where = display_path(path)
     try:
-        data = yaml.safe_load(read_text(path)) or {}
-        return FeedbackConfig.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as error:
-        first = str(error).strip().splitlines()
+        text = read_text(path, root=repository_of(path))
+    except UnicodeDecodeError as error:
         raise ConfigError(
-            f"{display_path(path)}: {' '.join(first[:3])}; declare `metrics: {{NAME: "
-            "{kind: boolean|number|category|correction, ...}}`"
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    data = load_yaml(text, Path(where)) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping `metrics:` of name -> metric")
+    try:
+        return FeedbackConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(first["loc"])
+        line = line_in_text(text, loc)
+        field = ".".join(str(part) for part in loc)
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(
+            f"{where}{f':{line}' if line else ''}: field '{field}': {message}; declare "
+            "`metrics: {NAME: {kind: boolean|number|category|correction, ...}}`"
         ) from None
 
 

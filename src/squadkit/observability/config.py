@@ -20,10 +20,17 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ConfigError
-from ..files import read_text
+from ..files import display_path, read_text, repository_of
 from ..yaml_lines import line_in_text, load_yaml
 from .redaction import DEFAULT_PATTERNS
 
@@ -36,6 +43,12 @@ class LengthBounds(BaseModel):
 
     min_chars: int = Field(default=1, ge=0)
     max_chars: int = Field(default=4000, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LengthBounds:
+        if self.min_chars > self.max_chars:
+            raise ValueError("min_chars is greater than max_chars: no answer could pass")
+        return self
 
 
 class QualityConfig(BaseModel):
@@ -104,23 +117,25 @@ class ObservabilityConfig(BaseModel):
 
 def load_observability_config(path: Path) -> ObservabilityConfig:
     """Read the file if it exists (defaults otherwise); problems are one-line `ConfigError`s."""
-    if not path.is_file():
+    if not path.exists():
         return ObservabilityConfig()
+    where = display_path(path)
     try:
-        text = read_text(path)
+        text = read_text(path, root=repository_of(path))
     except UnicodeDecodeError as error:
         raise ConfigError(
-            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
         ) from None
-    data = load_yaml(text, path) or {}
+    data = load_yaml(text, Path(where)) or {}
     try:
         return ObservabilityConfig.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         line = line_in_text(text, tuple(first["loc"]))
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{where}: field '{field}': {first['msg']}") from None
+        at = f"{where}:{line}" if line else where
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{at}: field '{field}': {message}") from None
 
 
 def capture_content(environ: Mapping[str, str] | None = None) -> bool:

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import display_path
 from .errors import Problem, PromptFileError, PromptNotFound
 from .labels import LABEL_ENV_PREFIX, LABELS_FILE, LabelsFile, label_overrides_from_env, read_labels
 from .loader import VERSION_FILE, ValidatedCache, load_version_file
@@ -73,6 +74,16 @@ def scan_prompts(prompts_dir: Path) -> PromptScan:
             continue
         if _outside(folder, inside):
             scan.problems.append(_symlink_out(folder))
+            continue
+        if folder.suffix in (".yaml", ".yml", ".lock"):  # labels.yaml or the lock as a folder
+            scan.problems.append(
+                Problem(
+                    folder,
+                    "a folder where a file belongs: prompts/ holds labels.yaml and "
+                    "prompts.lock as files, and one folder per prompt",
+                    kind="invalid",
+                )
+            )
             continue
         if not _NAME.match(folder.name):
             scan.problems.append(
@@ -195,11 +206,13 @@ class PromptRegistry:
         if number is None:
             known = ", ".join(sorted(self.labels.labels_of(name))) or "(none)"
             raise PromptNotFound(
-                f"{self.labels_path}: {name} has no label '{served}'{pinned}; labels: {known}"
+                f"{display_path(self.labels_path)}: {name} has no label '{served}'{pinned}; "
+                f"labels: {known}"
             )
         if number not in versions:
             raise PromptNotFound(
-                f"{self.labels_path}: label {name}:{served}{pinned} points to v{number}, "
+                f"{display_path(self.labels_path)}: label {name}:{served}{pinned} points to "
+                f"v{number}, "
                 f"which does not exist (versions: {_list(versions)})"
             )
         served_version = self._served.get((name, number, served))

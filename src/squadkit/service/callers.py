@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..files import atomic_write, display_path, read_text
+from ..files import atomic_write, display_path, read_text, repository_of
 from ..yaml_lines import load_yaml
 
 FEEDBACK = "feedback"
@@ -93,10 +93,14 @@ def load_callers(path: Path) -> list[Caller]:
         return []
     where = display_path(path)
     try:
-        text = read_text(path)
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text(path, root=repository_of(path))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
         raise ConfigError(f"{where}: cannot read the callers file ({error})") from None
-    data = load_yaml(text, path)
+    data = load_yaml(text, Path(where))
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) - {"callers"}:
@@ -105,6 +109,19 @@ def load_callers(path: Path) -> list[Caller]:
     if not isinstance(entries, dict):
         raise ConfigError(f"{where}: `callers` must map each caller's name to its entry")
     return [_caller(where, name, entry) for name, entry in entries.items()]
+
+
+def check_scopes(path: Path, callers: Iterable[Caller], known_scopes: Iterable[str]) -> None:
+    """Refuse a caller granted a scope no route checks (a misspelt feature, say): the
+    caller would get 403 where its owner expects answers, with nothing saying why."""
+    known = set(known_scopes)
+    for caller in callers:
+        unknown = sorted(caller.scopes - known)
+        if unknown:
+            raise ConfigError(
+                f"{display_path(path)}: caller '{caller.name}': unknown scope '{unknown[0]}'; "
+                f"known scopes: {', '.join(sorted(known))}"
+            )
 
 
 def _caller(where: str, name: Any, entry: Any) -> Caller:

@@ -65,6 +65,9 @@ class LengthBounds(ScorerBase):
     def _some_bound(self) -> LengthBounds:
         if self.min_chars is None and self.max_chars is None:
             raise ValueError("give 'min_chars', 'max_chars' or both")
+        low, high = self.min_chars, self.max_chars
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_chars is greater than max_chars: no answer could pass")
         return self
 
     async def score(self, ctx: ScoreContext) -> Score:
