@@ -200,19 +200,7 @@ def store_feedback(
         earlier = _by_key(store, caller, idempotency_key)
         if earlier is not None:
             return earlier, False
-    row = {
-        "id": uuid7(),
-        "created_at": datetime.now(UTC),
-        "inference_id": inference_id,
-        "episode_id": episode_id,
-        "metric": metric,
-        "kind": kind,
-        "value": value,
-        "caller": caller,
-        "idempotency_key": idempotency_key,
-        "prompt": prompt,
-        "prompt_version": prompt_version,
-    }
+    row = _new_row(locals())
     try:
         with store.engine.begin() as connection:
             connection.execute(FEEDBACK.insert(), [row])
@@ -260,19 +248,7 @@ def record_feedback(
                 earlier = connection.execute(_key_query(caller, idempotency_key)).first()
                 if earlier is not None:
                     return _row(dict(earlier._mapping)), False
-            row = {
-                "id": uuid7(),
-                "created_at": datetime.now(UTC),
-                "inference_id": inference_id,
-                "episode_id": episode_id,
-                "metric": metric,
-                "kind": kind,
-                "value": value,
-                "caller": caller,
-                "idempotency_key": idempotency_key,
-                "prompt": prompt,
-                "prompt_version": prompt_version,
-            }
+            row = _new_row(locals())
             connection.execute(FEEDBACK.insert(), [row])
     except IntegrityError:  # the same key, sent twice at once: the other one won
         again = _by_key(store, caller, idempotency_key or "")
@@ -280,6 +256,27 @@ def record_feedback(
             raise
         return again, False
     return _row(row), True
+
+
+_STORED = (
+    "inference_id",
+    "episode_id",
+    "metric",
+    "kind",
+    "value",
+    "caller",
+    "idempotency_key",
+    "prompt",
+    "prompt_version",
+)
+
+
+def _new_row(given: dict[str, Any]) -> dict[str, Any]:
+    """A new feedback row from the fields its caller was given (by name), with its id and
+    time: the one place both writers build it."""
+    return {"id": uuid7(), "created_at": datetime.now(UTC)} | {
+        name: given[name] for name in _STORED
+    }
 
 
 def _key_query(caller: str, key: str) -> Any:
