@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from ..errors import ConfigError
-from ..files import display_path, read_text
+from ..files import display_path, read_text, repository_of
 from ..prompts.labels import LABEL_PATTERN
 from ..prompts.version import PROMPT_NAME_PATTERN
 from ..yaml_lines import line_in_text, load_yaml
@@ -228,8 +228,12 @@ def load_experiments(path: Path) -> ExperimentsConfig:
         return ExperimentsConfig()
     where = display_path(path)
     try:
-        text = read_text(path)
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text(path, root=repository_of(path))  # kept in the repository
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
         raise ConfigError(f"{where}: cannot read the experiments file ({error})") from None
     data: Any = load_yaml(text, path)
     if data is None:

@@ -131,4 +131,16 @@ SERVICE_FILES = [
         ("experiments", "report", "nope"),
         "config/experiments.yaml: no experiment 'nope' (experiments: (none))",
     ),
+    Bad(
+        "experiments-symlink-out-of-the-repo",
+        ("prompts", "check"),
+        "config/experiments.yaml: leads out of the repository",
+        symlink(EXPERIMENTS, "/etc/hostname"),
+    ),
+    Bad(
+        "experiments-not-utf8",
+        ("prompts", "check"),
+        "config/experiments.yaml: not UTF-8 text",
+        write(EXPERIMENTS, b"experiments:\n  \xff\n"),
+    ),
 ]
