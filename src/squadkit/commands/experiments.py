@@ -54,3 +54,45 @@ def report(
     verdict = decide(result)
     if verdict.kind == "guardrail-breached":
         raise CheckFailed(f"experiment '{name}': {verdict.decision}")
+
+
+@experiments_app.command("stop")
+def stop(
+    name: Annotated[str, typer.Argument(help="The experiment's name in config/experiments.yaml.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it stops; a comment above its status.")
+    ],
+    winner: Annotated[
+        str | None,
+        typer.Option("--winner", help="The arm that won: prints the promotion that makes it so."),
+    ] = None,
+    promote: Annotated[
+        bool,
+        typer.Option("--promote", help="With --winner: run that promotion (evidence checked)."),
+    ] = False,
+) -> None:
+    """Set the experiment's status to stopped (comments and layout kept); the label stays
+    where it is unless the winner is promoted."""
+    from ..errors import ConfigError  # noqa: PLC0415
+    from ..experiments import stop_experiment  # noqa: PLC0415
+    from ..experiments.stop import find_experiment  # noqa: PLC0415
+    from ..settings import Settings  # noqa: PLC0415
+
+    if promote and winner is None:
+        raise ConfigError("--promote needs --winner ARM: the arm whose version to promote")
+    path = Settings().config_dir / "experiments.yaml"
+    experiment = find_experiment(path, name, winner)
+    if promote and winner is not None:  # before the stop: refused evidence stops nothing
+        from .prompts import promote as promote_version  # noqa: PLC0415
+
+        promote_version(
+            experiment.prompt,
+            str(experiment.arms[winner].version),
+            experiment.label,
+            reason=f"experiment {name}: {reason}",
+        )
+    stopped = stop_experiment(path, name, reason=reason, winner=winner)
+    state = "stopped" if stopped.was_running else "already stopped"
+    typer.echo(f"experiment '{name}': {state} ({experiment.prompt}:{experiment.label})")
+    if stopped.promote_command and not promote:
+        typer.echo(f"promote the winner: uv run {stopped.promote_command}")

@@ -1,7 +1,7 @@
 """Online experiments (issue 26): a label's traffic split between prompt versions, decided
 with statistics that allow looking every day (`sequential`); declared in
 config/experiments.yaml (`config`), assigned by the service (`assignment`), reported by
-`squad experiments report` (`report`)."""
+`squad experiments report` (`report`), ended by `squad experiments stop` (`stop`)."""
 
 from .assignment import Assignment, ExperimentsFile
 from .config import Experiment, ExperimentsConfig, load_experiments
@@ -13,6 +13,7 @@ from .sequential import (
     guardrail_crossed,
     mean_interval,
 )
+from .stop import StoppedExperiment, stop_experiment
 
 __all__ = [
     "MINIMUM_ARM_SIZE",
@@ -22,8 +23,10 @@ __all__ = [
     "Experiment",
     "ExperimentsConfig",
     "ExperimentsFile",
+    "StoppedExperiment",
     "compare_arms",
     "guardrail_crossed",
     "load_experiments",
     "mean_interval",
+    "stop_experiment",
 ]
