@@ -1,5 +1,5 @@
 # The service's targets, included by the Makefile. Template-owned: refreshed by `copier update`.
-.PHONY: serve contract contract-check harvest
+.PHONY: serve contract contract-check harvest experiments-decide
 
 serve: ## Run the service locally under uvicorn
 	$(RUN) squad serve
@@ -16,3 +16,7 @@ SUITE ?=# one suite (default: every suite under evals/)
 SAMPLE ?= 0# random inferences added per prompt version
 harvest: ## Harvest SUITE (default: all) from the inference log; describe its PR in reports/pr/
 	$(RUN) python scripts/ci/harvest_pr.py $(or $(SUITE),$(SUITES)) --sample "$(SAMPLE)"
+
+# CI (experiments.yml, daily) runs this one; SQUAD_INFERENCE_LOG_URL names the log.
+experiments-decide: ## Report each running experiment; stop (and promote) decided ones, PR in reports/pr/
+	$(RUN) python scripts/ci/experiments_pr.py

@@ -120,7 +120,8 @@ def test_routes_and_service_extra_follow_include_service(variant: Rendered) -> N
 def test_service_make_targets_follow_include_service(variant: Rendered) -> None:
     # `make/service.mk` is rendered with the service only; the Makefile includes it if present.
     dry_run = subprocess.run(
-        ["make", "--dry-run", "serve", "contract", "contract-check", "harvest"],
+        ["make", "--dry-run", "serve", "contract", "contract-check", "harvest",
+         "experiments-decide"],
         cwd=variant.path, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert (dry_run.returncode == 0) == variant.answers["include_service"], dry_run.stderr

@@ -56,7 +56,7 @@ def test_zizmor_reports_nothing(variant: Rendered) -> None:
 def test_contract_workflow_follows_include_service(variant: Rendered) -> None:
     expected = {"ci.yml", "evals.yml", "promote.yml", "template-update.yml"}
     if variant.answers["include_service"]:
-        expected |= {"contract.yml", "harvest.yml"}
+        expected |= {"contract.yml", "experiments.yml", "harvest.yml"}
     assert set(_workflows(variant)) == expected
 
 
@@ -198,14 +198,15 @@ def _jobs(variant: Rendered) -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_secrets_reach_only_environment_jobs_without_write_tokens(variant: Rendered) -> None:
     """Provider keys live in the `evals` environment and reach only the jobs that call a
-    model, the inference log's URL in the `harvest` environment and only the harvest job;
-    no job that holds a write token sees a secret."""
+    model, the inference log's URL in the `harvest` and `experiments` environments and only
+    the jobs that read it; no job that holds a write token sees a secret."""
     for workflow, name, job in _jobs(variant):
         text = yaml.safe_dump(job)
         uses_secrets = "secrets." in text
         writes = "write" in (job.get("permissions") or {}).values()
         where = f"{workflow}: job {name}"
-        assert not uses_secrets or job.get("environment") in {"evals", "harvest"}, where
+        environments = {"evals", "harvest", "experiments"}
+        assert not uses_secrets or job.get("environment") in environments, where
         assert not (uses_secrets and writes), where
 
 

@@ -1,0 +1,134 @@
+"""`experiments.yml`, the daily experiment decision, run on demand under real act (host
+mode, offline).
+
+A fresh render with the service, an experiment of triage v1 against v2 declared and
+committed; its inference log a real SQLite file outside the repo, named by
+`SQUAD_INFERENCE_LOG_URL` and handed to act as the `experiments` environment's secret
+(`make act ACT_SECRETS=...`). A breached guardrail: the pull request step (dry-run under
+act) would change config/experiments.yaml to stop the experiment, the label untouched,
+with the report as its text. No decision yet: no pull request.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from squadkit.inferences import InferenceRecord, InferenceStore, uuid7
+from tests.template.conftest import Rendered, commit_all, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.act]
+
+EXPERIMENTS = """\
+experiments:
+  triage-v2:
+    prompt: triage
+    label: production
+    status: running   # our comment stays
+    arms:
+      v1: {version: 1, weight: 50}
+      v2: {version: 2, weight: 50}
+    primary: {feedback: correct}
+    guardrails:
+      latency_p95_ms: {at_most: 1000}
+    stop: {max_n: 20000, alpha: 0.05}
+"""
+
+
+@pytest.fixture(scope="module")
+def committed(
+    render_once: Callable[..., Rendered],
+    install: Callable[[Rendered], dict[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str]]:
+    """A committed copy of the default render running the experiment, and its tools' env."""
+    rendered = render_once()
+    folder = tmp_path_factory.mktemp("experiments-act")
+    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
+    repo = folder / "repo"
+    shutil.copytree(rendered.path, repo)
+    (repo / "config" / "experiments.yaml").write_text(EXPERIMENTS, encoding="utf-8")
+    commit_all(repo, "fresh render, experiment triage-v2 running")
+    return repo, env
+
+
+def _log(path: Path, *, slow_v2: bool) -> str:
+    """A SQLite inference log with 150 answers per arm (v2's taking 4 s when `slow_v2`,
+    beyond the latency guardrail); its URL."""
+    url = f"sqlite:///{path}"
+    store = InferenceStore(url)
+    store.migrate()
+    rows = [
+        InferenceRecord(
+            uuid7(),
+            datetime.now(UTC),
+            f"req-{arm}-{index}",
+            "triage",
+            caller="helpdesk",
+            episode_id=f"{arm}-{index}",
+            prompt="triage",
+            prompt_version=int(arm[1:]),
+            prompt_label="production",
+            latency_ms=4000.0 if slow_v2 and arm == "v2" else 20.0,
+            experiment="triage-v2",
+            arm=arm,
+        ).row()
+        for arm in ("v1", "v2")
+        for index in range(150)
+    ]
+    store.insert(rows)
+    store.dispose()
+    return url
+
+
+def _dispatch(repo: Path, env: dict[str, str], log_url: str) -> tuple[int, str]:
+    """The experiments workflow's dispatch under act, as the runbook's `make act` line runs it."""
+    result = run(
+        [
+            "make", "act", "ACT_WORKFLOWS=experiments", "ACT_EVENT=workflow_dispatch",
+            "ACT_SECRETS=SQUAD_INFERENCE_LOG_URL",
+        ],
+        cwd=repo,
+        env={**env, "SQUAD_INFERENCE_LOG_URL": log_url},
+        check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", output)  # act gives git a terminal
+
+
+def test_a_breached_guardrail_opens_a_pull_request_that_stops_the_experiment_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, env = committed
+
+    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", slow_v2=True))
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    assert re.search(r"\[act\] would push branch 'experiments/\d{4}-\d{2}-\d{2}'", output)
+    assert "End experiment(s) triage-v2 (stopped: guardrail breached)" in output
+    # Only the experiment stops; the label stays where it was (the rollback).
+    assert re.search(r"\|\s+M config/experiments\.yaml$", output, re.M), output[-8000:]
+    assert not re.search(r"prompts/labels\.yaml$", output, re.M), output[-8000:]
+    assert "**GUARDRAIL BREACHED: v2**" in output
+    assert "experiment 'triage-v2': stopped (triage:production)" in output
+
+
+def test_no_decision_opens_no_pull_request_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, env = committed
+
+    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", slow_v2=False))
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    assert "experiment triage-v2: no-difference-yet" in output
+    assert "experiments: none decided (1 running): no pull request to open" in output
+    assert "would push branch" not in output
+    assert "open the experiments PR" not in output
