@@ -1,4 +1,5 @@
-"""`squad experiments report NAME`: what an online experiment has shown, from the inference log.
+"""`squad experiments report NAME`: what an online experiment has shown, from the inference log;
+`squad experiments stop NAME`: end it (and promote its winner).
 
 Reads config/experiments.yaml (the experiment), config/feedback.yaml (the primary metric's
 range) and the inference log (SQUAD_INFERENCE_LOG_URL; default the .squad/ SQLite file).
@@ -6,6 +7,9 @@ Prints Markdown (for a terminal or a pull request comment) or JSON. Exit 0 with 
 1 when a guardrail is breached (a failed check), 2 for an unknown experiment, an invalid
 file, or a log that cannot be read (unreachable, or older than revision 0003: run
 `squad inference-log migrate`, or start the service once).
+
+`stop` rewrites config/experiments.yaml in place (`experiments.stop`); exit 2 for an
+unknown experiment or arm, and the promotion's own exit code when `--promote` is refused.
 """
 
 from __future__ import annotations
@@ -75,9 +79,10 @@ def stop(
     where it is unless the winner is promoted."""
     from ..errors import ConfigError  # noqa: PLC0415
     from ..experiments import stop_experiment  # noqa: PLC0415
-    from ..experiments.stop import find_experiment  # noqa: PLC0415
+    from ..experiments.stop import find_experiment, stop_reason  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
+    reason = stop_reason(reason)
     if promote and winner is None:
         raise ConfigError("--promote needs --winner ARM: the arm whose version to promote")
     path = Settings().config_dir / "experiments.yaml"

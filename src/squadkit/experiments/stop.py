@@ -49,6 +49,14 @@ class StoppedExperiment:
         return f"squad prompts promote {experiment.prompt} {arm.version} --label {experiment.label}"
 
 
+def stop_reason(text: str) -> str:
+    """`text` on one line (it becomes a comment); `ConfigError` when it says nothing."""
+    reason = " ".join(text.split())
+    if not reason:
+        raise ConfigError("--reason: say why the experiment stops (it goes in the file)")
+    return reason
+
+
 def find_experiment(path: Path, name: str, winner: str | None = None) -> Experiment:
     """The experiment `name` of `path`; `ConfigError` (exit 2) names an unknown experiment
     or an unknown winner arm."""
@@ -74,9 +82,7 @@ def stop_experiment(
     names an unknown experiment or arm, an empty reason, or a status that is not a plain
     value to rewrite.
     """
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ConfigError("--reason: say why the experiment stops (it goes in the file)")
+    reason = stop_reason(reason)
     experiment = find_experiment(path, name, winner)
     stopped = StoppedExperiment(name, experiment, experiment.running, winner)
     if not experiment.running:

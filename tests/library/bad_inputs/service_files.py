@@ -132,6 +132,27 @@ SERVICE_FILES = [
         "config/experiments.yaml: no experiment 'nope' (experiments: (none))",
     ),
     Bad(
+        "experiments-stop-unknown-name",
+        ("experiments", "stop", "nope", "--reason", "done"),
+        "config/experiments.yaml: no experiment 'nope' (experiments: (none))",
+    ),
+    Bad(
+        "experiments-stop-unknown-winner",
+        ("experiments", "stop", "t", "--reason", "done", "--winner", "v9"),
+        "config/experiments.yaml: experiment 't' has no arm 'v9' (arms: v1, v2)",
+        write(
+            EXPERIMENTS,
+            "experiments:\n  t:\n    prompt: triage\n    label: production\n"
+            "    status: running\n    arms: {v1: {version: 1, weight: 1}, v2: {version: 2, "
+            "weight: 1}}\n    primary: {feedback: correct}\n",
+        ),
+    ),
+    Bad(
+        "experiments-stop-empty-reason",
+        ("experiments", "stop", "nope", "--reason", " "),
+        "--reason: say why the experiment stops",
+    ),
+    Bad(
         "experiments-symlink-out-of-the-repo",
         ("prompts", "check"),
         "config/experiments.yaml: leads out of the repository",
