@@ -6,7 +6,8 @@ committed; its inference log a real SQLite file outside the repo, named by
 `SQUAD_INFERENCE_LOG_URL` and handed to act as the `experiments` environment's secret
 (`make act ACT_SECRETS=...`). A breached guardrail: the pull request step (dry-run under
 act) would change config/experiments.yaml to stop the experiment, the label untouched,
-with the report as its text. No decision yet: no pull request.
+with the report as its text. A winner: stopped and promoted (the label file changes too).
+No decision yet, or no secret: no pull request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from squadkit.inferences import InferenceRecord, InferenceStore, uuid7
+from squadkit.inferences import InferenceRecord, InferenceStore, store_feedback, uuid7
 from tests.template.conftest import Rendered, commit_all, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
@@ -57,9 +58,10 @@ def committed(
     return repo, env
 
 
-def _log(path: Path, *, slow_v2: bool) -> str:
+def _log(path: Path, *, slow_v2: bool = False, feedback: bool = False) -> str:
     """A SQLite inference log with 150 answers per arm (v2's taking 4 s when `slow_v2`,
-    beyond the latency guardrail); its URL."""
+    beyond the latency guardrail; with `feedback`, v2's all correct and half of v1's);
+    its URL."""
     url = f"sqlite:///{path}"
     store = InferenceStore(url)
     store.migrate()
@@ -82,6 +84,19 @@ def _log(path: Path, *, slow_v2: bool) -> str:
         for index in range(150)
     ]
     store.insert(rows)
+    for index, row in enumerate(rows if feedback else []):
+        store_feedback(
+            store,
+            caller="helpdesk",
+            metric="correct",
+            kind="boolean",
+            value=row["arm"] == "v2" or index % 2 == 0,
+            inference_id=row["id"],
+            episode_id=None,
+            prompt="triage",
+            prompt_version=row["prompt_version"],
+            idempotency_key=None,
+        )
     store.dispose()
     return url
 
@@ -132,3 +147,37 @@ def test_no_decision_opens_no_pull_request_under_act(
     assert "experiments: none decided (1 running): no pull request to open" in output
     assert "would push branch" not in output
     assert "open the experiments PR" not in output
+
+
+def test_a_winner_opens_a_pull_request_that_stops_the_experiment_and_promotes_it_under_act(
+    committed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, env = committed
+
+    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", feedback=True))
+
+    assert status == 0, output[-8000:]
+    assert "Job failed" not in output
+    assert "End experiment(s) triage-v2 (stopped, winner v2 promoted)" in output
+    assert "triage:production -> v2 (was v1)" in output
+    assert re.search(r"\|\s+M config/experiments\.yaml$", output, re.M), output[-8000:]
+    assert re.search(r"\|\s+M prompts/labels\.yaml$", output, re.M), output[-8000:]
+    assert "**WINNER: v2**" in output
+
+
+def test_without_the_log_secret_the_workflow_says_so_and_opens_nothing_under_act(
+    committed: tuple[Path, dict[str, str]],
+) -> None:
+    """A repo that has not set up the `experiments` environment gets a notice each day,
+    not a failed run, and no pull request."""
+    repo, env = committed
+    environment = {key: value for key, value in env.items() if key != "SQUAD_INFERENCE_LOG_URL"}
+    result = run(
+        ["make", "act", "ACT_WORKFLOWS=experiments", "ACT_EVENT=workflow_dispatch"],
+        cwd=repo, env=environment, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output[-8000:]
+    assert "experiments: SQUAD_INFERENCE_LOG_URL is not set" in output
+    assert "would push branch" not in output

@@ -108,3 +108,22 @@ def test_an_unknown_winner_arm_is_one_line_with_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "experiment 'triage-v2' has no arm 'v9' (arms: v1, v2)" in result.stderr
     assert path.read_text(encoding="utf-8") == COMMENTED
+
+
+def test_stop_rewrites_an_experiment_written_on_one_line(tmp_path: Path) -> None:
+    root = copy_data(tmp_path)
+    path = root / "config" / "experiments.yaml"
+    path.write_text(
+        "experiments:\n"
+        "  t: {prompt: triage, status: running, primary: {feedback: correct},"
+        " arms: {v1: {version: 1, weight: 1}, v2: {version: 2, weight: 1}}}\n",
+        encoding="utf-8",
+    )
+
+    result = squad(root, "experiments", "stop", "t", "--reason", "done")
+
+    assert result.returncode == 0, result.stderr
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("  # stopped ")
+    assert "status: stopped," in lines[2]
+    assert load_experiments(path).experiments["t"].status == "stopped"
