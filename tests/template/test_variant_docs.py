@@ -27,7 +27,7 @@ VARIANTS = [
     pytest.param({"include_service": True, "default_provider": "openai"}, id="service-openai"),
     pytest.param({"include_service": False, "default_provider": "openai"}, id="no-service-openai"),
 ]
-SERVICE_COMMANDS = {"serve", "callers", "inference-log"}
+SERVICE_COMMANDS = {"serve", "callers", "inference-log", "harvest", "review", "experiments"}
 """What `squadkit.cli` adds only where the service extra (FastAPI) is installed."""
 
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
