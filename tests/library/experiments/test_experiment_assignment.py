@@ -4,7 +4,6 @@ re-read without a restart (a real uvicorn on the fixture squad, offline models).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from tests.library.experiments.experimentkit import experiment, write_experiment
 from tests.library.service.servicekit import AUTH, TICKET, RunningService, running
 from tests.library.squad import ROOT as SQUAD
 from tests.library.squad import copy_data
+from tests.library.waiting import eventually
 
 
 def test_a_subject_always_falls_in_the_same_bucket() -> None:
@@ -74,17 +74,17 @@ def _triage(http: httpx.Client, **headers: str) -> httpx.Response:
 
 def _row(log_url: str, inference_id: str) -> Any:
     store = InferenceStore(log_url)
-    deadline = time.monotonic() + 10
+    query = select(INFERENCES).where(INFERENCES.c.id == inference_id)
+    found: list[Any] = []
+
+    def written() -> bool:
+        with store.engine.connect() as connection:
+            found.append(connection.execute(query).first())
+        return found[-1] is not None
+
     try:
-        while True:
-            with store.engine.connect() as connection:
-                row = connection.execute(
-                    select(INFERENCES).where(INFERENCES.c.id == inference_id)
-                ).first()
-            if row is not None:
-                return row
-            assert time.monotonic() < deadline, "the inference row was never written"
-            time.sleep(0.05)
+        eventually(written, "the inference row")
+        return found[-1]
     finally:
         store.dispose()
 
@@ -141,14 +141,17 @@ def test_stopping_the_experiment_in_the_file_takes_effect_without_a_restart(
     write_experiments(root, {"t": experiment(arms=_only_v2())})
     log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     settings = Settings(root=root, environment="test", inference_log_url=log)
-    with running(settings) as started, httpx.Client(base_url=started.base_url) as http:
+    with running(settings) as started, httpx.Client(base_url=started.base_url, timeout=60) as http:
         before = _triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"]
         write_experiments(root, {"t": experiment(arms=_only_v2(), status="stopped")})
-        deadline = time.monotonic() + 10  # the file is looked at once a second
-        after = before
-        while after == before and time.monotonic() < deadline:
-            time.sleep(0.2)
-            after = _triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"]
+        served = [before]  # the file is looked at once a second
+
+        def moved() -> bool:
+            served.append(_triage(http, **{"X-Episode-Id": "reload-1"}).headers["X-Prompt-Version"])
+            return served[-1] != before
+
+        eventually(moved, "the stopped experiment to be seen")
+        after = served[-1]
 
     assert (before, after) == ("triage@v2", "triage@v1")
 
@@ -164,13 +167,17 @@ def test_a_file_that_stops_parsing_stops_every_experiment_and_fails_readiness(
     write_experiments(root, {"t": experiment(arms=_only_v2())})
     log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     settings = Settings(root=root, environment="test", inference_log_url=log)
-    with running(settings) as started, httpx.Client(base_url=started.base_url) as http:
+    with running(settings) as started, httpx.Client(base_url=started.base_url, timeout=60) as http:
         (root / "config" / "experiments.yaml").write_text("experiments: [", encoding="utf-8")
-        deadline = time.monotonic() + 10  # the file is looked at once a second
-        served = "triage@v2"
-        while served == "triage@v2" and time.monotonic() < deadline:
-            time.sleep(0.2)
-            served = _triage(http, **{"X-Episode-Id": "broken-1"}).headers["X-Prompt-Version"]
+        versions = ["triage@v2"]  # the file is looked at once a second
+
+        def label_serves() -> bool:
+            answer = _triage(http, **{"X-Episode-Id": "broken-1"})
+            versions.append(answer.headers["X-Prompt-Version"])
+            return versions[-1] != "triage@v2"
+
+        eventually(label_serves, "the broken file to be seen")
+        served = versions[-1]
         ready = http.get("/readyz")
 
     assert served == "triage@v1"  # the label serves everyone

@@ -27,7 +27,7 @@ def _served_and_judged_wrong(repo: Path, url: str) -> str:
     settings = Settings(
         root=repo, environment="test", inference_log_url=url, inference_log_capture_content=True
     )
-    with running(settings) as service, httpx.Client(base_url=service.base_url) as http:
+    with running(settings) as service, httpx.Client(base_url=service.base_url, timeout=60) as http:
         answered = http.post("/v1/triage", json=WRONG, headers=AUTH, timeout=30)
         assert answered.status_code == 200, answered.text
         inference_id = answered.headers["X-Inference-Id"]
