@@ -66,7 +66,7 @@ def test_experiment_end_to_end(tmp_path, monkeypatch):
             ids = response.headers
             answers.append((ids["X-Inference-Id"], ids["X-Prompt-Version"]))
         store = InferenceStore(url)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # a cap, not a measure
         while store.count() < len(answers):
             assert time.monotonic() < deadline
             time.sleep(0.1)
