@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from squadkit.experiments import ExperimentsFile
@@ -82,7 +83,9 @@ def _log(url: str, arm: str, n: int, **row: Any) -> None:
 
 
 def _monitor(service: RunningService) -> GuardrailMonitor:
-    monitor = service.server.config.app.state.context.guardrails
+    app = service.server.config.app
+    assert isinstance(app, FastAPI)
+    monitor = app.state.context.guardrails
     assert isinstance(monitor, GuardrailMonitor)
     return monitor
 
