@@ -73,8 +73,7 @@ def _log(url: str, arm: str, n: int, **row: Any) -> None:
                 prompt_version=version,
                 experiment="t",
                 arm=arm,
-                latency_ms=row.get("latency_ms", 20.0),
-                outcome=row.get("outcome", "ok"),
+                **{"latency_ms": 20.0, **row},
             ).row()
             for _ in range(n)
         ]
@@ -212,6 +211,30 @@ def test_the_control_arm_is_never_halted(root: Path, tmp_path: Path) -> None:
 
     store.dispose()
     assert check.halted == []
+
+
+@pytest.mark.parametrize(
+    ("guardrail", "bound", "row"),
+    [
+        ("cost_per_answer_usd", {"at_most": 0.01}, {"cost_usd": 0.05}),
+        ("fallback_rate", {"at_most": 0.05}, {"fallback_used": True}),
+    ],
+)
+def test_an_arm_breaching_its_cost_or_fallback_guardrail_is_halted(
+    root: Path, log_url: str, guardrail: str, bound: dict[str, float], row: dict[str, Any]
+) -> None:
+    write_experiments(root, {"t": experiment(guardrails={guardrail: bound})})
+    _log(log_url, "v1", 150)
+    _log(log_url, "v2", 150, **row)
+    store = InferenceStore(log_url)
+    experiments = ExperimentsFile(
+        root / "config" / "experiments.yaml", PromptRegistry.load(root / "prompts")
+    )
+
+    check = GuardrailWatch(experiments, store).check()
+
+    store.dispose()
+    assert [(h.arm, h.guardrail) for h in check.recorded] == [("v2", guardrail)]
 
 
 def test_the_report_shows_a_halted_arm(root: Path, log_url: str) -> None:
