@@ -250,3 +250,22 @@ def test_the_report_shows_a_halted_arm(root: Path, log_url: str) -> None:
     arms = {arm["arm"]: arm for arm in json.loads(result.stdout)["arms"]}
     assert arms["v2"]["halted"]["guardrail"] == "latency_p95_ms"
     assert arms["v1"]["halted"] is None
+
+
+def test_the_markdown_report_names_a_halted_arm_and_its_guardrail(
+    root: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _log(url, "v1", 150)
+    _log(url, "v2", 150, latency_ms=4000.0)
+    store = InferenceStore(url)
+    experiments = ExperimentsFile(
+        root / "config" / "experiments.yaml", PromptRegistry.load(root / "prompts")
+    )
+    GuardrailWatch(experiments, store).check()
+    store.dispose()
+
+    result = squad(root, "experiments", "report", "t", SQUAD_INFERENCE_LOG_URL=url)
+
+    assert "**HALTED: v2**: arm v2 halted: latency_p95_ms 4000 (at-most 1000)" in result.stdout
+    assert "with the control `v1`" in result.stdout
