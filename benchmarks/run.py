@@ -22,6 +22,7 @@ target measured in the same run:
 | service p50 with the inference log on SQLite / PostgreSQL | the log off (target +0.3 ms) |
 | `POST /v1/feedback` p99 at 200 requests/s, open loop, SQLite / PostgreSQL | target 20 ms |
 | an experiment's assignment per request (`library/experiment_assignment.py`) | target 0.1 ms |
+| a guardrail check, 100,000 logged answers (`library/guardrail_check.py`) | target 1 s |
 
 The library's benchmark scripts (`benchmarks/library/*.py`) do the measuring: each runs with
 the rendered repo's interpreter (which has squadkit) and the rendered repo as its working
@@ -36,7 +37,7 @@ skipped with a message otherwise. Load goes to 127.0.0.1 only and every run is b
     python benchmarks/run.py --quick --only hotpath   # issue 22's two ratios alone
 
 (sections: copier, check, startup, eval, memory, gateway, service, redaction, calibration,
-harvest, experiments, inferencelog, assignment; hotpath only when named)
+harvest, experiments, inferencelog, assignment, guardrails; hotpath only when named)
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ SECTIONS = (
     "experiments",
     "inferencelog",
     "assignment",
+    "guardrails",
 )
 # Selectable with --only, not part of a default run (its figures are in eval and service).
 EXTRA_SECTIONS = ("hotpath",)
@@ -980,6 +982,36 @@ def bench_assignment(repeats: int, calls: int = 200_000) -> None:
         found.meets_target = statistics.median(added) <= 100
 
 
+GUARDRAIL_ROW = re.compile(r"^\s*(\d+)\s+([\d.]+)$", re.M)
+
+
+def bench_guardrails(repeats: int, rows: int = 100_000) -> None:
+    """library/guardrail_check.py on the template's prompts, `repeats` times: what one of the
+    service's periodic guardrail checks costs with `rows` answers of a running experiment in
+    a SQLite log (it runs off the event loop every SQUAD_EXPERIMENTS_GUARDRAIL_CHECK_S)."""
+    script = LIBRARY / "guardrail_check.py"
+    samples: list[float] = []
+    outputs = []
+    for _ in range(repeats):
+        result = run(
+            [str(TOOLS / "python"), str(script), "--rows", str(rows), "--rounds", "3"],
+            cwd=TEMPLATE / "template",
+        )
+        outputs.append(result.output)
+        samples += [float(ms) for size, ms in GUARDRAIL_ROW.findall(result.output)]
+    RAW["guardrails"] = "\n".join(outputs)
+    if not samples:
+        note(f"guardrail_check.py output not understood: {outputs[-1][-400:]}")
+        return
+    found = figure(
+        f"guardrail check, {rows:,} logged answers",
+        "ms",
+        samples=samples,
+        target="<= 1,000 ms (3% of the 30 s between checks)",
+    )
+    found.meets_target = statistics.median(samples) <= 1000
+
+
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -1421,6 +1453,7 @@ def main() -> None:
         ("experiments", lambda _: bench_experiments(quick)),
         ("inferencelog", lambda w: bench_inferencelog(render_synced(w), quick)),
         ("assignment", lambda _: bench_assignment(1 if quick else 3, 20_000 if quick else 200_000)),
+        ("guardrails", lambda _: bench_guardrails(1 if quick else 3, 10_000 if quick else 100_000)),
         (
             "hotpath",
             lambda w: bench_hotpath(render_synced(w), 1 if quick else 3, 3.0 if quick else 5.0),

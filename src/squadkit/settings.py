@@ -174,6 +174,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Rows waiting to be written; when full, rows are dropped and counted.",
     )
+    experiments_guardrail_check_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="How often the service re-checks running experiments' guardrails in the "
+        "inference log (an arm that crossed one is assigned no more).",
+    )
 
     @classmethod
     def settings_customise_sources(

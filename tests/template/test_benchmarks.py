@@ -235,6 +235,14 @@ def test_quick_assignment_section_reads_the_added_cost_beside_the_plain_lookup(
     assert_measured_and_judged(read, unreferenced=set())
 
 
+def test_quick_guardrails_section_reads_and_judges_one_check(bench: ModuleType) -> None:
+    bench.bench_guardrails(1, rows=2000)
+    assert bench.NOTES == []
+    read = read_figures(bench)
+    assert set(read) == {"guardrail check, 2,000 logged answers"}
+    assert_measured_and_judged(read, unreferenced=set())
+
+
 def test_quick_calibration_section_reads_every_cell_through_the_gates_decision(
     bench: ModuleType,
 ) -> None:

@@ -37,6 +37,7 @@ SERVICE_EXPORTED = {
     "squad_inference_log_dropped_total",
     "squad_inference_log_write_errors_total",
     "squad_inference_log_lost_total",
+    "squad_experiment_arm_halted",
 }
 _LABELS = re.compile(r"\bby\s*\([^)]*\)|\{[^}]*\}")
 _NAME = re.compile(r"\b(?:gen_ai|squad)_[a-z_]+\b")
@@ -68,6 +69,7 @@ def test_alert_rules_cover_the_signals_and_are_well_formed(deploy: Path) -> None
         "GenAIQualityDrift",
         "GenAIAliasDegraded",
         "InferenceLogRowsLost",
+        "ExperimentArmHalted",
     }
     for rule in rules:
         assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}, rule["alert"]

@@ -20,6 +20,9 @@ and no state is kept: every replica assigns the same way.
   parsing, or names a version this process does not have, stops every experiment (the
   labels serve everything) and is reported by /readyz until fixed: an arm must never
   serve something unreviewed.
+- **Halted arms:** an arm whose guardrail broke (`guardrails.py`, set through
+  `halt_arms`) is assigned no more: its subjects are served by the control arm, and logged
+  with it, from the next request on.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import os
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -152,6 +155,18 @@ class ExperimentsFile:
         self._loaded = _Loaded(stamp=(-1, -1))
         self._loaded = self._load(self._stamp(), strict=True)
         self._checked = time.monotonic()
+        self._halted: Mapping[str, Collection[str]] = {}
+
+    def running(self) -> list[Split]:
+        """The experiments running now (as the last read of the file has them)."""
+        return list(self._current().splits.values())
+
+    def halt_arms(self, halted: Mapping[str, Collection[str]]) -> None:
+        """Experiment -> the arms no longer assigned (replaces what was set before)."""
+        self._halted = {name: frozenset(arms) for name, arms in halted.items()}
+
+    def halted(self, experiment: str) -> Collection[str]:
+        return self._halted.get(experiment, ())
 
     def problem(self) -> str | None:
         """Why no experiment runs although the file declares some (for /readyz), or None."""
@@ -172,7 +187,13 @@ class ExperimentsFile:
         it. With `label` (the caller forced one) the request is recorded as forced."""
         if label is None:
             split = self.split_for(prompt, None)
-            return None if split is None else split.assign(inputs, episode_id)
+            if split is None:
+                return None
+            assignment = split.assign(inputs, episode_id)
+            halted = self._halted.get(split.name)
+            if halted and assignment.arm in halted:
+                return split.assigned[split.experiment.control_arm]
+            return assignment
         split = self.split_for(prompt, None) or self.split_for(prompt, label)
         if split is None:
             return None

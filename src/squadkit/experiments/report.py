@@ -39,11 +39,13 @@ from .sequential import (
 
 if TYPE_CHECKING:
     from ..inferences import FeedbackConfig, InferenceStore
+    from ..inferences.halts import ArmHalt
 
 __all__ = [
     "ArmSummary",
     "ExperimentReport",
     "GuardrailReading",
+    "arm_guardrails",
     "experiment_report",
     "primary_scale",
 ]
@@ -80,6 +82,8 @@ class ArmSummary:
     latency_p95_ms: float | None
     cost_per_answer_usd: float | None
     cost_usd: float
+    halted: ArmHalt | None = None
+    """Set when the service stopped assigning the arm (a guardrail crossed, `guardrails.py`)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ def experiment_report(
     with store.reaching("read the experiment's inferences"):
         rows = _inferences(store, name)
         feedback_rows = _feedback(store, name, experiment.primary.feedback)
+    halts = {halt.arm: halt for halt in _halts(store, name)}
     analysed = [r for r in rows if not r["forced"] and r["arm"] in experiment.arms]
     values = _primary_values(experiment, analysed, feedback_rows, scale)
     alpha = experiment.stop.alpha
@@ -155,6 +160,7 @@ def experiment_report(
                 latency_p95_ms=_quantile(latencies, 0.95),
                 cost_per_answer_usd=sum(costs) / len(costs) if costs else None,
                 cost_usd=sum(costs),
+                halted=halts.get(arm_name),
             )
         )
     started = min((r["created_at"] for r in analysed), default=None)
@@ -169,6 +175,44 @@ def experiment_report(
         started=started,
         stop_reached=_stop_reached(experiment, outcomes, started, now or datetime.now(UTC)),
     )
+
+
+def arm_guardrails(
+    name: str, experiment: Experiment, *, store: InferenceStore
+) -> dict[str, list[GuardrailReading]]:
+    """Arm -> its guardrails, read as the report reads them (same rows, same statistics),
+    without the feedback and the primary metric: what the service re-checks while the
+    experiment runs (`guardrails.py`). One query over the experiment's inferences."""
+    rows = _inferences(store, name)
+    alpha = experiment.stop.alpha
+    planned = experiment.stop.max_n or DEFAULT_PLANNED_N
+    analysed = [r for r in rows if not r["forced"] and r["arm"] in experiment.arms]
+    return {
+        arm_name: [
+            _guardrail(
+                guard,
+                bound,
+                [r for r in analysed if r["arm"] == arm_name],
+                alpha=alpha,
+                planned_n=planned,
+            )
+            for guard, bound in experiment.guardrails.items()
+        ]
+        for arm_name in experiment.arms
+    }
+
+
+def _halts(store: InferenceStore, name: str) -> list[ArmHalt]:
+    """The experiment's halted arms; none on a log older than revision 0004 (the report
+    only reads: it does not migrate)."""
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from ..inferences.halts import read_halts  # noqa: PLC0415
+
+    try:
+        return read_halts(store, name)
+    except SQLAlchemyError:
+        return []
 
 
 def primary_scale(experiment: Experiment, feedback: FeedbackConfig) -> tuple[float, float]:

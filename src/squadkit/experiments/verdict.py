@@ -167,6 +167,14 @@ def report_markdown(report: ExperimentReport) -> str:
                 mark = " **BREACHED**" if guard.crossed else ""
                 cells.append(f"{_value(name, guard.value)}{mark}")
             lines.append(f"| {name} | {bound} | " + " | ".join(cells) + " |")
+    for arm in report.arms:
+        if arm.halted is not None:
+            since = arm.halted.halted_at.isoformat(timespec="seconds")
+            lines += [
+                "",
+                f"**HALTED: {arm.name}**: {arm.halted.describe()} since {since}; the service "
+                f"serves its subjects with the control `{report.control.name}`.",
+            ]
     lines += [
         "",
         f"Not analysed: {report.forced} forced answer(s) (X-Prompt-Label), "
@@ -198,6 +206,15 @@ def _arm_json(arm: ArmSummary) -> dict[str, Any]:
             for g in arm.guardrails
         },
         "latency_ms": {"p50": arm.latency_p50_ms, "p95": arm.latency_p95_ms},
+        "halted": None
+        if arm.halted is None
+        else {
+            "since": arm.halted.halted_at.isoformat(),
+            "guardrail": arm.halted.guardrail,
+            "observed": arm.halted.observed,
+            "bound": arm.halted.bound,
+            "direction": arm.halted.direction,
+        },
         "cost_usd": {"per_answer": arm.cost_per_answer_usd, "total": arm.cost_usd},
     }
 

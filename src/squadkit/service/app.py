@@ -25,6 +25,7 @@ from .context import DEGRADED, ServiceContext
 from .docs import router as docs_router
 from .feedback import router as feedback_router
 from .guard import RequestGuard, request_id_of
+from .guardrails import HALTED
 from .handlers import add_error_handlers
 from .metrics import metrics_exposition
 from .problems import (
@@ -77,8 +78,9 @@ async def healthz() -> Health:
     "first deployment",
     description="503 `not-ready` when a check fails; 503 `degraded` when an alias's first "
     "deployment is skipped (no key) or cooled down, so a later link would answer (200, the "
-    "check reading `degraded: ...`, when SQUAD_SERVICE_READY_WHEN_DEGRADED=true). Makes no "
-    "call to any provider.",
+    "check reading `degraded: ...`, when SQUAD_SERVICE_READY_WHEN_DEGRADED=true). An "
+    "experiment's arm halted by a guardrail is a check `experiment:NAME:ARM` reading "
+    "`halted: ...` (still 200: its subjects get the control). Makes no call to any provider.",
     response_model=Readiness,
     responses=problem_responses(NOT_READY),
 )
@@ -96,13 +98,13 @@ async def readyz(request: Request, context: Context) -> Response | Readiness:
     failed = {
         name: status
         for name, status in checks.items()
-        if status != "ok" and not status.startswith(DEGRADED)
+        if status != "ok" and not status.startswith((DEGRADED, HALTED))
     }
     if failed:
         return problem_response(
             NOT_READY, request_id=request_id_of(request.scope), instance="/readyz", checks=failed
         )
-    degraded = {name: status for name, status in checks.items() if status != "ok"}
+    degraded = {name: status for name, status in checks.items() if status.startswith(DEGRADED)}
     if degraded and not context.settings.service_ready_when_degraded:
         return problem_response(
             DEGRADED_NOT_READY,
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.context = ServiceContext.start(settings)
+        if app.state.context.guardrails is not None:
+            app.state.context.guardrails.start()
         if not authenticator.callers():
             log.warning(
                 "no callers declared in %s: every request but /healthz and /readyz gets 401; "
@@ -150,6 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.models_file,
         )
         yield
+        if app.state.context.guardrails is not None:
+            await app.state.context.guardrails.stop()
         app.state.context.close()
         log.info("service stopped")
 

@@ -15,6 +15,7 @@ from ..observability import GenAIObserver, setup_observability, shutdown_observa
 from ..prompts import PromptRegistry, check_prompts
 from ..prompts.labels import LABEL_ENV_PREFIX
 from ..settings import Settings
+from .guardrails import GuardrailMonitor
 from .inference_log import CapturingObserver, InferenceLog, register_metrics
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class ServiceContext:
     inference_log: InferenceLog | None = None
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     experiments: ExperimentsFile | None = None
+    guardrails: GuardrailMonitor | None = None
+    """Halts experiment arms whose guardrail broke (needs the inference log)."""
     _file_checks: dict[str, str] = field(default_factory=dict)
     _file_task: asyncio.Task[dict[str, str]] | None = None
 
@@ -110,6 +113,11 @@ class ServiceContext:
             settings, observer=CapturingObserver(observer) if inference_log else observer
         )
         gateway.warm_up()
+        guardrails = None
+        if inference_log is not None:
+            guardrails = GuardrailMonitor(
+                experiments, inference_log.writer.store, settings.experiments_guardrail_check_s
+            )
         return cls(
             settings=settings,
             models=models,
@@ -120,6 +128,7 @@ class ServiceContext:
             inference_log=inference_log,
             feedback=feedback,
             experiments=experiments,
+            guardrails=guardrails,
         )
 
     def close(self) -> None:
@@ -179,6 +188,8 @@ class ServiceContext:
         for name, models_down in sorted(down.items()):
             if checks.get(f"alias:{name}") == "ok" and name in self.served:
                 checks[f"alias:{name}"] = f"{DEGRADED}: {', '.join(models_down)} cooled down"
+        if self.guardrails is not None:
+            checks.update(self.guardrails.readiness())
         for name, status in checks.items():
             if status.startswith(DEGRADED):
                 log.warning("readiness: %s %s", name, status)

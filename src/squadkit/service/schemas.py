@@ -18,5 +18,6 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     checks: dict[str, str] = Field(
-        description="Each check's name -> 'ok', or 'degraded: ...' (accepted by configuration)."
+        description="Each check's name -> 'ok', 'degraded: ...' (accepted by configuration), or "
+        "'halted: ...' (an experiment's arm halted by a guardrail)."
     )

@@ -168,6 +168,12 @@ SETTINGS = [
         env={"SQUAD_INFERENCE_LOG_QUEUE_SIZE": "0"},
     ),
     Bad(
+        "experiments-guardrail-check-zero",
+        CHECK_MODELS,
+        "SQUAD_EXPERIMENTS_GUARDRAIL_CHECK_S='0'",
+        env={"SQUAD_EXPERIMENTS_GUARDRAIL_CHECK_S": "0"},
+    ),
+    Bad(
         "models-file-a-folder",
         CHECK_MODELS,
         "not a regular file (a folder)",

@@ -33,7 +33,7 @@ def test_migrate_creates_the_default_sqlite_log_under_dot_squad(tmp_path: Path) 
     result = _squad(tmp_path, "migrate")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("at revision 0003")
+    assert result.stdout.strip().endswith("at revision 0004")
     assert (tmp_path / ".squad" / "inference-log.sqlite3").is_file()
 
 

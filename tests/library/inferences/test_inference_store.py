@@ -53,10 +53,10 @@ def test_uuid7_ids_sort_by_issue_time_and_are_version_7() -> None:
 def test_migrations_create_the_table_once_through_alembic(tmp_path: Path) -> None:
     store = InferenceStore(f"sqlite:///{tmp_path / 'inferences.sqlite3'}")
 
-    assert store.migrate() == "0003"
-    assert store.migrate() == "0003"  # a second start finds it at head
+    assert store.migrate() == "0004"
+    assert store.migrate() == "0004"  # a second start finds it at head
     tables = set(inspect(store.engine).get_table_names())
-    assert tables == {"inferences", "feedback", "alembic_version"}
+    assert tables == {"inferences", "feedback", "arm_halts", "alembic_version"}
 
 
 def test_the_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
