@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ConfigError, SquadError
-from ..files import read_text
+from ..files import display_path, read_text
 
 if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
@@ -201,10 +201,17 @@ def _experiment_problems(
         metric_problems,
     )
     from ..experiments.config import load_experiments  # noqa: PLC0415
-    from ..inferences import load_feedback_config  # noqa: PLC0415
 
     path = settings.config_dir / "experiments.yaml"
     config = load_experiments(path)
+    if not config.experiments:  # a repo without the service has no file, and no extra
+        return [], []
+    try:
+        from ..inferences import load_feedback_config  # noqa: PLC0415 - the service extra
+    except ImportError:
+        raise ConfigError(
+            f"{display_path(path)}: experiments run in the service; install squadkit[service]"
+        ) from None
     feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
     problems = metric_problems(path, config, feedback) + experiment_problems(
         path,
