@@ -13,13 +13,15 @@ Pydantic reports a validation error's location as a path
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 from yaml.constructor import ConstructorError
 
 from .errors import ConfigError
+from .files import display_path, read_text, repository_of
 
 if TYPE_CHECKING:
     _SafeLoader = yaml.SafeLoader
@@ -74,6 +76,46 @@ def load_yaml(text: str, path: Path) -> Any:
         return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         raise _invalid(path, error) from None
+
+
+class TeamYaml(NamedTuple):
+    """A team file as read: its text (for `line_in_text`) and its data."""
+
+    text: str
+    data: Any
+
+
+def read_team_yaml(
+    path: Path,
+    *,
+    error: type[ConfigError] = ConfigError,
+    missing: str | None = None,
+    unreadable: Callable[[OSError], str] | None = None,
+) -> TeamYaml:
+    """Read the team's YAML file `path` (`read_text`: capped, kept in the repository) and
+    parse it; every problem is one `error` naming the file as the user sees it.
+
+    `missing` is the message (after the file's name) when the file does not exist, and
+    `unreadable(os_error)` the one when it cannot be read; without them that `OSError`
+    propagates. Not UTF-8 and invalid YAML have one message for every file.
+    """
+    where = display_path(path)
+    try:
+        text = read_text(path, root=repository_of(path))
+    except UnicodeDecodeError as problem:
+        raise error(f"{where}: not UTF-8 text (byte {problem.start}); save it as UTF-8") from None
+    except OSError as problem:
+        if missing is not None and isinstance(problem, FileNotFoundError):
+            raise error(f"{where}: {missing}") from None
+        if unreadable is None:
+            raise
+        raise error(f"{where}: {unreadable(problem)}") from None
+    try:
+        return TeamYaml(text, load_yaml(text, Path(where)))
+    except InvalidYaml as problem:
+        if isinstance(problem, error):
+            raise
+        raise error(str(problem)) from None
 
 
 def _invalid(path: Path, error: yaml.YAMLError) -> InvalidYaml:

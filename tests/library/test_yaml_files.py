@@ -18,7 +18,7 @@ from squadkit.prompts.errors import Problem, PromptFileError
 from squadkit.prompts.labels import read_labels
 from squadkit.prompts.loader import clear_cache, load_version_file
 from squadkit.prompts.lock import read_lock
-from squadkit.yaml_lines import InvalidYaml, load_yaml
+from squadkit.yaml_lines import InvalidYaml, load_yaml, read_team_yaml
 from tests.library.squad import ROOT as SQUAD
 
 
@@ -122,3 +122,21 @@ def test_a_key_repeated_in_a_flow_mapping_is_refused() -> None:
         "models.yaml:1: invalid YAML: key 'model' appears twice in one mapping "
         "(first on line 1); keep one"
     )
+
+
+def test_a_missing_team_file_is_the_readers_error_in_its_words(tmp_path: Path) -> None:
+    path = tmp_path / "triage.yaml"
+
+    with pytest.raises(EvalConfigError) as refused:
+        read_team_yaml(path, error=EvalConfigError, missing="suite file not found")
+
+    assert str(refused.value) == f"{path}: suite file not found"
+
+
+def test_an_unreadable_team_file_is_one_line_in_the_readers_words(tmp_path: Path) -> None:
+    path = write(tmp_path / "config", "") / "callers.yaml"  # under a file, not a folder
+
+    with pytest.raises(ConfigError) as refused:
+        read_team_yaml(path, unreadable=lambda error: f"cannot read it ({error.strerror})")
+
+    assert str(refused.value) == f"{path}: cannot read it (Not a directory)"

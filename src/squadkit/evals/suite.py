@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..files import display_path, keep_inside, read_text, repository_of
-from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
+from ..files import display_path, keep_inside, read_text
+from ..yaml_lines import line_in_text, read_team_yaml
 from .errors import EvalConfigError
 from .scorers import LlmJudge, ScorerSpec
 from .stats import Rule
@@ -253,19 +253,7 @@ def load_suite(
     `alias`) must exist there and name only known `local/` models (`check_suite_models`).
     """
     where = display_path(path)
-    try:
-        text = read_text(path, root=repository_of(path))
-    except FileNotFoundError:
-        raise EvalConfigError(f"{where}: suite file not found") from None
-    except UnicodeDecodeError as error:
-        raise EvalConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    try:
-        data = load_yaml(text, path)
-    except InvalidYaml as error:
-        line = f":{error.line}" if error.line else ""
-        raise EvalConfigError(f"{where}{line}: invalid YAML: {error.problem}") from None
+    text, data = read_team_yaml(path, error=EvalConfigError, missing="suite file not found")
     if not isinstance(data, dict):
         raise EvalConfigError(f"{where}: expected a mapping with 'name', 'target', 'scorers'")
     data.setdefault("name", path.stem)

@@ -35,10 +35,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from ..errors import ConfigError
-from ..files import display_path, read_text, repository_of
+from ..files import display_path
 from ..prompts.labels import LABEL_PATTERN
 from ..prompts.version import PROMPT_NAME_PATTERN
-from ..yaml_lines import line_in_text, load_yaml
+from ..yaml_lines import line_in_text, read_team_yaml
 
 __all__ = [
     "EPISODE_SUBJECT",
@@ -227,15 +227,9 @@ def load_experiments(path: Path) -> ExperimentsConfig:
     if not path.is_file():
         return ExperimentsConfig()
     where = display_path(path)
-    try:
-        text = read_text(path, root=repository_of(path))  # kept in the repository
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"{where}: cannot read the experiments file ({error})") from None
-    data: Any = load_yaml(text, path)
+    text, data = read_team_yaml(
+        path, unreadable=lambda error: f"cannot read the experiments file ({error})"
+    )
     if data is None:
         return ExperimentsConfig()
     if not isinstance(data, dict):

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..files import display_path, read_text, repository_of
-from ..yaml_lines import line_in_text, load_yaml
+from ..files import display_path
+from ..yaml_lines import line_in_text, read_team_yaml
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _MODEL = re.compile(r"^[a-z0-9_\-]+/\S+$")
@@ -173,19 +173,11 @@ class ModelsConfig(BaseModel):
 def load_models_config(path: Path) -> ModelsConfig:
     """Read and validate `config/models.yaml`; every problem is a one-line `ConfigError`."""
     where = display_path(path)
-    try:
-        text = read_text(path, root=repository_of(path))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{where}: models file not found; create it or set SQUAD_MODELS_FILE"
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"{where}: cannot read models file: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    data = load_yaml(text, Path(where))
+    text, data = read_team_yaml(
+        path,
+        missing="models file not found; create it or set SQUAD_MODELS_FILE",
+        unreadable=lambda error: f"cannot read models file: {error.strerror}",
+    )
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with an 'aliases' key")
     try:

@@ -25,8 +25,8 @@ from sqlalchemy import JSON, Column, DateTime, Integer, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError
-from ..files import display_path, read_text, repository_of
-from ..yaml_lines import line_in_text, load_yaml
+from ..files import display_path
+from ..yaml_lines import line_in_text, read_team_yaml
 from .ids import uuid7
 from .store import INFERENCES, InferenceStore, metadata
 
@@ -130,13 +130,8 @@ def load_feedback_config(path: Path) -> FeedbackConfig:
     if not path.exists():
         return FeedbackConfig()
     where = display_path(path)
-    try:
-        text = read_text(path, root=repository_of(path))
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    data = load_yaml(text, Path(where)) or {}
+    text, data = read_team_yaml(path)
+    data = data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping `metrics:` of name -> metric")
     try:

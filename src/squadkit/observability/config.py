@@ -30,8 +30,8 @@ from pydantic import (
 )
 
 from ..errors import ConfigError
-from ..files import display_path, read_text, repository_of
-from ..yaml_lines import line_in_text, load_yaml
+from ..files import display_path
+from ..yaml_lines import line_in_text, read_team_yaml
 from .redaction import DEFAULT_PATTERNS
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -120,15 +120,9 @@ def load_observability_config(path: Path) -> ObservabilityConfig:
     if not path.exists():
         return ObservabilityConfig()
     where = display_path(path)
+    text, data = read_team_yaml(path)
     try:
-        text = read_text(path, root=repository_of(path))
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    data = load_yaml(text, Path(where)) or {}
-    try:
-        return ObservabilityConfig.model_validate(data)
+        return ObservabilityConfig.model_validate(data or {})
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

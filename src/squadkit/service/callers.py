@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..files import atomic_write, display_path, read_text, repository_of
-from ..yaml_lines import load_yaml
+from ..files import atomic_write, display_path, read_text
+from ..yaml_lines import load_yaml, read_team_yaml
 
 FEEDBACK = "feedback"
 LABEL_OVERRIDE = "label-override"
@@ -92,15 +92,9 @@ def load_callers(path: Path) -> list[Caller]:
     if not path.exists():
         return []
     where = display_path(path)
-    try:
-        text = read_text(path, root=repository_of(path))
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{where}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"{where}: cannot read the callers file ({error})") from None
-    data = load_yaml(text, Path(where))
+    data = read_team_yaml(
+        path, unreadable=lambda error: f"cannot read the callers file ({error})"
+    ).data
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) - {"callers"}:
