@@ -35,19 +35,15 @@ def report(
 ) -> None:
     """Per arm: answers, the primary metric with its anytime-valid interval, guardrails,
     latency and cost; one verdict and what to do."""
-    from ..errors import CheckFailed, ConfigError  # noqa: PLC0415
-    from ..experiments import load_experiments  # noqa: PLC0415
+    from ..errors import CheckFailed  # noqa: PLC0415
+    from ..experiments import find_experiment  # noqa: PLC0415
     from ..experiments.report import experiment_report  # noqa: PLC0415
     from ..experiments.verdict import decide, report_json, report_markdown  # noqa: PLC0415
     from ..inferences import InferenceStore, default_sqlite_url, load_feedback_config  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     settings = Settings()
-    config = load_experiments(settings.config_dir / "experiments.yaml")
-    experiment = config.experiments.get(name)
-    if experiment is None:
-        known = ", ".join(sorted(config.experiments)) or "(none)"
-        raise ConfigError(f"config/experiments.yaml: no experiment '{name}' (experiments: {known})")
+    experiment = find_experiment(settings.config_dir / "experiments.yaml", name)
     feedback = load_feedback_config(settings.config_dir / "feedback.yaml")
     store = InferenceStore(settings.inference_log_url or default_sqlite_url(settings.root))
     try:  # read only: a reporting role needs no right to alter the schema
@@ -78,8 +74,8 @@ def stop(
     """Set the experiment's status to stopped (comments and layout kept); the label stays
     where it is unless the winner is promoted."""
     from ..errors import ConfigError  # noqa: PLC0415
-    from ..experiments import stop_experiment  # noqa: PLC0415
-    from ..experiments.stop import find_experiment, stop_reason  # noqa: PLC0415
+    from ..experiments import find_experiment, stop_experiment  # noqa: PLC0415
+    from ..experiments.stop import stop_reason  # noqa: PLC0415
     from ..settings import Settings  # noqa: PLC0415
 
     reason = stop_reason(reason)

@@ -4,7 +4,7 @@ config/experiments.yaml (`config`), assigned by the service (`assignment`), repo
 `squad experiments report` (`report`), ended by `squad experiments stop` (`stop`)."""
 
 from .assignment import Assignment, ExperimentsFile
-from .config import Experiment, ExperimentsConfig, load_experiments
+from .config import Experiment, ExperimentsConfig, find_experiment, load_experiments
 from .sequential import (
     MINIMUM_ARM_SIZE,
     ArmOutcomes,
@@ -25,6 +25,7 @@ __all__ = [
     "ExperimentsFile",
     "StoppedExperiment",
     "compare_arms",
+    "find_experiment",
     "guardrail_crossed",
     "load_experiments",
     "mean_interval",

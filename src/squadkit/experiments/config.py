@@ -245,6 +245,22 @@ def load_experiments(path: Path) -> ExperimentsConfig:
         raise ConfigError(f"{at}: {_describe(loc)}: {message}") from None
 
 
+def find_experiment(path: Path, name: str, winner: str | None = None) -> Experiment:
+    """The experiment `name` of `path`; `ConfigError` (exit 2) names an unknown experiment
+    or an unknown winner arm (`squad experiments report` and `stop` both look one up)."""
+    config = load_experiments(path)
+    experiment = config.experiments.get(name)
+    if experiment is None:
+        known = ", ".join(sorted(config.experiments)) or "(none)"
+        raise ConfigError(f"{display_path(path)}: no experiment '{name}' (experiments: {known})")
+    if winner is not None and winner not in experiment.arms:
+        arms = ", ".join(experiment.arms)
+        raise ConfigError(
+            f"{display_path(path)}: experiment '{name}' has no arm '{winner}' (arms: {arms})"
+        )
+    return experiment
+
+
 def _describe(loc: tuple[Any, ...]) -> str:
     """`('experiments', 'x', 'arms', 'a', 'version')` -> experiment 'x' field 'arms.a.version'."""
     if len(loc) >= 2 and loc[0] == "experiments":

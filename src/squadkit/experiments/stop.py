@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from ..files import atomic_write, display_path, read_text, repository_of
+from ..files import atomic_write, read_text, repository_of
 from ..yaml_lines import replace_scalars
-from .config import Arm, Experiment, load_experiments
+from .config import Arm, Experiment, find_experiment, load_experiments
 
 __all__ = ["StoppedExperiment", "stop_experiment"]
 
@@ -55,22 +55,6 @@ def stop_reason(text: str) -> str:
     if not reason:
         raise ConfigError("--reason: say why the experiment stops (it goes in the file)")
     return reason
-
-
-def find_experiment(path: Path, name: str, winner: str | None = None) -> Experiment:
-    """The experiment `name` of `path`; `ConfigError` (exit 2) names an unknown experiment
-    or an unknown winner arm."""
-    config = load_experiments(path)
-    experiment = config.experiments.get(name)
-    if experiment is None:
-        known = ", ".join(sorted(config.experiments)) or "(none)"
-        raise ConfigError(f"{display_path(path)}: no experiment '{name}' (experiments: {known})")
-    if winner is not None and winner not in experiment.arms:
-        arms = ", ".join(experiment.arms)
-        raise ConfigError(
-            f"{display_path(path)}: experiment '{name}' has no arm '{winner}' (arms: {arms})"
-        )
-    return experiment
 
 
 def stop_experiment(
