@@ -182,6 +182,26 @@ def commit_all(repo: Path, message: str) -> None:
     git("commit", "--quiet", "--allow-empty", "-m", message, cwd=repo)
 
 
+def committed_copy(
+    rendered: Rendered,
+    env: Mapping[str, str],
+    folder: Path,
+    *,
+    files: Mapping[str, str] | None = None,
+    message: str = "fresh render",
+) -> tuple[Path, dict[str, str]]:
+    """A copy of `rendered` in `folder`, with `files` (path -> text) written over it and
+    everything committed, and `env` (its tools installed by `install`) given a virtualenv of
+    the copy's own: `uv run` in a copy re-points the editable install at the copy, so runs
+    that share the render's venv would break each other."""
+    repo = folder / "repo"
+    shutil.copytree(rendered.path, repo)
+    for relative, text in (files or {}).items():
+        (repo / relative).write_text(text, encoding="utf-8")
+    commit_all(repo, message)
+    return repo, {**env, "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
+
+
 def working_tree_repo(destination: Path) -> Path:
     """A new git repo holding the template's working tree (tracked and untracked files,
     ignored ones left out), not yet committed: the base for synthetic releases."""

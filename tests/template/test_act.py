@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.template.conftest import GIT, Rendered, commit_all, git, run
+from tests.template.conftest import GIT, Rendered, commit_all, committed_copy, git, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
 
@@ -29,16 +29,10 @@ def committed(
     install: Callable[[Rendered], dict[str, str]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, dict[str, str]]:
-    """A committed copy of the default render and the env with its tools installed."""
+    """A committed copy of the default render and the env with its tools installed (uv's
+    cache warmed through the shared installer; these runs get their own venv)."""
     rendered = render_once()
-    # Warm uv's cache through the shared installer, then give these runs their own venv:
-    # `uv run` in a copy re-points the editable install at the copy.
-    folder = tmp_path_factory.mktemp("act")
-    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
-    repo = folder / "repo"
-    shutil.copytree(rendered.path, repo)
-    commit_all(repo, "fresh render")
-    return repo, env
+    return committed_copy(rendered, install(rendered), tmp_path_factory.mktemp("act"))
 
 
 def _act(repo: Path, env: dict[str, str], *arguments: str) -> tuple[int, str]:

@@ -13,7 +13,6 @@ No decision yet, or no secret: no pull request.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from squadkit.inferences import InferenceRecord, InferenceStore, store_feedback, uuid7
-from tests.template.conftest import Rendered, commit_all, run
+from tests.template.conftest import Rendered, committed_copy, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
 
@@ -49,13 +48,13 @@ def committed(
 ) -> tuple[Path, dict[str, str]]:
     """A committed copy of the default render running the experiment, and its tools' env."""
     rendered = render_once()
-    folder = tmp_path_factory.mktemp("experiments-act")
-    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
-    repo = folder / "repo"
-    shutil.copytree(rendered.path, repo)
-    (repo / "config" / "experiments.yaml").write_text(EXPERIMENTS, encoding="utf-8")
-    commit_all(repo, "fresh render, experiment triage-v2 running")
-    return repo, env
+    return committed_copy(
+        rendered,
+        install(rendered),
+        tmp_path_factory.mktemp("experiments-act"),
+        files={"config/experiments.yaml": EXPERIMENTS},
+        message="fresh render, experiment triage-v2 running",
+    )
 
 
 def _log(path: Path, *, slow_v2: bool = False, feedback: bool = False) -> str:

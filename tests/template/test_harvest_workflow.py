@@ -10,26 +10,16 @@ review opens nothing.
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from squadkit.inferences import InferenceRecord, InferenceStore, content_of, store_feedback, uuid7
-from tests.template.conftest import Rendered, commit_all, run
+from tests.logkit import answer_with_feedback
+from tests.template.conftest import Rendered, committed_copy, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
-
-TICKET = json.dumps(
-    {"body": "Export drops the last row", "channel": "email", "customer_tier": "pro",
-     "subject": "Charged twice"},
-    sort_keys=True,
-    separators=(",", ":"),
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -40,48 +30,7 @@ def committed(
 ) -> tuple[Path, dict[str, str]]:
     """A committed copy of the default render (with the service) and its tools' env."""
     rendered = render_once()
-    folder = tmp_path_factory.mktemp("harvest-act")
-    env = {**install(rendered), "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
-    repo = folder / "repo"
-    shutil.copytree(rendered.path, repo)
-    commit_all(repo, "fresh render")
-    return repo, env
-
-
-def _log_with_one_answer(path: Path, *, correct: bool) -> str:
-    """A SQLite inference log holding one triage answer (content kept) with the feedback
-    `correct: <correct>`; its URL."""
-    url = f"sqlite:///{path}"
-    store = InferenceStore(url)
-    store.migrate()
-    inference_id = uuid7()
-    record = InferenceRecord(
-        inference_id,
-        datetime.now(UTC),
-        "req-1",
-        "triage",
-        caller="helpdesk",
-        prompt="triage",
-        prompt_version=2,
-        prompt_label="production",
-        inputs=content_of(TICKET, keep=True, redact=str),
-        output=content_of('{"priority":"normal","queue":"billing"}', keep=True, redact=str),
-    )
-    store.insert([record.row()])
-    store_feedback(
-        store,
-        caller="helpdesk",
-        metric="correct",
-        kind="boolean",
-        value=correct,
-        inference_id=inference_id,
-        episode_id=None,
-        prompt="triage",
-        prompt_version=2,
-        idempotency_key=None,
-    )
-    store.dispose()
-    return url
+    return committed_copy(rendered, install(rendered), tmp_path_factory.mktemp("harvest-act"))
 
 
 def _dispatch(repo: Path, env: dict[str, str], log_url: str) -> tuple[int, str]:
@@ -103,7 +52,8 @@ def test_harvest_workflow_opens_a_pull_request_with_the_negative_feedback_under_
     committed: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     repo, env = committed
-    log_url = _log_with_one_answer(tmp_path / "log.sqlite3", correct=False)
+    log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    answer_with_feedback(log_url, correct=False)
 
     status, output = _dispatch(repo, env, log_url)
 
@@ -121,7 +71,8 @@ def test_harvest_workflow_opens_nothing_when_no_answer_needs_review_under_act(
     committed: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     repo, env = committed
-    log_url = _log_with_one_answer(tmp_path / "log.sqlite3", correct=True)
+    log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    answer_with_feedback(log_url, correct=True)
 
     status, output = _dispatch(repo, env, log_url)
 

@@ -8,66 +8,25 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from squadkit.inferences import (
-    InferenceRecord,
-    InferenceStore,
-    content_of,
-    default_sqlite_url,
-    store_feedback,
-    uuid7,
-)
+from squadkit.inferences import default_sqlite_url
+from tests.logkit import answer_with_feedback
 from tests.template.conftest import Rendered, render, run
 from tests.template.walkthrough import steps
 
 PAGE_ID = "0192f0c4-7d3e-7a41-9c55-3f0e6a1b2c3d"
 """The example id the page's commands use."""
-TICKET = json.dumps(
-    {"body": "Export drops the last row", "channel": "email", "customer_tier": "pro",
-     "subject": "Charged twice"},
-    sort_keys=True,
-    separators=(",", ":"),
-)  # fmt: skip
 
 
 def _answer_in_the_log(repo: Path, *, keep_content: bool = False) -> str:
     """One triage answer in the repo's default log (as `make serve` keeps it), content kept
     only if asked, with the feedback `correct: false` on it; its inference id."""
-    store = InferenceStore(default_sqlite_url(repo))
-    store.migrate()
-    inference_id = uuid7()
-    record = InferenceRecord(
-        inference_id,
-        datetime.now(UTC),
-        "req-1",
-        "triage",
-        caller="helpdesk",
-        prompt="triage",
-        prompt_version=2,
-        prompt_label="production",
-        fallback_used=True,
-        inputs=content_of(TICKET, keep=keep_content, redact=str),
-        output=content_of('{"priority":"normal","queue":"billing"}', keep=keep_content, redact=str),
+    return answer_with_feedback(
+        default_sqlite_url(repo), keep_content=keep_content, fallback_used=True
     )
-    store.insert([record.row()])
-    store_feedback(
-        store,
-        caller="helpdesk",
-        metric="correct",
-        kind="boolean",
-        value=False,
-        inference_id=inference_id,
-        episode_id=None,
-        prompt="triage",
-        prompt_version=2,
-        idempotency_key=None,
-    )
-    store.dispose()
-    return inference_id
 
 
 @pytest.mark.slow

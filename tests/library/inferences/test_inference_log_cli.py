@@ -7,14 +7,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from squadkit.inferences import (
-    InferenceRecord,
-    InferenceStore,
-    content_of,
-    store_feedback,
-    uuid7,
-)
+from squadkit.inferences import InferenceRecord, InferenceStore, uuid7
 from tests.library.squad import COMMAND
+from tests.logkit import answer_with_feedback
 
 
 def _squad(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,37 +64,13 @@ def test_a_store_that_is_down_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def _logged(url: str, *, keep: bool) -> str:
     """One triage answer in the log at `url` (its content kept or not), with one feedback."""
-    store = InferenceStore(url)
-    store.migrate()
-    inference_id = uuid7()
-    redact = str  # nothing to redact in this ticket
-    record = InferenceRecord(
-        inference_id,
-        datetime.now(UTC),
-        "req-1",
-        "triage",
-        caller="helpdesk",
-        prompt="triage",
-        prompt_version=2,
+    return answer_with_feedback(
+        url,
+        keep_content=keep,
+        inputs='{"subject": "Charged twice"}',
+        output='{"queue": "billing",\n"priority": "high"}',
         scores={"grounding": 1.0},
-        inputs=content_of('{"subject": "Charged twice"}', keep=keep, redact=redact),
-        output=content_of('{"queue": "billing",\n"priority": "high"}', keep=keep, redact=redact),
     )
-    store.insert([record.row()])
-    store_feedback(
-        store,
-        caller="helpdesk",
-        metric="correct",
-        kind="boolean",
-        value=False,
-        inference_id=inference_id,
-        episode_id=None,
-        prompt="triage",
-        prompt_version=2,
-        idempotency_key=None,
-    )
-    store.dispose()
-    return inference_id
 
 
 def test_show_prints_one_line_per_field_with_the_kept_content_and_feedback(
