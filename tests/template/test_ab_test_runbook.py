@@ -22,60 +22,11 @@ import pytest
 import yaml
 
 from tests.template.conftest import Rendered, commit_all, render, run
+from tests.template.feedback_walk import serve_with_feedback
 from tests.template.test_prompt_change_runbook import CHECKS as PROMPT_CHANGE_CHECKS
 from tests.template.walkthrough import Step, apply_file_step, steps
 
 Check = Callable[[Path, str], None]
-
-# Run inside the render, with its own squadkit and offline models (its tests' conftest).
-SERVE = '''\
-"""Scratch test of tests/template/test_ab_test_runbook.py (removed after the run)."""
-
-import os
-import time
-from pathlib import Path
-
-import httpx
-from squadkit.inferences import InferenceStore
-from squadkit.service.callers import add_caller
-from squadkit.settings import Settings
-from squadkit.testing.service import running
-
-REPO = Path(__file__).resolve().parents[1]
-TICKET = {"subject": "Charged twice", "body": "Two charges on my invoice.",
-          "customer_tier": "pro", "channel": "email"}
-
-
-def test_serve_the_experiment_with_feedback(tmp_path, monkeypatch):
-    url = os.environ["WALK_INFERENCE_LOG_URL"]
-    monkeypatch.setenv("SQUAD_INFERENCE_LOG_URL", url)
-    callers = tmp_path / "callers.yaml"
-    token = add_caller(callers, "platform", ["triage", "feedback"], ["triage", "feedback"])
-    monkeypatch.setenv("SQUAD_CALLERS_FILE", str(callers))
-    auth = {"Authorization": f"Bearer {token}"}
-    answers = []
-    with running(Settings(root=REPO, environment="test")) as service, httpx.Client(
-        base_url=service.base_url, timeout=30
-    ) as http:
-        for i in range(300):
-            headers = {**auth, "X-Episode-Id": f"e{i}"}
-            response = http.post("/v1/triage", json=TICKET, headers=headers)
-            assert response.status_code == 200, response.text
-            ids = response.headers
-            answers.append((ids["X-Inference-Id"], ids["X-Prompt-Version"]))
-        store = InferenceStore(url)
-        deadline = time.monotonic() + 300  # a cap, not a measure
-        while store.count() < len(answers):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        store.dispose()
-        for index, (inference_id, version) in enumerate(answers):
-            value = version.endswith("@v3") or index % 2 == 0
-            sent = http.post("/v1/feedback", headers=auth, json={
-                "inference_id": inference_id, "metric": "correct", "value": value})
-            assert sent.status_code == 201, sent.text
-    assert {version for _, version in answers} == {"triage@v1", "triage@v3"}
-'''
 
 
 def _experiment(repo: Path) -> dict[str, object]:
@@ -135,21 +86,6 @@ def _declare(repo: Path, step: Step) -> None:
     path.write_text(shipped.removesuffix("experiments: {}\n") + step.body, encoding="utf-8")
 
 
-def _serve_with_feedback(repo: Path, env: Mapping[str, str]) -> None:
-    """Callers on the deployed experiment: 300 episodes, feedback on every answer."""
-    scratch = repo / "tests" / "test_ab_test_walk.py"
-    scratch.write_text(SERVE, encoding="utf-8")
-    try:
-        result = run(
-            ["uv", "run", "pytest", "-q", "-p", "no:randomly", "--no-cov", str(scratch)],
-            cwd=repo,
-            env=env,
-        )
-    finally:
-        scratch.unlink()
-    assert "1 passed" in result.stdout
-
-
 @pytest.mark.slow
 def test_an_ab_test_by_the_runbook_ends_with_the_winner_promoted(
     install: Callable[[Rendered], dict[str, str]], tmp_path: Path
@@ -176,7 +112,8 @@ def test_an_ab_test_by_the_runbook_ends_with_the_winner_promoted(
         for command in step.commands:
             assert command in CHECKS, f"the runbook runs `{command}`: add its check here"
             if command.startswith("uv run squad experiments report") and "served" not in seen:
-                _serve_with_feedback(repo, env)  # the deploy of step 3, then callers
+                # The deploy of step 3, then callers: 300 episodes, feedback on every answer.
+                serve_with_feedback(repo, env, walk=Path(__file__).name, winner="v3")
                 seen.append("served")
             CHECKS[command](repo, run(shlex.split(command), cwd=repo, env=env).stdout)
             seen.append(command)
