@@ -35,7 +35,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# This script's folder is sys.path[0] when it runs; mypy reads the benchmarks as files.
+from inference_log_overhead import (  # type: ignore[import-not-found]
+    DEFAULT_POSTGRES,
+    drop_schema,
+    postgres_schema,
+)
+
 FEEDBACK_YAML = """metrics:
   correct: {kind: boolean}
   helpfulness: {kind: number, min: 1, max: 5}
@@ -178,7 +184,7 @@ def measure(backend: str, count: int, postgres: str) -> None:
         if backend == "sqlite":
             url = f"sqlite:///{Path(folder) / 'log.sqlite3'}"
         else:
-            found = postgres_schema(postgres)
+            found = postgres_schema(postgres, purpose="harvest", skipped="skipped")
             if found is None:
                 return
             url, schema = found
@@ -199,33 +205,6 @@ def measure(backend: str, count: int, postgres: str) -> None:
         f"peak RSS {peak_mb:.0f} MB, {candidates} candidates"
     )
     print(f"  {output}")
-
-
-def postgres_schema(base: str) -> tuple[str, str] | None:
-    """(url with a scratch schema, schema) or None when PostgreSQL is unreachable."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_harvest_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(base, connect_args={"connect_timeout": 3})
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:
-        print(f"PostgreSQL at {base} unreachable ({type(error).__name__}): skipped")
-        return None
-    finally:
-        engine.dispose()
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(base: str, schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def main() -> None:

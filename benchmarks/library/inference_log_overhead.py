@@ -42,17 +42,22 @@ from service_load import TICKET, server  # type: ignore[import-not-found]
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def postgres_schema(base: str) -> tuple[str, str] | None:
-    """(url with a scratch schema, schema) or None when PostgreSQL is unreachable."""
+def postgres_schema(
+    base: str, *, purpose: str = "inferlog", skipped: str = "column skipped"
+) -> tuple[str, str] | None:
+    """(url with a scratch schema `bench_<purpose>_<random>`, schema) or None when
+    PostgreSQL is unreachable (printed, with what is `skipped`). The benchmarks that write
+    to PostgreSQL (this one, feedback_latency.py, harvest.py) all start here and end with
+    `drop_schema`."""
     from sqlalchemy import create_engine, text
 
-    schema = f"bench_inferlog_{uuid.uuid4().hex[:8]}"
+    schema = f"bench_{purpose}_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base, connect_args={"connect_timeout": 3})
     try:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as error:
-        print(f"PostgreSQL at {base} unreachable ({type(error).__name__}): column skipped")
+        print(f"PostgreSQL at {base} unreachable ({type(error).__name__}): {skipped}")
         return None
     finally:
         engine.dispose()

@@ -41,6 +41,21 @@ TICKET = {
 }
 
 
+def squad_root(root: Path, *needed: str) -> Path:
+    """`root` resolved, when it holds each of `needed` (a folder when the name ends in `/`):
+    the squad repo a benchmark serves. Otherwise one line on stderr and exit 2."""
+    resolved = root.resolve()
+    if not all(
+        (resolved / name).is_dir() if name.endswith("/") else (resolved / name).is_file()
+        for name in needed
+    ):
+        wanted = " or ".join(needed)
+        message = f"error: {resolved} has no {wanted}: run from a squad repo or pass --root"
+        print(message, file=sys.stderr)
+        raise SystemExit(2)
+    return resolved
+
+
 def bare_app() -> object:
     """A FastAPI app answering the same request with a constant: the floor."""
     from fastapi import FastAPI
@@ -154,11 +169,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per server")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     args = parser.parse_args()
-    root = args.root.resolve()
-    if not (root / "config").is_dir() or not (root / "prompts").is_dir():
-        message = f"error: {root} has no config/ or prompts/: run from a squad repo or pass --root"
-        print(message, file=sys.stderr)
-        raise SystemExit(2)
+    root = squad_root(args.root, "config/", "prompts/")
     from squadkit.service.callers import add_caller
 
     results = {}
