@@ -20,8 +20,8 @@ lifespan started: `squadkit.service:create_app` on the squad repo in the current
 default, its rows written before each dump so the writer thread's CPU is counted; it
 gathers rows for 10 s unless `SQUAD_INFERENCE_LOG_FLUSH_INTERVAL_S` says otherwise, so
 that under valgrind, fifty times slower, its batches are as large as under load in real
-time: hundreds of rows, not a few), or `service_load.bare_app`. `--profile` runs the measured requests under cProfile instead and
-prints where they went (no valgrind needed).
+time: hundreds of rows, not a few), or `service_load.bare_app`. `--profile` runs the
+measured requests under cProfile instead and prints where they went (no valgrind needed).
 """
 
 import argparse
