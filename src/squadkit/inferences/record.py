@@ -27,7 +27,12 @@ def canonical_json(value: Any) -> str:
     already in the dataset)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, whose
+encoder `json.dumps` would build again for every call (it keeps only its default one)."""
 
 
 def inputs_sha256(inputs: Any) -> str:

@@ -10,7 +10,7 @@ migrate`); `INFERENCES` below mirrors it for queries and must change with a new 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,6 +104,7 @@ class InferenceStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._plan: tuple[str, list[tuple[str, Callable[[Any], Any] | None]]] | None = None
         try:
             self.engine: Engine = create_engine(url, pool_pre_ping=True)
         except Exception as error:  # a malformed URL or a missing driver
@@ -157,10 +158,47 @@ class InferenceStore:
             return MigrationContext.configure(connection).get_current_revision()
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert `rows` in one transaction (all or none)."""
-        if rows:
-            with self.engine.begin() as connection:
+        """Insert `rows` in one transaction (all or none).
+
+        On SQLite the statement is compiled once and the rows go to the driver's
+        `executemany` as tuples, each value through the bind processor SQLAlchemy would
+        apply (its per-row parameter handling cost as much as building the row); other
+        databases get SQLAlchemy Core's insert.
+        """
+        if not rows:
+            return
+        plan = self._insert_plan()
+        with self.engine.begin() as connection:
+            if plan is None:
                 connection.execute(insert(INFERENCES), list(rows))
+            else:
+                statement, columns = plan
+                connection.exec_driver_sql(
+                    statement,
+                    [
+                        tuple(
+                            [
+                                row[name] if bind is None else bind(row[name])
+                                for name, bind in columns
+                            ]
+                        )
+                        for row in rows
+                    ],
+                )
+
+    def _insert_plan(self) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]] | None:
+        """The SQLite insert's statement and, in its parameters' order, each column's name
+        and bind processor (None for another database)."""
+        if self._plan is None and self.engine.dialect.name == "sqlite":
+            dialect = self.engine.dialect
+            compiled = insert(INFERENCES).compile(dialect=dialect)
+            types = {column.name: column.type for column in INFERENCES.columns}
+            columns: list[tuple[str, Callable[[Any], Any] | None]] = [
+                (name, types[name].dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup or ()
+            ]
+            self._plan = (compiled.string, columns)
+        return self._plan
 
     def contains(self, inference_id: str) -> bool:
         """Whether the row `inference_id` is stored (did a killed writer's batch commit?)."""

@@ -1,12 +1,15 @@
 """The inference log's writer: batched inserts on a thread of their own, never in the way.
 
-`submit` is all a request does: one `put_nowait` on a bounded queue. A thread collects
-rows for up to `flush_interval_s` (or `batch_size` rows) and inserts them in one
-transaction: under load, a few large transactions instead of one per answer. So logging costs
-an answer nothing but that put, whatever the store does:
+`submit` is all a request does: one append to a bounded queue (a `deque`, no lock and no
+thread woken: a `queue.Queue` took its lock and woke the writer on every row, a thread
+switch per answer). The writer's thread wakes every `flush_interval_s` (or as soon as
+`batch_size` rows wait) and inserts what waits, `batch_size` rows a transaction: under
+load, a few large transactions instead of one per answer. So logging costs an answer
+nothing but that append, whatever the store does:
 
 - the queue is full (the store is slower than the traffic, or down): the row is dropped
-  and counted (`dropped`), the request never waits;
+  and counted (`dropped`), the request never waits (threads submitting at the same instant
+  may overshoot `queue_size` by one row each: the bound protects memory, not a count);
 - an insert fails (the store is down, a disk is full): the batch's rows are counted
   (`write_errors`) and logged, once per outage and then every `LOG_EVERY` failures, and
   the thread carries on with the next batch;
@@ -20,12 +23,11 @@ an answer nothing but that put, whatever the store does:
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .ledger import WriteLedger
 from .record import InferenceRecord
@@ -37,6 +39,22 @@ log = logging.getLogger(__name__)
 
 LOG_EVERY = 100
 """Failed batches between two log lines while the store stays down."""
+IDLE_WAIT_S = 0.05
+"""How long the writer sleeps between looks at the queue when `flush_interval_s` is 0 (it
+is woken at once for each row then)."""
+
+
+class _Rows:
+    """The writer's queue: rows (or callables building them) in submission order, at most
+    `maxsize` of them (see the module docstring)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.rows: deque[InferenceRecord | Callable[[], InferenceRecord]] = deque()
+        self.maxsize = maxsize
+
+    def qsize(self) -> int:
+        """Rows waiting (as `queue.Queue.qsize`: approximate while threads submit)."""
+        return len(self.rows)
 
 
 @dataclass
@@ -66,7 +84,10 @@ class InferenceLogWriter:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.stats = WriterStats()
-        self._queue: queue.Queue[Callable[[], dict[str, Any]]] = queue.Queue(maxsize=queue_size)
+        self._queue = _Rows(queue_size)
+        # Woken early only when a batch is full (or at once per row without a window).
+        self._wake_at = batch_size if flush_interval_s > 0 else 1
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._failing = 0
         self._migrated = migrated
@@ -80,22 +101,22 @@ class InferenceLogWriter:
         Given a callable, the record is built on the writer's thread: hashing and
         serialising the content then cost the request nothing.
         """
-        build = record.row if isinstance(record, InferenceRecord) else lambda: record().row()
-        if self.ledger is not None:  # before the put: the writer may settle it at once
-            self.ledger.accept()
-        try:
-            self._queue.put_nowait(build)
-        except queue.Full:
-            if self.ledger is not None:
-                self.ledger.refuse()
+        rows = self._queue.rows
+        if len(rows) >= self._queue.maxsize:
             with self._drop_lock:  # submit may run on several threads (sync routes)
                 self.stats.dropped += 1
             return False
+        if self.ledger is not None:  # before the append: the writer may settle it at once
+            self.ledger.accept()
+        rows.append(record)  # deque.append: atomic, no lock
+        if len(rows) >= self._wake_at and not self._wake.is_set():
+            self._wake.set()
         return True
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Write everything queued, then stop the thread (waits at most `timeout_s`)."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout_s)
         if self._thread.is_alive():
             log.error(
@@ -108,37 +129,21 @@ class InferenceLogWriter:
         self.store.dispose()
 
     def _run(self) -> None:
+        rows = self._queue.rows
         while True:
-            try:
-                first = self._queue.get(timeout=0.1)
-            except queue.Empty:
-                if self._stop.is_set():
-                    return
-                continue
-            self._write(self._batch(first))
+            stopping = self._stop.is_set()  # read first: rows submitted before close are seen
+            while rows:
+                self._write([rows.popleft() for _ in range(min(len(rows), self.batch_size))])
+            if stopping:
+                return
+            self._wake.wait(self.flush_interval_s or IDLE_WAIT_S)
+            self._wake.clear()
 
-    def _batch(self, first: Callable[[], dict[str, Any]]) -> list[Callable[[], dict[str, Any]]]:
-        """`first` and what follows it within `flush_interval_s`, up to `batch_size` rows
-        (at once, without waiting, once `close` was called)."""
-        batch = [first]
-        deadline = time.monotonic() + self.flush_interval_s
-        while len(batch) < self.batch_size:
-            wait = deadline - time.monotonic()
-            try:
-                if wait <= 0 or self._stop.is_set():
-                    batch.append(self._queue.get_nowait())
-                else:
-                    batch.append(self._queue.get(timeout=min(wait, 0.1)))
-            except queue.Empty:
-                if wait <= 0 or self._stop.is_set():
-                    break
-        return batch
-
-    def _write(self, builds: list[Callable[[], dict[str, Any]]]) -> None:
+    def _write(self, builds: list[InferenceRecord | Callable[[], InferenceRecord]]) -> None:
         batch = []
         for build in builds:
             try:
-                batch.append(build())
+                batch.append(build.row() if isinstance(build, InferenceRecord) else build().row())
             except Exception:  # a row that cannot be built is lost, counted, logged
                 self.stats.write_errors += 1
                 log.exception("inference log: a row could not be built")

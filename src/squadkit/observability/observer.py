@@ -64,6 +64,13 @@ class CallRecord:
     started: float
     attempts: int = 0
     base: Attributes = field(default_factory=dict)
+    key: tuple[str, str, PromptRef | None] | None = None
+    """What `base` depends on: the key of the metric attributes cached for it."""
+
+
+MAX_CACHED_ATTRIBUTES = 1024
+"""Distinct (model, alias, prompt version) attribute sets the observer keeps built; past
+that the cache starts again (a process serves a handful)."""
 
 
 class GenAIObserver:
@@ -92,6 +99,11 @@ class GenAIObserver:
         self._drift = drift
         self._operation = operation
         self._calls: dict[str, CallRecord] = {}
+        # The attributes every call of one (model, alias, prompt version) shares, built once:
+        # the base set and the span name, and the metric sets of each answering deployment.
+        # The telemetry backends copy what they are given, so the dicts are shared unchanged.
+        self._bases: dict[tuple[str, str, PromptRef | None], tuple[Attributes, str]] = {}
+        self._answered: dict[tuple[Any, ...], tuple[Attributes, Attributes, Attributes]] = {}
 
     # -- GatewayObserver ------------------------------------------------------------------
 
@@ -142,19 +154,26 @@ class GenAIObserver:
         # getattr: older gateways' CallContext lacked these two fields.
         params: Mapping[str, Any] = getattr(call, "params", None) or {}
         output_schema: Mapping[str, Any] | None = getattr(call, "output_schema", None)
-        base: Attributes = {
-            sc.OPERATION_NAME: self._operation,
-            sc.PROVIDER_NAME: sc.provider_name(model),
-            sc.REQUEST_MODEL: sc.model_name(model),
-            sc.ALIAS: call.alias,
-            **prompt_attributes(call.prompt),
-        }
+        key = (model, call.alias, call.prompt)
+        cached = self._bases.get(key)
+        if cached is None:
+            base: Attributes = {
+                sc.OPERATION_NAME: self._operation,
+                sc.PROVIDER_NAME: sc.provider_name(model),
+                sc.REQUEST_MODEL: sc.model_name(model),
+                sc.ALIAS: call.alias,
+                **prompt_attributes(call.prompt),
+            }
+            if len(self._bases) >= MAX_CACHED_ATTRIBUTES:
+                self._bases.clear()
+            cached = self._bases[key] = (base, f"{self._operation} {sc.model_name(model)}")
+        base, span_name = cached
         attributes = base | request_attributes(params)
         if output_schema is not None:
             attributes[sc.OUTPUT_TYPE] = "json"
         if self.capture_content and call.messages:
             attributes[sc.INPUT_MESSAGES] = messages_json(call.messages, self._redact)
-        span = self.telemetry.start_span(f"{self._operation} {sc.model_name(model)}", attributes)
+        span = self.telemetry.start_span(span_name, attributes)
         return CallRecord(
             alias=call.alias,
             request_model=model,
@@ -164,6 +183,7 @@ class GenAIObserver:
             span=span,
             started=time.perf_counter(),
             base=base,
+            key=key,
         )
 
     def _attempt(self, record: CallRecord, attempt: RouterCall) -> None:
@@ -219,16 +239,26 @@ class GenAIObserver:
 
     def _succeeded(self, record: CallRecord, completion: Completion) -> None:
         deployment = completion.deployment
-        response_model = sc.model_name(deployment)
-        metric_attributes = record.base | {sc.RESPONSE_MODEL: response_model}
+        answered = None if record.key is None else self._answered.get((*record.key, deployment))
+        if answered is None:
+            metric_attributes = record.base | {sc.RESPONSE_MODEL: sc.model_name(deployment)}
+            answered = (
+                metric_attributes,
+                metric_attributes | {sc.TOKEN_TYPE: "input"},
+                metric_attributes | {sc.TOKEN_TYPE: "output"},
+            )
+            if record.key is not None:
+                if len(self._answered) >= MAX_CACHED_ATTRIBUTES:
+                    self._answered.clear()
+                self._answered[(*record.key, deployment)] = answered
+        metric_attributes, input_attributes, output_attributes = answered
         finish = {"finish_reason": completion.finish_reason} if completion.finish_reason else {}
         if record.span is not NO_SPAN:  # no backend records spans: nothing to describe
+            response_model = sc.model_name(deployment)
             record.span.set_attributes(self._answer_attributes(completion, response_model))
 
         record_metric = self.telemetry.record
         record_metric(sc.METRIC_DURATION, completion.latency_s, metric_attributes)
-        input_attributes = metric_attributes | {sc.TOKEN_TYPE: "input"}
-        output_attributes = metric_attributes | {sc.TOKEN_TYPE: "output"}
         record_metric(sc.METRIC_TOKENS, completion.input_tokens, input_attributes)
         record_metric(sc.METRIC_TOKENS, completion.output_tokens, output_attributes)
         if completion.cost_usd:

@@ -196,13 +196,15 @@ class PromptRegistry:
             return versions[version]
         requested = label or DEFAULT_LABEL
         served = self.label_overrides.get(name, requested)
-        pinned = (
-            f" (pinned by {LABEL_ENV_PREFIX}{name.upper()})" if name in self.label_overrides else ""
-        )
         assigned = assigned_versions.get()
         if assigned is not None and (found := assigned.get((name, served))) is not None:
             return found
         number = self.labels.version_for(name, served)
+        if number is not None and (kept := self._served.get((name, number, served))) is not None:
+            return kept  # the checks below let it through before
+        pinned = (
+            f" (pinned by {LABEL_ENV_PREFIX}{name.upper()})" if name in self.label_overrides else ""
+        )
         if number is None:
             known = ", ".join(sorted(self.labels.labels_of(name))) or "(none)"
             raise PromptNotFound(
@@ -215,10 +217,8 @@ class PromptRegistry:
                 f"v{number}, "
                 f"which does not exist (versions: {_list(versions)})"
             )
-        served_version = self._served.get((name, number, served))
-        if served_version is None:
-            served_version = versions[number].with_label(served)
-            self._served[(name, number, served)] = served_version
+        served_version = versions[number].with_label(served)
+        self._served[(name, number, served)] = served_version
         return served_version
 
     def pin_problems(self) -> list[str]:

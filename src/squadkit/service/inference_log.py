@@ -5,8 +5,9 @@ issues the id (UUIDv7, `squadkit.inferences.ids`), puts it in the request's stat
 guard sends it as `X-Inference-Id`, the error handlers put it in the problem details) and
 collects, while the feature runs, each completion the gateway returns (through
 `CapturingObserver`) and the online scores the observer samples (`score_sink`). `finish`
-hands the writer a closure that turns that into an `InferenceRecord`: one `put_nowait`
-on the request path; hashing and serialising the content happen on the writer's thread.
+hands the writer a closure that turns that into an `InferenceRecord`: one append to its
+queue on the request path; hashing and serialising the content happen on the writer's
+thread.
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,

@@ -32,6 +32,7 @@ __all__ = ["count_feedback", "count_inference", "feedback_score", "metrics_expos
 SCORE_BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0)
 _METRICS: dict[str, Any] = {}  # made on first use: prometheus_client is the service's own
 _MAKING = threading.Lock()
+_INFERENCE_COUNTERS: dict[tuple[str, str | None, int | None, str], Any] = {}
 
 
 def metrics_exposition(accept: str | None = None) -> tuple[bytes, str]:
@@ -46,10 +47,16 @@ def metrics_exposition(accept: str | None = None) -> tuple[bytes, str]:
 def count_inference(
     feature: str, prompt: str | None, prompt_version: int | None, outcome: str
 ) -> None:
-    """One answer logged (the denominator of the feedback rate)."""
-    _metric("inferences").labels(
-        feature, prompt or "-", "-" if prompt_version is None else str(prompt_version), outcome
-    ).inc()
+    """One answer logged (the denominator of the feedback rate). Each label set's child is
+    kept: `labels()` per answer cost more than the rest of logging it."""
+    key = (feature, prompt, prompt_version, outcome)
+    child = _INFERENCE_COUNTERS.get(key)
+    if child is None:
+        child = _metric("inferences").labels(
+            feature, prompt or "-", "-" if prompt_version is None else str(prompt_version), outcome
+        )
+        _INFERENCE_COUNTERS[key] = child
+    child.inc()
 
 
 def count_feedback(row: FeedbackRow, metric: FeedbackMetric) -> None:

@@ -173,6 +173,8 @@ async def serve_feature(
         name, call = feature, inputs
     inference_log = context.inference_log
     if inference_log is None:
+        if prompt is not None and "prompt_version" not in state:
+            _label_version(prompt, context, state, label)
         return await _run(name, context, call, label, state, prompt=prompt)
     inference = inference_log.begin(
         name,
@@ -196,6 +198,8 @@ async def serve_feature(
     finally:
         if inference.completions and (answered := inference.completions[-1].prompt):
             state["prompt_version"] = f"{answered.name}@v{answered.version}"
+        elif prompt is not None and "prompt_version" not in state:
+            _label_version(prompt, context, state, label)  # no answer: the label's version
         inference_log.finish(
             inference,
             inputs=inputs if isinstance(feature, Feature) else None,
@@ -211,25 +215,33 @@ def _assign(
     prompt: str, context: ServiceContext, state: dict[str, Any], inputs: Any, label: str | None
 ) -> Assignment | None:
     """The experiment's assignment of this request (`squadkit.experiments.assignment`), if
-    one runs on `prompt`; the version to be served goes in `state` for `X-Prompt-Version`
-    (the inference log replaces it with the version that answered)."""
+    one runs on `prompt`; the version it serves goes in `state` for `X-Prompt-Version` (the
+    inference log replaces it with the version that answered). Without an assignment the
+    header names the version that answered (`serve_feature`), or the one the label serves
+    when none did: looked up only then, not for every request."""
     experiments = context.experiments
-    assignment = None
-    if experiments is not None:
-        assignment = experiments.assign(
-            prompt, label=label, inputs=inputs, episode_id=state.get("episode_id")
-        )
-    if assignment is not None:
-        _count(assignment)
-    if assignment is not None and assignment.version is not None:
+    if experiments is None:
+        return None
+    assignment = experiments.assign(
+        prompt, label=label, inputs=inputs, episode_id=state.get("episode_id")
+    )
+    if assignment is None:
+        return None
+    _count(assignment)
+    if assignment.version is not None:
         state["assigned"] = {(prompt, assignment.version.label): assignment.version}
         state["prompt_version"] = assignment.version.ident
-        return assignment
+    return assignment
+
+
+def _label_version(
+    prompt: str, context: ServiceContext, state: dict[str, Any], label: str | None
+) -> None:
+    """`X-Prompt-Version` of a request no answer named a version for: the label's version."""
     try:  # noqa: SIM105 - a plain try costs nothing; `suppress` builds an object per call
         state["prompt_version"] = context.registry.get(prompt, label=label).ident
     except SquadError:
-        pass  # the feature's call raises it again, as its problem
-    return assignment
+        pass  # the feature's call raises it again (or raised it), as its problem
 
 
 _ASSIGNMENTS: list[Any] = []

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 
 from squadkit.inferences import (
     INFERENCES,
+    Content,
     InferenceLogWriter,
     InferenceRecord,
     InferenceStore,
@@ -57,6 +58,59 @@ def test_migrations_create_the_table_once_through_alembic(tmp_path: Path) -> Non
     assert store.migrate() == "0004"  # a second start finds it at head
     tables = set(inspect(store.engine).get_table_names())
     assert tables == {"inferences", "feedback", "arm_halts", "alembic_version"}
+
+
+def _varied_rows() -> list[dict[str, object]]:
+    """Rows exercising every column type, with and without their optional values."""
+    now = datetime.now(UTC)
+    return [
+        InferenceRecord(
+            id=uuid7(),
+            created_at=now - timedelta(seconds=index * 1000.123456),
+            request_id=f"req-{index}",
+            feature="triage",
+            outcome="ok" if index % 3 else "InvalidOutput",
+            caller=None if index % 2 else "platform",
+            episode_id="ep-1" if index % 4 == 0 else None,
+            prompt="triage" if index % 5 else None,
+            prompt_version=index if index % 5 else None,
+            prompt_label="production",
+            alias="triage",
+            fallback_used=bool(index % 2),
+            attempts=index,
+            latency_ms=index * 0.1,
+            input_tokens=index,
+            cost_usd=0.0 if index % 2 else 1e-6 * index,
+            scores={} if index % 2 else {"length": 1.0, "grounded": 0.5},
+            inputs=Content("a" * 64, 12, None if index % 2 else "ünïcode ✓"),
+            experiment="exp" if index % 3 == 0 else None,
+            forced=index % 7 == 0,
+        ).row()
+        for index in range(20)
+    ]
+
+
+def _stored(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(inferences)")]
+        listed = ", ".join(f"{name}, typeof({name})" for name in columns)
+        return connection.execute(f"SELECT {listed} FROM inferences ORDER BY id").fetchall()  # noqa: S608
+
+
+def test_sqlite_insert_stores_what_a_sqlalchemy_core_insert_stores(tmp_path: Path) -> None:
+    rows = _varied_rows()
+    store = _sqlite(tmp_path)
+    reference = InferenceStore(f"sqlite:///{tmp_path / 'core.sqlite3'}")
+    reference.migrate()
+
+    store.insert(rows[:1])
+    store.insert(rows[1:])
+    with reference.engine.begin() as connection:
+        connection.execute(insert(INFERENCES), rows)
+
+    stored = _stored(tmp_path / "log" / "inferences.sqlite3")
+    assert len(stored) == 20
+    assert stored == _stored(tmp_path / "core.sqlite3")
 
 
 def test_the_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
