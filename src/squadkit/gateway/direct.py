@@ -27,7 +27,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..calls import DeploymentFailure
-from .router import Link, RouterAnswer, deployment_params, guard_message_logging
+from .router import (
+    Link,
+    NoCompletionError,
+    RouterAnswer,
+    deployment_params,
+    guard_message_logging,
+    has_completion,
+)
 
 # What the Router's retry policy gives zero retries (`build_router`): the request itself is
 # wrong, so a retry fails the same way. Names of litellm's exception classes (a
@@ -73,6 +80,8 @@ class DirectCaller:
         for attempt in range(retries + 1):
             try:
                 response = await self.litellm.acompletion(messages=messages, **kwargs)
+                if not has_completion(response):
+                    raise NoCompletionError
             except Exception as error:
                 failures.append(DeploymentFailure.of(model, error, secrets=self.secrets))
                 if attempt == retries or _not_retried(error):
@@ -101,4 +110,6 @@ class DirectCaller:
 
 
 def _not_retried(error: Exception) -> bool:
+    if isinstance(error, NoCompletionError):  # litellm already sent it twice
+        return True
     return any(klass.__name__ in _NOT_RETRIED for klass in type(error).__mro__)

@@ -41,10 +41,13 @@ from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
 from .protocol import PromptCalls
 from .router import (
+    FailedTry,
     Link,
+    NoCompletionError,
     RouterAnswer,
     fallback_routes,
     guard_message_logging,
+    has_completion,
     merge_failures,
     missing_key_error,
 )
@@ -271,21 +274,41 @@ class Gateway(PromptCalls):
         # store is not read (the Router reads it again to pick the deployment).
         live = (await bundle.live_links(chain) if len(chain) > 1 else None) or chain
         guard_message_logging(bundle.litellm)
-        try:
-            response = await bundle.router.acompletion(
-                model=live[0].group,
-                messages=messages,
-                metadata={"gateway_call_id": call.call_id},
-                fallbacks=fallback_routes(live),
-                **call_params,
+        recorded: list[FailedTry] = []
+        links = live
+        while True:
+            try:
+                response = await bundle.router.acompletion(
+                    model=links[0].group,
+                    messages=messages,
+                    metadata={"gateway_call_id": call.call_id},
+                    fallbacks=fallback_routes(links),
+                    **call_params,
+                )
+            except Exception as error:
+                recorded += bundle.recorder.pop(call.call_id)
+                failures = merge_failures(recorded, chain, live[0], error, bundle.secrets)
+                self._observe(call, purpose, started, None, failures)
+                raise ProviderUnavailable(call.alias, failures) from None
+            tried = bundle.recorder.pop(call.call_id)
+            recorded += tried
+            if has_completion(response):
+                break
+            # litellm gave no completion and raised nothing (`NoCompletionError`): the
+            # Router took that for an answer, so the gateway falls back past that link.
+            silent = _silent_link(links, tried)
+            failure = DeploymentFailure.of(
+                silent.deployment.model, NoCompletionError(), secrets=bundle.secrets
             )
-        except Exception as error:
-            failures = merge_failures(
-                bundle.recorder.pop(call.call_id), chain, live[0], error, bundle.secrets
-            )
-            self._observe(call, purpose, started, None, failures)
-            raise ProviderUnavailable(call.alias, failures) from None
-        failures = [tried.failure for tried in bundle.recorder.pop(call.call_id)]
+            recorded.append(FailedTry(silent.group, failure))
+            links = links[links.index(silent) + 1 :]
+            if not links:
+                failures = merge_failures(
+                    recorded, chain, live[0], NoCompletionError(), bundle.secrets
+                )
+                self._observe(call, purpose, started, None, failures)
+                raise ProviderUnavailable(call.alias, failures)
+        failures = [tried.failure for tried in recorded]
         answer = RouterAnswer.of(response, live, failures)
         self._observe(call, purpose, started, answer, failures)
         return answer
@@ -381,3 +404,17 @@ class Gateway(PromptCalls):
                 threading.Thread(target=loop.run_forever, name="gateway-loop", daemon=True).start()
                 self._loop = loop
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+
+def _silent_link(links: list[Link], tried: list[FailedTry]) -> Link:
+    """The link of `links` whose try gave no completion, from the failed tries before it.
+
+    The Router walked `links` in order and moved on only after a link failed, so the
+    silent one is the first link with no failed try; if each has one, the last link tried
+    (it failed, was retried, and its retry gave nothing).
+    """
+    failed = {attempt.group for attempt in tried}
+    untried = [link for link in links if link.group not in failed]
+    if untried:
+        return untried[0]
+    return next(link for link in reversed(links) if link.group == tried[-1].group)

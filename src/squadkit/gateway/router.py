@@ -28,7 +28,29 @@ from .config import Deployment, ModelsConfig
 
 log = logging.getLogger(__name__)
 
-_NOT_RETRIED = {400, 401, 403, 404}
+
+class NoCompletionError(Exception):
+    """litellm returned no completion, and raised nothing: a failed try, not an answer.
+
+    litellm's OpenAI-compatible handler does so when a provider answers 422 Unprocessable
+    Entity twice: with `drop_params` on (`tune_litellm`) it drops the parameters the first
+    422 names and sends the request once more, and after a second 422 it falls out of its
+    loop returning None. Falling out of that loop is the only way it returns nothing, so
+    the try is typed as that 422 (a `bad_request`, not retried, like a 400).
+    """
+
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the provider answered 422 Unprocessable Entity (litellm sent the request twice "
+            "and returned no completion)"
+        )
+
+
+def has_completion(response: Any) -> bool:
+    """False for what litellm returns instead of raising after two 422s (`NoCompletionError`)."""
+    return response is not None and hasattr(response, "choices")
 
 
 @dataclass(frozen=True)
