@@ -122,8 +122,16 @@ def test_warm_up_of_a_direct_chain_imports_litellm_without_a_router(
         ([Reply.error(429, retry_after=2), Reply.ok(ANSWER)], 1),
         ([Reply.error(500), Reply.error(503)], 1),
         ([Reply.error(401)], 2),
+        ([Reply.error(403)], 2),
+        ([Reply.error(500), Reply.error(403)], 2),
     ],
-    ids=["429 then success", "500 and 503, one retry", "401 not retried"],
+    ids=[
+        "429 then success",
+        "500 and 503, one retry",
+        "401 not retried",
+        "403 not retried",
+        "500 retried, then 403 not",
+    ],
 )
 async def test_a_call_ends_the_same_with_and_without_the_router(
     one_deployment: Callable[..., Gateway],

@@ -45,11 +45,11 @@ def make_gateway(
 ) -> Callable[..., Gateway]:
     """Alias `chat`: primary fake -> backup fake (no retries), both answering until told not to.
 
-    Before each retry litellm's Router sleeps its own backoff (0.5 s x 2^n plus up to 0.75 s
-    of jitter, once more before falling back); no setting shortens it (`retry_after` is a
-    floor). So a test gives the primary only the retries its behaviour needs. The overall
-    deadline is far above what the calls need, so a loaded machine cannot reach it: the test
-    of the deadline sets its own.
+    Before each retry the gateway sleeps litellm's backoff (0.5 s x 2^n plus up to 0.75 s
+    of jitter); no setting shortens it (`retry_after` is a floor). So a test gives the
+    primary only the retries its behaviour needs. The overall deadline is far above what
+    the calls need, so a loaded machine cannot reach it: the test of the deadline sets its
+    own.
     """
     fake_openai.default = Reply.ok(GOOD)
     fake_openai_backup.default = Reply.ok(GOOD)
@@ -136,6 +136,15 @@ async def test_401_is_not_retried(gateway: Gateway, fake_openai: FakeOpenAIServe
     completion = await gateway.acomplete("chat", MESSAGES)
     assert fake_openai.request_count == 1
     assert completion.fallback_used
+
+
+async def test_403_is_not_retried(gateway: Gateway, fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.default = Reply.error(403)
+    completion = await gateway.acomplete("chat", MESSAGES)
+    assert fake_openai.request_count == 1
+    assert completion.fallback_used
+    [failure] = completion.failures
+    assert (failure.cause, failure.status_code, failure.attempts) == ("auth", 403, 1)
 
 
 async def test_a_422_falls_back_like_a_400(
