@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "NOT_RETRIED_STATUSES",
     "CallContext",
     "CallResult",
     "Completion",
@@ -71,6 +72,12 @@ _CAUSE_BY_TYPE: tuple[tuple[frozenset[str], FailureCause], ...] = (
     (frozenset({"BadRequestError", "UnprocessableEntityError"}), "bad_request"),
     (frozenset({"APIConnectionError", "ConnectionError"}), "connection"),
 )
+
+
+NOT_RETRIED_STATUSES = frozenset({400, 401, 403, 404, 422})
+"""HTTP statuses that say the request itself is wrong (bad, unauthenticated, forbidden,
+unknown model, unprocessable): sent again, it fails the same way, so no gateway path
+retries it."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +139,9 @@ class DeploymentFailure:
 
     @property
     def retryable(self) -> bool:
-        """400/401/403/404 will fail again the same way: the Router does not retry them."""
-        return self.status_code not in {400, 401, 403, 404}
+        """A request the provider refused as wrong (`NOT_RETRIED_STATUSES`) fails again the
+        same way: neither gateway path retries it."""
+        return self.status_code not in NOT_RETRIED_STATUSES
 
     def __str__(self) -> str:
         times = f" ({self.attempts} attempts)" if self.attempts > 1 else ""

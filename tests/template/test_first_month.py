@@ -252,10 +252,8 @@ def test_first_month_of_an_openai_squad_with_the_service_keeps_make_check_green(
         for version in (1, 2):  # production and staging
             evidence = _evidence(repo, "triage", version)
             assert evidence["verdict"] == "pass"
-            assert evidence["models"] == {
-                "triage": ["openai/gpt-4.1-mini-2025-04-14"],
-                "judge": ["openai/gpt-4.1-2025-04-14"],
-            }
+            assert evidence["models"] == {"triage": ["openai/gpt-4.1-mini-2025-04-14"]}
+            assert evidence["judges"] == {"judge": ["openai/gpt-4.1-2025-04-14"]}
         calls = openai.request_count
         assert NOT_RECORDED_YET not in _make_check(repo, env, "evals: first recording")
         assert openai.request_count == calls  # gated from the recordings, no provider call

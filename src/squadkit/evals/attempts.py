@@ -46,14 +46,16 @@ __all__ = ["RunningArm", "attempt", "case_result"]
 
 @dataclass
 class RunningArm:
-    """One arm's state while it runs: what answers its cases, and which deployments did
-    (`answered`, what the report's `models` lists)."""
+    """One arm's state while it runs: what answers its cases, which deployments did
+    (`answered`, what the report's `models` lists) and which judged them (`judged`, the
+    report's `judges`: a judge's alias answering says nothing of the model under test)."""
 
     target: Target
     version: PromptVersion
     feature: Feature[Any, Any] | None = None
     registry: PinnedRegistry | None = None  # a feature's: the arm's version of its prompt
     answered: dict[str, set[str]] = field(default_factory=dict)
+    judged: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -91,9 +93,10 @@ class RunningArm:
         """The model alias the arm's prompt is answered on: the target's, else the prompt's."""
         return self.target.model or self.version.model
 
-    def saw(self, response: RecordedResponse) -> None:
+    def saw(self, response: RecordedResponse, *, judging: bool = False) -> None:
         if response.deployment and response.error is None:
-            self.answered.setdefault(response.alias, set()).add(response.deployment)
+            seen = self.judged if judging else self.answered
+            seen.setdefault(response.alias, set()).add(response.deployment)
 
     def result(self, cases: Sequence[CaseScores], scorers: list[ScorerInfo]) -> ArmResult:
         """The arm's part of the report (its cases are kept apart: `ArmResult.cases` is empty)."""
@@ -101,6 +104,7 @@ class RunningArm:
             name=self.target.arm_name,
             prompt=PromptInfo.of(self.version.ref, self.alias),
             models={alias: sorted(found) for alias, found in sorted(self.answered.items())},
+            judges={alias: sorted(found) for alias, found in sorted(self.judged.items())},
             cases=[],
             summary=summarize_scores(cases, scorers),
         )
@@ -203,7 +207,7 @@ async def _scored(
         verdict = await caller.call(
             judge_alias, messages, case_id=case.id, output_schema=schema, sample=repeat
         )
-        arm.saw(verdict)
+        arm.saw(verdict, judging=True)
         return verdict
 
     context = ScoreContext(case=case, response=response, output_schema=output_schema, judge=judge)

@@ -345,6 +345,7 @@ def gate_evidence(report: EvalReport | Report, gate: GateResult, *, suite: str) 
         dataset=header.dataset,
         dataset_hash=header.dataset_hash,
         models=arm.models,
+        judges=arm.judges,
         verdict="pass" if gate.passed else "fail",
         scores=evidence_scores(gate, report),
         created_at=datetime.now(UTC),

@@ -95,6 +95,8 @@ def markdown_summary(
     arm = report.arm(gate.arm if gate else None)
     prompt = arm.prompt
     models = "; ".join(f"{a}: {', '.join(m)}" for a, m in arm.models.items()) or "none answered"
+    if arm.judges:
+        models += ", judged by " + "; ".join(f"{a}: {', '.join(m)}" for a, m in arm.judges.items())
     lines.append(
         f"Prompt `{prompt.name}@v{prompt.version}`"
         + (f" (label `{prompt.label}`)" if prompt.label else "")

@@ -102,7 +102,12 @@ class ArmResult(_Model):
     name: str
     prompt: PromptInfo
     models: dict[str, list[str]] = Field(
-        description="Alias -> deployment model strings that answered (target and judge)."
+        description="Alias -> deployment model strings that answered the cases under test "
+        "(in a report written before `judges` existed, the judges' too)."
+    )
+    judges: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Alias -> deployment model strings that judged the answers (llm_judge).",
     )
     cases: list[CaseResult]
     summary: ArmSummary

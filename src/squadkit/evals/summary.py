@@ -156,6 +156,7 @@ def merge_reports(reports: list[EvalReport]) -> EvalReport:
     for position, arm in enumerate(first.arms):
         cases: dict[str, CaseResult] = {}
         models: dict[str, set[str]] = {}
+        judges: dict[str, set[str]] = {}
         for report in reports:
             other = report.arms[position]
             if other.prompt != arm.prompt:
@@ -166,12 +167,15 @@ def merge_reports(reports: list[EvalReport]) -> EvalReport:
                 cases[case.id] = case
             for alias, answered in other.models.items():
                 models.setdefault(alias, set()).update(answered)
+            for alias, judged in other.judges.items():
+                judges.setdefault(alias, set()).update(judged)
         ordered = sorted(cases.values(), key=lambda c: c.index)
         arms.append(
             ArmResult(
                 name=arm.name,
                 prompt=arm.prompt,
                 models={alias: sorted(found) for alias, found in sorted(models.items())},
+                judges={alias: sorted(found) for alias, found in sorted(judges.items())},
                 cases=ordered,
                 summary=summarize(ordered, first.scorers),
             )

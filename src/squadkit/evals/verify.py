@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..gateway.config import ModelsConfig
     from ..settings import Settings
 
-RULES = "2"
+RULES = "3"  # 3: the judges' deployments compared apart (evidence schema 2)
 """Bump when what a verification compares changes: every cached verification is redone."""
 
 CACHE_FILE = Path(".cache") / "verified.json"
@@ -233,11 +233,30 @@ def differences(claimed: Evidence, replayed: Evidence) -> dict[str, str]:
             f"{claimed.dataset} {claimed.dataset_hash[:19]}... claimed, "
             f"{replayed.dataset} {replayed.dataset_hash[:19]}... replayed"
         )
-    if claimed.models != replayed.models:
-        found["answering deployments"] = (
-            f"{_models(claimed.models)} claimed, {_models(replayed.models)} replayed"
-        )
+    if claimed.tells_judges_apart:
+        if claimed.models != replayed.models:
+            found["answering deployments"] = (
+                f"{_models(claimed.models)} claimed, {_models(replayed.models)} replayed"
+            )
+        if claimed.judges != replayed.judges:
+            found["judging deployments"] = (
+                f"{_models(claimed.judges)} claimed, {_models(replayed.judges)} replayed"
+            )
+    else:  # schema 1 listed the judges with the answering deployments, under `models`
+        both = _merged(replayed.models, replayed.judges)
+        if claimed.models != both:
+            found["answering deployments"] = (
+                f"{_models(claimed.models)} claimed, {_models(both)} replayed"
+            )
     return found
+
+
+def _merged(*listings: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, set[str]] = {}
+    for listing in listings:
+        for alias, deployments in listing.items():
+            merged.setdefault(alias, set()).update(deployments)
+    return {alias: sorted(found) for alias, found in sorted(merged.items())}
 
 
 def _mean(scores: dict[str, Any], scorer: str) -> float | None:
@@ -251,4 +270,5 @@ def _shown(value: float | None) -> str:
 
 
 def _models(models: dict[str, list[str]]) -> str:
-    return ", ".join(f"{alias}: {'+'.join(chain)}" for alias, chain in sorted(models.items()))
+    listed = ", ".join(f"{alias}: {'+'.join(chain)}" for alias, chain in sorted(models.items()))
+    return listed or "none"

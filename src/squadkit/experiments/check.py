@@ -3,7 +3,8 @@
 An arm serves real traffic, so it needs what a promotion to a gated label needs: its version
 exists, is locked, and holds valid passing eval evidence (`prompts.evidence_problems`, the
 rule `promote` applies). An arm with its own `model` is checked with that alias: evidence
-recorded through another model says nothing about it. The evidence is also replayed from
+recorded through another model says nothing about it, and neither does that alias judging
+the answers (evidence `judges`, not `models`). The evidence is also replayed from
 the recordings by the command (`arm_versions` lists what to replay), as for promotion.
 Only running experiments are checked: a stopped one serves nothing. A primary feedback
 metric must be one the report can read (`metric_problems`): declared in
@@ -90,7 +91,11 @@ def experiment_problems(
             problems.extend(
                 Problem(path, f"{where}: {problem.message} ({problem})", line)
                 for problem in evidence_problems(
-                    served, evidence_dir=evidence_dir, models=models, root=root
+                    served,
+                    evidence_dir=evidence_dir,
+                    models=models,
+                    root=root,
+                    arm_alias=served.model != version.model,
                 )
             )
     return problems

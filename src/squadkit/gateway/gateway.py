@@ -22,6 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..calls import (
@@ -36,16 +37,14 @@ from ..calls import (
 )
 from .backends import Backends
 from .config import ModelsConfig, load_models_config
-from .direct import DirectCaller
+from .direct import DirectCaller, try_link
 from .errors import DeadlineExceeded, InvalidOutput, ProviderUnavailable
 from .offline import answer_offline
 from .protocol import PromptCalls
 from .router import (
     Link,
     RouterAnswer,
-    fallback_routes,
     guard_message_logging,
-    merge_failures,
     missing_key_error,
 )
 from .structured import parse_output, repair_messages
@@ -264,35 +263,51 @@ class Gateway(PromptCalls):
         bundle = self._backends.router()
         started = time.perf_counter()
         call_params = {**chain[0].deployment.params, **params}
-        # The call walks only the deployments litellm has not cooled down: it starts at the
-        # first and falls back along the rest. Left to the Router, a cooled-down deployment's
-        # pick fails with "No deployments available", which it retries like any error: it
-        # sleeps that deployment's whole backoff (no other deployment of its one-deployment
-        # group is healthy) before falling back, so in an outage every call would wait seconds
-        # for a deployment it sends nothing to. No RetryPolicy field stops that alone: the
-        # error is a ValueError, counted under DefaultRetries with connection errors.
-        # A one-link chain has nothing to skip to: it is called either way, so its cooldown
-        # store is not read (the Router reads it again to pick the deployment).
+        # The call walks only the deployments litellm has not cooled down, in chain order.
+        # Left to the Router, a cooled-down deployment's pick fails with "No deployments
+        # available", which it retries like any error: it sleeps that deployment's whole
+        # backoff before falling back, so in an outage every call would wait seconds for a
+        # deployment it sends nothing to. A one-link chain has nothing to skip to: it is
+        # called either way, so its cooldown store is not read (the Router reads it again
+        # to pick the deployment).
         live = (await bundle.live_links(chain) if len(chain) > 1 else None) or chain
         guard_message_logging(bundle.litellm)
-        try:
-            response = await bundle.router.acompletion(
-                model=live[0].group,
-                messages=messages,
-                metadata={"gateway_call_id": call.call_id},
-                fallbacks=fallback_routes(live),
-                **call_params,
+        # The gateway walks the links and retries each itself (`try_link`, as the direct
+        # path does): one Router call per try, with no Router retry or fallback. litellm's
+        # RetryPolicy has no field for a 403 (a generic APIError, retried under
+        # DefaultRetries with 502s and refused connections), and a 422 it returns as no
+        # completion at all, which the Router takes for an answer. The Router still picks,
+        # counts rpm/tpm, cools deployments down and shares that state through Redis.
+        tries: list[DeploymentFailure] = []
+        last: dict[str, DeploymentFailure] = {}
+        for link in live:
+            response, failed = await try_link(
+                functools.partial(
+                    bundle.router.acompletion,
+                    model=link.group,
+                    messages=messages,
+                    metadata={"gateway_call_id": call.call_id},
+                    fallbacks=[],
+                    num_retries=0,
+                    **call_params,
+                ),
+                link,
+                litellm=bundle.litellm,
+                secrets=bundle.secrets,
             )
-        except Exception as error:
-            failures = merge_failures(
-                bundle.recorder.pop(call.call_id), chain, live[0], error, bundle.secrets
-            )
-            self._observe(call, purpose, started, None, failures)
-            raise ProviderUnavailable(call.alias, failures) from None
-        failures = [tried.failure for tried in bundle.recorder.pop(call.call_id)]
-        answer = RouterAnswer.of(response, live, failures)
-        self._observe(call, purpose, started, answer, failures)
-        return answer
+            bundle.recorder.pop(call.call_id)
+            tries += failed
+            if response is not None:
+                answer = RouterAnswer.of(response, [link], tries)
+                self._observe(call, purpose, started, answer, tries)
+                return answer
+            last[link.group] = replace(failed[-1], attempts=len(failed))
+        failures = [
+            last.get(link.group) or DeploymentFailure.cooling_down(link.deployment.model)
+            for link in chain
+        ]
+        self._observe(call, purpose, started, None, failures)
+        raise ProviderUnavailable(call.alias, failures)
 
     async def _direct_attempt(
         self,

@@ -1,13 +1,16 @@
 """Builds litellm's Router from `ModelsConfig`: the only module that configures litellm.
 
 Each deployment of an alias becomes its own Router model group `<alias>@<n>`, and the
-alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`). So retries with
-backoff honouring `Retry-After`, fallbacks, per-deployment cooldowns, timeouts and rpm/tpm
-limits are all litellm's, configured per deployment from `config/models.yaml`. The one
-thing the gateway decides itself is to leave out of a call the deployments litellm has
-cooled down (`RouterBundle.live_links`). A chain the Router adds nothing to (one provider
-deployment, no rpm/tpm limit, no Redis) is called without it, from the same parameters
-(`deployment_params`) and retry policy: `direct.py`.
+alias's chain becomes Router fallbacks (`triage@0 -> triage@1 -> ...`), which litellm needs
+to cool a deployment down. Timeouts, per-deployment cooldowns, rpm/tpm limits and their
+Redis-shared state are litellm's, configured per deployment from `config/models.yaml`. The
+gateway walks the chain itself, one Router call per try of one link (`direct.try_link`):
+it leaves out the deployments litellm has cooled down (`RouterBundle.live_links`) and
+decides retries, because litellm's `RetryPolicy` cannot: a 403, or a 422 it returns as no
+completion (`NoCompletionError`), counts under `DefaultRetries` with 502s and refused
+connections, so the Router retried what fails the same way again. A chain the Router adds
+nothing to (one provider deployment, no rpm/tpm limit, no Redis) is called without it, with
+the same parameters (`deployment_params`) and tries: `direct.py`.
 
 litellm is imported here, lazily (the first call builds the Router), with
 `LITELLM_LOCAL_MODEL_COST_MAP=True` so nothing reaches the internet at import.
@@ -17,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..calls import DeploymentFailure
@@ -28,7 +31,29 @@ from .config import Deployment, ModelsConfig
 
 log = logging.getLogger(__name__)
 
-_NOT_RETRIED = {400, 401, 403, 404}
+
+class NoCompletionError(Exception):
+    """litellm returned no completion, and raised nothing: a failed try, not an answer.
+
+    litellm's OpenAI-compatible handler does so when a provider answers 422 Unprocessable
+    Entity twice: with `drop_params` on (`tune_litellm`) it drops the parameters the first
+    422 names and sends the request once more, and after a second 422 it falls out of its
+    loop returning None. Falling out of that loop is the only way it returns nothing, so
+    the try is typed as that 422 (a `bad_request`, not retried, like a 400).
+    """
+
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the provider answered 422 Unprocessable Entity (litellm sent the request twice "
+            "and returned no completion)"
+        )
+
+
+def has_completion(response: Any) -> bool:
+    """False for what litellm returns instead of raising after two 422s (`NoCompletionError`)."""
+    return response is not None and hasattr(response, "choices")
 
 
 @dataclass(frozen=True)
@@ -173,29 +198,16 @@ def build_router(
     """A Router over every planned deployment; each alias's chain becomes its fallbacks."""
     litellm = tune_litellm()
     from litellm import Router  # noqa: PLC0415
-    from litellm.types.router import RetryPolicy  # noqa: PLC0415
 
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
-    retry_policies: dict[str, Any] = {}
     secrets: list[str] = []
     for links in plan.chains.values():
         for link in links:
             model_list.append(_router_deployment(link, secrets))
-            retries = link.deployment.max_retries
-            retry_policies[link.group] = RetryPolicy(
-                BadRequestErrorRetries=0,
-                AuthenticationErrorRetries=0,
-                NotFoundErrorRetries=0,
-                ContentPolicyViolationErrorRetries=0,
-                TimeoutErrorRetries=retries,
-                RateLimitErrorRetries=retries,
-                InternalServerErrorRetries=retries,
-                ServiceUnavailableErrorRetries=retries,
-                DefaultRetries=retries,
-            )
-        # Each call passes its own fallbacks (without cooled-down links), but these are needed
-        # too: litellm never cools down a one-deployment group that has no fallbacks.
+        # Each call names one link and no fallback (the gateway walks the chain: `try_link`
+        # in direct.py), but these are needed: litellm never cools down a one-deployment
+        # group that has no fallbacks.
         fallbacks.extend(fallback_routes(links))
 
     recorder = _failure_recorder(litellm, secrets)
@@ -203,10 +215,7 @@ def build_router(
     router = Router(
         model_list=model_list,
         fallbacks=fallbacks,
-        model_group_retry_policy=retry_policies,
-        num_retries=max(
-            (d.max_retries for a in config.aliases.values() for d in a.deployments), default=0
-        ),
+        num_retries=0,  # retries are the gateway's (`try_link`), per deployment
         allowed_fails=config.routing.allowed_fails,
         cooldown_time=config.routing.cooldown_s,
         retry_after=0,
@@ -361,29 +370,3 @@ class RouterAnswer:
             finish_reason=getattr(choice, "finish_reason", None) or None,
             failures=tuple(failures),
         )
-
-
-def merge_failures(
-    recorded: list[FailedTry],
-    chain: list[Link],
-    head: Link,
-    final: BaseException,
-    secrets: list[str],
-) -> list[DeploymentFailure]:
-    """One failure per deployment of the chain, in chain order, with attempt counts.
-
-    `head` is the deployment the Router was asked for and `final` what it raised; a
-    deployment with no failed try was left out of the call, cooling down.
-    """
-    last = {tried.group: tried.failure for tried in recorded}  # the last one wins
-    counts = Counter(tried.group for tried in recorded)
-    merged = []
-    for link in chain:
-        model = link.deployment.model
-        if link.group in last:
-            merged.append(replace(last[link.group], attempts=counts[link.group]))
-        elif link is head and not recorded:
-            merged.append(DeploymentFailure.of(model, final, secrets=secrets))
-        else:
-            merged.append(DeploymentFailure.cooling_down(model))
-    return merged

@@ -29,11 +29,18 @@ _HASH = r"^sha256:[0-9a-f]{64}$"
 
 
 class Evidence(BaseModel):
-    """The contents of one evidence file (schema_version 1)."""
+    """The contents of one evidence file (schema_version 2; 1 is still read).
+
+    Schema 2 keeps apart who answered the cases under test (`models`) and who judged the
+    answers (`judges`, an `llm_judge` scorer's alias). Schema 1 listed both in `models`, so
+    it cannot show that an alias answered the cases rather than judged them
+    (`tells_judges_apart`): it still vouches for the prompt's own alias, which answers the
+    cases in every gate of the prompt, but not for another alias an experiment arm names.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     prompt: str
     version: int = Field(ge=1)
     prompt_hash: str = Field(pattern=_HASH, description="content_hash of the version file.")
@@ -41,7 +48,12 @@ class Evidence(BaseModel):
     dataset: str = Field(description="Dataset file, relative to the repository root.")
     dataset_hash: str = Field(pattern=_HASH, description="file_hash of the dataset file.")
     models: dict[str, list[str]] = Field(
-        description="Alias -> deployment model strings that answered during the run."
+        description="Alias -> deployment model strings that answered the cases under test "
+        "(schema 1: every alias that answered, the judges' included)."
+    )
+    judges: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Alias -> deployment model strings that judged the answers (schema 2).",
     )
     verdict: Literal["pass", "fail"]
     scores: dict[str, Any] = Field(default_factory=dict)
@@ -51,6 +63,11 @@ class Evidence(BaseModel):
         description="The approval file an inconclusive gate was accepted with "
         "(evals/approvals/<prompt>/v<N>.yaml); absent for a plain pass.",
     )
+
+    @property
+    def tells_judges_apart(self) -> bool:
+        """Whether `models` holds only the aliases that answered the cases under test."""
+        return self.schema_version >= 2
 
 
 def evidence_path(evidence_dir: Path, prompt: str, version: int) -> Path:
@@ -123,14 +140,18 @@ def evidence_problems(
     evidence_dir: Path,
     models: ModelsConfig,
     root: Path,
+    arm_alias: bool = False,
 ) -> list[Problem]:
     """Why `version` has no valid passing evidence; an empty list means it has.
 
     Valid means: the file exists and parses, its verdict is `pass`, its prompt hash is the
     version file's current hash, the dataset file still has the recorded hash, the prompt's
-    alias was answered by the first deployment of its chain in `config/models.yaml` (the
-    model under test: a fallback's answers, the offline last resort's above all, say nothing
-    about it), and every other deployment that answered is still in its alias's chain.
+    alias answered the cases under test (not only judged them), through the first
+    deployment of its chain in `config/models.yaml` (the model under test: a fallback's
+    answers, the offline last resort's above all, say nothing about it), and every other
+    deployment that answered or judged is still in its alias's chain. `arm_alias` says
+    `version.model` is an experiment arm's own alias, not the prompt's: a schema 1 file
+    cannot vouch for it (`Evidence.tells_judges_apart`).
     """
     path = evidence_path(evidence_dir, version.name, version.version)
     rerun = f"rerun the eval gate for {version.ident}"
@@ -172,45 +193,64 @@ def evidence_problems(
         problems.append(Problem(path, f"dataset {evidence.dataset} no longer exists; {rerun}"))
     elif file_hash(dataset) != evidence.dataset_hash:
         problems.append(Problem(path, f"dataset {evidence.dataset} changed since; {rerun}"))
-    problems.extend(_model_problems(evidence, version, models, path, rerun))
+    problems.extend(_model_problems(evidence, version, models, path, rerun, arm_alias=arm_alias))
     return problems
 
 
 def _model_problems(
-    evidence: Evidence, version: PromptVersion, models: ModelsConfig, path: Path, rerun: str
+    evidence: Evidence,
+    version: PromptVersion,
+    models: ModelsConfig,
+    path: Path,
+    rerun: str,
+    *,
+    arm_alias: bool = False,
 ) -> list[Problem]:
-    """Who answered: the alias's first deployment only, and nobody outside its chain."""
+    """Who answered: the alias's first deployment only, not as a judge, and nobody outside
+    its chain."""
     problems: list[Problem] = []
-    if version.model not in evidence.models:
+    alias = version.model
+    if alias not in evidence.models:
+        judged = " (it only judged the answers: the judge's alias)" * (alias in evidence.judges)
         problems.append(
-            Problem(path, f"records no deployment for the prompt's alias '{version.model}'")
+            Problem(path, f"records no deployment for the prompt's alias '{alias}'{judged}")
         )
-    elif version.model in models.aliases:
-        primary = models.aliases[version.model].deployments[0].model
-        answered = evidence.models[version.model]
+    elif arm_alias and not evidence.tells_judges_apart:
+        problems.append(
+            Problem(
+                path,
+                f"schema_version 1 lists the judges' aliases with the answering ones, so it "
+                f"cannot show that alias '{alias}' answered the cases rather than judged "
+                f"them; {rerun} with the arm's model (a suite target with model: {alias})",
+            )
+        )
+    elif alias in models.aliases:
+        primary = models.aliases[alias].deployments[0].model
+        answered = evidence.models[alias]
         if answered != [primary]:
             problems.append(
                 Problem(
                     path,
-                    f"alias '{version.model}' was answered by {', '.join(answered) or 'nothing'}, "
+                    f"alias '{alias}' was answered by {', '.join(answered) or 'nothing'}, "
                     f"not only by its first deployment {primary} (the model under test); "
                     f"{rerun} with {primary} reachable",
                 )
             )
-    for alias, answered in sorted(evidence.models.items()):
-        chain = models.aliases[alias].deployments if alias in models.aliases else None
+    for other in sorted({*evidence.models, *evidence.judges}):
+        chain = models.aliases[other].deployments if other in models.aliases else None
         if chain is None:
             problems.append(
-                Problem(path, f"alias '{alias}' is no longer in config/models.yaml; {rerun}")
+                Problem(path, f"alias '{other}' is no longer in config/models.yaml; {rerun}")
             )
             continue
         current = {deployment.model for deployment in chain}
-        for model in answered:
+        seen = {*evidence.models.get(other, []), *evidence.judges.get(other, [])}
+        for model in sorted(seen):
             if model not in current:
                 problems.append(
                     Problem(
                         path,
-                        f"deployment '{model}' is no longer in alias '{alias}' "
+                        f"deployment '{model}' is no longer in alias '{other}' "
                         f"in config/models.yaml; {rerun}",
                     )
                 )

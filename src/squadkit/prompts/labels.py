@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from ..errors import ConfigError
 from ..files import atomic_write, read_text
 from ..yaml_lines import InvalidYaml, line_in_text, load_yaml
 from .errors import Problem, PromptFileError
@@ -153,9 +154,22 @@ def write_labels(path: Path, labels: LabelsFile) -> None:
 
 def label_overrides_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """Per-process label pins: `SQUAD_PROMPT_LABEL__TRIAGE=staging` serves `triage`'s
-    staging version wherever code asks for any label of `triage` (canaries)."""
-    return {
-        key[len(LABEL_ENV_PREFIX) :].lower(): value.strip()
-        for key, value in environ.items()
-        if key.startswith(LABEL_ENV_PREFIX) and value.strip()
-    }
+    staging version wherever code asks for any label of `triage` (canaries).
+
+    A value that is no label name (`LABEL_PATTERN`) is a `ConfigError` naming the variable:
+    no label could ever be promoted to it, so it is a typo, not a label still to create.
+    """
+    pins = {}
+    for key, value in sorted(environ.items()):
+        if not key.startswith(LABEL_ENV_PREFIX) or not value.strip():
+            continue
+        label = value.strip()
+        if not is_label(label):
+            shown = repr(label[:40]) + ("..." if len(label) > 40 else "")
+            raise ConfigError(
+                f"{key}={shown}: not a label name: a lowercase letter, then up to "
+                f"{LABEL_MAX_LENGTH - 1} lowercase letters, digits, '_' or '-' (as in "
+                f"prompts/{LABELS_FILE}); fix it or unset it"
+            )
+        pins[key[len(LABEL_ENV_PREFIX) :].lower()] = label
+    return pins

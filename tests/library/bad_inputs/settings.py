@@ -6,6 +6,7 @@ from tests.library.bad_inputs.breaks import (
     CHECK_MODELS,
     GATE,
     RUN,
+    SERVE,
     Bad,
 )
 
@@ -58,6 +59,24 @@ SETTINGS = [
         ("eval", "gate", "triage", "--no-evidence"),
         "SQUAD_PROMPT_LABEL__NOSUCH",
         env={"SQUAD_PROMPT_LABEL__NOSUCH": "production"},
+    ),
+    Bad(
+        "prompt-label-not-a-label-for-prompts-check",
+        ("prompts", "check"),
+        "SQUAD_PROMPT_LABEL__TRIAGE='Staging!': not a label name",
+        env={"SQUAD_PROMPT_LABEL__TRIAGE": "Staging!"},
+    ),
+    Bad(
+        "prompt-label-not-a-label-for-serve",
+        SERVE,
+        "SQUAD_PROMPT_LABEL__TRIAGE='staging\\nx': not a label name",
+        env={"SQUAD_PROMPT_LABEL__TRIAGE": "staging\nx"},
+    ),
+    Bad(
+        "prompt-label-too-long-for-gate",
+        GATE,
+        "SQUAD_PROMPT_LABEL__TRIAGE='" + "a" * 40 + "'...: not a label name",
+        env={"SQUAD_PROMPT_LABEL__TRIAGE": "a" * 65},
     ),
     Bad(
         "deadline-infinite",

@@ -129,10 +129,8 @@ def test_passing_gate_writes_evidence_matching_the_committed_one(
     assert written.model_dump(exclude={"created_at"}) == committed.model_dump(
         exclude={"created_at"}
     )
-    assert written.models == {
-        "judge": ["local/judge-heuristic-v1"],
-        "triage": ["local/triage-rules-v1"],
-    }
+    assert written.models == {"triage": ["local/triage-rules-v1"]}  # the cases under test
+    assert written.judges == {"judge": ["local/judge-heuristic-v1"]}
 
 
 def test_gate_refuses_a_baseline_of_another_dataset_version(

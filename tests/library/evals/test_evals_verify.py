@@ -118,9 +118,23 @@ def test_edited_scores_fail(repo: Path, command: str) -> None:
 @pytest.mark.parametrize("command", ["check", "promote"])
 def test_edited_deployments_fail(repo: Path, command: str) -> None:
     def drop_the_judge(data: dict[str, object]) -> None:
-        models = data["models"]
-        assert isinstance(models, dict)
-        del models["judge"]
+        judges = data["judges"]
+        assert isinstance(judges, dict)
+        del judges["judge"]
+
+    _edit(repo / EVIDENCE / "v1.json", drop_the_judge)
+
+    line = _problem_line(_run_forged(repo, command, 1), 1)
+
+    assert "evals/evidence/triage/v1.json: judging deployments do not reproduce" in line
+    assert "(none claimed, judge: local/judge-heuristic-v1 replayed)" in line
+
+
+@pytest.mark.parametrize("command", ["check", "promote"])
+def test_edited_deployments_of_a_schema_1_file_fail(repo: Path, command: str) -> None:
+    def drop_the_judge(data: dict[str, object]) -> None:  # schema 1 listed it with triage
+        data["schema_version"] = 1
+        data.pop("judges")
 
     _edit(repo / EVIDENCE / "v1.json", drop_the_judge)
 

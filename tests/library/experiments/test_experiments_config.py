@@ -3,6 +3,7 @@ check` refuses in it (an arm without the evidence a promotion needs)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,59 @@ def test_prompts_check_refuses_an_arm_through_a_model_its_evidence_does_not_name
     assert result.returncode == 1
     assert "experiment 't' arm 'v1b'" in result.stderr
     assert "records no deployment for the prompt's alias 'triage-b'" in result.stderr
+
+
+JUDGE_ARM = {
+    "v1": {"version": 1, "weight": 1},
+    "v1j": {"version": 1, "weight": 1, "model": "judge"},
+}
+
+
+def test_prompts_check_refuses_an_arm_through_the_judges_alias(tmp_path: Path) -> None:
+    # triage v1's gate called the `judge` alias, but only to grade triage's answers.
+    root = copy_data(tmp_path)
+    write_experiments(root, {"t": experiment(arms=JUDGE_ARM)})
+
+    result = squad(root, "prompts", "check")
+
+    assert result.returncode == 1
+    assert "experiment 't' arm 'v1j'" in result.stderr
+    assert (
+        "records no deployment for the prompt's alias 'judge' (it only judged the answers"
+        in result.stderr
+    )
+    assert "arm 'v1':" not in result.stderr
+
+
+def _as_schema_1(evidence: Path) -> None:
+    """Rewrite `evidence` as squadkit wrote it before `judges`: every alias under `models`."""
+    data = json.loads(evidence.read_text(encoding="utf-8"))
+    data["schema_version"] = 1
+    data["models"] = dict(sorted({**data["models"], **data.pop("judges")}.items()))
+    evidence.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def test_a_schema_1_evidence_file_still_gates_its_prompts_own_alias(tmp_path: Path) -> None:
+    root = copy_data(tmp_path)
+    for version in (1, 2):
+        _as_schema_1(root / "evals" / "evidence" / "triage" / f"v{version}.json")
+    write_experiments(root, {"t": experiment()})
+
+    result = squad(root, "prompts", "check")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_schema_1_evidence_file_cannot_vouch_for_an_arms_own_alias(tmp_path: Path) -> None:
+    root = copy_data(tmp_path)
+    _as_schema_1(root / "evals" / "evidence" / "triage" / "v1.json")
+    write_experiments(root, {"t": experiment(arms=JUDGE_ARM)})
+
+    result = squad(root, "prompts", "check")
+
+    assert result.returncode == 1
+    assert "experiment 't' arm 'v1j': schema_version 1 lists the judges' aliases" in result.stderr
+    assert "cannot show that alias 'judge' answered the cases" in result.stderr
 
 
 def test_prompts_check_refuses_an_invalid_experiments_file_with_exit_2(tmp_path: Path) -> None:

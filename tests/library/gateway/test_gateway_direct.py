@@ -122,8 +122,16 @@ def test_warm_up_of_a_direct_chain_imports_litellm_without_a_router(
         ([Reply.error(429, retry_after=2), Reply.ok(ANSWER)], 1),
         ([Reply.error(500), Reply.error(503)], 1),
         ([Reply.error(401)], 2),
+        ([Reply.error(403)], 2),
+        ([Reply.error(500), Reply.error(403)], 2),
     ],
-    ids=["429 then success", "500 and 503, one retry", "401 not retried"],
+    ids=[
+        "429 then success",
+        "500 and 503, one retry",
+        "401 not retried",
+        "403 not retried",
+        "500 retried, then 403 not",
+    ],
 )
 async def test_a_call_ends_the_same_with_and_without_the_router(
     one_deployment: Callable[..., Gateway],
@@ -141,6 +149,25 @@ async def test_a_call_ends_the_same_with_and_without_the_router(
     direct, routed = seen
     assert direct == routed
     assert direct[1] == min(len(replies), max_retries + 1)
+
+
+async def test_a_provider_answering_422_fails_the_same_with_and_without_the_router(
+    one_deployment: Callable[..., Gateway], fake_openai: FakeOpenAIServer
+) -> None:
+    # litellm sends a 422'd request once more itself, then returns nothing instead of raising.
+    seen = []
+    for extra in ({}, THROUGH_ROUTER):
+        fake_openai.reset()
+        fake_openai.default = Reply.error(422)
+        gateway = one_deployment(max_retries=2, **extra)
+        outcome = await _call(gateway)
+        assert isinstance(outcome, ProviderUnavailable)
+        seen.append((_outcome(outcome), fake_openai.request_count))
+    direct, routed = seen
+    assert direct == routed
+    [failure] = direct[0][2]
+    assert (failure.cause, failure.status_code, failure.attempts) == ("bad_request", 422, 1)
+    assert direct[1] == 2  # litellm's own resend; 422 is not retried
 
 
 async def test_a_direct_retry_waits_the_retry_after_the_provider_asked_for(

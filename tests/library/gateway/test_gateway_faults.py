@@ -45,11 +45,11 @@ def make_gateway(
 ) -> Callable[..., Gateway]:
     """Alias `chat`: primary fake -> backup fake (no retries), both answering until told not to.
 
-    Before each retry litellm's Router sleeps its own backoff (0.5 s x 2^n plus up to 0.75 s
-    of jitter, once more before falling back); no setting shortens it (`retry_after` is a
-    floor). So a test gives the primary only the retries its behaviour needs. The overall
-    deadline is far above what the calls need, so a loaded machine cannot reach it: the test
-    of the deadline sets its own.
+    Before each retry the gateway sleeps litellm's backoff (0.5 s x 2^n plus up to 0.75 s
+    of jitter); no setting shortens it (`retry_after` is a floor). So a test gives the
+    primary only the retries its behaviour needs. The overall deadline is far above what
+    the calls need, so a loaded machine cannot reach it: the test of the deadline sets its
+    own.
     """
     fake_openai.default = Reply.ok(GOOD)
     fake_openai_backup.default = Reply.ok(GOOD)
@@ -136,6 +136,52 @@ async def test_401_is_not_retried(gateway: Gateway, fake_openai: FakeOpenAIServe
     completion = await gateway.acomplete("chat", MESSAGES)
     assert fake_openai.request_count == 1
     assert completion.fallback_used
+
+
+async def test_403_is_not_retried(gateway: Gateway, fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.default = Reply.error(403)
+    completion = await gateway.acomplete("chat", MESSAGES)
+    assert fake_openai.request_count == 1
+    assert completion.fallback_used
+    [failure] = completion.failures
+    assert (failure.cause, failure.status_code, failure.attempts) == ("auth", 403, 1)
+
+
+async def test_a_422_falls_back_like_a_400(
+    gateway: Gateway, fake_openai: FakeOpenAIServer, fake_openai_backup: FakeOpenAIServer
+) -> None:
+    # litellm sends a 422'd request once more, then returns nothing instead of raising.
+    fake_openai.default = Reply.error(422)
+    completion = await gateway.acomplete("chat", MESSAGES)
+    assert completion.deployment == "openai/backup-2025-01-01"
+    assert completion.fallback_used
+    [failure] = completion.failures
+    assert (failure.deployment, failure.cause, failure.status_code) == (
+        "openai/primary-2025-01-01",
+        "bad_request",
+        422,
+    )
+    assert not failure.retryable
+    assert fake_openai.request_count == 2  # litellm's resend, no retry of the gateway's
+    assert fake_openai_backup.request_count == 1
+
+
+async def test_a_chain_answering_422_everywhere_raises_provider_unavailable(
+    gateway: Gateway, fake_openai: FakeOpenAIServer, fake_openai_backup: FakeOpenAIServer
+) -> None:
+    fake_openai.default = Reply.error(422)
+    fake_openai_backup.default = Reply.error(422)
+    with pytest.raises(ProviderUnavailable) as raised:
+        await gateway.acomplete("chat", MESSAGES)
+    failures = raised.value.failures
+    assert [f.deployment for f in failures] == [
+        "openai/primary-2025-01-01",
+        "openai/backup-2025-01-01",
+    ]
+    assert {(f.cause, f.status_code, f.retryable) for f in failures} == {
+        ("bad_request", 422, False)
+    }
+    assert "422" in str(raised.value)
 
 
 async def test_all_down_lists_each_deployments_reason(
