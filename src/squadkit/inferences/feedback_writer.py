@@ -14,6 +14,12 @@ whatever the rate.
 A batch the store refuses (the database is down, a deadlock with another replica's batch
 holding the same keys) is retried one feedback at a time, so each caller gets its own
 answer or its own error. `close` stores what is queued, then stops the thread.
+
+SQLite is not batched by default: in WAL mode with `synchronous=NORMAL` a commit does not
+flush, so there is little to share, and its automatic checkpoint (which does flush) runs
+in the committing thread: one writer thread would stall every feedback behind it. There
+each feedback is `record_feedback` on a small pool of its own (`SQLITE_THREADS`), as
+before issue 25's fix but off the loop's shared default pool.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .feedback import FeedbackRow, PendingFeedback, record_feedback, record_feedbacks
 from .store import InferenceLogUnavailable, InferenceStore
@@ -30,6 +36,9 @@ __all__ = ["FeedbackWriter"]
 
 log = logging.getLogger(__name__)
 
+SQLITE_THREADS = 4
+"""Threads storing feedback on SQLite, one feedback each (writes take turns on its lock)."""
+
 Stored = tuple[FeedbackRow, bool] | None
 """`record_feedback`'s answer: (the row, whether it is new), or None: unknown target."""
 
@@ -37,9 +46,13 @@ Stored = tuple[FeedbackRow, bool] | None
 class FeedbackWriter:
     """See the module docstring."""
 
-    def __init__(self, store: InferenceStore, *, max_batch: int = 64) -> None:
+    def __init__(
+        self, store: InferenceStore, *, max_batch: int = 64, batched: bool | None = None
+    ) -> None:
         self.store = store
         self.max_batch = max_batch
+        self.batched = store.engine.dialect.name != "sqlite" if batched is None else batched
+        """One thread, one commit per batch; else one feedback per commit on a small pool."""
         self.batches = 0
         """Transactions written (a test sees that feedback sent at once shared commits)."""
         self._queue: queue.SimpleQueue[tuple[PendingFeedback, Future[Stored]] | None] = (
@@ -47,8 +60,13 @@ class FeedbackWriter:
         )
         self._closed = False
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="squad-feedback", daemon=True)
-        self._thread.start()
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        if self.batched:
+            self._thread = threading.Thread(target=self._run, name="squad-feedback", daemon=True)
+            self._thread.start()
+        else:
+            self._pool = ThreadPoolExecutor(SQLITE_THREADS, thread_name_prefix="squad-feedback")
 
     def submit(self, pending: PendingFeedback) -> Future[Stored]:
         """Queue `pending`; the future is done once it is stored (or refused)."""
@@ -56,17 +74,22 @@ class FeedbackWriter:
         with self._lock:
             if self._closed:
                 raise InferenceLogUnavailable("the feedback writer is closed (shutting down)")
+            if self._pool is not None:
+                return self._pool.submit(_one, self.store, pending)
             self._queue.put((pending, future))
         return future
 
     def close(self, timeout_s: float = 30.0) -> None:
-        """Store every queued feedback, then stop the thread."""
+        """Store every queued feedback, then stop the thread (or the pool)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(None)
-        self._thread.join(timeout_s)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
     def _run(self) -> None:
         stopping = False

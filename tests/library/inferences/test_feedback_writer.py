@@ -89,7 +89,7 @@ def _results(futures: list[Future[Any]]) -> list[Any]:
 
 def test_feedback_waiting_together_shares_one_commit(store: InferenceStore) -> None:
     inference_id = _inference(store)
-    writer = FeedbackWriter(store)
+    writer = FeedbackWriter(store, batched=True)
     try:
         with _feedback_table_locked(store):
             futures = [writer.submit(_pending(inference_id, uuid.uuid4().hex)) for _ in range(20)]
@@ -133,7 +133,7 @@ def test_a_row_the_store_refuses_fails_alone_not_its_batch(postgres_url: str) ->
     store = InferenceStore(postgres_url)
     store.migrate()
     inference_id = _inference(store)
-    writer = FeedbackWriter(store)
+    writer = FeedbackWriter(store, batched=True)
     try:
         with _feedback_table_locked(store):
             futures = [
@@ -155,7 +155,7 @@ def test_a_row_the_store_refuses_fails_alone_not_its_batch(postgres_url: str) ->
 
 def test_close_stores_what_is_queued_then_refuses_more(store: InferenceStore) -> None:
     inference_id = _inference(store)
-    writer = FeedbackWriter(store)
+    writer = FeedbackWriter(store, batched=True)
     with _feedback_table_locked(store):
         futures = [writer.submit(_pending(inference_id)) for _ in range(5)]
     writer.close()
@@ -164,3 +164,15 @@ def test_close_stores_what_is_queued_then_refuses_more(store: InferenceStore) ->
     assert _stored(store) == 5
     with pytest.raises(InferenceLogUnavailable, match="closed"):
         writer.submit(_pending(inference_id))
+
+
+def test_feedback_is_batched_on_postgresql_and_not_on_sqlite(store: InferenceStore) -> None:
+    writer = FeedbackWriter(store)
+    try:
+        stored = writer.submit(_pending(_inference(store))).result(timeout=WAIT_S)
+    finally:
+        writer.close()
+
+    assert writer.batched == (store.engine.dialect.name == "postgresql")
+    assert stored is not None
+    assert stored[1]
