@@ -4,22 +4,21 @@ A feedback, unlike an inference's row, is answered only once it is stored (a 201
 promise). Stored one commit each, every feedback waits for its own WAL flush: on
 PostgreSQL a few milliseconds of fdatasync each, which at 200 requests/s on a busy disk
 queue up until callers hit their in-flight limit (issue 25 measured p99 175 ms and 429s).
-So one thread stores them: it takes every feedback waiting when it is free (up to
+So a few threads (`THREADS`) store them: a free one takes every feedback waiting (up to
 `max_batch`) and stores them in one transaction, one commit for the lot
 (`record_feedbacks`), then answers each caller's future. Nothing waits on purpose: alone,
 a feedback is one autocommit statement (`record_feedback`); under load, the queue that
-built up during one commit is the next batch, so commits per second stay bounded
-whatever the rate.
+built up while the threads were committing is the next batch, so commits per second stay
+bounded whatever the rate.
 
-A batch the store refuses (the database is down, a deadlock with another replica's batch
+A batch the store refuses (the database is down, a deadlock with another batch
 holding the same keys) is retried one feedback at a time, so each caller gets its own
-answer or its own error. `close` stores what is queued, then stops the thread.
+answer or its own error. `close` stores what is queued, then stops the threads.
 
-SQLite is not batched by default: in WAL mode with `synchronous=NORMAL` a commit does not
-flush, so there is little to share, and its automatic checkpoint (which does flush) runs
-in the committing thread: one writer thread would stall every feedback behind it. There
-each feedback is `record_feedback` on a small pool of its own (`SQLITE_THREADS`), as
-before issue 25's fix but off the loop's shared default pool.
+SQLite is not batched by default (`max_batch` 1): in WAL mode with `synchronous=NORMAL` a
+commit does not flush, so there is little to share, while a batch would hold the file's
+one write lock, and its automatic checkpoint (which does flush) runs in the committing
+thread, stalling whatever it had taken.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from .feedback import FeedbackRow, PendingFeedback, record_feedback, record_feedbacks
 from .store import InferenceLogUnavailable, InferenceStore
@@ -36,8 +35,9 @@ __all__ = ["FeedbackWriter"]
 
 log = logging.getLogger(__name__)
 
-SQLITE_THREADS = 4
-"""Threads storing feedback on SQLite, one feedback each (writes take turns on its lock)."""
+THREADS = 4
+"""Threads storing feedback: a feedback arriving while one waits for its commit's flush
+starts on another, not behind it (PostgreSQL flushes their commits together)."""
 
 Stored = tuple[FeedbackRow, bool] | None
 """`record_feedback`'s answer: (the row, whether it is new), or None: unknown target."""
@@ -47,12 +47,13 @@ class FeedbackWriter:
     """See the module docstring."""
 
     def __init__(
-        self, store: InferenceStore, *, max_batch: int = 64, batched: bool | None = None
+        self, store: InferenceStore, *, threads: int = THREADS, max_batch: int | None = None
     ) -> None:
         self.store = store
-        self.max_batch = max_batch
-        self.batched = store.engine.dialect.name != "sqlite" if batched is None else batched
-        """One thread, one commit per batch; else one feedback per commit on a small pool."""
+        self.max_batch = (
+            (1 if store.engine.dialect.name == "sqlite" else 64) if max_batch is None else max_batch
+        )
+        """Feedback per transaction at most: 64, or 1 on SQLite (see the module docstring)."""
         self.batches = 0
         """Transactions written (a test sees that feedback sent at once shared commits)."""
         self._queue: queue.SimpleQueue[tuple[PendingFeedback, Future[Stored]] | None] = (
@@ -60,13 +61,16 @@ class FeedbackWriter:
         )
         self._closed = False
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._thread: threading.Thread | None = None
-        if self.batched:
-            self._thread = threading.Thread(target=self._run, name="squad-feedback", daemon=True)
-            self._thread.start()
-        else:
-            self._pool = ThreadPoolExecutor(SQLITE_THREADS, thread_name_prefix="squad-feedback")
+        self._threads = [
+            threading.Thread(target=self._run, name=f"squad-feedback-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def batched(self) -> bool:
+        return self.max_batch > 1
 
     def submit(self, pending: PendingFeedback) -> Future[Stored]:
         """Queue `pending`; the future is done once it is stored (or refused)."""
@@ -74,22 +78,19 @@ class FeedbackWriter:
         with self._lock:
             if self._closed:
                 raise InferenceLogUnavailable("the feedback writer is closed (shutting down)")
-            if self._pool is not None:
-                return self._pool.submit(_one, self.store, pending)
             self._queue.put((pending, future))
         return future
 
     def close(self, timeout_s: float = 30.0) -> None:
-        """Store every queued feedback, then stop the thread (or the pool)."""
+        """Store every queued feedback, then stop the threads."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(None)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+            for _ in self._threads:
+                self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout_s)
 
     def _run(self) -> None:
         stopping = False

@@ -89,7 +89,7 @@ def _results(futures: list[Future[Any]]) -> list[Any]:
 
 def test_feedback_waiting_together_shares_one_commit(store: InferenceStore) -> None:
     inference_id = _inference(store)
-    writer = FeedbackWriter(store, batched=True)
+    writer = FeedbackWriter(store, threads=1, max_batch=64)
     try:
         with _feedback_table_locked(store):
             futures = [writer.submit(_pending(inference_id, uuid.uuid4().hex)) for _ in range(20)]
@@ -133,7 +133,7 @@ def test_a_row_the_store_refuses_fails_alone_not_its_batch(postgres_url: str) ->
     store = InferenceStore(postgres_url)
     store.migrate()
     inference_id = _inference(store)
-    writer = FeedbackWriter(store, batched=True)
+    writer = FeedbackWriter(store, threads=1, max_batch=64)
     try:
         with _feedback_table_locked(store):
             futures = [
@@ -155,7 +155,7 @@ def test_a_row_the_store_refuses_fails_alone_not_its_batch(postgres_url: str) ->
 
 def test_close_stores_what_is_queued_then_refuses_more(store: InferenceStore) -> None:
     inference_id = _inference(store)
-    writer = FeedbackWriter(store, batched=True)
+    writer = FeedbackWriter(store, threads=1, max_batch=64)
     with _feedback_table_locked(store):
         futures = [writer.submit(_pending(inference_id)) for _ in range(5)]
     writer.close()
