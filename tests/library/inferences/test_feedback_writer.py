@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from squadkit.inferences import (
     FEEDBACK,
@@ -25,6 +25,7 @@ from squadkit.inferences import (
     record_feedbacks,
     uuid7,
 )
+from squadkit.inferences.feedback_writer import THREADS
 
 WAIT_S = 60
 
@@ -176,3 +177,27 @@ def test_feedback_is_batched_on_postgresql_and_not_on_sqlite(store: InferenceSto
     assert writer.batched == (store.engine.dialect.name == "postgresql")
     assert stored is not None
     assert stored[1]
+
+
+def test_the_store_keeps_a_connection_for_every_feedback_thread_and_the_log_writer(
+    store: InferenceStore,
+) -> None:
+    # Past the pool's size each checkout opens a connection and closes it after use (on
+    # PostgreSQL a new backend process per feedback): the pool must hold them all.
+    inference_id = _inference(store)
+    opened: list[object] = []
+    event.listen(store.engine, "connect", lambda *_: opened.append(None))
+    in_use = [store.engine.connect() for _ in range(THREADS + 2)]  # + log writer, a check
+    for connection in in_use:
+        connection.close()
+    opened.clear()
+    writer = FeedbackWriter(store)
+    try:
+        with _feedback_table_locked(store):
+            futures = [writer.submit(_pending(inference_id)) for _ in range(40)]
+            assert store.contains(inference_id)  # a reader (/readyz, a check) beside them
+        _results(futures)
+    finally:
+        writer.close()
+
+    assert opened == []
