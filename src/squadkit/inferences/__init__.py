@@ -2,8 +2,9 @@
 
 The service (`squadkit.service`) builds one `InferenceRecord` per feature call and hands it
 to an `InferenceLogWriter`, which inserts batches into an `InferenceStore` off the request
-path. Storage is SQLAlchemy Core with Alembic migrations: SQLite by default, PostgreSQL for
-several replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log`, whose
+path; callers' feedback goes through a `FeedbackWriter`, batched too but awaited. Storage
+is SQLAlchemy Core with Alembic migrations: SQLite by default, PostgreSQL for several
+replicas. Nothing here imports FastAPI, so the CLI (`squad inference-log`, whose
 `show` reads one inference through `lookup`) and later readers (harvest) use it alone.
 """
 
@@ -13,12 +14,15 @@ from .feedback import (
     FeedbackMetric,
     FeedbackRow,
     InvalidFeedbackValue,
+    PendingFeedback,
     episode_exists,
     find_inference,
     load_feedback_config,
     record_feedback,
+    record_feedbacks,
     store_feedback,
 )
+from .feedback_writer import FeedbackWriter
 from .ids import uuid7
 from .ledger import InFlightBatch, UnsettledRows, WriteLedger, reclaim
 from .lookup import describe_inference
@@ -33,12 +37,14 @@ __all__ = [
     "FeedbackConfig",
     "FeedbackMetric",
     "FeedbackRow",
+    "FeedbackWriter",
     "InFlightBatch",
     "InferenceLogUnavailable",
     "InferenceLogWriter",
     "InferenceRecord",
     "InferenceStore",
     "InvalidFeedbackValue",
+    "PendingFeedback",
     "UnsettledRows",
     "WriteLedger",
     "WriterStats",
@@ -52,6 +58,7 @@ __all__ = [
     "load_feedback_config",
     "reclaim",
     "record_feedback",
+    "record_feedbacks",
     "store_feedback",
     "uuid7",
 ]

@@ -82,6 +82,14 @@ INFERENCES = Table(
 leave it."""
 
 
+POOL_SIZE = 10
+"""Connections the store keeps open: one per feedback thread (`FeedbackWriter`, 4), the
+inference log's writer, a guardrail check and /readyz or CLI reads, with room to spare.
+SQLAlchemy's default, 5, was fewer than the service uses at once, and each checkout past
+it opened a connection and closed it after use (on PostgreSQL a new backend process each
+time)."""
+
+
 class InferenceLogUnavailable(SquadError):
     """The store could not be reached or refused the statement (the CLI's exit 2)."""
 
@@ -106,7 +114,7 @@ class InferenceStore:
         self.url = url
         self._plan: tuple[str, list[tuple[str, Callable[[Any], Any] | None]]] | None = None
         try:
-            self.engine: Engine = create_engine(url, pool_pre_ping=True)
+            self.engine: Engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE)
         except Exception as error:  # a malformed URL or a missing driver
             raise ConfigError(
                 f"SQUAD_INFERENCE_LOG_URL: cannot use {self.safe_url}: {error}; use "

@@ -8,9 +8,10 @@ the same caller sending the same key again gets the first feedback back (200), n
 is stored. Unknown inference or episode: 404; unknown metric, wrong kind, out of range:
 422; the database unreachable or the log off: 503. Every problem is RFC 9457.
 
-The database is reached on a worker thread (`asyncio.to_thread`): a feedback is a
-synchronous write the caller waits for, unlike an inference's row. Each new feedback moves
-the per-version feedback metrics (`metrics.count_feedback`).
+The database is reached on the feedback writer's thread (`FeedbackWriter`), never on the
+event loop: a feedback is a write the caller waits for, unlike an inference's row, so the
+answer comes once it is committed; feedback arriving together shares one commit. Each new
+feedback moves the per-version feedback metrics (`metrics.count_feedback`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import SquadError
-from ..inferences import FeedbackRow, InvalidFeedbackValue, record_feedback
+from ..inferences import FeedbackRow, InvalidFeedbackValue, PendingFeedback
 from ..inferences.store import InferenceLogUnavailable
 from .auth import require_scope
 from .callers import FEEDBACK
@@ -132,27 +133,23 @@ async def send_feedback(
     if log is None:
         raise FeedbackRefused(FEEDBACK_UNAVAILABLE, "The inference log is off on this service.")
     store = log.writer.store
-
-    def write() -> tuple[FeedbackRow, bool]:
-        stored = record_feedback(
-            store,
-            caller=caller.name,
-            metric=body.metric,
-            kind=metric.kind,
-            value=value,
-            inference_id=body.inference_id,
-            episode_id=body.episode_id,
-            idempotency_key=idempotency_key,
-        )
-        if stored is None:
-            raise FeedbackRefused(UNKNOWN_INFERENCE)
-        return stored
-
+    pending = PendingFeedback(
+        caller=caller.name,
+        metric=body.metric,
+        kind=metric.kind,
+        value=value,
+        inference_id=body.inference_id,
+        episode_id=body.episode_id,
+        idempotency_key=idempotency_key,
+    )
     try:
         with store.reaching("store feedback"):
-            row, created = await asyncio.to_thread(write)
+            stored = await asyncio.wrap_future(log.feedback.submit(pending))
     except InferenceLogUnavailable:
         raise FeedbackRefused(FEEDBACK_UNAVAILABLE) from None
+    if stored is None:
+        raise FeedbackRefused(UNKNOWN_INFERENCE)
+    row, created = stored
     if created:
         count_feedback(row, metric)
     else:

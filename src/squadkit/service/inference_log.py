@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..calls import CallContext, Completion, GatewayObserver, RouterCall
 from ..inferences import (
+    FeedbackWriter,
     InferenceLogWriter,
     InferenceRecord,
     InferenceStore,
@@ -139,6 +140,8 @@ class InferenceLog:
             ledger=_ledger(ledger_folder(settings, store), store, migrated=migrated),
         )
         _live.add(self.writer)
+        self.feedback = FeedbackWriter(store)
+        """Stores `POST /v1/feedback`'s rows in batches the callers wait for."""
 
     def begin(
         self, feature: str, *, request_id: str, caller: str | None, episode_id: str | None
@@ -187,7 +190,9 @@ class InferenceLog:
             log.exception("inference log: could not queue the row of %s", inference.id)
 
     def close(self) -> None:
-        """Write every queued row (the lifespan's shutdown, after in-flight requests)."""
+        """Write every queued row and feedback (the lifespan's shutdown, after in-flight
+        requests)."""
+        self.feedback.close()
         self.writer.close()
         _live.discard(self.writer)
 

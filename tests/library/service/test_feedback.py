@@ -4,6 +4,7 @@ idempotent per caller key, stored beside the inference it judges (SQLite and Pos
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,23 @@ def test_feedback_is_stored_in_postgresql_beside_the_inference(
     [row] = _feedback_rows(postgres_url)
     assert row.inference_id == inference_id
     assert row.value == {"queue": "technical", "priority": "low"}
+
+
+def test_one_key_sent_at_once_by_many_is_stored_once_in_postgresql(postgres_url: str) -> None:
+    with (
+        running(settings_with(inference_log_url=postgres_url)) as started,
+        httpx.Client(base_url=started.base_url, timeout=60) as http,
+    ):
+        inference_id = _answer(http, postgres_url)
+        body = {"inference_id": inference_id, "metric": "helpfulness", "value": 3}
+        headers = {**AUTH, "Idempotency-Key": "sent-by-eight"}
+        with ThreadPoolExecutor(8) as senders:
+            answers = list(
+                senders.map(
+                    lambda _: http.post("/v1/feedback", json=body, headers=headers), range(8)
+                )
+            )
+
+    assert sorted(answer.status_code for answer in answers) == [200] * 7 + [201]
+    assert len({answer.json()["feedback_id"] for answer in answers}) == 1
+    assert len(_feedback_rows(postgres_url)) == 1
