@@ -30,7 +30,7 @@ ticket's body or a rule from the prompt, and the answers change the way they wou
 from __future__ import annotations
 
 import functools
-import operator
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,8 +67,7 @@ _IGNORED = frozenset(
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TICKET_TAG = re.compile(r"<ticket>.*?</ticket>", re.DOTALL | re.IGNORECASE)
-_GROUP = operator.methodcaller("group")
-_SPAN = operator.methodcaller("span")
+_WORD_PARTS = re.compile(f"({_WORD.pattern})")
 
 
 @dataclass(frozen=True)
@@ -200,17 +199,21 @@ class Ticket:
         header: list[bool] = []  # a header line other than the subject (tier, channel)
         offset = 0
         for content in text.split("\n"):
-            tokens = list(_WORD.finditer(content.lower()))
-            if tokens:
+            # [between, word, between, word, ..., between]: the words as `_WORD.finditer`
+            # finds them, and where each part starts, without a match object per word
+            parts = _WORD_PARTS.split(content.lower())
+            if len(parts) > 1:
                 # Only the first line with words is read as a header: an empty line, or the
                 # end of a line, ends the headers once the ticket has a word.
                 found = None if stems else _HEADER.match(content)
                 is_subject = found is not None and found.group(1).lower() == "subject"
                 is_header = found is not None and not is_subject
-                stems.extend(map(stem, map(_GROUP, tokens)))
-                spans.extend([(offset + start, offset + end) for start, end in map(_SPAN, tokens)])
-                subject.extend([is_subject] * len(tokens))
-                header.extend([is_header] * len(tokens))
+                words = parts[1::2]
+                starts = list(itertools.accumulate(map(len, parts), initial=offset))
+                stems.extend(map(stem, words))
+                spans.extend(zip(starts[1:-1:2], starts[2::2], strict=True))
+                subject.extend([is_subject] * len(words))
+                header.extend([is_header] * len(words))
             offset += len(content) + 1
         return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 
