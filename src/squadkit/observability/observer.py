@@ -109,7 +109,9 @@ class GenAIObserver:
         # The telemetry backends copy what they are given, so the dicts are shared unchanged.
         self._bases: dict[tuple[str, str, PromptRef | None], tuple[Attributes, str]] = {}
         self._answered: dict[tuple[Any, ...], _Answered] = {}
-        self._bound_to: Telemetry | None = None  # the backend `_answered`'s series are bound to
+        # The online quality series, by metric and attribute values (prompt, version, scorer).
+        self._scored: dict[tuple[Any, ...], Recorder] = {}
+        self._bound_to: Telemetry | None = None  # the backend these series are bound to
 
     # -- GatewayObserver ------------------------------------------------------------------
 
@@ -243,13 +245,30 @@ class GenAIObserver:
                 },
             )
 
+    def _bound_backend(self) -> Telemetry:
+        """The backend, with the series bound to another one (if any) forgotten."""
+        telemetry = self.telemetry
+        if self._bound_to is not telemetry:
+            self._answered.clear()
+            self._scored.clear()
+            self._bound_to = telemetry
+        return telemetry
+
+    def _series(self, metric: str, attributes: Attributes) -> Recorder:
+        """`metric`'s series of `attributes` (string values), bound once."""
+        telemetry = self._bound_backend()
+        key = (metric, *attributes.values())
+        bound = self._scored.get(key)
+        if bound is None:
+            if len(self._scored) >= MAX_CACHED_ATTRIBUTES:
+                self._scored.clear()
+            bound = self._scored[key] = _bind(telemetry, metric, attributes)
+        return bound
+
     def _answered_series(self, record: CallRecord, deployment: str) -> _Answered:
         """The metric attributes of calls like `record` answered by `deployment`, and their
         duration and token series bound once (`Telemetry.bind`, when the backend has it)."""
-        telemetry = self.telemetry
-        if self._bound_to is not telemetry:  # series bound to another backend: not kept
-            self._answered.clear()
-            self._bound_to = telemetry
+        telemetry = self._bound_backend()
         answered = None if record.key is None else self._answered.get((*record.key, deployment))
         if answered is None:
             metric_attributes = record.base | {sc.RESPONSE_MODEL: sc.model_name(deployment)}
@@ -376,7 +395,7 @@ class GenAIObserver:
         prompt_name = record.prompt.name if record.prompt else record.alias
         version = str(record.prompt.version) if record.prompt else "-"
         labels: Attributes = {sc.PROMPT_NAME: prompt_name, sc.PROMPT_VERSION: version}
-        self.telemetry.record(sc.METRIC_QUALITY_SAMPLES, 1, labels)
+        self._series(sc.METRIC_QUALITY_SAMPLES, labels)(1)
         for scorer in self._scorers:
             score = scorer(answer)
             if score is None:
@@ -394,9 +413,9 @@ class GenAIObserver:
             if sink is not None:
                 sink[score.scorer] = score.value
             scored = labels | {sc.SCORER: score.scorer}
-            self.telemetry.record(sc.METRIC_QUALITY, score.value, scored)
+            self._series(sc.METRIC_QUALITY, scored)(score.value)
             if score.scorer == "grounding" and score.value < 1.0:
-                self.telemetry.record(sc.METRIC_GROUNDING_FAILURES, 1, labels)
+                self._series(sc.METRIC_GROUNDING_FAILURES, labels)(1)
             if self._drift is not None:
                 status = self._drift.observe(prompt_name, version, score)
                 if status is not None:
