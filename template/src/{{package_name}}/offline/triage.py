@@ -173,7 +173,7 @@ def _rules_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _rubric_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return rubric_model(messages, _text, _tagged)
+    return rubric_model(messages, _text)
 
 
 LOCAL_MODELS: dict[str, LocalModel] = {

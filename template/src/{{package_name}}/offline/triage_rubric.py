@@ -66,7 +66,7 @@ _IGNORED = frozenset(
 )  # fmt: skip
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_TICKET_TAG = re.compile(r"<ticket>.*?</ticket>", re.DOTALL | re.IGNORECASE)
+_TICKET_TAG = re.compile(r"<ticket>(.*?)</ticket>", re.DOTALL | re.IGNORECASE)
 _WORD_PARTS = re.compile(f"({_WORD.pattern})")
 
 
@@ -311,16 +311,18 @@ def triage_by_rubric(instructions: str, ticket_text: str) -> dict[str, str]:
 
 
 def rubric_model(
-    messages: list[dict[str, Any]],
-    text_of: Callable[[dict[str, Any]], str],
-    tagged: Callable[[str, str], str | None],
+    messages: list[dict[str, Any]], text_of: Callable[[dict[str, Any]], str]
 ) -> dict[str, Any]:
-    """The model's answer to `messages` (`triage.py` passes its message helpers in)."""
+    """The model's answer to `messages` (`triage.py` passes its message reader in)."""
     readable = [m for m in messages if isinstance(m, dict)]
     everything = "\n".join(text_of(m) for m in readable)
-    ticket = tagged("ticket", everything)
-    if ticket is None:
+    # One pass finds every <ticket>...</ticket>: [outside, inside, outside, ..., outside].
+    # The ticket is inside the first one; the instructions are the rest, each tag a space.
+    parts = _TICKET_TAG.split(everything)
+    if len(parts) > 1:
+        ticket = parts[1].strip()
+    else:
         users = [text_of(m) for m in readable if m.get("role") == "user"]
         ticket = users[-1] if users else ""
-    instructions = _TICKET_TAG.sub(" ", everything)
+    instructions = " ".join(parts[0::2])
     return triage_by_rubric(instructions, ticket)
