@@ -226,6 +226,9 @@ def _quick_check(schema: Any) -> Check | None:
         return lambda _: schema  # False is never valid: jsonschema says why
     if not isinstance(schema, dict):
         return None
+    string = _string_check(schema)
+    if string is not None:
+        return string
     checks: list[Check] = []
     for keyword, value in schema.items():
         if keyword in _ANNOTATIONS:
@@ -246,6 +249,32 @@ def _quick_check(schema: Any) -> Check | None:
         return True
 
     return every
+
+
+_STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "enum"})
+
+
+def _string_check(schema: dict[str, Any]) -> Check | None:
+    """`{"type": "string"}` with only `minLength`, `maxLength` or `enum` beside it (the
+    usual shape of a prompt's inputs and an answer's fields) as one check, not one call per
+    keyword; None for any other schema."""
+    if schema.get("type") != "string" or not schema.keys() - _ANNOTATIONS <= _STRING_KEYWORDS:
+        return None
+    low, high, enum = schema.get("minLength", 0), schema.get("maxLength"), schema.get("enum")
+    if type(low) is not int or (high is not None and type(high) is not int):
+        return None
+    if enum is not None:
+        if not isinstance(enum, list):
+            return None
+        allowed = frozenset(
+            item
+            for item in enum
+            if isinstance(item, str) and len(item) >= low and (high is None or len(item) <= high)
+        )
+        return lambda instance: isinstance(instance, str) and instance in allowed
+    if high is None:
+        return lambda instance: isinstance(instance, str) and len(instance) >= low
+    return lambda instance: isinstance(instance, str) and low <= len(instance) <= high
 
 
 def _dialect(value: Any, schema: dict[str, Any]) -> Check | None:

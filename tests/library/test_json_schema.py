@@ -92,6 +92,10 @@ QUICK_SCHEMAS: list[Any] = [
     {"properties": {"n": False}, "required": ["m"]},
     {"additionalProperties": True, "minLength": 2},
     {"type": "string", "format": "email"},
+    {"type": "string", "minLength": 1, "maxLength": 1},
+    {"type": "string", "minLength": 2},
+    {"type": "string", "enum": ["a", "ab", 1, None], "maxLength": 1, "description": "d"},
+    {"type": "string", "enum": "a"},
     True,
     False,
 ]

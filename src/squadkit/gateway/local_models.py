@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..files import read_text
-from ..plugins import LocalModel, squad_local_models
+from ..plugins import LocalModel, squad_local_models, squad_package
 from ..yaml_lines import line_in_text
 
 if TYPE_CHECKING:
@@ -167,9 +167,18 @@ def _where(config: ModelsConfig, loc: tuple[Any, ...]) -> str:
     return f"{config.source}{f':{line}' if line else ''}: "
 
 
+_ANSWERING: dict[str | None, dict[str, LocalModel]] = {}
+"""`known_models()` by squad package: the squad's code does not change while it runs (its
+modules are imported once, `plugins`), so the models are looked up once, not per answer."""
+
+
 def answer(model: str, messages: list[dict[str, Any]]) -> LocalAnswer:
     """Run local model `model` (without the `local/` prefix); KeyError if unknown."""
-    output = known_models()[model](messages)
+    package = squad_package()
+    models = _ANSWERING.get(package)
+    if models is None:
+        models = _ANSWERING[package] = known_models()
+    output = models[model](messages)
     text = json.dumps(output)
     prompt = "\n".join(_text(m) for m in messages)
     return LocalAnswer(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,11 @@ MAX_CACHED_ATTRIBUTES = 1024
 that the cache starts again (a process serves a handful)."""
 
 
+Recorder = Callable[[float], None]
+_Answered = tuple[Attributes, Recorder, Recorder, Recorder]
+"""An answering deployment's metric attributes, and its bound duration and token series."""
+
+
 class GenAIObserver:
     """The gateway's observer: spans, metrics, quality signals and logs for each call.
 
@@ -103,7 +108,10 @@ class GenAIObserver:
         # the base set and the span name, and the metric sets of each answering deployment.
         # The telemetry backends copy what they are given, so the dicts are shared unchanged.
         self._bases: dict[tuple[str, str, PromptRef | None], tuple[Attributes, str]] = {}
-        self._answered: dict[tuple[Any, ...], tuple[Attributes, Attributes, Attributes]] = {}
+        self._answered: dict[tuple[Any, ...], _Answered] = {}
+        # The online quality series, by metric and attribute values (prompt, version, scorer).
+        self._scored: dict[tuple[Any, ...], Recorder] = {}
+        self._bound_to: Telemetry | None = None  # the backend these series are bound to
 
     # -- GatewayObserver ------------------------------------------------------------------
 
@@ -237,30 +245,59 @@ class GenAIObserver:
                 },
             )
 
-    def _succeeded(self, record: CallRecord, completion: Completion) -> None:
-        deployment = completion.deployment
+    def _bound_backend(self) -> Telemetry:
+        """The backend, with the series bound to another one (if any) forgotten."""
+        telemetry = self.telemetry
+        if self._bound_to is not telemetry:
+            self._answered.clear()
+            self._scored.clear()
+            self._bound_to = telemetry
+        return telemetry
+
+    def _series(self, metric: str, attributes: Attributes) -> Recorder:
+        """`metric`'s series of `attributes` (string values), bound once."""
+        telemetry = self._bound_backend()
+        key = (metric, *attributes.values())
+        bound = self._scored.get(key)
+        if bound is None:
+            if len(self._scored) >= MAX_CACHED_ATTRIBUTES:
+                self._scored.clear()
+            bound = self._scored[key] = _bind(telemetry, metric, attributes)
+        return bound
+
+    def _answered_series(self, record: CallRecord, deployment: str) -> _Answered:
+        """The metric attributes of calls like `record` answered by `deployment`, and their
+        duration and token series bound once (`Telemetry.bind`, when the backend has it)."""
+        telemetry = self._bound_backend()
         answered = None if record.key is None else self._answered.get((*record.key, deployment))
         if answered is None:
             metric_attributes = record.base | {sc.RESPONSE_MODEL: sc.model_name(deployment)}
             answered = (
                 metric_attributes,
-                metric_attributes | {sc.TOKEN_TYPE: "input"},
-                metric_attributes | {sc.TOKEN_TYPE: "output"},
+                _bind(telemetry, sc.METRIC_DURATION, metric_attributes),
+                _bind(telemetry, sc.METRIC_TOKENS, metric_attributes | {sc.TOKEN_TYPE: "input"}),
+                _bind(telemetry, sc.METRIC_TOKENS, metric_attributes | {sc.TOKEN_TYPE: "output"}),
             )
             if record.key is not None:
                 if len(self._answered) >= MAX_CACHED_ATTRIBUTES:
                     self._answered.clear()
                 self._answered[(*record.key, deployment)] = answered
-        metric_attributes, input_attributes, output_attributes = answered
+        return answered
+
+    def _succeeded(self, record: CallRecord, completion: Completion) -> None:
+        deployment = completion.deployment
+        metric_attributes, duration, input_tokens, output_tokens = self._answered_series(
+            record, deployment
+        )
         finish = {"finish_reason": completion.finish_reason} if completion.finish_reason else {}
         if record.span is not NO_SPAN:  # no backend records spans: nothing to describe
             response_model = sc.model_name(deployment)
             record.span.set_attributes(self._answer_attributes(completion, response_model))
 
+        duration(completion.latency_s)
+        input_tokens(completion.input_tokens)
+        output_tokens(completion.output_tokens)
         record_metric = self.telemetry.record
-        record_metric(sc.METRIC_DURATION, completion.latency_s, metric_attributes)
-        record_metric(sc.METRIC_TOKENS, completion.input_tokens, input_attributes)
-        record_metric(sc.METRIC_TOKENS, completion.output_tokens, output_attributes)
         if completion.cost_usd:
             record_metric(sc.METRIC_COST, completion.cost_usd, metric_attributes)
         if completion.fallback_used:
@@ -358,7 +395,7 @@ class GenAIObserver:
         prompt_name = record.prompt.name if record.prompt else record.alias
         version = str(record.prompt.version) if record.prompt else "-"
         labels: Attributes = {sc.PROMPT_NAME: prompt_name, sc.PROMPT_VERSION: version}
-        self.telemetry.record(sc.METRIC_QUALITY_SAMPLES, 1, labels)
+        self._series(sc.METRIC_QUALITY_SAMPLES, labels)(1)
         for scorer in self._scorers:
             score = scorer(answer)
             if score is None:
@@ -376,13 +413,22 @@ class GenAIObserver:
             if sink is not None:
                 sink[score.scorer] = score.value
             scored = labels | {sc.SCORER: score.scorer}
-            self.telemetry.record(sc.METRIC_QUALITY, score.value, scored)
+            self._series(sc.METRIC_QUALITY, scored)(score.value)
             if score.scorer == "grounding" and score.value < 1.0:
-                self.telemetry.record(sc.METRIC_GROUNDING_FAILURES, 1, labels)
+                self._series(sc.METRIC_GROUNDING_FAILURES, labels)(1)
             if self._drift is not None:
                 status = self._drift.observe(prompt_name, version, score)
                 if status is not None:
                     self.telemetry.record(sc.METRIC_DRIFT, status.delta, scored)
+
+
+def _bind(telemetry: Telemetry, metric: str, attributes: Attributes) -> Recorder:
+    """`telemetry.bind(metric, attributes)`, or `record` with them for a backend without it."""
+    bind = getattr(telemetry, "bind", None)
+    if bind is not None:
+        bound: Recorder = bind(metric, attributes)
+        return bound
+    return lambda value: telemetry.record(metric, value, attributes)
 
 
 def _ids(call: CallRecord) -> dict[str, Any]:

@@ -8,7 +8,7 @@ few types, not on the observer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 AttributeValue = str | bool | int | float | Sequence[str]
@@ -33,6 +33,10 @@ class Telemetry(Protocol):
     def start_span(self, name: str, attributes: Attributes) -> SpanHandle: ...
 
     def record(self, metric: str, value: float, attributes: Attributes) -> None: ...
+
+    # Optional: `bind(metric, attributes) -> Callable[[float], None]`, `record` with a set of
+    # attributes the caller reuses unchanged (the observer's per-deployment series); the
+    # observer calls `record` on a backend without it.
 
     def shutdown(self) -> None: ...
 
@@ -64,5 +68,12 @@ class NoTelemetry:
     def record(self, metric: str, value: float, attributes: Attributes) -> None:
         return None
 
+    def bind(self, metric: str, attributes: Attributes) -> Callable[[float], None]:
+        return _ignore
+
     def shutdown(self) -> None:
         return None
+
+
+def _ignore(value: float) -> None:
+    return None

@@ -153,7 +153,7 @@ class PromptVersion:
                 f"{self.ident}: inputs must be a mapping of names to values, "
                 f"not {type(inputs).__name__}"
             )
-        declared = self.declared_inputs()
+        declared = self._declared_inputs
         extra = sorted(set(inputs) - declared)
         if extra:
             raise PromptInputError(
@@ -178,9 +178,19 @@ class PromptVersion:
 
     def declared_inputs(self) -> set[str]:
         """Input names: `input_schema`'s properties, else the templates' variables."""
+        return set(self._declared_inputs)
+
+    @cached_property
+    def _declared_inputs(self) -> frozenset[str]:
         if self.spec.input_schema is not None:
-            return set(self.spec.input_schema.get("properties", {}))
-        return set(self.variables)
+            return frozenset(self.spec.input_schema.get("properties", {}))
+        return self.variables
+
+    @cached_property
+    def _wheres(self) -> list[str]:
+        """Where each message template is, as a render's errors name it."""
+        path = self.path.as_posix()
+        return [f"{path}: messages[{index}]" for index in range(len(self.spec.message_templates()))]
 
     def render(self, inputs: dict[str, Any]) -> RenderedPrompt:
         """Validate `inputs`, render every message in the sandbox, and tag the result."""
@@ -188,8 +198,9 @@ class PromptVersion:
         messages = []
         produced = 0
         with render_budget():
+            wheres = self._wheres
             for index, message in enumerate(self.spec.message_templates()):
-                where = f"{self.path.as_posix()}: messages[{index}]"
+                where = wheres[index]
                 constant = self._constant.get(index)
                 if constant is not None:
                     content, produced = count_rendered(constant, where, produced)

@@ -88,11 +88,24 @@ DEFAULT_PRIORITY = "normal"
 _PRIORITY_ORDER = ("low", "normal", "high", "urgent")
 
 
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", flags=re.IGNORECASE)
+
+
+# Each phrase's pattern, compiled once here rather than looked up in `re`'s cache per call.
+_PATTERNS = {
+    phrase: _whole_words(phrase)
+    for phrases in (*QUEUE_PHRASES.values(), *PRIORITY_PHRASES.values())
+    for phrase in phrases
+}
+
+
 def _find(phrases: Sequence[str], text: str) -> list[str]:
     """The phrases present in `text`, quoted as they appear there (first occurrence each)."""
     found = []
     for phrase in phrases:
-        match = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, flags=re.IGNORECASE)
+        pattern = _PATTERNS.get(phrase) or _whole_words(phrase)
+        match = pattern.search(text)
         if match:
             found.append(match.group(0))
     return found
@@ -112,7 +125,7 @@ def triage(ticket: str) -> dict[str, str]:
             break
     if queue == "security" and _PRIORITY_ORDER.index(priority) < _PRIORITY_ORDER.index("high"):
         priority, reasons = "high", [*reasons, "security rule: at least high"]
-    if re.search(r"\benterprise\b", ticket, re.IGNORECASE) and priority == "normal":
+    if _ENTERPRISE.search(ticket) and priority == "normal":
         priority, reasons = "high", ["enterprise customer"]
 
     queue_part = (
@@ -128,9 +141,16 @@ def triage(ticket: str) -> dict[str, str]:
     return {"queue": queue, "priority": priority, "rationale": f"{queue_part}; {priority_part}"}
 
 
+_ENTERPRISE = re.compile(r"\benterprise\b", re.IGNORECASE)
+_TAGS: dict[str, re.Pattern[str]] = {}  # the pattern of each tag name `_tagged` was asked for
+
+
 def _tagged(name: str, text: str) -> str | None:
     """The text inside the first `<name>...</name>` of `text` (None when there is none)."""
-    match = re.search(rf"<{name}>(.*?)</{name}>", text, flags=re.IGNORECASE | re.DOTALL)
+    pattern = _TAGS.get(name)
+    if pattern is None:
+        pattern = _TAGS[name] = re.compile(rf"<{name}>(.*?)</{name}>", re.IGNORECASE | re.DOTALL)
+    match = pattern.search(text)
     return match.group(1).strip() if match else None
 
 
@@ -153,7 +173,7 @@ def _rules_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _rubric_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return rubric_model(messages, _text, _tagged)
+    return rubric_model(messages, _text)
 
 
 LOCAL_MODELS: dict[str, LocalModel] = {

@@ -30,6 +30,7 @@ ticket's body or a rule from the prompt, and the answers change the way they wou
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,9 +65,9 @@ _IGNORED = frozenset(
     }
 )  # fmt: skip
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
-_LINE = re.compile(r"[^\n]*")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_TICKET_TAG = re.compile(r"<ticket>.*?</ticket>", re.DOTALL | re.IGNORECASE)
+_TICKET_TAG = re.compile(r"<ticket>(.*?)</ticket>", re.DOTALL | re.IGNORECASE)
+_WORD_PARTS = re.compile(f"({_WORD.pattern})")
 
 
 @dataclass(frozen=True)
@@ -196,21 +197,24 @@ class Ticket:
         spans: list[tuple[int, int]] = []
         subject: list[bool] = []
         header: list[bool] = []  # a header line other than the subject (tier, channel)
-        in_headers = True
-        for line in _LINE.finditer(text):
-            content = line.group(0)
-            found = _HEADER.match(content) if in_headers else None
-            if not content.strip() and stems:
-                in_headers = False
-            is_subject = found is not None and found.group(1).lower() == "subject"
-            is_header = found is not None and not is_subject
-            offset = line.start()
-            for token in _WORD.finditer(content.lower()):
-                start, end = token.span()
-                stems.append(stem(token.group(0)))
-                spans.append((offset + start, offset + end))
-                subject.append(is_subject)
-                header.append(is_header)
+        offset = 0
+        for content in text.split("\n"):
+            # [between, word, between, word, ..., between]: the words as `_WORD.finditer`
+            # finds them, and where each part starts, without a match object per word
+            parts = _WORD_PARTS.split(content.lower())
+            if len(parts) > 1:
+                # Only the first line with words is read as a header: an empty line, or the
+                # end of a line, ends the headers once the ticket has a word.
+                found = None if stems else _HEADER.match(content)
+                is_subject = found is not None and found.group(1).lower() == "subject"
+                is_header = found is not None and not is_subject
+                words = parts[1::2]
+                starts = list(itertools.accumulate(map(len, parts), initial=offset))
+                stems.extend(map(stem, words))
+                spans.extend(zip(starts[1:-1:2], starts[2::2], strict=True))
+                subject.extend([is_subject] * len(words))
+                header.extend([is_header] * len(words))
+            offset += len(content) + 1
         return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 
     def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
@@ -230,10 +234,7 @@ class Ticket:
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
     """The ticket's words that match the term (as written), and whether in the subject."""
     where = ticket.where  # a phrase whose first word the ticket lacks is not looked for
-    for head in term.heads:
-        if head in where:
-            break
-    else:
+    if where.keys().isdisjoint(term.heads):
         return None
     for synonym in term.synonyms:
         found = ticket.find(synonym) if synonym and synonym[0] in where else None
@@ -249,7 +250,10 @@ def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
 
 def _matches(terms: list[Term], ticket: Ticket) -> list[tuple[str, bool]]:
     found: list[tuple[str, bool]] = []
+    words = ticket.where.keys()
     for term in terms:
+        if words.isdisjoint(term.heads):
+            continue  # what `match` checks first, without a call per term
         hit = match(term, ticket)
         if hit and hit[0].lower() not in {quote.lower() for quote, _ in found}:
             found.append(hit)
@@ -307,16 +311,18 @@ def triage_by_rubric(instructions: str, ticket_text: str) -> dict[str, str]:
 
 
 def rubric_model(
-    messages: list[dict[str, Any]],
-    text_of: Callable[[dict[str, Any]], str],
-    tagged: Callable[[str, str], str | None],
+    messages: list[dict[str, Any]], text_of: Callable[[dict[str, Any]], str]
 ) -> dict[str, Any]:
-    """The model's answer to `messages` (`triage.py` passes its message helpers in)."""
+    """The model's answer to `messages` (`triage.py` passes its message reader in)."""
     readable = [m for m in messages if isinstance(m, dict)]
     everything = "\n".join(text_of(m) for m in readable)
-    ticket = tagged("ticket", everything)
-    if ticket is None:
+    # One pass finds every <ticket>...</ticket>: [outside, inside, outside, ..., outside].
+    # The ticket is inside the first one; the instructions are the rest, each tag a space.
+    parts = _TICKET_TAG.split(everything)
+    if len(parts) > 1:
+        ticket = parts[1].strip()
+    else:
         users = [text_of(m) for m in readable if m.get("role") == "user"]
         ticket = users[-1] if users else ""
-    instructions = _TICKET_TAG.sub(" ", everything)
+    instructions = " ".join(parts[0::2])
     return triage_by_rubric(instructions, ticket)
