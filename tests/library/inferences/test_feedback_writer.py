@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,19 +27,6 @@ from squadkit.inferences import (
 from squadkit.inferences.feedback_writer import THREADS
 
 WAIT_S = 60
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[InferenceStore]:
-    url = (
-        f"sqlite:///{tmp_path / 'log.sqlite3'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    found = InferenceStore(url)
-    found.migrate()
-    yield found
-    found.dispose()
 
 
 def _inference(store: InferenceStore) -> str:

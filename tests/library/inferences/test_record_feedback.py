@@ -7,27 +7,11 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from squadkit.inferences import FeedbackRow, InferenceRecord, InferenceStore, record_feedback, uuid7
 
 ROUNDS = 20
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    url = (
-        f"sqlite:///{tmp_path / 'log.sqlite3'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    found = InferenceStore(url)
-    found.migrate()
-    yield found
-    found.dispose()
 
 
 def _send_at_once(store: InferenceStore, inference_id: str, key: str) -> list[Any]:
