@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,6 +201,25 @@ def committed_copy(
         (repo / relative).write_text(text, encoding="utf-8")
     commit_all(repo, message)
     return repo, {**env, "UV_PROJECT_ENVIRONMENT": str(folder / "venv")}
+
+
+def dispatch_under_act(
+    repo: Path, env: Mapping[str, str], workflow: str, log_url: str, *inputs: str
+) -> tuple[int, str]:
+    """`workflow`'s dispatch under act with the inference log's URL as its secret, as the
+    docs' `make act` line runs it (`inputs`: `ACT_INPUTS=...`): the exit status and the
+    output without act's colour codes (act gives git a terminal)."""
+    result = run(
+        [
+            "make", "act", f"ACT_WORKFLOWS={workflow}", "ACT_EVENT=workflow_dispatch",
+            *inputs, "ACT_SECRETS=SQUAD_INFERENCE_LOG_URL",
+        ],
+        cwd=repo,
+        env={**env, "SQUAD_INFERENCE_LOG_URL": log_url},
+        check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", output)
 
 
 def working_tree_repo(destination: Path) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from squadkit.inferences import InferenceRecord, InferenceStore, store_feedback, uuid7
-from tests.template.conftest import Rendered, committed_copy, run
+from tests.template.conftest import Rendered, committed_copy, dispatch_under_act, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
 
@@ -100,27 +100,14 @@ def _log(path: Path, *, slow_v2: bool = False, feedback: bool = False) -> str:
     return url
 
 
-def _dispatch(repo: Path, env: dict[str, str], log_url: str) -> tuple[int, str]:
-    """The experiments workflow's dispatch under act, as the runbook's `make act` line runs it."""
-    result = run(
-        [
-            "make", "act", "ACT_WORKFLOWS=experiments", "ACT_EVENT=workflow_dispatch",
-            "ACT_SECRETS=SQUAD_INFERENCE_LOG_URL",
-        ],
-        cwd=repo,
-        env={**env, "SQUAD_INFERENCE_LOG_URL": log_url},
-        check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", output)  # act gives git a terminal
-
-
 def test_a_breached_guardrail_opens_a_pull_request_that_stops_the_experiment_under_act(
     committed: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     repo, env = committed
 
-    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", slow_v2=True))
+    status, output = dispatch_under_act(
+        repo, env, "experiments", _log(tmp_path / "log.sqlite3", slow_v2=True)
+    )
 
     assert status == 0, output[-8000:]
     assert "Job failed" not in output
@@ -138,7 +125,9 @@ def test_no_decision_opens_no_pull_request_under_act(
 ) -> None:
     repo, env = committed
 
-    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", slow_v2=False))
+    status, output = dispatch_under_act(
+        repo, env, "experiments", _log(tmp_path / "log.sqlite3", slow_v2=False)
+    )
 
     assert status == 0, output[-8000:]
     assert "Job failed" not in output
@@ -153,7 +142,9 @@ def test_a_winner_opens_a_pull_request_that_stops_the_experiment_and_promotes_it
 ) -> None:
     repo, env = committed
 
-    status, output = _dispatch(repo, env, _log(tmp_path / "log.sqlite3", feedback=True))
+    status, output = dispatch_under_act(
+        repo, env, "experiments", _log(tmp_path / "log.sqlite3", feedback=True)
+    )
 
     assert status == 0, output[-8000:]
     assert "Job failed" not in output

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.logkit import answer_with_feedback
-from tests.template.conftest import Rendered, committed_copy, run
+from tests.template.conftest import Rendered, committed_copy, dispatch_under_act, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.act]
 
@@ -33,21 +33,6 @@ def committed(
     return committed_copy(rendered, install(rendered), tmp_path_factory.mktemp("harvest-act"))
 
 
-def _dispatch(repo: Path, env: dict[str, str], log_url: str) -> tuple[int, str]:
-    """The harvest workflow's dispatch under act, as the README's `make act` line runs it."""
-    result = run(
-        [
-            "make", "act", "ACT_WORKFLOWS=harvest", "ACT_EVENT=workflow_dispatch",
-            "ACT_INPUTS=suite=triage", "ACT_SECRETS=SQUAD_INFERENCE_LOG_URL",
-        ],
-        cwd=repo,
-        env={**env, "SQUAD_INFERENCE_LOG_URL": log_url},
-        check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", output)  # act gives git a terminal
-
-
 def test_harvest_workflow_opens_a_pull_request_with_the_negative_feedback_under_act(
     committed: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -55,7 +40,7 @@ def test_harvest_workflow_opens_a_pull_request_with_the_negative_feedback_under_
     log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     answer_with_feedback(log_url, correct=False)
 
-    status, output = _dispatch(repo, env, log_url)
+    status, output = dispatch_under_act(repo, env, "harvest", log_url, "ACT_INPUTS=suite=triage")
 
     assert status == 0, output[-8000:]
     assert "Job failed" not in output
@@ -74,7 +59,7 @@ def test_harvest_workflow_opens_nothing_when_no_answer_needs_review_under_act(
     log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     answer_with_feedback(log_url, correct=True)
 
-    status, output = _dispatch(repo, env, log_url)
+    status, output = dispatch_under_act(repo, env, "harvest", log_url, "ACT_INPUTS=suite=triage")
 
     assert status == 0, output[-8000:]
     assert "Job failed" not in output
