@@ -1,20 +1,25 @@
 """Throughput and latency of POST /v1/triage (offline provider) next to a bare FastAPI app.
 
     cd <squad repo> && .venv/bin/python <template>/benchmarks/library/service_load.py \
-        [--root .] [--duration 5] [--connections 16]
+        [--root .] [--duration 5] [--rounds 4] [--connections 16]
 
 The service is `squadkit.service:create_app` serving a squad workspace (a rendered repo
 with the service and its `triage` route, installed in this interpreter: the current
 directory, or `--root`), so its config/, prompts/ and features are the squad's own.
 
-Each server runs alone in its own process (uvicorn, one worker, no access log) on
-127.0.0.1; this process is the load generator: keep-alive HTTP/1.1 connections over raw
-asyncio streams (cheaper than an HTTP client library, so the client is not the bottleneck
-on a small machine), bounded in time. It prints requests per second and p50/p99 latency
-for both servers and their ratio: the ratio is what the service's own work costs (guard
-middleware, bearer-token check, validation, prompt rendering, gateway, offline model) over
-FastAPI's floor. Both get the same request, `Authorization` header included; the service
-reads its one caller from a temporary callers file (`SQUAD_CALLERS_FILE`).
+Each server runs in its own process (uvicorn, one worker, no access log) on 127.0.0.1;
+this process is the load generator: keep-alive HTTP/1.1 connections over raw asyncio
+streams (cheaper than an HTTP client library, so the client is not the bottleneck on a
+small machine), bounded in time. Both servers are started and warmed, then loaded in turn,
+`--rounds` times each for `--duration / --rounds` seconds, in the order bare, service,
+service, bare, bare, ... (ABBA): a shared machine's speed drifts by tens of percent within
+a minute, and a ratio of two runs taken one after the other carried that drift (the idle
+server waits in `epoll`, costing the loaded one nothing). It prints requests per second
+and p50/p99 latency for both servers over all their rounds and the ratio of their
+requests/s: what the service's own work costs (guard middleware, bearer-token check,
+validation, prompt rendering, gateway, offline model, inference log) over FastAPI's floor.
+Both get the same request, `Authorization` header included; the service reads its one
+caller from a temporary callers file (`SQUAD_CALLERS_FILE`).
 """
 
 from __future__ import annotations
@@ -138,50 +143,95 @@ async def _connection(port: int, request: bytes, stop_at: float, latencies: list
     return errors
 
 
-async def load(port: int, duration_s: float, connections: int, token: str) -> dict[str, float]:
+def request_bytes(token: str) -> bytes:
+    """The one request both servers get."""
     body = json.dumps(TICKET).encode()
-    request = (
+    head = (
         f"POST /v1/triage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    # Warm-up (first-request costs), then the measured window.
-    await _connection(port, request, time.perf_counter() + 1.0, [])
-    latencies: list[float] = []
+    )
+    return head.encode() + body
+
+
+async def warm_up(port: int, token: str) -> None:
+    """First-request costs (lazy imports, caches), not measured."""
+    await _connection(port, request_bytes(token), time.perf_counter() + 1.0, [])
+
+
+async def load_window(
+    port: int, duration_s: float, connections: int, token: str, latencies: list[float]
+) -> tuple[int, float]:
+    """`connections` connections for `duration_s`: (errors, seconds elapsed); each
+    request's latency is appended to `latencies`."""
+    request = request_bytes(token)
     started = time.perf_counter()
     stop_at = started + duration_s
     errors = await asyncio.gather(
         *(_connection(port, request, stop_at, latencies) for _ in range(connections))
     )
-    elapsed = time.perf_counter() - started
+    return sum(errors), time.perf_counter() - started
+
+
+def summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),
-        "errors": sum(errors),
+        "errors": errors,
         "rps": len(latencies) / elapsed,
         "p50_ms": cuts[49] * 1000,
         "p99_ms": cuts[98] * 1000,
     }
 
 
+async def load_in_turn(
+    ports: dict[str, int], duration_s: float, rounds: int, connections: int, token: str
+) -> dict[str, dict[str, float]]:
+    """Each server in `ports` (two) loaded `rounds` times in ABBA order (module docstring)."""
+    for port in ports.values():
+        await warm_up(port, token)
+    kinds = list(ports)
+    latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
+    errors = dict.fromkeys(kinds, 0)
+    elapsed = dict.fromkeys(kinds, 0.0)
+    for turn in range(rounds):
+        order = kinds if turn % 2 == 0 else kinds[::-1]
+        for kind in order:
+            failed, seconds = await load_window(
+                ports[kind], duration_s / rounds, connections, token, latencies[kind]
+            )
+            errors[kind] += failed
+            elapsed[kind] += seconds
+    return {kind: summary(latencies[kind], errors[kind], elapsed[kind]) for kind in kinds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(), help="squad repo (default: .)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per server")
+    parser.add_argument("--rounds", type=int, default=4, help="turns per server (ABBA)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     args = parser.parse_args()
     root = squad_root(args.root, "config/", "prompts/")
     from squadkit.service.callers import add_caller
 
-    results = {}
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     with tempfile.TemporaryDirectory() as scratch:
         callers = Path(scratch) / "callers.yaml"
         token = add_caller(callers, "bench", ["triage"], ["triage"])
-        for kind in ("bare", "service"):
-            with server(kind, root, callers) as port:
-                results[kind] = asyncio.run(load(port, args.duration, args.connections, token))
+        with server("bare", root, callers) as bare, server("service", root, callers) as served:
+            results = asyncio.run(
+                load_in_turn(
+                    {"bare": bare, "service": served},
+                    args.duration,
+                    args.rounds,
+                    args.connections,
+                    token,
+                )
+            )
     print(
-        f"POST /v1/triage, {args.connections} connections, {args.duration:g} s each, "
-        f"{os.cpu_count()} CPUs"
+        f"POST /v1/triage, {args.connections} connections, {args.duration:g} s each in "
+        f"{args.rounds} turns, {os.cpu_count()} CPUs"
     )
     print(f"{'server':<10}{'requests':>10}{'errors':>8}{'rps':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for kind, r in results.items():

@@ -60,7 +60,7 @@ def test_migrations_create_the_table_once_through_alembic(tmp_path: Path) -> Non
     assert tables == {"inferences", "feedback", "arm_halts", "alembic_version"}
 
 
-def _varied_rows() -> list[dict[str, object]]:
+def _varied_rows(count: int) -> list[dict[str, object]]:
     """Rows exercising every column type, with and without their optional values."""
     now = datetime.now(UTC)
     return [
@@ -86,7 +86,7 @@ def _varied_rows() -> list[dict[str, object]]:
             experiment="exp" if index % 3 == 0 else None,
             forced=index % 7 == 0,
         ).row()
-        for index in range(20)
+        for index in range(count)
     ]
 
 
@@ -98,7 +98,7 @@ def _stored(path: Path) -> list[tuple[object, ...]]:
 
 
 def test_sqlite_insert_stores_what_a_sqlalchemy_core_insert_stores(tmp_path: Path) -> None:
-    rows = _varied_rows()
+    rows = _varied_rows(1 + 256 + 64 + 16 + 4 + 1)  # a row alone, then every statement size
     store = _sqlite(tmp_path)
     reference = InferenceStore(f"sqlite:///{tmp_path / 'core.sqlite3'}")
     reference.migrate()
@@ -109,7 +109,7 @@ def test_sqlite_insert_stores_what_a_sqlalchemy_core_insert_stores(tmp_path: Pat
         connection.execute(insert(INFERENCES), rows)
 
     stored = _stored(tmp_path / "log" / "inferences.sqlite3")
-    assert len(stored) == 20
+    assert len(stored) == len(rows)
     assert stored == _stored(tmp_path / "core.sqlite3")
 
 
