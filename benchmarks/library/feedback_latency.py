@@ -38,7 +38,7 @@ from inference_log_overhead import (  # type: ignore[import-not-found]
     drop_schema,
     postgres_schema,
 )
-from service_load import TICKET, server  # type: ignore[import-not-found]
+from service_load import TICKET, gc_paused, server  # type: ignore[import-not-found]
 
 WARM_UP_S = 1.0
 
@@ -166,7 +166,8 @@ async def measure(
     try:
         ids = await seed(client, seeds)
         await open_loop(client, ids, rate, WARM_UP_S)  # connections opened, caches warm
-        return await open_loop(client, ids, rate, duration_s)
+        with gc_paused():
+            return await open_loop(client, ids, rate, duration_s)
     finally:
         client.close()
 
