@@ -25,32 +25,22 @@ Tests pass their own providers with in-memory exporters.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from time import time_ns
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.attributes import _clean_attribute_value
-from opentelemetry.context import get_current
 from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-from opentelemetry.sdk.metrics._internal._view_instrument_match import _hash_attributes
-from opentelemetry.sdk.metrics._internal.instrument import _Counter, _Histogram
-from opentelemetry.sdk.metrics._internal.measurement import Measurement
-from opentelemetry.sdk.metrics._internal.measurement_consumer import (
-    SynchronousMeasurementConsumer,
-)
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from opentelemetry.sdk.version import __version__ as sdk_version
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
 
 from . import semconv as sc
+from .bound import BindingMeterProvider, BoundSeries
 from .config import otlp_endpoints
 from .logs import set_trace_ids_provider
 from .telemetry import NO_SPAN, Attributes, SpanHandle
@@ -196,7 +186,7 @@ class OTelTelemetry:
         """`record(metric, value, attributes)` as a function of the value alone, for a caller
         that records the same attribute set again and again and never changes the dict.
 
-        A counter or histogram of the SDK this was checked against (`_BoundSeries`) skips
+        A counter or histogram of the SDK this was checked against (`BoundSeries`) skips
         what the SDK redoes on every measurement of the same set: cleaning the attributes
         (about a third of a measurement) and hashing them into the series key (another
         third); anything else is `record`."""
@@ -204,7 +194,7 @@ class OTelTelemetry:
         if instrument is None:
             return _ignore
         if INSTRUMENTS[metric].kind in ("counter", "histogram"):
-            bound = _BoundSeries.of(instrument, attributes)
+            bound = BoundSeries.of(instrument, attributes)
             if bound is not None:
                 return bound.record
         return lambda value: self.record(metric, value, attributes)
@@ -218,91 +208,6 @@ class OTelTelemetry:
 
 def _ignore(value: float) -> None:
     return None
-
-
-_CHECKED_SDK = "1.45."
-"""The opentelemetry-sdk releases whose internals `_BoundSeries` follows (its measurement
-path: `Histogram.record`/`Counter.add`, `SynchronousMeasurementConsumer`,
-`MetricReaderStorage`, `_ViewInstrumentMatch.consume_measurement`); on any other, `bind`
-records through the public API."""
-
-
-class _BoundSeries:
-    """One SDK counter or histogram and one attribute set, recorded as the SDK records it.
-
-    `record(value)` is `instrument.add/record(value, attributes)` step by step (the same
-    checks, `Measurement`, exemplar filter, readers, views and aggregations) with the
-    attributes cleaned once and each view's series key hashed once, not per measurement.
-    A value the SDK would refuse or warn about, or a disabled meter, goes through the
-    public method. `tests/library/observability/test_otel_bound.py` holds it to the same
-    exported points as the public path."""
-
-    __slots__ = ("_attributes", "_consumer", "_instrument", "_keys", "_plain")
-
-    def __init__(self, instrument: Any, attributes: Attributes) -> None:
-        self._instrument = instrument
-        self._attributes = _clean_attribute_value(attributes, None)  # as `Measurement` keeps
-        self._consumer = instrument._measurement_consumer
-        self._plain: Callable[..., None] = (
-            instrument.add if hasattr(instrument, "add") else instrument.record
-        )
-        self._keys: dict[int, tuple[Any, Any, dict[str, Any]]] = {}  # id(view match) -> key
-
-    @classmethod
-    def of(cls, instrument: Any, attributes: Attributes) -> _BoundSeries | None:
-        """The bound series, or None when the SDK is not one `_BoundSeries` follows."""
-        if not sdk_version.startswith(_CHECKED_SDK):
-            return None
-        if type(instrument) not in (_Counter, _Histogram):  # what an SDK meter creates
-            return None
-        if type(getattr(instrument, "_measurement_consumer", None)) is not (
-            SynchronousMeasurementConsumer
-        ):
-            return None
-        return cls(instrument, attributes)
-
-    def _series(self, match: Any) -> tuple[Any, dict[str, Any]]:
-        """`match`'s series key of these attributes and the attributes it keeps (as its
-        `consume_measurement` computes them)."""
-        kept = self._keys.get(id(match))
-        if kept is None or kept[0] is not match:
-            attributes = dict(self._attributes)
-            keys = match._view._attribute_keys
-            if keys is not None:
-                attributes = {k: v for k, v in attributes.items() if k in keys}
-            kept = self._keys[id(match)] = (match, _hash_attributes(attributes), attributes)
-        return kept[1], kept[2]
-
-    def record(self, value: float) -> None:
-        instrument = self._instrument
-        if not instrument._is_enabled() or not math.isfinite(value) or value < 0:
-            self._plain(value, self._attributes)  # the SDK's own warning, or its no-op
-            return
-        measurement = _Cleaned(value, time_ns(), instrument, get_current(), self._attributes)
-        consumer = self._consumer
-        sample = consumer._sdk_config.exemplar_filter.should_sample(
-            value, measurement.time_unix_nano, measurement.attributes, measurement.context
-        )
-        for storage in consumer._reader_storages.values():
-            for match in storage._get_or_init_view_instrument_match(instrument):
-                key, attributes = self._series(match)
-                if match._reset_on_collect:
-                    with match._lock:
-                        aggregation = match._get_or_create_aggregation(key, dict(attributes))
-                        aggregation.aggregate(measurement, sample)
-                    continue
-                aggregation = match._attributes_aggregation.get(key)
-                if aggregation is None:
-                    with match._lock:
-                        aggregation = match._get_or_create_aggregation(key, dict(attributes))
-                aggregation.aggregate(measurement, sample)
-
-
-class _Cleaned(Measurement):
-    """A `Measurement` whose attributes were cleaned when its series was bound."""
-
-    def __post_init__(self) -> None:
-        return None
 
 
 def _create(meter: Meter, name: str, spec: Instrument) -> Any:
@@ -372,7 +277,7 @@ def from_environment(
     if set_global and meter_provider is not None:
         from opentelemetry import metrics  # noqa: PLC0415
 
-        metrics.set_meter_provider(meter_provider)
+        metrics.set_meter_provider(BindingMeterProvider(meter_provider))
     return OTelTelemetry(tracer_provider, meter_provider)
 
 
