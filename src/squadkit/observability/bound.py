@@ -59,9 +59,7 @@ class BoundSeries:
         self._instrument = instrument
         self._attributes = _clean_attribute_value(attributes, None)  # as `Measurement` keeps
         self._consumer = instrument._measurement_consumer
-        self._plain: Callable[..., None] = (
-            instrument.add if hasattr(instrument, "add") else instrument.record
-        )
+        self._plain = _public_method(instrument)
         self._keys: dict[int, tuple[Any, Any, dict[str, Any]]] = {}  # id(view match) -> key
         self._floor = -math.inf if type(instrument) is _UpDownCounter else 0.0
         """Values below it are the SDK's to refuse (a counter's or a histogram's negative)."""
@@ -69,15 +67,17 @@ class BoundSeries:
     @classmethod
     def of(cls, instrument: Any, attributes: Attributes) -> BoundSeries | None:
         """The bound series, or None when the SDK is not one `BoundSeries` follows."""
-        if not sdk_version.startswith(CHECKED_SDK):
-            return None
-        if type(instrument) not in (_Counter, _UpDownCounter, _Histogram):  # an SDK meter's
-            return None
-        if type(getattr(instrument, "_measurement_consumer", None)) is not (
-            SynchronousMeasurementConsumer
-        ):
-            return None
-        return cls(instrument, attributes)
+        return cls(instrument, attributes) if cls.follows(instrument) else None
+
+    @staticmethod
+    def follows(instrument: Any) -> bool:
+        """Whether `instrument` is one of the SDK release `BoundSeries` follows."""
+        return (
+            sdk_version.startswith(CHECKED_SDK)
+            and type(instrument) in (_Counter, _UpDownCounter, _Histogram)  # an SDK meter's
+            and type(getattr(instrument, "_measurement_consumer", None))
+            is SynchronousMeasurementConsumer
+        )
 
     def _series(self, match: Any) -> tuple[Any, dict[str, Any]]:
         """`match`'s series key of these attributes and the attributes it keeps (as its
@@ -114,6 +114,14 @@ class BoundSeries:
                     with match._lock:
                         aggregation = match._get_or_create_aggregation(key, dict(attributes))
                 aggregation.aggregate(measurement, sample)
+
+
+def _public_method(instrument: Any) -> Callable[..., None]:
+    """`instrument`'s own `add` (counters) or `record` (histograms)."""
+    method: Callable[..., None] = (
+        instrument.add if hasattr(instrument, "add") else instrument.record
+    )
+    return method
 
 
 class _Cleaned(Measurement):
@@ -178,15 +186,13 @@ class _BindingInstrument:
 
     def __init__(self, instrument: Any) -> None:
         self._instrument = instrument
-        self._public: Callable[..., None] = (
-            instrument.add if hasattr(instrument, "add") else instrument.record
-        )
+        self._public = _public_method(instrument)
         self._series: dict[tuple[tuple[str, Any], ...], Callable[[float], None]] = {}
 
     @classmethod
     def around(cls, instrument: Any) -> Any:
         """`instrument` wrapped, or itself when `BoundSeries` cannot follow it."""
-        return cls(instrument) if BoundSeries.of(instrument, {}) is not None else instrument
+        return cls(instrument) if BoundSeries.follows(instrument) else instrument
 
     def measure(
         self, value: float, attributes: Attributes | None = None, context: Any = None

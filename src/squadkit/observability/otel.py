@@ -43,7 +43,7 @@ from . import semconv as sc
 from .bound import BindingMeterProvider, BoundSeries
 from .config import otlp_endpoints
 from .logs import set_trace_ids_provider
-from .telemetry import NO_SPAN, Attributes, SpanHandle
+from .telemetry import NO_SPAN, Attributes, SpanHandle, discard
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -192,7 +192,7 @@ class OTelTelemetry:
         third); anything else is `record`."""
         instrument = self._instruments.get(metric)
         if instrument is None:
-            return _ignore
+            return discard
         if INSTRUMENTS[metric].kind in ("counter", "histogram"):
             bound = BoundSeries.of(instrument, attributes)
             if bound is not None:
@@ -204,10 +204,6 @@ class OTelTelemetry:
             shutdown = getattr(provider, "shutdown", None)
             if shutdown is not None:
                 shutdown()
-
-
-def _ignore(value: float) -> None:
-    return None
 
 
 def _create(meter: Meter, name: str, spec: Instrument) -> Any:

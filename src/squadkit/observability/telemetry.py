@@ -69,11 +69,11 @@ class NoTelemetry:
         return None
 
     def bind(self, metric: str, attributes: Attributes) -> Callable[[float], None]:
-        return _ignore
+        return discard
 
     def shutdown(self) -> None:
         return None
 
 
-def _ignore(value: float) -> None:
-    return None
+def discard(value: float) -> None:
+    """A bound series that records nothing (a backend without the metric, or without any)."""
