@@ -232,21 +232,23 @@ class DriftMonitor:
     `observe` returns a `DriftStatus` once the window holds `min_samples` scores and a
     baseline exists for the scorer; a warning is logged when the window's mean first moves
     beyond `margin` from the baseline (and an info line when it comes back), not per call.
+
+    The baselines are read when the monitor is built (the service's start-up): read on
+    first use, a baseline report (hundreds of KB of JSON) cost the first sampled answer
+    milliseconds, on the request path.
     """
 
     def __init__(self, config: DriftConfig, baselines_dir: Path) -> None:
         self._config = config
-        self._baselines_dir = baselines_dir
         self._windows: dict[tuple[str, str, str], deque[float]] = {}
-        self._baselines: dict[str, dict[str, float]] = {}
+        self._baselines = {
+            prompt: read_baseline_means(baselines_dir / f"{suite}.json")
+            for prompt, suite in config.baselines.items()
+        }
         self._drifting: set[tuple[str, str, str]] = set()
 
     def baseline(self, prompt: str) -> dict[str, float]:
-        if prompt not in self._baselines:
-            suite = self._config.baselines.get(prompt)
-            path = self._baselines_dir / f"{suite}.json"
-            self._baselines[prompt] = read_baseline_means(path) if suite else {}
-        return self._baselines[prompt]
+        return self._baselines.get(prompt, {})
 
     def observe(self, prompt: str, version: str, score: QualityScore) -> DriftStatus | None:
         key = (prompt, version, score.scorer)

@@ -29,6 +29,7 @@ ticket's body or a rule from the prompt, and the answers change the way they wou
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -193,27 +194,52 @@ class Ticket:
     @classmethod
     def read(cls, text: str) -> Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a letter whose lower case is longer (rare)
+            return cls._read_lines(text)
+        # [between, word, between, word, ..., between]: the words as `_WORD.finditer` finds
+        # them, and where each part starts, in one pass and without a match object per word
+        parts = _WORD_PARTS.split(lowered)
+        words = parts[1::2]
+        starts = list(itertools.accumulate(map(len, parts), initial=0))
+        spans = tuple(zip(starts[1:-1:2], starts[2::2], strict=True))
+        # Only the first line with words is read as a header (an empty line, or the end of
+        # a line, ends the headers once the ticket has a word): its words are flagged.
+        subject = header = (False,) * len(words)
+        if words:
+            line_start = text.rfind("\n", 0, spans[0][0]) + 1
+            line_end = text.find("\n", line_start)
+            line_end = len(text) if line_end < 0 else line_end
+            found = _HEADER.match(text[line_start:line_end])
+            if found is not None:
+                in_line = bisect.bisect_left(starts, line_end, 1, len(starts) - 1) // 2
+                flags = (True,) * in_line + (False,) * (len(words) - in_line)
+                if found.group(1).lower() == "subject":
+                    subject = flags
+                else:
+                    header = flags
+        return cls(text, tuple(map(stem, words)), spans, subject, header)
+
+    @classmethod
+    def _read_lines(cls, text: str) -> Ticket:
+        """`read` line by line: where lower-casing changes a line's length, its words'
+        places are counted in the lower-cased line, from the line's start."""
         stems: list[str] = []
         spans: list[tuple[int, int]] = []
         subject: list[bool] = []
-        header: list[bool] = []  # a header line other than the subject (tier, channel)
+        header: list[bool] = []
         offset = 0
         for content in text.split("\n"):
-            # [between, word, between, word, ..., between]: the words as `_WORD.finditer`
-            # finds them, and where each part starts, without a match object per word
             parts = _WORD_PARTS.split(content.lower())
             if len(parts) > 1:
-                # Only the first line with words is read as a header: an empty line, or the
-                # end of a line, ends the headers once the ticket has a word.
                 found = None if stems else _HEADER.match(content)
                 is_subject = found is not None and found.group(1).lower() == "subject"
-                is_header = found is not None and not is_subject
                 words = parts[1::2]
                 starts = list(itertools.accumulate(map(len, parts), initial=offset))
                 stems.extend(map(stem, words))
                 spans.extend(zip(starts[1:-1:2], starts[2::2], strict=True))
                 subject.extend([is_subject] * len(words))
-                header.extend([is_header] * len(words))
+                header.extend([found is not None and not is_subject] * len(words))
             offset += len(content) + 1
         return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from squadkit.gateway import Provenance
-from squadkit.service import FEATURE_PROBLEMS, Context, PromptLabel, request_id, serve_feature
+from squadkit.service import FEATURE_PROBLEMS, PromptLabel, request_id, serve_feature
 
 from ..features import Priority, Queue, Ticket
 from ..features.triage import FEATURE
@@ -36,10 +36,8 @@ class TriageResponse(BaseModel):
     summary="Route a support ticket to a queue with a priority",
     responses=FEATURE_PROBLEMS,
 )
-async def triage(
-    ticket: Ticket, request: Request, context: Context, label: PromptLabel = None
-) -> TriageResponse:
-    result = await serve_feature(FEATURE, context, ticket, label=label)
+async def triage(ticket: Ticket, request: Request, label: PromptLabel = None) -> TriageResponse:
+    result = await serve_feature(FEATURE, request, ticket, label=label)
     return TriageResponse(
         queue=result.decision.queue,
         priority=result.decision.priority,
