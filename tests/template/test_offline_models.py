@@ -105,6 +105,13 @@ def test_a_ticket_goes_where_the_rubric_sends_it_quoting_the_ticket(rubric: Modu
     assert all(quote in ticket for quote in quotes)
 
 
+def test_a_ticket_quotes_its_words_as_written_after_any_letter(rubric: ModuleType) -> None:
+    # "İ" lower-cases to two characters: the words after it keep their places.
+    ticket = rubric.Ticket.read("Subject: İstanbul office\nPlease refund the invoice")
+    assert ticket.find(("offic",)) == ("office", True)
+    assert ticket.find(("refund",)) == ("refund", False)
+
+
 def test_a_rubric_term_matches_its_inflections_and_everyday_synonyms(rubric: ModuleType) -> None:
     assert rubric.triage_by_rubric(RUBRIC, "You refunded the wrong card")["queue"] == "billing"
     assert rubric.triage_by_rubric(RUBRIC, "I can't log in since Monday")["queue"] == "account"

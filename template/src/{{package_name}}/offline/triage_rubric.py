@@ -68,7 +68,7 @@ _IGNORED = frozenset(
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TICKET_TAG = re.compile(r"<ticket>(.*?)</ticket>", re.DOTALL | re.IGNORECASE)
-_WORD_PARTS = re.compile(f"({_WORD.pattern})")
+_WORD_PARTS = re.compile(f"({_WORD.pattern})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -194,12 +194,11 @@ class Ticket:
     @classmethod
     def read(cls, text: str) -> Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a letter whose lower case is longer (rare)
-            return cls._read_lines(text)
         # [between, word, between, word, ..., between]: the words as `_WORD.finditer` finds
-        # them, and where each part starts, in one pass and without a match object per word
-        parts = _WORD_PARTS.split(lowered)
+        # them, and where each part starts, in one pass and without a match object per word.
+        # The text is split as written (each word is lower-cased by `stem`), so a letter
+        # whose lower case is longer ("İ") cannot shift the places of the words after it.
+        parts = _WORD_PARTS.split(text)
         words = parts[1::2]
         starts = list(itertools.accumulate(map(len, parts), initial=0))
         spans = tuple(zip(starts[1:-1:2], starts[2::2], strict=True))
@@ -219,29 +218,6 @@ class Ticket:
                 else:
                     header = flags
         return cls(text, tuple(map(stem, words)), spans, subject, header)
-
-    @classmethod
-    def _read_lines(cls, text: str) -> Ticket:
-        """`read` line by line: where lower-casing changes a line's length, its words'
-        places are counted in the lower-cased line, from the line's start."""
-        stems: list[str] = []
-        spans: list[tuple[int, int]] = []
-        subject: list[bool] = []
-        header: list[bool] = []
-        offset = 0
-        for content in text.split("\n"):
-            parts = _WORD_PARTS.split(content.lower())
-            if len(parts) > 1:
-                found = None if stems else _HEADER.match(content)
-                is_subject = found is not None and found.group(1).lower() == "subject"
-                words = parts[1::2]
-                starts = list(itertools.accumulate(map(len, parts), initial=offset))
-                stems.extend(map(stem, words))
-                spans.extend(zip(starts[1:-1:2], starts[2::2], strict=True))
-                subject.extend([is_subject] * len(words))
-                header.extend([found is not None and not is_subject] * len(words))
-            offset += len(content) + 1
-        return cls(text, tuple(stems), tuple(spans), tuple(subject), tuple(header))
 
     def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
         """The phrase as the ticket writes it (first place outside the tier and channel
