@@ -144,7 +144,7 @@ async def serve_feature(
     service deadline (`SQUAD_SERVICE_DEADLINE_S`).
 
     The context is taken from the request rather than from a `Context` dependency: FastAPI
-    solving that dependency cost 3.6% of a served request's instructions. A route that
+    solving that dependency cost about 3% of a served request's instructions. A route that
     passes the `ServiceContext` itself (`context: Context`, as routes did before) still works.
 
     The caller must have the feature's name among its scopes and, to choose a `label`,
