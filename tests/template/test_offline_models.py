@@ -112,6 +112,12 @@ def test_a_ticket_quotes_its_words_as_written_after_any_letter(rubric: ModuleTyp
     assert ticket.find(("refund",)) == ("refund", False)
 
 
+def test_a_ticket_is_split_into_words_as_the_rubric_is(rubric: ModuleType) -> None:
+    # a dotless i, a long s and a dotted capital I: each splits a word once lower-cased
+    text = "K\u0131rm\u0131z\u0131 \u017ftop, DON'T \u0130stanbul 2FA"
+    assert rubric.Ticket.read(text).stems == rubric.stems(text)
+
+
 def test_a_rubric_term_matches_its_inflections_and_everyday_synonyms(rubric: ModuleType) -> None:
     assert rubric.triage_by_rubric(RUBRIC, "You refunded the wrong card")["queue"] == "billing"
     assert rubric.triage_by_rubric(RUBRIC, "I can't log in since Monday")["queue"] == "account"

@@ -194,14 +194,14 @@ class Ticket:
     @classmethod
     def read(cls, text: str) -> Ticket:
         text = text[:MAX_CHARS].replace("\u2019", "'")
-        # [between, word, between, word, ..., between]: the words as `_WORD.finditer` finds
-        # them, and where each part starts, in one pass and without a match object per word.
-        # The text is split as written (each word is lower-cased by `stem`), so a letter
-        # whose lower case is longer ("İ") cannot shift the places of the words after it.
+        # [between, word, between, word, ..., between]: the words as written and where each
+        # part starts, in one pass and without a match object per word
         parts = _WORD_PARTS.split(text)
-        words = parts[1::2]
+        words: list[str] = parts[1::2]
         starts = list(itertools.accumulate(map(len, parts), initial=0))
-        spans = tuple(zip(starts[1:-1:2], starts[2::2], strict=True))
+        spans = list(zip(starts[1:-1:2], starts[2::2], strict=True))
+        if not text.isascii():
+            words, spans = _as_lowered(words, spans)
         # Only the first line with words is read as a header (an empty line, or the end of
         # a line, ends the headers once the ticket has a word): its words are flagged.
         subject = header = (False,) * len(words)
@@ -211,13 +211,13 @@ class Ticket:
             line_end = len(text) if line_end < 0 else line_end
             found = _HEADER.match(text[line_start:line_end])
             if found is not None:
-                in_line = bisect.bisect_left(starts, line_end, 1, len(starts) - 1) // 2
+                in_line = bisect.bisect_left(spans, line_end, key=lambda span: span[0])
                 flags = (True,) * in_line + (False,) * (len(words) - in_line)
                 if found.group(1).lower() == "subject":
                     subject = flags
                 else:
                     header = flags
-        return cls(text, tuple(map(stem, words)), spans, subject, header)
+        return cls(text, tuple(map(stem, words)), tuple(spans), subject, header)
 
     def find(self, phrase: tuple[str, ...]) -> tuple[str, bool] | None:
         """The phrase as the ticket writes it (first place outside the tier and channel
@@ -231,6 +231,27 @@ class Ticket:
 
     def mentions(self, word: str) -> bool:
         return stem(word) in self.stems
+
+
+def _as_lowered(
+    words: list[str], spans: list[tuple[int, int]]
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """The words lower-casing the text gives, as the rubric's terms are read
+    (`triage_lexicon.stems`), each placed where the ticket writes it: a dotless i or a long
+    s matches `_WORD_PARTS` as written but splits a word once lower-cased, as it splits a
+    term. A word whose lower case is longer (a dotted capital I lower-cases to two
+    characters) has its parts quoted whole."""
+    lowered_words: list[str] = []
+    lowered_spans: list[tuple[int, int]] = []
+    for word, (start, end) in zip(words, spans, strict=True):
+        lowered = word.lower()
+        for part in _WORD.finditer(lowered):
+            lowered_words.append(part.group())
+            same_places = len(lowered) == len(word)
+            lowered_spans.append(
+                (start + part.start(), start + part.end()) if same_places else (start, end)
+            )
+    return lowered_words, lowered_spans
 
 
 def match(term: Term, ticket: Ticket) -> tuple[str, bool] | None:
