@@ -28,6 +28,7 @@ from .feedback import router as feedback_router
 from .guard import RequestGuard, request_id_of
 from .guardrails import HALTED
 from .handlers import add_error_handlers
+from .http_series import NATIVE_TELEMETRY, HttpServerSeries
 from .metrics import metrics_exposition
 from .problems import (
     DEGRADED_NOT_READY,
@@ -50,6 +51,10 @@ ops = APIRouter(tags=["operations"])
 
 BEARER_SCHEME = "bearer"
 """The contract's security scheme: `Authorization: Bearer <token>` (see auth.py)."""
+
+
+_NATIVE_METRICS_OFF: dict[str, Any] = {"telemetry": {"metrics": False}} if NATIVE_TELEMETRY else {}
+"""FastAPI's own `http.server.*` series off: `HttpServerSeries` records them (see there)."""
 
 
 class _Shutdown:
@@ -185,12 +190,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by docs.py from a packaged Swagger UI, not from a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        **_NATIVE_METRICS_OFF,
     )
-    for router in squad_routers():
+    routers = [*squad_routers(), feedback_router, ops, docs_router]
+    for router in routers:
         app.include_router(router)
-    app.include_router(feedback_router)
-    app.include_router(ops)
-    app.include_router(docs_router)
     add_error_handlers(app)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     app.state.authenticator = authenticator
@@ -201,6 +205,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_json_depth=settings.service_max_json_depth,
         max_concurrency=settings.service_max_concurrency_per_client,
     )
+    if NATIVE_TELEMETRY:
+        routes = [route for route in app.routes if hasattr(route, "path_format")]
+        routes += [route for router in routers for route in router.routes]
+        app.add_middleware(HttpServerSeries, routes=routes)  # outermost: sees every answer
     return app
 
 
