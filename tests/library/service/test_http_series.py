@@ -140,14 +140,10 @@ def test_the_service_exports_the_http_series_fastapi_exports() -> None:
     names = {point[3] for points in ours["points"] for point in points}
     assert names == {"http.server.request.duration", "http.server.active_requests"}
     routes = {
-        point[-1]["attributes"].get("http.route")
-        for points in ours["points"]
-        for point in points
+        point[-1]["attributes"].get("http.route") for points in ours["points"] for point in points
     }
     assert {"/v1/triage", "/v1/boom", "/v1/broken", None} <= routes
     errors = {
-        point[-1]["attributes"].get("error.type")
-        for points in ours["points"]
-        for point in points
+        point[-1]["attributes"].get("error.type") for points in ours["points"] for point in points
     }
     assert {"500", "RuntimeError"} <= errors
