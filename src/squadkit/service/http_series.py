@@ -99,7 +99,7 @@ class HttpServerSeries:
         try:
             await self.app(scope, exchange.receive, exchange.send)
         except BaseException as error:
-            exchange.finish(error)
+            exchange.finish(error, escaped=True)
             raise
         finally:
             if not exchange.finished:
@@ -190,12 +190,16 @@ class _Exchange:
         if _ends_response(message, trailers=self._trailers):
             self.finish()
 
-    def finish(self, error: BaseException | None = None) -> None:
-        """Record the request's duration and its end (once)."""
+    def finish(self, error: BaseException | None = None, *, escaped: bool = False) -> None:
+        """Record the request's duration and its end (once). An exception that `escaped`
+        the guard before a response started gets Starlette's 500, sent outside this
+        middleware (FastAPI's telemetry, outermost, saw it)."""
         if self.finished:
             return
         self.finished = True
         attributes, status = self._attributes, self._status
+        if escaped and status is None and isinstance(error, Exception):
+            status = 500  # ServerErrorMiddleware's answer (no handler for 500 is added)
         route = self._series.route_of(self.scope)
         if route is None and status == 307:
             route = self._series.redirect_route(self.scope)

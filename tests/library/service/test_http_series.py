@@ -1,11 +1,12 @@
 """`HttpServerSeries` exports the `http.server.*` points FastAPI's native telemetry exports.
 
 The same requests (answered, refused by the guard, not found, wrong method, slash redirect,
-too large, invalid, failed before and after its response started) go to the service twice,
-each in a fresh process with a global meter provider over in-memory readers (cumulative and
-delta): once as served (FastAPI's metrics off, `HttpServerSeries` recording), once as
-before it (FastAPI's native telemetry recording). The points must be the same, the
-durations' sums, extremes and buckets aside (two runs take different times).
+too large, invalid, failed in a route before and after its response started, failed in
+the guard) go to the service twice, each in a fresh process with a global meter provider
+over in-memory readers (cumulative and delta): once as served (FastAPI's metrics off,
+`HttpServerSeries` recording), once as before it (FastAPI's native telemetry recording).
+The points must be the same, the durations' sums, extremes and buckets aside (two runs
+take different times).
 """
 
 from __future__ import annotations
@@ -64,6 +65,16 @@ async def broken() -> StreamingResponse:
 
 
 app.add_api_route("/v1/boom", boom, methods=["POST"])
+authenticate = app.state.authenticator.authenticate
+
+
+def flawed(authorization, path):  # an error in the guard itself, before any response
+    if path == "/v1/guard-error":
+        raise RuntimeError("a bug in the guard")
+    return authenticate(authorization, path)
+
+
+app.state.authenticator.authenticate = flawed
 app.add_api_route("/v1/broken", broken, methods=["GET"])
 
 REQUESTS = [
@@ -77,6 +88,7 @@ REQUESTS = [
     ("POST", "/v1/triage", AUTH, {"subject": "x" * 300_000}),
     ("POST", "/v1/triage", {**AUTH, "X-Episode-Id": "not an id"}, TICKET),
     ("POST", "/v1/boom", AUTH, {}),
+    ("POST", "/v1/guard-error", AUTH, {}),
     ("GET", "/v1/broken", AUTH, None),
     ("GET", "/healthz", {}, None),
     ("GET", "/metrics", AUTH, None),
