@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 import re
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+"""A word of lower-cased text: what a rubric's terms and a ticket's words are made of."""
 
 
 @functools.lru_cache(maxsize=4096)  # a pure function of a word; tickets repeat their words
@@ -39,7 +40,7 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> tuple[str, ...]:
-    return tuple(stem(token) for token in _TOKEN.findall(text.lower().replace("\u2019", "'")))
+    return tuple(stem(token) for token in WORD.findall(text.lower().replace("\u2019", "'")))
 
 
 def _entries(text: str) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:

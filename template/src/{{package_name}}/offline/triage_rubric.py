@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .triage_lexicon import THESAURUS, stem, stems
+from .triage_lexicon import THESAURUS, WORD, stem, stems
 
 LEVELS = ("low", "normal", "high", "urgent")
 MAX_CHARS = 30_000  # of the instructions, and of the ticket: the rest is not read
@@ -66,9 +66,8 @@ _IGNORED = frozenset(
     }
 )  # fmt: skip
 _HEADER = re.compile(r"^\s*([a-z][a-z ]{0,30}):\s*(.*)$", re.IGNORECASE)
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TICKET_TAG = re.compile(r"<ticket>(.*?)</ticket>", re.DOTALL | re.IGNORECASE)
-_WORD_PARTS = re.compile(f"({_WORD.pattern})", re.IGNORECASE)
+_WORD_PARTS = re.compile(f"({WORD.pattern})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -245,7 +244,7 @@ def _as_lowered(
     lowered_spans: list[tuple[int, int]] = []
     for word, (start, end) in zip(words, spans, strict=True):
         lowered = word.lower()
-        for part in _WORD.finditer(lowered):
+        for part in WORD.finditer(lowered):
             lowered_words.append(part.group())
             same_places = len(lowered) == len(word)
             lowered_spans.append(
