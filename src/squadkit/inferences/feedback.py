@@ -214,7 +214,19 @@ def store_feedback(
         earlier = _by_key(store, caller, idempotency_key)
         if earlier is not None:
             return earlier, False
-    row = _new_row(locals())
+    row = _new_row(
+        {
+            "caller": caller,
+            "metric": metric,
+            "kind": kind,
+            "value": value,
+            "inference_id": inference_id,
+            "episode_id": episode_id,
+            "prompt": prompt,
+            "prompt_version": prompt_version,
+            "idempotency_key": idempotency_key,
+        }
+    )
     try:
         with store.engine.begin() as connection:
             connection.execute(FEEDBACK.insert(), [row])
