@@ -1,7 +1,8 @@
-"""The outermost layer of the service: request ids, callers, body size, per-caller concurrency.
+"""The service's checks of every request: request ids, callers, body size, concurrency.
 
 A plain ASGI middleware (not `BaseHTTPMiddleware`) so it adds no task per request and sees
-every response, including the ones it sends itself:
+every response, including the ones it sends itself. Only `HttpServerSeries` (the
+`http.server.*` series, `http_series.py`) wraps it:
 
 - `X-Request-ID` is taken from the request when it looks like an id, generated otherwise,
   stored in `scope["state"]["request_id"]` and echoed on every response.
