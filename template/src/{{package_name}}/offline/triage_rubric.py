@@ -244,9 +244,9 @@ def _as_lowered(
     lowered_spans: list[tuple[int, int]] = []
     for word, (start, end) in zip(words, spans, strict=True):
         lowered = word.lower()
+        same_places = len(lowered) == len(word)
         for part in WORD.finditer(lowered):
             lowered_words.append(part.group())
-            same_places = len(lowered) == len(word)
             lowered_spans.append(
                 (start + part.start(), start + part.end()) if same_places else (start, end)
             )
