@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -52,28 +52,44 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def scrub(value: Any, redact: Callable[[str], str]) -> Any:
     """`value` (JSON-like data or a pydantic model) with `redact` applied to every string
-    in it; dictionary keys are names, not content, and stay as they are."""
+    in it; dictionary keys are names, not content, and stay as they are. Where `redact`
+    changed nothing (it returned each string itself, as `re.sub` does without a match),
+    `value` itself is returned: most cases hold nothing to redact, and copying each of
+    their models and containers anyway was the larger part of scrubbing them."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, BaseModel):
         return scrubbed(value, redact)
     if isinstance(value, dict):
-        return {key: scrub(item, redact) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item, redact) for item in value]
-    if isinstance(value, tuple):
-        return tuple(scrub(item, redact) for item in value)
+        items = {key: scrub(item, redact) for key, item in value.items()}
+        return value if _same(items.values(), value.values()) else items
+    if isinstance(value, list | tuple):
+        scrubbed_items = [scrub(item, redact) for item in value]
+        if _same(scrubbed_items, value):
+            return value
+        return scrubbed_items if isinstance(value, list) else tuple(scrubbed_items)
     return value
 
 
+def _same(scrubbed_items: Iterable[Any], items: Iterable[Any]) -> bool:
+    """Whether scrubbing kept every item as it was (the same objects)."""
+    return all(new is old for new, old in zip(scrubbed_items, items, strict=True))
+
+
 def scrubbed(model: Model, redact: Callable[[str], str]) -> Model:
-    """A copy of `model` with `redact` applied to every string field, nested ones included.
+    """`model` with `redact` applied to every string field, nested ones included: a copy
+    when a field changed, else `model` itself (see `scrub`).
 
     The typed record is copied field by field rather than dumped to JSON and validated back:
     what is written from it is the same, and a field added to the model is scrubbed too.
     """
-    fields = type(model).model_fields
-    return model.model_copy(update={name: scrub(getattr(model, name), redact) for name in fields})
+    update = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        clean = scrub(value, redact)
+        if clean is not value:
+            update[name] = clean
+    return model.model_copy(update=update) if update else model
 
 
 def request_key(

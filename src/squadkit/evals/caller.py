@@ -64,24 +64,19 @@ class ModelCaller:
         sample: int = 0,
     ) -> RecordedResponse:
         chain = self.models.deployment_chain(alias)
-        # What a reviewer needs to recognise the recording; the key covers the rest.
-        users = [m["content"] for m in messages if m.get("role") == "user"]
-        request: dict[str, Any] = {
-            "alias": alias,
-            "chain": chain,
-            "case": case_id,
-            "last_user_message": users[-1][:2000] if users else "",
-        }
-        key = request_key(
-            alias=alias,
-            chain=chain,
-            messages=messages,
-            params=params,
-            output_schema=output_schema,
-            sample=sample,
-        )
+
+        def key() -> str:  # only read or written outside `live`: not computed there
+            return request_key(
+                alias=alias,
+                chain=chain,
+                messages=messages,
+                params=params,
+                output_schema=output_schema,
+                sample=sample,
+            )
+
         if self.mode == "replay":
-            hit = self.cache.get(key)
+            hit = self.cache.get(key())
             if hit is None:
                 which = f" --version {prompt.version}" if prompt is not None else ""
                 raise ReplayMiss(
@@ -101,8 +96,16 @@ class ModelCaller:
             deadline_s=deadline_s,
         )
         if self.mode == "record" and recordable:
+            # What a reviewer needs to recognise the recording; the key covers the rest.
+            users = [m["content"] for m in messages if m.get("role") == "user"]
+            request: dict[str, Any] = {
+                "alias": alias,
+                "chain": chain,
+                "case": case_id,
+                "last_user_message": users[-1][:2000] if users else "",
+            }
             summary = request if not sample else {**request, "sample": sample}
-            response = self.cache.put(key, summary, response)
+            response = self.cache.put(key(), summary, response)
         return response
 
     async def _live(

@@ -12,6 +12,7 @@ from squadkit.evals import EvalConfigError, RecordedResponse, ResponseCache, req
 from squadkit.evals.cache import scrubbed
 from squadkit.evals.report import RepeatResult
 from squadkit.gateway import CallResult, Completion
+from squadkit.observability.redaction import Redactor
 
 
 def _key(case: str) -> str:
@@ -168,6 +169,21 @@ def test_a_redacted_recording_has_every_string_field_scrubbed() -> None:
     assert scrubbed_response.output == {"rationale": ["asked by [REDACTED]"], email: 1}
     assert scrubbed_response.latency_s == 0.25  # numbers are not content
     assert response.text == f"write to {email}"  # a copy: the run's own record is unchanged
+
+
+def test_a_recording_with_nothing_to_redact_is_kept_as_it_is() -> None:
+    response = RecordedResponse(
+        text="no address here",
+        output={"rationale": ["nothing personal"], "n": (1, "two")},
+        deployment="openai/gpt-4o-mini",
+        alias="triage",
+    )
+    redactor = Redactor([r"[\w.]+@[\w.]+"])
+
+    assert scrubbed(response, redactor) is response  # nothing copied
+    changed = scrubbed(response.model_copy(update={"text": "from a@b.example"}), redactor)
+    assert changed.text == "from [REDACTED]"
+    assert changed.output is response.output  # the unchanged parts are shared, not copied
 
 
 def test_a_line_that_is_not_a_recording_is_named_by_file_and_line(tmp_path: Path) -> None:
