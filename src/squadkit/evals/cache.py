@@ -54,8 +54,8 @@ def scrub(value: Any, redact: Callable[[str], str]) -> Any:
     """`value` (JSON-like data or a pydantic model) with `redact` applied to every string
     in it; dictionary keys are names, not content, and stay as they are. Where `redact`
     changed nothing (it returned each string itself, as `re.sub` does without a match),
-    `value` itself is returned: most cases hold nothing to redact, and copying each of
-    their models and containers anyway was the larger part of scrubbing them."""
+    `value` itself is returned: most cases hold nothing to redact, so most scrubbing
+    copies nothing (each string is still redacted: that is most of its cost)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, BaseModel):
