@@ -5,7 +5,7 @@ case is answered by the feature's own code (`feature_target`) or, for a prompt t
 rendered by the prompt registry; every model call goes through `ModelCaller` (which
 applies the mode: live, record or replay, see `caller`), and the answer is scored by the
 suite's scorers; repeats of a case are summarised with a stability check (one case's
-attempts are `attempts`). Concurrency is bounded by a semaphore (the suite's
+attempts are `attempts`). Concurrency is bounded by a pool of workers (the suite's
 `concurrency`); the progress bar is `RunProgress`.
 
 A run is one object with a lifetime, `EvalRun`: opening it sets it up (a bad suite fails
@@ -333,44 +333,60 @@ async def _run_cases(
     progress: RunProgress,
     keep: Callable[[CaseResult], CaseScores],
 ) -> list[CaseScores]:
-    """Run the cases as `selected` yields them, `concurrency` calls at a time, and `keep`
-    each case as its last repeat finishes (in the order they finish)."""
-    semaphore = asyncio.Semaphore(concurrency)
+    """Run the cases as `selected` yields them, `concurrency` attempts at a time, and `keep`
+    each case as its last repeat finishes (in the order they finish).
 
-    async def one(case: Case, repeat: int) -> RepeatResult:
-        async with semaphore:
-            result = await attempt(suite, arm, case, repeat, caller)
-        progress.advance()
-        return result
-
-    async def whole(index: int, case: Case) -> CaseResult:
-        attempts = await asyncio.gather(*(one(case, repeat) for repeat in range(repeats)))
-        return case_result(index, case, list(attempts), scorers)
-
-    # At most `concurrency` cases in flight: enough to keep every call slot busy, while the
-    # rest of the dataset waits unread in its file.
+    `concurrency` workers share one queue of attempts, read from the dataset as they are
+    taken: a worker whose attempt is done takes the next one in the same step of the event
+    loop. Spawning a task per case made a finished slot wait behind every answer queued at
+    that moment, hop after hop (its task, the loop waiting on it, the new case's task), so
+    calls went out in waves and the loop sat idle between them (README, "Ninth step").
+    """
     kept: list[CaseScores] = []
-    running: set[asyncio.Task[CaseResult]] = set()
+    queue = _attempts(selected, repeats)
+
+    async def work() -> None:
+        for pending, repeat in queue:
+            pending.answered[repeat] = await attempt(suite, arm, pending.case, repeat, caller)
+            progress.advance()
+            if pending.done():
+                kept.append(keep(pending.result(scorers)))
+
+    workers = [asyncio.ensure_future(work()) for _ in range(concurrency)]
     try:
-        for index, case in selected:
-            running.add(asyncio.ensure_future(whole(index, case)))
-            if len(running) >= concurrency:
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                kept.extend(keep(case) for case in _finished(done))
-        while running:
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            kept.extend(keep(case) for case in _finished(done))
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        errors = [error for task in done if (error := task.exception()) is not None]
+        if errors:
+            raise errors[0]
     except BaseException:
-        for task in running:
+        for task in workers:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         raise
     return kept
 
 
-def _finished(done: set[asyncio.Task[CaseResult]]) -> list[CaseResult]:
-    """The results of finished cases; the first error among them stops the run."""
-    errors = [error for task in done if (error := task.exception()) is not None]
-    if errors:
-        raise errors[0]
-    return [task.result() for task in done]
+@dataclass
+class _PendingCase:
+    """A case whose repeats are being answered: each repeat's result, in repeat order."""
+
+    index: int
+    case: Case
+    answered: list[RepeatResult | None]
+
+    def done(self) -> bool:
+        return all(result is not None for result in self.answered)
+
+    def result(self, scorers: list[ScorerInfo]) -> CaseResult:
+        attempts = [result for result in self.answered if result is not None]
+        return case_result(self.index, self.case, attempts, scorers)
+
+
+def _attempts(
+    selected: Iterable[tuple[int, Case]], repeats: int
+) -> Iterator[tuple[_PendingCase, int]]:
+    """Each case's repeats in turn, the case read only when its first repeat is taken."""
+    for index, case in selected:
+        pending = _PendingCase(index, case, [None] * repeats)
+        for repeat in range(repeats):
+            yield pending, repeat
