@@ -137,11 +137,13 @@ class Gateway(PromptCalls):
             try:
                 answer = self._answer(attempt, call, output_schema, started)
                 if deadline > 0 and self._never_waits(chain):
-                    # `wait_for` could not time it out: the call would end in the first step
-                    # of its task. Awaited here, it costs no task and no timer of its own.
+                    # A timeout could not fire: the call ends in its first step, no timer.
                     completion = await answer
                 else:
-                    completion = await asyncio.wait_for(answer, timeout=deadline)
+                    # In this task, not in one of its own as `wait_for` (3.11) runs it: the
+                    # answer is handled in the step it arrives in, not a turn of the loop later.
+                    async with asyncio.timeout(deadline):
+                        completion = await answer
             except TimeoutError:
                 if self._backends.bundle is not None:
                     self._backends.bundle.recorder.pop(call.call_id)
