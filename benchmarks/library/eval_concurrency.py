@@ -16,7 +16,8 @@ counted against the runner's throughput, which a real provider's never is.
         [--root .] [--cases 1000] [--concurrency 50] [--workers 1] [--base-url URL] [--warm-up]
 
 `--warm-up` runs a one-case suite untimed first, in the same process, as the bare-litellm
-reference (`benchmarks/litellm_floor.py`) leaves its first call out of its clock.
+reference (`benchmarks/litellm_floor.py` without `--cold`) leaves its first call out of its
+clock.
 """
 
 import argparse
