@@ -162,7 +162,7 @@ def test_quick_eval_section_reads_every_figure_but_promptfoos(
         *whole_runs,
         "peak RSS, squad eval run",
         "eval runner (in-process, import excluded)",
-        "eval runner calls/s (in-process)",
+        "eval runner calls/s (in-process, a process's first run timed whole)",
         "litellm import (first thing a live eval pays)",
         "CPU per call: run_suite (1 call/case)",
     } <= read.keys()
@@ -178,7 +178,7 @@ def test_quick_hotpath_section_reads_and_judges_both_ratios(
     assert bench.NOTES == []
     read = read_figures(bench)
     assert {
-        "eval runner calls/s (in-process)",
+        "eval runner calls/s (in-process, a process's first run timed whole)",
         "eval runner calls/s (in-process, first call untimed as the reference's)",
         "eval runner CPU per case (in-process, first call untimed)",
         "service POST /v1/triage requests/s",
