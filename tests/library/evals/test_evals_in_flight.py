@@ -1,4 +1,4 @@
-"""A live run keeps its `concurrency` attempts at the provider, never more, until it runs out.
+"""A live run keeps its `concurrency` calls at the provider, wave after wave.
 
 The fake provider holds every answer until the run has as many calls waiting as it may
 have (`concurrency`, or what is left of the dataset at the end), then answers them all. A
@@ -89,7 +89,7 @@ def suite_file(fake_openai: FakeOpenAIServer, sentinel_key: str, settings: Setti
     return path
 
 
-def test_a_live_run_keeps_its_concurrency_busy_and_never_exceeds_it(
+def test_a_live_run_keeps_its_concurrency_of_calls_at_the_provider(
     fake_openai: FakeOpenAIServer, settings: Settings, suite_file: Path
 ) -> None:
     waves = Waves(CASES * REPEATS, CONCURRENCY)
