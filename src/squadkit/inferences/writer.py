@@ -100,8 +100,8 @@ class InferenceLogWriter:
     def submit(self, record: InferenceRecord | Callable[[], InferenceRecord]) -> bool:
         """Queue `record` for writing; False (and counted) when the queue is full.
 
-        Given a callable, the record is built on the writer's thread: hashing and
-        serialising the content then cost the request nothing.
+        Given a callable, the record is built on the writer's thread (the service does
+        so when the content is kept: its redaction stays off the request path).
         """
         rows = self._queue.rows
         if len(rows) >= self._queue.maxsize:

@@ -5,9 +5,15 @@ issues the id (UUIDv7, `squadkit.inferences.ids`), puts it in the request's stat
 guard sends it as `X-Inference-Id`, the error handlers put it in the problem details) and
 collects, while the feature runs, each completion the gateway returns (through
 `CapturingObserver`) and the online scores the observer samples (`score_sink`). `finish`
-hands the writer a closure that turns that into an `InferenceRecord`: one append to its
-queue on the request path; hashing and serialising the content happen on the writer's
-thread.
+turns that into an `InferenceRecord` (a few fields, the SHA-256 and length of the inputs
+and of the output) and appends it to the writer's queue; the writer's thread inserts it.
+The record is built on the request path because building it on the writer's thread, from
+the inference's objects kept alive in the queue until the next batch, cost more in all.
+Measured side by side: in process, a request took 585 us of CPU against 598 us (medians
+of ten runs each); served under load, the writer's thread used 19-38 us a request against
+35-61 us (three runs each). Content kept by opt-in (`inference_log_capture_content`) is
+still built on the writer's thread: its redaction, linear in the text, is the one step
+that costs more than the queue.
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,
@@ -27,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,17 +182,17 @@ class InferenceLog:
                 output = answer(output)
             created_at = datetime.now(UTC)
             latency_ms = (time.perf_counter() - inference.started) * 1000
-            self.writer.submit(  # hashing and serialising happen on the writer's thread
-                lambda: self._record(
-                    inference,
-                    inputs=inputs,
-                    output=output,
-                    outcome=outcome,
-                    label=label,
-                    created_at=created_at,
-                    latency_ms=latency_ms,
-                )
+            build = partial(
+                self._record,
+                inference,
+                inputs=inputs,
+                output=output,
+                outcome=outcome,
+                label=label,
+                created_at=created_at,
+                latency_ms=latency_ms,
             )
+            self.writer.submit(build if self.capture_content else _built(build))
         except Exception:  # pragma: no cover - defensive
             log.exception("inference log: could not queue the row of %s", inference.id)
 
@@ -243,6 +250,15 @@ class InferenceLog:
             arm=inference.arm,
             forced=inference.forced,
         )
+
+
+def _built(build: Callable[[], InferenceRecord]) -> InferenceRecord | Callable[[], InferenceRecord]:
+    """The record `build` makes, or `build` itself when it raises: the writer runs it
+    again and counts and logs the row it cannot build, as for any unbuildable row."""
+    try:
+        return build()
+    except Exception:
+        return build
 
 
 def ledger_folder(settings: Settings, store: InferenceStore) -> Path:

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from squadkit.inferences import INFERENCES, InferenceStore
+from squadkit.service.inference_log import InferenceLog
 from squadkit.settings import Settings
 from squadkit.testing import FakeOpenAIServer
 from squadkit.testing.openai_server import Reply
@@ -195,6 +196,22 @@ def test_rows_go_to_postgresql_when_its_url_is_set(repo: Path, postgres_url: str
     rows = _rows(postgres_url)
     assert [row.id for row in rows] == sorted(ids)
     assert {row.caller for row in rows} == {"test-platform"}
+
+
+def test_a_row_that_cannot_be_built_is_counted_and_the_next_one_is_written(
+    repo: Path,
+) -> None:
+    log = InferenceLog(_settings(repo))
+    try:
+        for inputs in ({"ticket": object()}, TICKET):  # the first is not JSON: no row
+            inference = log.begin("triage", request_id="r", caller=None, episode_id=None)
+            log.finish(inference, inputs=inputs, output="{}", outcome="ok", label=None)
+    finally:
+        log.close()  # writes what is queued
+
+    assert (log.writer.stats.write_errors, log.writer.stats.written) == (1, 1)
+    [row] = _rows(f"sqlite:///{repo / '.squad' / 'inference-log.sqlite3'}")
+    assert row.inputs_sha256 == _sha(_canonical(TICKET))
 
 
 def test_with_the_log_off_there_is_no_inference_id(repo: Path) -> None:
