@@ -12,8 +12,8 @@ the inference's objects kept alive in the queue until the next batch, cost more 
 Measured side by side: in process, a request took 585 us of CPU against 598 us (medians
 of ten runs each); served under load, the writer's thread used 19-38 us a request against
 35-61 us (three runs each). Content kept by opt-in (`inference_log_capture_content`) is
-still built on the writer's thread: its redaction, linear in the text, is the one step
-that costs more than the queue.
+still built on the writer's thread: redacting it takes time linear in the text (a body
+may be `SQUAD_SERVICE_MAX_BODY_BYTES`), which stays off the request path.
 
 The writer's counts are served on /metrics by one process-wide collector (several apps
 may live in one process, as in the tests): `squad_inference_log_written_total`,
